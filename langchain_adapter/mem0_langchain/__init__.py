@@ -1,0 +1,72 @@
+"""LangChain integration and typed HTTP client for a self-hosted Mem0 memory service.
+
+``Mem0Memory`` needs the optional ``langchain-classic`` package and is imported on
+first use, so everything else works without it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ._version import __version__
+from .async_client import AsyncMem0Client
+from .chat_message_histories import Mem0ChatMessageHistory
+from .client import DEFAULT_BASE_URL, Mem0Client
+from .errors import (
+    Mem0APIError,
+    Mem0AuthenticationError,
+    Mem0BadRequestError,
+    Mem0ConnectionError,
+    Mem0Error,
+    Mem0NotFoundError,
+    Mem0PayloadTooLargeError,
+    Mem0UnavailableError,
+)
+from .models import (
+    AuthCheck,
+    DeleteResult,
+    Health,
+    Memory,
+    MemoryPage,
+    MemoryType,
+    ScoredMemory,
+    SearchResult,
+)
+from .retrievers import Mem0Retriever
+
+if TYPE_CHECKING:
+    from .memory import Mem0Memory
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "AsyncMem0Client",
+    "AuthCheck",
+    "DeleteResult",
+    "Health",
+    "Mem0APIError",
+    "Mem0AuthenticationError",
+    "Mem0BadRequestError",
+    "Mem0ChatMessageHistory",
+    "Mem0Client",
+    "Mem0ConnectionError",
+    "Mem0Error",
+    "Mem0Memory",
+    "Mem0NotFoundError",
+    "Mem0PayloadTooLargeError",
+    "Mem0Retriever",
+    "Mem0UnavailableError",
+    "Memory",
+    "MemoryPage",
+    "MemoryType",
+    "ScoredMemory",
+    "SearchResult",
+    "__version__",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Mem0Memory":
+        from .memory import Mem0Memory
+
+        return Mem0Memory
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,87 @@
+"""``Mem0Retriever``: a LangChain retriever over the service's memory search."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import Field
+
+from .client import Mem0Client
+from .models import MemoryType, ScoredMemory
+
+
+class Mem0Retriever(BaseRetriever):
+    """Retrieve a user's memories relevant to a query, as LangChain ``Document`` s.
+
+    Each document's ``page_content`` is the memory's content, ``id`` is the memory id
+    and ``metadata`` holds ``relevance_score``, ``id``, ``type``, ``user_id``,
+    ``session_id``, ``agent_id``, ``created_at``, ``updated_at`` (ISO 8601) and the
+    memory's own metadata under ``memory_metadata``. Documents come most relevant first.
+
+    Example:
+        .. code-block:: python
+
+            from mem0_langchain import Mem0Client, Mem0Retriever
+
+            retriever = Mem0Retriever(
+                client=Mem0Client("http://localhost:3456", api_key="secret"),
+                user_id="user123",
+                types=["preference", "fact"],
+                relevance_threshold=0.5,
+                limit=3,
+            )
+            docs = retriever.invoke("How does the user want to be notified?")
+            docs[0].metadata["relevance_score"]  # e.g. 0.92
+    """
+
+    client: Mem0Client = Field(default_factory=Mem0Client)
+    """The HTTP client; by default built from ``$MEM0_BASE_URL`` and ``$MEM0_API_KEY``."""
+    user_id: str
+    """Whose memories to search."""
+    session_id: Optional[str] = None
+    """Only search this session's memories."""
+    agent_id: Optional[str] = None
+    """Only search this agent's memories."""
+    types: Optional[list[MemoryType]] = None
+    """Only these memory types (all when unset)."""
+    relevance_threshold: Optional[float] = None
+    """Minimum relevance score 0..1 (the service's default, 0.7, when unset)."""
+    limit: Optional[int] = None
+    """Maximum number of documents (the service's default, 5, when unset)."""
+
+    def _get_relevant_documents(
+        self,
+        query: str,
+        *,
+        run_manager: CallbackManagerForRetrieverRun,
+        **kwargs: Any,
+    ) -> list[Document]:
+        found = self.client.search(
+            query,
+            user_id=self.user_id,
+            session_id=self.session_id,
+            agent_id=self.agent_id,
+            types=self.types,
+            relevance_threshold=self.relevance_threshold,
+            limit=self.limit,
+        )
+        return [memory_to_document(memory) for memory in found.memories]
+
+
+def memory_to_document(memory: ScoredMemory) -> Document:
+    """The ``Document`` form of a search hit (see :class:`Mem0Retriever`)."""
+    metadata: dict[str, Any] = {
+        "id": memory.id,
+        "relevance_score": memory.relevance_score,
+        "type": memory.type,
+        "user_id": memory.user_id,
+        "session_id": memory.session_id,
+        "agent_id": memory.agent_id,
+        "created_at": memory.created_at.isoformat() if memory.created_at else None,
+        "updated_at": memory.updated_at.isoformat() if memory.updated_at else None,
+        "memory_metadata": dict(memory.metadata),
+    }
+    return Document(page_content=memory.content, metadata=metadata, id=memory.id)
