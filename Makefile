@@ -1,0 +1,61 @@
+# The entry points people need: run, test, bench, lint.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+E2E_CACHE ?= $(HOME)/.cache/mem0-e2e
+export MEM0_E2E_CACHE := $(E2E_CACHE)
+
+.PHONY: help install install-test run test test-fast e2e-deps bench bench-retrieval bench-perf lint clean
+
+help:
+	@echo "make run        start the service on the embedded default (SQLite, on-disk vectors, bundled model)"
+	@echo "make test       install everything the tests need and run every test (PostgreSQL, n8n, Flowise included)"
+	@echo "make test-fast  the Python suites only, without real n8n/Flowise"
+	@echo "make bench      run the benchmarks and refresh bench/results"
+	@echo "make lint       static checks"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python service/pyproject.toml
+	$(BIN)/pip install --quiet -e ./service
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed tests/requirements.txt $(wildcard langchain_adapter/pyproject.toml)
+	$(BIN)/pip install --quiet -r tests/requirements.txt
+	if [ -f langchain_adapter/pyproject.toml ]; then $(BIN)/pip install --quiet -e './langchain_adapter[test]'; fi
+	touch $@
+
+install: $(VENV)/.installed
+
+install-test: $(VENV)/.installed-test
+
+run: install
+	$(BIN)/mem0-service serve
+
+e2e-deps:
+	@for script in tests/n8n/install_n8n.sh tests/flowise/install_flowise.sh; do \
+		if [ -f $$script ]; then bash $$script || exit 1; fi; \
+	done
+
+test: install-test e2e-deps
+	$(BIN)/pytest
+
+test-fast: install-test
+	$(BIN)/pytest -m "not e2e"
+
+bench: bench-retrieval bench-perf
+
+bench-retrieval: install-test
+	$(BIN)/python -m bench.retrieval
+
+bench-perf: install-test
+	$(BIN)/python -m bench.perf
+
+lint: install-test
+	$(BIN)/pip install --quiet ruff
+	$(BIN)/ruff check service tests
+
+clean:
+	rm -rf $(VENV) data .pytest_cache

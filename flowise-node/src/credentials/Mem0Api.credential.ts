@@ -1,0 +1,34 @@
+import type { INodeCredential, INodeParams } from 'flowise-components'
+
+class Mem0Api implements INodeCredential {
+    label: string
+    name: string
+    version: number
+    description: string
+    inputs: INodeParams[]
+
+    constructor() {
+        this.label = 'Mem0 API'
+        this.name = 'mem0Api'
+        this.version = 1.0
+        this.description =
+            'Base URL and API key of your self-hosted Mem0 memory service (the key is one of <code>API_KEYS</code> in its .env)'
+        this.inputs = [
+            {
+                label: 'Base URL',
+                name: 'baseUrl',
+                type: 'string',
+                placeholder: 'https://mem0.yourdomain.com',
+                description: 'Address of the service without /api, e.g. http://mem0:8080 inside a Docker network'
+            },
+            {
+                label: 'API Key',
+                name: 'apiKey',
+                type: 'password',
+                description: 'Sent as "Authorization: Bearer <key>"'
+            }
+        ]
+    }
+}
+
+module.exports = { credClass: Mem0Api }

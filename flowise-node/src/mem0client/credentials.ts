@@ -1,0 +1,15 @@
+/** Reads the "Mem0 API" credential of a node inside Flowise and builds the service client from it. */
+
+import { getCredentialData, getCredentialParam } from 'flowise-components'
+import type { ICommonObject, INodeData } from 'flowise-components'
+import { Mem0Client } from './client'
+
+export async function clientFromNode(nodeData: INodeData, options: ICommonObject): Promise<Mem0Client> {
+    const credentialData = await getCredentialData(nodeData.credential ?? '', options)
+    const baseUrl = getCredentialParam('baseUrl', credentialData, nodeData)
+    const apiKey = getCredentialParam('apiKey', credentialData, nodeData)
+    if (!baseUrl || !apiKey) {
+        throw new Error(`${nodeData.label || 'Mem0'}: connect a "Mem0 API" credential with a Base URL and an API Key`)
+    }
+    return new Mem0Client({ baseUrl, apiKey })
+}

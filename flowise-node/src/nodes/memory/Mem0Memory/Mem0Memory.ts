@@ -1,0 +1,291 @@
+import { FlowiseMemory, getBaseClasses } from 'flowise-components'
+import type { ICommonObject, IMessage, INode, INodeData, INodeParams, MemoryMethods, MessageType } from 'flowise-components'
+import { AIMessage, BaseMessage, getBufferString, HumanMessage, SystemMessage } from '@langchain/core/messages'
+import { Mem0Client, MemoryType } from '../../../mem0client/client'
+import { clientFromNode } from '../../../mem0client/credentials'
+import {
+    ChatTurn,
+    chatTurnToMemory,
+    cleanInput,
+    formatContext,
+    memoriesToChatTurns,
+    parseNumber,
+    parseTypes,
+    resolveUserId,
+    roleOf
+} from '../../../mem0client/mapping'
+import { MEMORY_TYPE_OPTIONS } from '../../../mem0client/options'
+
+const DEFAULT_CONTEXT_HEADER = 'Relevant information about the user from previous interactions:'
+const DEFAULT_CONTEXT_TYPES: MemoryType[] = ['fact', 'preference', 'pattern', 'interaction']
+
+class Mem0Memory_Memory implements INode {
+    label: string
+    name: string
+    version: number
+    description: string
+    type: string
+    icon: string
+    category: string
+    baseClasses: string[]
+    credential: INodeParams
+    inputs: INodeParams[]
+
+    constructor() {
+        this.label = 'Mem0 Memory'
+        this.name = 'mem0Memory'
+        this.version = 1.0
+        this.type = 'Mem0Memory'
+        this.icon = 'mem0.svg'
+        this.category = 'Memory'
+        this.description =
+            'Chat history kept as session memories in your Mem0 service, plus the user\'s relevant long-term memories as context'
+        this.baseClasses = [this.type, ...getBaseClasses(FlowiseMemory)]
+        this.credential = {
+            label: 'Connect Credential',
+            name: 'credential',
+            type: 'credential',
+            credentialNames: ['mem0Api']
+        }
+        this.inputs = [
+            {
+                label: 'User ID',
+                name: 'userId',
+                type: 'string',
+                default: '',
+                optional: true,
+                acceptVariable: true,
+                description:
+                    'Whose memories to use. Can be set per request with overrideConfig.userId (enable it under Security > Override Config) or a variable such as {{$flow.userId}}. Empty: the chat session id.'
+            },
+            {
+                label: 'Session ID',
+                name: 'sessionId',
+                type: 'string',
+                default: '',
+                optional: true,
+                additionalParams: true,
+                description: 'Empty: the Flowise chat id (or overrideConfig.sessionId) of each conversation'
+            },
+            {
+                label: 'Long-Term Memory Types',
+                name: 'contextTypes',
+                type: 'multiOptions',
+                options: MEMORY_TYPE_OPTIONS,
+                default: JSON.stringify(DEFAULT_CONTEXT_TYPES),
+                optional: true,
+                additionalParams: true,
+                description: 'Which kinds of memories are searched for context (chat turns of the current session are never repeated)'
+            },
+            {
+                label: 'Long-Term Memories Limit',
+                name: 'contextLimit',
+                type: 'number',
+                default: 5,
+                optional: true,
+                additionalParams: true,
+                description: 'How many relevant memories are added as context; 0 turns the search off'
+            },
+            {
+                label: 'Relevance Threshold',
+                name: 'relevanceThreshold',
+                type: 'number',
+                step: 0.05,
+                optional: true,
+                additionalParams: true,
+                description: 'Minimum relevance (0-1) of a memory to be used; empty uses the service default (0.7)'
+            },
+            {
+                label: 'Context Header',
+                name: 'contextHeader',
+                type: 'string',
+                rows: 2,
+                default: DEFAULT_CONTEXT_HEADER,
+                optional: true,
+                additionalParams: true,
+                description: 'Text placed before the list of memories in the system message the model receives'
+            },
+            {
+                label: 'History Window',
+                name: 'historyLimit',
+                type: 'number',
+                default: 20,
+                optional: true,
+                additionalParams: true,
+                description: 'How many of the latest chat turns of the session are sent back to the model'
+            },
+            {
+                label: 'Agent ID',
+                name: 'agentId',
+                type: 'string',
+                optional: true,
+                additionalParams: true,
+                description: 'Stored with each chat turn, to tell apart several assistants of one user'
+            },
+            {
+                label: 'Memory Key',
+                name: 'memoryKey',
+                type: 'string',
+                default: 'chat_history',
+                additionalParams: true
+            }
+        ]
+    }
+
+    async init(nodeData: INodeData, input: string, options: ICommonObject): Promise<Mem0ChatMemory> {
+        const inputs = nodeData.inputs ?? {}
+        const client = await clientFromNode(nodeData, options)
+        const types = parseTypes(inputs.contextTypes)
+        return new Mem0ChatMemory({
+            client,
+            userId: cleanInput(inputs.userId),
+            sessionId: cleanInput(inputs.sessionId) || cleanInput(options.sessionId) || cleanInput(options.chatId),
+            agentId: cleanInput(inputs.agentId),
+            question: typeof input === 'string' ? input : '',
+            contextTypes: inputs.contextTypes === undefined ? DEFAULT_CONTEXT_TYPES : types,
+            contextLimit: parseNumber(inputs.contextLimit, 'Long-Term Memories Limit', 0, 100) ?? 5,
+            relevanceThreshold: parseNumber(inputs.relevanceThreshold, 'Relevance Threshold', 0, 1),
+            contextHeader: cleanInput(inputs.contextHeader) || DEFAULT_CONTEXT_HEADER,
+            historyLimit: parseNumber(inputs.historyLimit, 'History Window', 0, 1000) ?? 20,
+            memoryKey: cleanInput(inputs.memoryKey) || 'chat_history'
+        })
+    }
+}
+
+interface Mem0ChatMemoryInput {
+    client: Mem0Client
+    /** Empty: the session id is used as user id. */
+    userId: string
+    sessionId: string
+    agentId?: string
+    /** The user's message of the current prediction, used as the long-term memory search query. */
+    question?: string
+    contextTypes: MemoryType[]
+    contextLimit: number
+    relevanceThreshold?: number
+    contextHeader: string
+    historyLimit: number
+    memoryKey?: string
+}
+
+class Mem0ChatMemory extends FlowiseMemory implements MemoryMethods {
+    client: Mem0Client
+    userId: string
+    sessionId: string
+    agentId?: string
+    question: string
+    contextTypes: MemoryType[]
+    contextLimit: number
+    relevanceThreshold?: number
+    contextHeader: string
+    historyLimit: number
+    private sequence = 0
+
+    constructor(fields: Mem0ChatMemoryInput) {
+        super({ memoryKey: fields.memoryKey ?? 'chat_history', returnMessages: true })
+        this.client = fields.client
+        this.userId = fields.userId
+        this.sessionId = fields.sessionId
+        this.agentId = fields.agentId
+        this.question = fields.question ?? ''
+        this.contextTypes = fields.contextTypes
+        this.contextLimit = fields.contextLimit
+        this.relevanceThreshold = fields.relevanceThreshold
+        this.contextHeader = fields.contextHeader
+        this.historyLimit = fields.historyLimit
+    }
+
+    userIdFor(sessionId: string): string {
+        return resolveUserId(this.userId, sessionId)
+    }
+
+    /** The session's chat turns, oldest first. */
+    async getChatTurns(sessionId: string): Promise<ChatTurn[]> {
+        if (this.historyLimit <= 0) return []
+        const page = await this.client.listUserMemories(this.userIdFor(sessionId), {
+            session_id: sessionId,
+            type: 'interaction',
+            limit: this.historyLimit,
+            order: 'desc'
+        })
+        return memoriesToChatTurns(page.memories)
+    }
+
+    /** The user's long-term memories relevant to the current question, as one block of text ('' when none). */
+    async getContext(sessionId: string): Promise<string> {
+        if (this.contextLimit <= 0) return ''
+        const result = await this.client.search({
+            user_id: this.userIdFor(sessionId),
+            query: this.question || undefined,
+            // Room for this session's own turns, which are dropped below.
+            limit: this.contextLimit + this.historyLimit,
+            relevance_threshold: this.relevanceThreshold,
+            types: this.contextTypes
+        })
+        const ownTurns = (m: { type: string; session_id: string | null }) => m.type === 'interaction' && m.session_id === sessionId
+        const memories = result.memories.filter((m) => !ownTurns(m)).slice(0, this.contextLimit)
+        return formatContext(memories, this.contextHeader, sessionId)
+    }
+
+    async getChatMessages(
+        overrideSessionId = '',
+        returnBaseMessages = false,
+        prependMessages?: IMessage[]
+    ): Promise<IMessage[] | BaseMessage[]> {
+        const sessionId = overrideSessionId || this.sessionId
+        if (!sessionId && !this.userId) return []
+        const turns = await this.getChatTurns(sessionId)
+        const prepended: ChatTurn[] = (prependMessages ?? []).map((m) => ({ role: roleOf(m.type ?? m.role), text: m.message ?? m.content ?? '' }))
+        const history = [...prepended, ...turns]
+        if (!returnBaseMessages) {
+            return history.map((t) => ({ message: t.text, type: (t.role === 'user' ? 'userMessage' : 'apiMessage') as MessageType }))
+        }
+        const messages: BaseMessage[] = []
+        const context = await this.getContext(sessionId)
+        if (context) messages.push(new SystemMessage(context))
+        for (const turn of history) messages.push(turn.role === 'user' ? new HumanMessage(turn.text) : new AIMessage(turn.text))
+        return messages
+    }
+
+    async addChatMessages(msgArray: { text: string; type: MessageType }[], overrideSessionId = ''): Promise<void> {
+        const sessionId = overrideSessionId || this.sessionId
+        const scope = { userId: this.userIdFor(sessionId), sessionId, agentId: this.agentId }
+        for (const msg of msgArray) {
+            if (!msg || typeof msg.text !== 'string' || !msg.text.trim()) continue
+            const turn: ChatTurn = { role: roleOf(msg.type), text: msg.text }
+            // A lost turn would silently corrupt the conversation, so the prediction fails instead.
+            try {
+                await this.client.createMemory(chatTurnToMemory(turn, scope, Date.now() * 100 + (this.sequence++ % 100)))
+            } catch (error) {
+                const reason = error instanceof Error ? error.message : String(error)
+                throw new Error(`Mem0 Memory could not save the ${turn.role} message of session "${sessionId}": ${reason}`)
+            }
+        }
+    }
+
+    async clearChatMessages(overrideSessionId = ''): Promise<void> {
+        const sessionId = overrideSessionId || this.sessionId
+        await this.client.deleteSessionMemories(this.userIdFor(sessionId), sessionId)
+        await this.clear()
+    }
+
+    /** LangChain memory API, for chains that read memory variables instead of calling getChatMessages. */
+    async loadMemoryVariables(_values: ICommonObject): Promise<ICommonObject> {
+        const messages = (await this.getChatMessages(this.sessionId, true)) as BaseMessage[]
+        return { [this.memoryKey]: this.returnMessages ? messages : getBufferString(messages) }
+    }
+
+    async saveContext(inputValues: ICommonObject, outputValues: ICommonObject): Promise<void> {
+        const input = inputValues[this.inputKey ?? 'input'] ?? Object.values(inputValues)[0]
+        const output = outputValues[this.outputKey ?? 'output'] ?? outputValues.text ?? outputValues.response ?? Object.values(outputValues)[0]
+        await this.addChatMessages(
+            [
+                { text: String(input ?? ''), type: 'userMessage' },
+                { text: String(output ?? ''), type: 'apiMessage' }
+            ],
+            this.sessionId
+        )
+    }
+}
+
+module.exports = { nodeClass: Mem0Memory_Memory, Mem0ChatMemory }

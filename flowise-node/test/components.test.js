@@ -1,0 +1,208 @@
+const { test } = require('node:test')
+const assert = require('node:assert/strict')
+const { load, startService, memory, flowOptions, nodeData } = require('./helpers')
+
+const { credClass: Mem0Api } = load('credentials/Mem0Api.credential.js')
+const { nodeClass: Mem0MemoryNode } = load('nodes/memory/Mem0Memory/Mem0Memory.js')
+const { nodeClass: Mem0SearchNode } = load('nodes/tools/Mem0Search/Mem0Search.js')
+const { nodeClass: Mem0SaveNode } = load('nodes/tools/Mem0Save/Mem0Save.js')
+
+/** A service holding the given session turns and long-term memories, recording what it is asked. */
+function fakeService({ turns = [], longTerm = [], failCreate = false } = {}) {
+    return startService((req) => {
+        if (req.method === 'GET' && req.path.startsWith('/api/memories/user/')) return { body: { memories: turns, total: turns.length, limit: 20, offset: 0 } }
+        if (req.method === 'POST' && req.path === '/api/memories/search') return { body: { memories: longTerm, total: longTerm.length } }
+        if (req.method === 'POST' && req.path === '/api/memories') {
+            if (failCreate) return { status: 503, body: { error: 'Service Unavailable', message: 'storage backend is down' } }
+            return { status: 201, body: memory({ ...req.body, id: 'mem_new' }) }
+        }
+        if (req.method === 'DELETE') return { body: { success: true, deleted: turns.length } }
+        return { status: 404, body: { error: 'Not Found', message: 'no route' } }
+    })
+}
+
+test('the credential asks for a base URL and a secret API key', () => {
+    const cred = new Mem0Api()
+    assert.equal(cred.name, 'mem0Api')
+    assert.equal(cred.label, 'Mem0 API')
+    assert.deepEqual(cred.inputs.map((i) => [i.name, i.type]), [['baseUrl', 'string'], ['apiKey', 'password']])
+})
+
+test('node descriptions: names, categories, credential and memory base classes', () => {
+    const mem = new Mem0MemoryNode()
+    assert.equal(mem.name, 'mem0Memory')
+    assert.equal(mem.category, 'Memory')
+    assert.deepEqual(mem.credential.credentialNames, ['mem0Api'])
+    assert.ok(mem.baseClasses.includes('Mem0Memory') && mem.baseClasses.includes('FlowiseMemory'))
+    for (const Tool of [Mem0SearchNode, Mem0SaveNode]) {
+        const tool = new Tool()
+        assert.equal(tool.category, 'Tools')
+        assert.ok(tool.baseClasses.includes('Tool'))
+        assert.deepEqual(tool.credential.credentialNames, ['mem0Api'])
+    }
+})
+
+test('memory: history of the session plus relevant long-term memories as a system message', async (t) => {
+    const service = await fakeService({
+        turns: [
+            memory({ content: 'My name is Ann', type: 'interaction', session_id: 's1', metadata: { role: 'user', sequence: 1 } }),
+            memory({ content: 'Hello Ann', type: 'interaction', session_id: 's1', metadata: { role: 'assistant', sequence: 2 } })
+        ],
+        longTerm: [memory({ content: 'Ann is vegetarian', type: 'fact' }), memory({ content: 'My name is Ann', type: 'interaction', session_id: 's1' })]
+    })
+    t.after(service.close)
+    const node = new Mem0MemoryNode()
+    const mem = await node.init(
+        nodeData('mem0Memory', { userId: 'ann', contextTypes: '["fact","interaction"]', relevanceThreshold: '0.3', contextLimit: 2, historyLimit: 10 }),
+        'What should I cook?',
+        flowOptions(service.url)
+    )
+
+    const messages = await mem.getChatMessages('s1', true)
+
+    assert.deepEqual(
+        messages.map((m) => [m._getType(), m.content]),
+        [
+            ['system', 'Relevant information about the user from previous interactions:\n- Ann is vegetarian'],
+            ['human', 'My name is Ann'],
+            ['ai', 'Hello Ann']
+        ]
+    )
+    const [list, search] = service.requests
+    assert.equal(list.path, '/api/memories/user/ann')
+    assert.deepEqual(list.query, { session_id: 's1', type: 'interaction', limit: '10', order: 'desc' })
+    assert.equal(list.headers.authorization, 'Bearer key-123')
+    assert.deepEqual(search.body, { user_id: 'ann', query: 'What should I cook?', limit: 12, relevance_threshold: 0.3, types: ['fact', 'interaction'] })
+})
+
+test('memory: plain history for Flowise (IMessage) without a search', async (t) => {
+    const service = await fakeService({ turns: [memory({ content: 'hi', type: 'interaction', metadata: { role: 'user' } })] })
+    t.after(service.close)
+    const mem = await new Mem0MemoryNode().init(nodeData('mem0Memory', {}), 'q', flowOptions(service.url))
+
+    const messages = await mem.getChatMessages('', false, [{ message: 'earlier', type: 'apiMessage' }])
+
+    assert.deepEqual(messages, [
+        { message: 'earlier', type: 'apiMessage' },
+        { message: 'hi', type: 'userMessage' }
+    ])
+    assert.equal(service.requests.length, 1)
+    // No user id configured: the chat session id is the user id.
+    assert.equal(service.requests[0].path, '/api/memories/user/chat-1')
+})
+
+test('memory: addChatMessages stores each turn in order as an interaction of the session', async (t) => {
+    const service = await fakeService()
+    t.after(service.close)
+    const mem = await new Mem0MemoryNode().init(nodeData('mem0Memory', { userId: 'bob', agentId: 'support' }), 'q', flowOptions(service.url))
+
+    await mem.addChatMessages(
+        [
+            { text: 'I live in Oslo', type: 'userMessage' },
+            { text: 'Noted!', type: 'apiMessage' }
+        ],
+        's2'
+    )
+
+    const bodies = service.requests.map((r) => r.body)
+    assert.deepEqual(
+        bodies.map((b) => [b.user_id, b.session_id, b.agent_id, b.type, b.content, b.metadata.role]),
+        [
+            ['bob', 's2', 'support', 'interaction', 'I live in Oslo', 'user'],
+            ['bob', 's2', 'support', 'interaction', 'Noted!', 'assistant']
+        ]
+    )
+    assert.ok(bodies[0].metadata.sequence < bodies[1].metadata.sequence)
+})
+
+test('memory: a failed save is an error, not a log line', async (t) => {
+    const service = await fakeService({ failCreate: true })
+    t.after(service.close)
+    const mem = await new Mem0MemoryNode().init(nodeData('mem0Memory', { userId: 'bob' }), 'q', flowOptions(service.url))
+
+    await assert.rejects(
+        mem.addChatMessages([{ text: 'hello', type: 'userMessage' }], 's3'),
+        /Mem0 Memory could not save the user message of session "s3": Mem0 service answered 503 .*storage backend is down/
+    )
+})
+
+test('memory: clearing a chat deletes only that session of the user', async (t) => {
+    const service = await fakeService()
+    t.after(service.close)
+    const mem = await new Mem0MemoryNode().init(nodeData('mem0Memory', { userId: 'bob' }), '', flowOptions(service.url))
+
+    await mem.clearChatMessages('s4')
+
+    assert.equal(service.requests[0].method, 'DELETE')
+    assert.equal(service.requests[0].path, '/api/memories/user/bob')
+    assert.deepEqual(service.requests[0].query, { session_id: 's4' })
+    assert.equal(mem.clearCalls, 1)
+})
+
+test('memory: saveContext / loadMemoryVariables go through the service too', async (t) => {
+    const service = await fakeService({ turns: [memory({ content: 'hello', type: 'interaction', metadata: { role: 'user' } })] })
+    t.after(service.close)
+    const mem = await new Mem0MemoryNode().init(nodeData('mem0Memory', { userId: 'bob', contextLimit: 0 }), '', flowOptions(service.url))
+
+    await mem.saveContext({ input: 'hello' }, { text: 'hi there' })
+    const vars = await mem.loadMemoryVariables({})
+
+    assert.deepEqual(service.requests.slice(0, 2).map((r) => [r.body.content, r.body.session_id]), [['hello', 'chat-1'], ['hi there', 'chat-1']])
+    assert.deepEqual(vars.chat_history.map((m) => m.content), ['hello'])
+    assert.equal(service.requests.length, 3, 'contextLimit 0 turns the long-term search off')
+})
+
+test('memory: a missing credential is reported on the node', async () => {
+    const node = new Mem0MemoryNode()
+    await assert.rejects(node.init({ ...nodeData('mem0Memory'), label: 'Mem0 Memory', credential: 'nope' }, '', { credentials: {} }), /Mem0 Memory: connect a "Mem0 API" credential/)
+})
+
+test('search tool: the agent query goes to the service and memories come back as JSON', async (t) => {
+    const service = await fakeService({ longTerm: [memory({ content: 'Prefers trains', type: 'preference', relevance_score: 0.8 })] })
+    t.after(service.close)
+    const tool = await new Mem0SearchNode().init(
+        nodeData('mem0Search', { userId: 'carol', types: '["preference"]', limit: '3', toolName: 'recall' }),
+        'ignored',
+        flowOptions(service.url)
+    )
+
+    assert.equal(tool.name, 'recall')
+    assert.deepEqual(Object.keys(tool.schema.shape), ['query'])
+    const out = await tool.invoke({ query: 'travel' })
+
+    assert.deepEqual(JSON.parse(out).map((m) => m.content), ['Prefers trains'])
+    assert.deepEqual(service.requests[0].body, { user_id: 'carol', query: 'travel', limit: 3, types: ['preference'] })
+})
+
+test('search node as text output: the user message is the query, lines of memories come back', async (t) => {
+    const found = await fakeService({ longTerm: [memory({ content: 'Likes watercolour' }), memory({ content: 'Favourite colour: teal' })] })
+    const empty = await fakeService()
+    t.after(found.close)
+    t.after(empty.close)
+    const node = new Mem0SearchNode()
+    const data = nodeData('mem0Search', { userId: 'dan', types: '["preference"]', emptyText: 'Neutral style' }, { output: 'text' })
+
+    assert.equal(await node.init(data, 'a lighthouse at dusk', flowOptions(found.url)), '- Likes watercolour\n- Favourite colour: teal')
+    assert.deepEqual(found.requests[0].body, { user_id: 'dan', query: 'a lighthouse at dusk', types: ['preference'] })
+    assert.equal(await node.init(data, 'a cat', flowOptions(empty.url)), 'Neutral style')
+})
+
+test('save tool: stores the memory with the chosen or default type; failures are thrown', async (t) => {
+    const service = await fakeService()
+    t.after(service.close)
+    const tool = await new Mem0SaveNode().init(nodeData('mem0Save', { userId: 'erin', defaultType: 'preference' }), '', flowOptions(service.url))
+
+    const first = await tool.invoke({ content: 'Likes green tea' })
+    await tool.invoke({ content: 'Works as a nurse', type: 'fact' })
+
+    assert.match(first, /^Saved preference memory mem_new: Likes green tea$/)
+    assert.deepEqual(service.requests.map((r) => [r.body.user_id, r.body.type, r.body.content]), [
+        ['erin', 'preference', 'Likes green tea'],
+        ['erin', 'fact', 'Works as a nurse']
+    ])
+
+    const broken = await fakeService({ failCreate: true })
+    t.after(broken.close)
+    const failing = await new Mem0SaveNode().init(nodeData('mem0Save', { userId: 'erin' }), '', flowOptions(broken.url))
+    await assert.rejects(failing.invoke({ content: 'x' }), /503/)
+})

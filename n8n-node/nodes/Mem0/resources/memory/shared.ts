@@ -1,0 +1,68 @@
+import type { INodeProperties, INodePropertyOptions } from 'n8n-workflow';
+
+/** The memory types the service knows, in the order the guide introduces them. */
+export const memoryTypeOptions: INodePropertyOptions[] = [
+	{ name: 'Fact', value: 'fact', description: 'Factual information about the user or context' },
+	{ name: 'Preference', value: 'preference', description: 'What the user likes or wants' },
+	{ name: 'Interaction', value: 'interaction', description: 'A record of a past exchange' },
+	{ name: 'Metadata', value: 'metadata', description: 'Extra context, such as the last login' },
+	{ name: 'Pattern', value: 'pattern', description: 'A recurring behaviour of the user' },
+];
+
+/** Shows a property only for the given memory operations. */
+export const forOperations = (...operation: string[]) => ({
+	show: { resource: ['memory'], operation },
+});
+
+/** user_id goes into the JSON body for create and search, into the path for the per-user routes. */
+export const userIdField = (
+	operation: string[],
+	description: string,
+	inBody = false,
+): INodeProperties => ({
+	displayName: 'User ID',
+	name: 'userId',
+	type: 'string',
+	required: true,
+	default: '',
+	placeholder: 'user123',
+	description,
+	displayOptions: forOperations(...operation),
+	...(inBody ? { routing: { send: { type: 'body' as const, property: 'user_id' } } } : {}),
+});
+
+export const memoryIdField = (operation: string, description: string): INodeProperties => ({
+	displayName: 'Memory ID',
+	name: 'memoryId',
+	type: 'string',
+	required: true,
+	default: '',
+	placeholder: 'mem_1234567890',
+	description,
+	displayOptions: forOperations(operation),
+});
+
+/** Sends a JSON parameter as an object: n8n hands JSON fields over as text when typed in by hand. */
+export const jsonObjectValue = '={{ typeof $value === "string" ? JSON.parse($value || "{}") : $value }}';
+
+/** Turns a {"memories": [...]} answer into one output item per memory when the user asks for it. */
+export const splitIntoItemsField = (operation: string): INodeProperties => ({
+	displayName: 'Split Into Items',
+	name: 'splitIntoItems',
+	type: 'boolean',
+	default: false,
+	description:
+		'Whether to output one item per memory instead of one item holding the whole answer (memories and total)',
+	displayOptions: forOperations(operation),
+	routing: {
+		output: {
+			postReceive: [
+				{
+					type: 'rootProperty',
+					enabled: '={{ $value }}',
+					properties: { property: 'memories' },
+				},
+			],
+		},
+	},
+});

@@ -1,0 +1,191 @@
+import type { IDataObject } from 'n8n-workflow';
+import type { ChatMessage, LangChainMessages } from './langchain';
+import { messageRole, messageText } from './langchain';
+import type { MemoryApi, StoredMemory } from './MemoryApi';
+
+export interface ConversationScope {
+	userId: string;
+	sessionId: string;
+	agentId?: string;
+}
+
+export interface RecallSettings {
+	query: string;
+	types: string[];
+	relevanceThreshold: number;
+	limit: number;
+}
+
+interface ExchangeLine {
+	role: 'user' | 'assistant';
+	content: string;
+}
+
+const MEMORY_KEY = 'chat_history';
+
+/**
+ * A session's conversation, kept in the service as one `interaction` memory per exchange.
+ *
+ * One memory holds a user message and the reply to it, so the stored text reads like the
+ * conversation and a search finds the question together with its answer.
+ */
+export class ServiceChatHistory {
+	constructor(
+		private readonly api: MemoryApi,
+		private readonly scope: ConversationScope,
+		private readonly messages: LangChainMessages,
+		private readonly windowSize: number,
+		private readonly saveExchanges: boolean,
+	) {}
+
+	/** The last `windowSize` exchanges of the session, oldest first. */
+	async getMessages(): Promise<ChatMessage[]> {
+		if (this.windowSize <= 0) return [];
+		const page = await this.api.listOfUser(this.scope.userId, {
+			session_id: this.scope.sessionId,
+			type: 'interaction',
+			limit: this.windowSize,
+			order: 'desc',
+			...(this.scope.agentId ? { agent_id: this.scope.agentId } : {}),
+		});
+		return [...page.memories].reverse().flatMap((memory) => this.toMessages(memory));
+	}
+
+	async addMessage(message: ChatMessage): Promise<void> {
+		await this.addMessages([message]);
+	}
+
+	/**
+	 * Saves what the user said and the final answer. Tool calls and tool results, which the agent
+	 * also passes here, are working notes of one run and are not kept.
+	 */
+	async addMessages(messages: ChatMessage[]): Promise<void> {
+		if (!this.saveExchanges) return;
+		const lines: ExchangeLine[] = [];
+		for (const message of messages) {
+			const role = messageRole(message);
+			const text = messageText(message).trim();
+			if (!text) continue;
+			if (role === 'human') lines.push({ role: 'user', content: text });
+			else if (role === 'ai' && !(message.tool_calls && message.tool_calls.length)) {
+				lines.push({ role: 'assistant', content: text });
+			}
+		}
+		// The agent passes the final answer last; earlier AI texts are steps of the same run.
+		const user = lines.filter((line) => line.role === 'user');
+		const reply = lines.filter((line) => line.role === 'assistant').slice(-1);
+		const kept = [...user, ...reply];
+		if (!kept.length) return;
+		await this.api.create({
+			user_id: this.scope.userId,
+			session_id: this.scope.sessionId,
+			...(this.scope.agentId ? { agent_id: this.scope.agentId } : {}),
+			type: 'interaction',
+			content: kept.map((line) => `${line.role === 'user' ? 'User' : 'Assistant'}: ${line.content}`).join('\n'),
+			metadata: { source: 'n8n', messages: kept as unknown as IDataObject[] },
+		});
+	}
+
+	async addUserMessage(text: string): Promise<void> {
+		await this.addMessages([new this.messages.HumanMessage(text)]);
+	}
+
+	async addAIChatMessage(text: string): Promise<void> {
+		await this.addMessages([new this.messages.AIMessage(text)]);
+	}
+
+	async addAIMessage(text: string): Promise<void> {
+		await this.addAIChatMessage(text);
+	}
+
+	/** Forgets this session: its conversation and anything else stored under the session ID. */
+	async clear(): Promise<void> {
+		await this.api.deleteOfUser(this.scope.userId, { session_id: this.scope.sessionId });
+	}
+
+	private toMessages(memory: StoredMemory): ChatMessage[] {
+		const stored = memory.metadata?.messages;
+		if (Array.isArray(stored)) {
+			return (stored as unknown as ExchangeLine[])
+				.filter((line) => line && typeof line.content === 'string')
+				.map((line) =>
+					line.role === 'assistant'
+						? new this.messages.AIMessage(line.content)
+						: new this.messages.HumanMessage(line.content),
+				);
+		}
+		// An interaction written by something else: show it to the model as it is.
+		return [new this.messages.HumanMessage(memory.content)];
+	}
+}
+
+/**
+ * The object n8n's AI Agent talks to (the shape of LangChain's BaseChatMemory): recent exchanges
+ * of the session, led by the user's long-term memories that match the current message.
+ */
+export class ServiceChatMemory {
+	readonly memoryKeys = [MEMORY_KEY];
+
+	readonly memoryKey = MEMORY_KEY;
+
+	readonly returnMessages = true;
+
+	readonly inputKey = 'input';
+
+	readonly outputKey = 'output';
+
+	constructor(
+		readonly chatHistory: ServiceChatHistory,
+		private readonly api: MemoryApi,
+		private readonly scope: ConversationScope,
+		private readonly messages: LangChainMessages,
+		private readonly recall?: RecallSettings,
+	) {}
+
+	async loadMemoryVariables(_values: IDataObject): Promise<Record<string, ChatMessage[]>> {
+		const [history, recalled] = await Promise.all([
+			this.chatHistory.getMessages(),
+			this.recallMemories(),
+		]);
+		if (!recalled.length) return { [MEMORY_KEY]: history };
+		const summary = [
+			'Long-term memories about this user (most relevant first):',
+			...recalled.map((memory) => `- ${memory.content}`),
+		].join('\n');
+		return { [MEMORY_KEY]: [new this.messages.SystemMessage(summary), ...history] };
+	}
+
+	async saveContext(inputValues: IDataObject, outputValues: IDataObject): Promise<void> {
+		const input = pickText(inputValues, this.inputKey);
+		const output = pickText(outputValues, this.outputKey);
+		await this.chatHistory.addMessages([
+			new this.messages.HumanMessage(input),
+			new this.messages.AIMessage(output),
+		]);
+	}
+
+	async clear(): Promise<void> {
+		await this.chatHistory.clear();
+	}
+
+	private async recallMemories(): Promise<StoredMemory[]> {
+		if (!this.recall || !this.recall.query.trim() || !this.recall.types.length) return [];
+		const found = await this.api.search({
+			user_id: this.scope.userId,
+			query: this.recall.query,
+			types: this.recall.types,
+			relevance_threshold: this.recall.relevanceThreshold,
+			limit: this.recall.limit,
+			...(this.scope.agentId ? { agent_id: this.scope.agentId } : {}),
+		});
+		// This session's exchanges already reach the model through the history.
+		return found.memories.filter(
+			(memory) => !(memory.type === 'interaction' && memory.session_id === this.scope.sessionId),
+		);
+	}
+}
+
+function pickText(values: IDataObject, key: string): string {
+	const value = values[key] ?? Object.values(values)[0];
+	return typeof value === 'string' ? value : JSON.stringify(value ?? '');
+}

@@ -1,0 +1,20 @@
+"""Health and key checks."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from mem0_service import __version__
+from mem0_service.api.models import AuthCheckResponse, HealthResponse
+from mem0_service.api.responses import json_response
+from mem0_service.auth import principal
+from mem0_service.core.memory import utcnow
+from mem0_service.stores.base import iso
+
+
+async def health(request: web.Request) -> web.Response:
+    return json_response(HealthResponse(status="ok", version=__version__, timestamp=iso(utcnow()).split(".")[0] + "Z"))
+
+
+async def auth_check(request: web.Request) -> web.Response:
+    return json_response(AuthCheckResponse(authenticated=True, role=principal(request).role))

@@ -1,0 +1,156 @@
+"""Request and response models: they validate input, shape output and generate the OpenAPI document."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_serializer
+
+from mem0_service.core.memory import Memory, MemoryType
+from mem0_service.stores.base import iso
+
+MAX_METADATA_BYTES = 16 * 1024
+MAX_METADATA_DEPTH = 5
+
+# Ids travel in URL paths (/api/memories/user/:user_id), so no slashes, spaces or URL syntax.
+Identifier = Annotated[str, StringConstraints(pattern=r"^[\w.@:+\-]{1,128}$")]
+
+
+def _depth(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + max((_depth(v) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((_depth(v) for v in value), default=0)
+    return 0
+
+
+def _check_metadata(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    if value is None:
+        return value
+    if len(json.dumps(value, ensure_ascii=False).encode()) > MAX_METADATA_BYTES:
+        raise ValueError(f"metadata must be at most {MAX_METADATA_BYTES} bytes of JSON")
+    if _depth(value) > MAX_METADATA_DEPTH:
+        raise ValueError(f"metadata may nest at most {MAX_METADATA_DEPTH} levels")
+    return value
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty")
+    return value
+
+
+Metadata = Annotated[dict[str, Any], AfterValidator(_check_metadata)]
+Content = Annotated[str, AfterValidator(_not_blank)]
+
+
+class Request(BaseModel):
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=False)
+
+
+class MemoryCreate(Request):
+    user_id: Identifier = Field(description="Whose memory this is")
+    content: Content = Field(description="The text to remember, in any language")
+    type: MemoryType = Field(MemoryType.fact, description="fact, preference, interaction, metadata or pattern")
+    session_id: Identifier | None = Field(None, description="Session-level memory: the conversation it belongs to")
+    agent_id: Identifier | None = Field(None, description="Agent-level memory: the AI agent it belongs to")
+    metadata: Metadata | None = Field(None, description="Free-form JSON object kept with the memory")
+
+
+class MemoryUpdate(Request):
+    content: Content | None = None
+    type: MemoryType | None = None
+    metadata: Metadata | None = None
+
+
+class MemorySearch(Request):
+    user_id: Identifier
+    query: str | None = Field(None, max_length=4000, description="What to look for; without it the most recent memories")
+    relevance_threshold: float = Field(0.7, ge=0.0, le=1.0, description="Drop memories scoring below this (0..1)")
+    limit: int = Field(5, ge=1, le=100)
+    types: list[MemoryType] | None = Field(None, description="Only these memory types")
+    session_id: Identifier | None = None
+    agent_id: Identifier | None = None
+
+
+class MemoryListQuery(Request):
+    type: MemoryType | None = None
+    session_id: Identifier | None = None
+    agent_id: Identifier | None = None
+    limit: int = Field(10, ge=1, le=1000)
+    offset: int = Field(0, ge=0)
+    created_before: datetime | None = None
+    created_after: datetime | None = None
+    order: Literal["desc", "asc"] = "desc"
+
+
+class ScopeDeleteQuery(Request):
+    session_id: Identifier | None = None
+    agent_id: Identifier | None = None
+    type: MemoryType | None = None
+
+
+class MemoryOut(BaseModel):
+    id: str
+    user_id: str
+    content: str
+    type: MemoryType
+    session_id: str | None = None
+    agent_id: str | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    created_at: datetime
+    updated_at: datetime
+
+    @field_serializer("created_at", "updated_at")
+    def _utc(self, value: datetime) -> str:
+        return iso(value)
+
+    @classmethod
+    def of(cls, memory: Memory, **extra: Any) -> "MemoryOut":
+        return cls(id=memory.id, user_id=memory.user_id, content=memory.content, type=memory.type,
+                   session_id=memory.session_id, agent_id=memory.agent_id, metadata=memory.metadata,
+                   created_at=memory.created_at, updated_at=memory.updated_at, **extra)
+
+
+class SearchHitOut(MemoryOut):
+    relevance_score: float | None = Field(description="Calibrated relevance in [0, 1]; null for query-less searches")
+
+
+class SearchResponse(BaseModel):
+    memories: list[SearchHitOut]
+    total: int
+
+
+class ListResponse(BaseModel):
+    memories: list[MemoryOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class DeleteResponse(BaseModel):
+    success: bool
+    message: str
+
+
+class BulkDeleteResponse(DeleteResponse):
+    deleted: int
+
+
+class HealthResponse(BaseModel):
+    status: str
+    version: str
+    timestamp: str
+
+
+class AuthCheckResponse(BaseModel):
+    authenticated: bool
+    role: str
+
+
+class ErrorResponse(BaseModel):
+    error: str
+    message: str
+    field: str | None = None

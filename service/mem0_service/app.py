@@ -1,0 +1,39 @@
+"""The application factory: settings in, a ready aiohttp application out (used by `serve` and by tests)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import AsyncIterator
+
+from aiohttp import web
+
+from mem0_service.api.openapi import build_openapi, openapi_handler
+from mem0_service.api.routes import ROUTES, setup_routes
+from mem0_service.backends import open_backends
+from mem0_service.config import Settings
+from mem0_service.middlewares import auth_middleware, errors_middleware
+from mem0_service.state import SERVICE, SETTINGS
+
+log = logging.getLogger("mem0_service")
+
+
+async def _service_context(app: web.Application) -> AsyncIterator[None]:
+    async with open_backends(app[SETTINGS]) as service:
+        app[SERVICE] = service
+        repair = asyncio.create_task(service.indexer.run_forever(), name="index-repair")
+        yield
+        repair.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await repair
+
+
+def create_app(settings: Settings) -> web.Application:
+    settings = settings.ensure_api_key()
+    app = web.Application(middlewares=[errors_middleware, auth_middleware], client_max_size=settings.max_body_bytes)
+    app[SETTINGS] = settings
+    setup_routes(app, ROUTES)
+    app.router.add_get("/api/openapi.json", openapi_handler(build_openapi(ROUTES)))
+    app.cleanup_ctx.append(_service_context)
+    return app

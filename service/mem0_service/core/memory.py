@@ -1,0 +1,78 @@
+"""The memory record and the scope filters every store and index understands."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from enum import Enum
+from typing import Any
+
+
+class MemoryType(str, Enum):
+    fact = "fact"
+    preference = "preference"
+    interaction = "interaction"
+    metadata = "metadata"
+    pattern = "pattern"
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def new_memory_id() -> str:
+    # Time-ordered prefix keeps ids roughly sortable by creation, the random tail keeps them unguessable.
+    return f"mem_{int(time.time() * 1000):012x}{secrets.token_hex(8)}"
+
+
+def content_hash(content: str) -> str:
+    return hashlib.sha256(" ".join(content.split()).casefold().encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Memory:
+    id: str
+    user_id: str
+    content: str
+    type: MemoryType
+    created_at: datetime
+    updated_at: datetime
+    session_id: str | None = None
+    agent_id: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    expires_at: datetime | None = None
+
+    @property
+    def hash(self) -> str:
+        return content_hash(self.content)
+
+    def with_changes(self, **changes: Any) -> "Memory":
+        return replace(self, **changes)
+
+    def vector_payload(self) -> dict[str, Any]:
+        """What the vector index needs to filter without asking the record store."""
+        return {"user_id": self.user_id, "session_id": self.session_id, "agent_id": self.agent_id,
+                "type": self.type.value}
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which memories a query may see: always one user, optionally narrowed."""
+
+    user_id: str
+    session_id: str | None = None
+    agent_id: str | None = None
+    types: tuple[MemoryType, ...] = ()
+    created_before: datetime | None = None
+    created_after: datetime | None = None
+
+    def admits(self, memory: Memory) -> bool:
+        return (memory.user_id == self.user_id
+                and (self.session_id is None or memory.session_id == self.session_id)
+                and (self.agent_id is None or memory.agent_id == self.agent_id)
+                and (not self.types or memory.type in self.types)
+                and (self.created_before is None or memory.created_at < self.created_before)
+                and (self.created_after is None or memory.created_at > self.created_after))

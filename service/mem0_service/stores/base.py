@@ -1,0 +1,138 @@
+"""The record store interface and helpers shared by its implementations."""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib import resources
+from typing import AsyncIterator, Literal
+
+from mem0_service.core.memory import Memory, Scope
+
+WORD = re.compile(r"\w+", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class IndexOp:
+    """One pending change the vector index has not confirmed yet (the transactional outbox)."""
+
+    seq: int
+    memory_id: str
+    op: Literal["upsert", "delete"]
+
+
+class RecordStore(ABC):
+    """Durable memory records. Every write also records the index work it implies, in the same transaction,
+    so a crash between the record and the vector index is repaired by replaying the outbox."""
+
+    name: str
+
+    @abstractmethod
+    async def open(self) -> None: ...
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+    @abstractmethod
+    async def ping(self) -> None:
+        """Raise if the store cannot answer."""
+
+    @abstractmethod
+    async def insert(self, memories: list[Memory]) -> None: ...
+
+    @abstractmethod
+    async def get_many(self, ids: list[str]) -> dict[str, Memory]: ...
+
+    async def get(self, memory_id: str) -> Memory | None:
+        return (await self.get_many([memory_id])).get(memory_id)
+
+    @abstractmethod
+    async def update(self, memory: Memory, *, reindex: bool) -> bool:
+        """Replace the stored record; False when it no longer exists."""
+
+    @abstractmethod
+    async def delete(self, ids: list[str]) -> int: ...
+
+    @abstractmethod
+    async def delete_scope(self, scope: Scope) -> list[str]:
+        """Delete every memory in scope; returns their ids."""
+
+    @abstractmethod
+    async def list(self, scope: Scope, *, limit: int, offset: int, newest_first: bool = True) -> tuple[list[Memory], int]: ...
+
+    @abstractmethod
+    async def keyword_search(self, scope: Scope, query: str, *, limit: int) -> list[tuple[str, float]]:
+        """Full-text candidates in scope with a positive score, best first."""
+
+    @abstractmethod
+    async def find_by_hash(self, scope: Scope, digest: str) -> Memory | None: ...
+
+    @abstractmethod
+    async def pending_index_ops(self, limit: int) -> list[IndexOp]: ...
+
+    @abstractmethod
+    async def ack_index_ops(self, seqs: list[int]) -> None: ...
+
+    @abstractmethod
+    async def count_pending_index_ops(self) -> int: ...
+
+    @abstractmethod
+    def iter_all(self, batch_size: int = 500) -> AsyncIterator[list[Memory]]:
+        """Every memory, in id order, batch by batch (export, re-embedding)."""
+
+    @abstractmethod
+    async def count(self) -> int: ...
+
+    @abstractmethod
+    async def enqueue_reindex_all(self) -> int:
+        """Queue every memory for (re-)indexing, e.g. after the index was lost or the model changed."""
+
+
+def keyword_terms(query: str, max_terms: int = 32) -> list[str]:
+    """Words of a query, deduplicated, longest first, short and numeric noise dropped."""
+    seen: dict[str, None] = {}
+    for word in WORD.findall(query.casefold()):
+        if len(word) > 1 or word.isdigit():
+            seen.setdefault(word, None)
+    return sorted(seen, key=len, reverse=True)[:max_terms]
+
+
+def iso(dt: datetime) -> str:
+    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_iso(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def migrations(dialect: str) -> list[tuple[int, str]]:
+    """Numbered SQL scripts shipped with the package, in order."""
+    folder = resources.files("mem0_service.stores") / "migrations" / dialect
+    scripts = [(int(f.name.split("_", 1)[0]), f.read_text()) for f in folder.iterdir() if f.name.endswith(".sql")]
+    return sorted(scripts)
+
+
+def scope_where(scope: Scope, *, mark: str, timestamp=lambda dt: dt, now: datetime | None = None) -> tuple[str, list]:
+    """SQL condition for a scope (on table alias `m`), with `mark` as the driver's placeholder."""
+    clauses, params = [f"m.user_id = {mark}"], [scope.user_id]
+    if scope.session_id is not None:
+        clauses.append(f"m.session_id = {mark}")
+        params.append(scope.session_id)
+    if scope.agent_id is not None:
+        clauses.append(f"m.agent_id = {mark}")
+        params.append(scope.agent_id)
+    if scope.types:
+        clauses.append(f"m.type IN ({', '.join([mark] * len(scope.types))})")
+        params.extend(t.value for t in scope.types)
+    if scope.created_before is not None:
+        clauses.append(f"m.created_at < {mark}")
+        params.append(timestamp(scope.created_before))
+    if scope.created_after is not None:
+        clauses.append(f"m.created_at > {mark}")
+        params.append(timestamp(scope.created_after))
+    if now is not None:
+        clauses.append(f"(m.expires_at IS NULL OR m.expires_at > {mark})")
+        params.append(timestamp(now))
+    return " AND ".join(clauses), params

@@ -1,0 +1,198 @@
+"""SQLite record store: the embedded default, one file under the data directory."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import AsyncIterator, Callable, TypeVar
+
+from mem0_service.core.memory import Memory, MemoryType, Scope, utcnow
+from mem0_service.errors import ServiceUnavailable
+from mem0_service.stores.base import IndexOp, RecordStore, iso, keyword_terms, migrations, parse_iso, scope_where
+
+T = TypeVar("T")
+COLUMNS = "m.id, m.user_id, m.session_id, m.agent_id, m.type, m.content, m.metadata, m.created_at, m.updated_at, m.expires_at"
+
+
+def _row_to_memory(row: tuple) -> Memory:
+    return Memory(id=row[0], user_id=row[1], session_id=row[2], agent_id=row[3], type=MemoryType(row[4]),
+                  content=row[5], metadata=json.loads(row[6]), created_at=parse_iso(row[7]),
+                  updated_at=parse_iso(row[8]), expires_at=parse_iso(row[9]) if row[9] else None)
+
+
+def _memory_row(m: Memory) -> tuple:
+    return (m.id, m.user_id, m.session_id, m.agent_id, m.type.value, m.content, m.hash,
+            json.dumps(m.metadata, ensure_ascii=False), iso(m.created_at), iso(m.updated_at),
+            iso(m.expires_at) if m.expires_at else None)
+
+
+class SQLiteRecordStore(RecordStore):
+    """One connection owned by one thread: SQLite serialises writers anyway, and the thread keeps
+    blocking file I/O off the event loop."""
+
+    name = "sqlite"
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
+        self._conn: sqlite3.Connection | None = None
+
+    async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        def call() -> T:
+            assert self._conn is not None, "store is not open"
+            with self._conn:  # one transaction per call: commit on success, roll back on error
+                return fn(self._conn)
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+        except sqlite3.OperationalError as exc:
+            raise ServiceUnavailable(f"Record store error: {exc}", dependency="record_store") from exc
+
+    async def open(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+
+        def connect() -> None:
+            conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")  # an acknowledged write survives a power cut
+            conn.execute("PRAGMA busy_timeout=5000")
+            conn.isolation_level = "DEFERRED"
+            self._conn = conn
+            self._migrate(conn)
+
+        await asyncio.get_running_loop().run_in_executor(self._executor, connect)
+
+    @staticmethod
+    def _migrate(conn: sqlite3.Connection) -> None:
+        conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT)")
+        done = {v for (v,) in conn.execute("SELECT version FROM schema_migrations")}
+        for version, script in migrations("sqlite"):
+            if version in done:
+                continue
+            conn.executescript("BEGIN;" + script + ";COMMIT;")
+            with conn:
+                conn.execute("INSERT INTO schema_migrations VALUES (?, ?)", (version, iso(utcnow())))
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            await asyncio.get_running_loop().run_in_executor(self._executor, conn.close)
+        self._executor.shutdown(wait=True)
+
+    async def ping(self) -> None:
+        await self._run(lambda c: c.execute("SELECT 1").fetchone())
+
+    async def insert(self, memories: list[Memory]) -> None:
+        def work(c: sqlite3.Connection) -> None:
+            c.executemany("INSERT INTO memories (id, user_id, session_id, agent_id, type, content, content_hash, "
+                          "metadata, created_at, updated_at, expires_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                          [_memory_row(m) for m in memories])
+            c.executemany("INSERT INTO index_outbox (memory_id, op) VALUES (?, 'upsert')", [(m.id,) for m in memories])
+        await self._run(work)
+
+    async def get_many(self, ids: list[str]) -> dict[str, Memory]:
+        if not ids:
+            return {}
+
+        def work(c: sqlite3.Connection) -> dict[str, Memory]:
+            found: dict[str, Memory] = {}
+            for start in range(0, len(ids), 500):
+                chunk = ids[start:start + 500]
+                rows = c.execute(f"SELECT {COLUMNS} FROM memories m WHERE m.id IN ({','.join('?' * len(chunk))})", chunk)
+                found.update((row[0], _row_to_memory(row)) for row in rows)
+            return found
+        return await self._run(work)
+
+    async def update(self, memory: Memory, *, reindex: bool) -> bool:
+        def work(c: sqlite3.Connection) -> bool:
+            row = _memory_row(memory)
+            cur = c.execute("UPDATE memories SET session_id=?, agent_id=?, type=?, content=?, content_hash=?, metadata=?, "
+                            "updated_at=?, expires_at=? WHERE id=?", (*row[2:8], row[9], row[10], memory.id))
+            if cur.rowcount and reindex:
+                c.execute("INSERT INTO index_outbox (memory_id, op) VALUES (?, 'upsert')", (memory.id,))
+            return cur.rowcount > 0
+        return await self._run(work)
+
+    async def delete(self, ids: list[str]) -> int:
+        def work(c: sqlite3.Connection) -> int:
+            deleted = 0
+            for memory_id in ids:
+                if c.execute("DELETE FROM memories WHERE id = ?", (memory_id,)).rowcount:
+                    deleted += 1
+                    c.execute("INSERT INTO index_outbox (memory_id, op) VALUES (?, 'delete')", (memory_id,))
+            return deleted
+        return await self._run(work)
+
+    async def delete_scope(self, scope: Scope) -> list[str]:
+        where, params = scope_where(scope, mark="?", timestamp=iso)
+
+        def work(c: sqlite3.Connection) -> list[str]:
+            ids = [r[0] for r in c.execute(f"SELECT m.id FROM memories m WHERE {where}", params)]
+            c.executemany("DELETE FROM memories WHERE id = ?", [(i,) for i in ids])
+            c.executemany("INSERT INTO index_outbox (memory_id, op) VALUES (?, 'delete')", [(i,) for i in ids])
+            return ids
+        return await self._run(work)
+
+    async def list(self, scope: Scope, *, limit: int, offset: int, newest_first: bool = True) -> tuple[list[Memory], int]:
+        where, params = scope_where(scope, mark="?", timestamp=iso, now=utcnow())
+        order = "DESC" if newest_first else "ASC"
+
+        def work(c: sqlite3.Connection) -> tuple[list[Memory], int]:
+            total = c.execute(f"SELECT COUNT(*) FROM memories m WHERE {where}", params).fetchone()[0]
+            rows = c.execute(f"SELECT {COLUMNS} FROM memories m WHERE {where} "
+                             f"ORDER BY m.created_at {order}, m.id {order} LIMIT ? OFFSET ?", [*params, limit, offset])
+            return [_row_to_memory(r) for r in rows], total
+        return await self._run(work)
+
+    async def keyword_search(self, scope: Scope, query: str, *, limit: int) -> list[tuple[str, float]]:
+        terms = keyword_terms(query)
+        if not terms:
+            return []
+        match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+        where, params = scope_where(scope, mark="?", timestamp=iso, now=utcnow())
+
+        def work(c: sqlite3.Connection) -> list[tuple[str, float]]:
+            rows = c.execute(f"SELECT m.id, -bm25(memories_fts) FROM memories_fts JOIN memories m ON m.rowid = memories_fts.rowid "
+                             f"WHERE memories_fts MATCH ? AND {where} ORDER BY bm25(memories_fts) LIMIT ?",
+                             [match, *params, limit])
+            return [(i, float(s)) for i, s in rows if s > 0]
+        return await self._run(work)
+
+    async def find_by_hash(self, scope: Scope, digest: str) -> Memory | None:
+        where, params = scope_where(scope, mark="?", timestamp=iso, now=utcnow())
+
+        def work(c: sqlite3.Connection) -> Memory | None:
+            row = c.execute(f"SELECT {COLUMNS} FROM memories m WHERE {where} AND m.content_hash = ? LIMIT 1",
+                            [*params, digest]).fetchone()
+            return _row_to_memory(row) if row else None
+        return await self._run(work)
+
+    async def pending_index_ops(self, limit: int) -> list[IndexOp]:
+        rows = await self._run(lambda c: c.execute(
+            "SELECT seq, memory_id, op FROM index_outbox ORDER BY seq LIMIT ?", (limit,)).fetchall())
+        return [IndexOp(seq=r[0], memory_id=r[1], op=r[2]) for r in rows]
+
+    async def ack_index_ops(self, seqs: list[int]) -> None:
+        await self._run(lambda c: c.executemany("DELETE FROM index_outbox WHERE seq = ?", [(s,) for s in seqs]))
+
+    async def count_pending_index_ops(self) -> int:
+        return await self._run(lambda c: c.execute("SELECT COUNT(*) FROM index_outbox").fetchone()[0])
+
+    async def iter_all(self, batch_size: int = 500) -> AsyncIterator[list[Memory]]:
+        after = ""
+        while True:
+            rows = await self._run(lambda c: c.execute(
+                f"SELECT {COLUMNS} FROM memories m WHERE m.id > ? ORDER BY m.id LIMIT ?", (after, batch_size)).fetchall())
+            if not rows:
+                return
+            yield [_row_to_memory(r) for r in rows]
+            after = rows[-1][0]
+
+    async def count(self) -> int:
+        return await self._run(lambda c: c.execute("SELECT COUNT(*) FROM memories").fetchone()[0])
+
+    async def enqueue_reindex_all(self) -> int:
+        return await self._run(lambda c: c.execute(
+            "INSERT INTO index_outbox (memory_id, op) SELECT id, 'upsert' FROM memories").rowcount)
