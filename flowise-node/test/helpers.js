@@ -4,7 +4,7 @@ const http = require('node:http')
 const path = require('node:path')
 const Module = require('node:module')
 
-process.env.NODE_PATH = [path.join(__dirname, 'stubs', 'node_modules'), process.env.NODE_PATH].filter(Boolean).join(path.delimiter)
+process.env.NODE_PATH = [path.join(__dirname, 'stubs'), process.env.NODE_PATH].filter(Boolean).join(path.delimiter)
 Module._initPaths()
 
 const build = path.join(__dirname, '..', 'build')

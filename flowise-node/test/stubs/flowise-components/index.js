@@ -1,0 +1,35 @@
+// Test stand-in for the few flowise-components exports the components use.
+class BufferMemory {
+    constructor(fields = {}) {
+        this.memoryKey = fields.memoryKey ?? 'history'
+        this.inputKey = fields.inputKey
+        this.outputKey = fields.outputKey
+        this.returnMessages = fields.returnMessages ?? false
+        this.clearCalls = 0
+    }
+    async clear() {
+        this.clearCalls += 1
+    }
+}
+class FlowiseMemory extends BufferMemory {}
+
+function getBaseClasses(targetClass) {
+    const names = []
+    let proto = targetClass
+    while (proto && proto.name) {
+        names.push(proto.name)
+        proto = Object.getPrototypeOf(proto)
+    }
+    return names
+}
+
+// Tests pass credentials as options.credentials: { <id>: { baseUrl, apiKey } }.
+async function getCredentialData(id, options) {
+    return (options.credentials || {})[id] || {}
+}
+
+function getCredentialParam(name, credentialData, nodeData, defaultValue) {
+    return (nodeData.inputs || {})[name] ?? credentialData[name] ?? defaultValue ?? undefined
+}
+
+module.exports = { FlowiseMemory, getBaseClasses, getCredentialData, getCredentialParam }
