@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Sequence
 from typing import Any, Optional
@@ -35,7 +36,7 @@ class Mem0ChatMessageHistory(BaseChatMessageHistory):
     (and ``agent_id`` when set) whose content is the message text and whose metadata
     holds ``role`` (``user``, ``assistant``, ``system`` or ``tool``). Messages that
     carry more than text (tool calls, names, multi-part content) also keep their full
-    LangChain form under ``metadata.message`` so they come back unchanged. Because the
+    LangChain form (JSON) under ``metadata.message`` so they come back unchanged. Because the
     turns are ordinary memories, they are also found by searches of the user's memory.
 
     Use it with ``RunnableWithMessageHistory``:
@@ -157,13 +158,14 @@ def _metadata_of(message: BaseMessage) -> dict[str, Any]:
         and not getattr(message, "invalid_tool_calls", None)
     )
     if not plain:
-        metadata["message"] = message_to_dict(message)
+        # Kept as a JSON string: the service limits how deeply metadata may nest.
+        metadata["message"] = json.dumps(message_to_dict(message), ensure_ascii=False)
     return metadata
 
 
 def _to_message(memory: Memory) -> BaseMessage:
     stored = memory.metadata.get("message")
-    if isinstance(stored, dict):
-        return messages_from_dict([stored])[0]
+    if isinstance(stored, str):
+        return messages_from_dict([json.loads(stored)])[0]
     cls = _PLAIN_CLASS_OF_ROLE.get(str(memory.metadata.get("role")), HumanMessage)
     return cls(content=memory.content, id=memory.id)

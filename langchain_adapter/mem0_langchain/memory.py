@@ -31,6 +31,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_EXCHANGE_TEMPLATE = "User asked: {input}. Answer: {output}"
 DEFAULT_CONTEXT_HEADER = "Previous context:"
+_MAX_SIDES_BYTES = 8 * 1024  # the service accepts up to 16 KiB of metadata JSON
 
 
 class Mem0Memory(BaseMemory):
@@ -151,12 +152,14 @@ class Mem0Memory(BaseMemory):
         user_text = self._input_text(inputs)
         answer = self._output_text(outputs)
         content = self.exchange_template.format(input=user_text, output=answer)
-        metadata = {
+        metadata: dict[str, Any] = {
             "source": "langchain",
             "timestamp": datetime.now(timezone.utc).isoformat().replace("+00:00", "Z"),
-            "input": user_text,
-            "output": answer,
         }
+        # The two sides, for return_messages; left out when they would push the
+        # metadata past what the service accepts (the content still has them).
+        if len(user_text.encode()) + len(answer.encode()) <= _MAX_SIDES_BYTES:
+            metadata.update(input=user_text, output=answer)
         try:
             self.client.add(
                 content,

@@ -53,7 +53,8 @@ class Memory(_Result):
 class ScoredMemory(Memory):
     """A memory returned by a search, with its relevance to the query (0..1)."""
 
-    relevance_score: float = 0.0
+    relevance_score: Optional[float] = None
+    """None when the search had no query (the most recent memories are returned)."""
 
 
 class SearchResult(_Result):
