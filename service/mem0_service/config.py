@@ -34,7 +34,6 @@ class Settings(BaseModel):
     openai_timeout: float = 30.0
     llm_model: str = "gpt-4o-mini"
     max_body_bytes: int = 1024 * 1024
-    max_content_chars: int = 20_000
     log_level: str = "INFO"
     deduplicate: bool = True
     score_calibration: str | None = None
@@ -66,8 +65,7 @@ class Settings(BaseModel):
             ("embedding_model", "MEM0_EMBEDDING_MODEL"), ("embedding_dims", "MEM0_EMBEDDING_DIMS"),
             ("openai_api_key", "OPENAI_API_KEY"), ("openai_base_url", "OPENAI_BASE_URL"),
             ("openai_timeout", "MEM0_OPENAI_TIMEOUT"), ("llm_model", "MEM0_LLM_MODEL"),
-            ("max_body_bytes", "MEM0_MAX_BODY_BYTES"), ("max_content_chars", "MEM0_MAX_CONTENT_CHARS"),
-            ("log_level", "MEM0_LOG_LEVEL"), ("deduplicate", "MEM0_DEDUPLICATE"),
+            ("max_body_bytes", "MEM0_MAX_BODY_BYTES"), ("log_level", "MEM0_LOG_LEVEL"), ("deduplicate", "MEM0_DEDUPLICATE"),
             ("score_calibration", "MEM0_SCORE_CALIBRATION"),
         ]:
             if (value := get(var)) is not None:

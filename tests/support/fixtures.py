@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from pathlib import Path
 from typing import Iterator
@@ -45,3 +46,33 @@ def service_factory(tmp_path: Path) -> Iterator:
 
 def unique_user(prefix: str = "user") -> str:
     return f"{prefix}-{secrets.token_hex(6)}"
+
+
+BACKENDS = {
+    "sqlite": {},  # the embedded default: SQLite records, embedded vector index, bundled model
+    "postgres-qdrant": {"MEM0_VECTOR_INDEX": "qdrant"},  # PostgreSQL records + Qdrant (local mode) vectors
+}
+
+
+@pytest.fixture(scope="session", params=sorted(BACKENDS))
+def backend_service(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcess]:
+    """The same suite runs against each production-relevant backend combination."""
+    from tests.support.postgres import fresh_database
+
+    env = dict(BACKENDS[request.param])
+    with contextlib.ExitStack() as stack:
+        if request.param.startswith("postgres"):
+            env["DATABASE_URL"] = stack.enter_context(fresh_database())
+        service = ServiceProcess(tmp_path_factory.mktemp(f"svc-{request.param}"), env=env,
+                                 api_key="admin-" + secrets.token_hex(8))
+        service.backend = request.param
+        service.start()
+        stack.callback(service.stop)
+        yield service
+
+
+@pytest.fixture
+def api(backend_service: ServiceProcess):
+    from tests.support.api import Api
+
+    return Api(backend_service.url, backend_service.api_key)

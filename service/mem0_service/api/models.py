@@ -11,6 +11,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from mem0_service.core.memory import Memory, MemoryType
 from mem0_service.stores.base import iso
 
+MAX_CONTENT_CHARS = 20_000
 MAX_METADATA_BYTES = 16 * 1024
 MAX_METADATA_DEPTH = 5
 
@@ -43,7 +44,7 @@ def _not_blank(value: str) -> str:
 
 
 Metadata = Annotated[dict[str, Any], AfterValidator(_check_metadata)]
-Content = Annotated[str, AfterValidator(_not_blank)]
+Content = Annotated[str, StringConstraints(max_length=MAX_CONTENT_CHARS), AfterValidator(_not_blank)]
 
 
 class Request(BaseModel):

@@ -31,11 +31,11 @@ def validation_error(exc: ValidationError) -> BadRequest:
 
 async def parse_body(request: web.Request, model: type[M]) -> M:
     if request.content_length is not None and request.content_length > request.app[SETTINGS].max_body_bytes:
-        raise PayloadTooLarge(f"Request body is larger than {request.app['max_body_bytes']} bytes")
+        raise PayloadTooLarge(f"Request body is larger than {request.app[SETTINGS].max_body_bytes} bytes")
     try:
         raw = await request.read()
     except web.HTTPRequestEntityTooLarge:
-        raise PayloadTooLarge(f"Request body is larger than {request.app['max_body_bytes']} bytes") from None
+        raise PayloadTooLarge(f"Request body is larger than {request.app[SETTINGS].max_body_bytes} bytes") from None
     if not raw.strip():
         raise BadRequest("Request body must be a JSON object")
     try:

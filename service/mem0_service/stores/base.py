@@ -64,7 +64,8 @@ class RecordStore(ABC):
 
     @abstractmethod
     async def keyword_search(self, scope: Scope, query: str, *, limit: int) -> list[tuple[str, float]]:
-        """Full-text candidates in scope with a positive score, best first."""
+        """Full-text candidates in scope, best first, each with keyword evidence in (0, 1): how strongly
+        the words match, on a scale shared by every store so that ranking does not depend on the backend."""
 
     @abstractmethod
     async def find_by_hash(self, scope: Scope, digest: str) -> Memory | None: ...

@@ -14,6 +14,8 @@ from mem0_service.errors import ServiceUnavailable
 from mem0_service.stores.base import IndexOp, RecordStore, iso, keyword_terms, migrations, parse_iso, scope_where
 
 T = TypeVar("T")
+# BM25 score at which keyword evidence counts half: short memories score 2-10 on a one-word hit.
+BM25_HALF = 6.0
 COLUMNS = "m.id, m.user_id, m.session_id, m.agent_id, m.type, m.content, m.metadata, m.created_at, m.updated_at, m.expires_at"
 
 
@@ -157,7 +159,7 @@ class SQLiteRecordStore(RecordStore):
             rows = c.execute(f"SELECT m.id, -bm25(memories_fts) FROM memories_fts JOIN memories m ON m.rowid = memories_fts.rowid "
                              f"WHERE memories_fts MATCH ? AND {where} ORDER BY bm25(memories_fts) LIMIT ?",
                              [match, *params, limit])
-            return [(i, float(s)) for i, s in rows if s > 0]
+            return [(i, s / (s + BM25_HALF)) for i, s in rows if s > 0]
         return await self._run(work)
 
     async def find_by_hash(self, scope: Scope, digest: str) -> Memory | None:

@@ -1,0 +1,198 @@
+"""PostgreSQL record store (psycopg 3 with a connection pool): the production source of truth."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from typing import AsyncIterator
+
+import psycopg
+from psycopg.rows import TupleRow
+from psycopg.types.json import Jsonb
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
+
+from mem0_service.core.memory import Memory, MemoryType, Scope, utcnow
+from mem0_service.errors import ServiceUnavailable
+from mem0_service.stores.base import IndexOp, RecordStore, keyword_terms, migrations, scope_where
+
+log = logging.getLogger("mem0_service.postgres")
+COLUMNS = "m.id, m.user_id, m.session_id, m.agent_id, m.type, m.content, m.metadata, m.created_at, m.updated_at, m.expires_at"
+# ts_rank_cd of a one-word hit in a short memory is ~0.1; this scale puts it on the same evidence curve as BM25.
+RANK_SCALE = 5.0
+MIGRATION_LOCK = 727_000_001  # advisory lock id: replicas starting together migrate one at a time
+
+
+def _row_to_memory(row: TupleRow) -> Memory:
+    return Memory(id=row[0], user_id=row[1], session_id=row[2], agent_id=row[3], type=MemoryType(row[4]),
+                  content=row[5], metadata=row[6] or {}, created_at=row[7], updated_at=row[8], expires_at=row[9])
+
+
+def _memory_row(m: Memory) -> tuple:
+    return (m.id, m.user_id, m.session_id, m.agent_id, m.type.value, m.content, m.hash, Jsonb(m.metadata),
+            m.created_at, m.updated_at, m.expires_at)
+
+
+class PostgresRecordStore(RecordStore):
+    name = "postgres"
+
+    def __init__(self, url: str, *, min_size: int = 1, max_size: int = 10, timeout: float = 5.0):
+        self.url = url
+        self.timeout = timeout
+        self.pool = AsyncConnectionPool(url, min_size=min_size, max_size=max_size, open=False, timeout=timeout,
+                                        kwargs={"connect_timeout": max(1, int(timeout))},
+                                        check=AsyncConnectionPool.check_connection)
+
+    @asynccontextmanager
+    async def _tx(self) -> AsyncIterator[psycopg.AsyncCursor]:
+        """One transaction; any connection trouble becomes a 503 naming the record store."""
+        try:
+            async with self.pool.connection() as conn:
+                async with conn.transaction():
+                    async with conn.cursor() as cur:
+                        yield cur
+        except (psycopg.OperationalError, psycopg.InterfaceError, PoolTimeout) as exc:
+            raise ServiceUnavailable(f"Record store (PostgreSQL) unavailable: {str(exc).strip()[:200]}",
+                                     dependency="record_store") from exc
+
+    async def open(self) -> None:
+        try:
+            await self.pool.open(wait=True, timeout=self.timeout * 2)
+        except PoolTimeout as exc:
+            await self.pool.close()
+            raise ServiceUnavailable(f"Cannot connect to PostgreSQL at DATABASE_URL: {exc}",
+                                     dependency="record_store") from exc
+        await self.migrate()
+
+    async def migrate(self) -> list[int]:
+        applied: list[int] = []
+        async with self._tx() as cur:
+            await cur.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+            await cur.execute("CREATE TABLE IF NOT EXISTS schema_migrations "
+                              "(version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())")
+            await cur.execute("SELECT version FROM schema_migrations")
+            done = {r[0] for r in await cur.fetchall()}
+            for version, script in migrations("postgres"):
+                if version not in done:
+                    await cur.execute(script)
+                    await cur.execute("INSERT INTO schema_migrations (version) VALUES (%s)", (version,))
+                    applied.append(version)
+        if applied:
+            log.info("applied migrations %s", applied)
+        return applied
+
+    async def close(self) -> None:
+        await self.pool.close()
+
+    async def ping(self) -> None:
+        async with self._tx() as cur:
+            await cur.execute("SELECT 1")
+
+    async def insert(self, memories: list[Memory]) -> None:
+        async with self._tx() as cur:
+            await cur.executemany("INSERT INTO memories (id, user_id, session_id, agent_id, type, content, content_hash, "
+                                  "metadata, created_at, updated_at, expires_at) VALUES "
+                                  "(%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)", [_memory_row(m) for m in memories])
+            await cur.executemany("INSERT INTO index_outbox (memory_id, op) VALUES (%s, 'upsert')",
+                                  [(m.id,) for m in memories])
+
+    async def get_many(self, ids: list[str]) -> dict[str, Memory]:
+        if not ids:
+            return {}
+        async with self._tx() as cur:
+            await cur.execute(f"SELECT {COLUMNS} FROM memories m WHERE m.id = ANY(%s)", (ids,))
+            return {row[0]: _row_to_memory(row) for row in await cur.fetchall()}
+
+    async def update(self, memory: Memory, *, reindex: bool) -> bool:
+        row = _memory_row(memory)
+        async with self._tx() as cur:
+            await cur.execute("UPDATE memories SET session_id=%s, agent_id=%s, type=%s, content=%s, content_hash=%s, "
+                              "metadata=%s, updated_at=%s, expires_at=%s WHERE id=%s",
+                              (*row[2:8], row[9], row[10], memory.id))
+            found = cur.rowcount > 0
+            if found and reindex:
+                await cur.execute("INSERT INTO index_outbox (memory_id, op) VALUES (%s, 'upsert')", (memory.id,))
+            return found
+
+    async def delete(self, ids: list[str]) -> int:
+        async with self._tx() as cur:
+            await cur.execute("DELETE FROM memories WHERE id = ANY(%s) RETURNING id", (ids,))
+            gone = [r[0] for r in await cur.fetchall()]
+            await cur.executemany("INSERT INTO index_outbox (memory_id, op) VALUES (%s, 'delete')", [(i,) for i in gone])
+            return len(gone)
+
+    async def delete_scope(self, scope: Scope) -> list[str]:
+        where, params = scope_where(scope, mark="%s")
+        async with self._tx() as cur:
+            await cur.execute(f"DELETE FROM memories m WHERE {where} RETURNING m.id", params)
+            gone = [r[0] for r in await cur.fetchall()]
+            await cur.executemany("INSERT INTO index_outbox (memory_id, op) VALUES (%s, 'delete')", [(i,) for i in gone])
+            return gone
+
+    async def list(self, scope: Scope, *, limit: int, offset: int, newest_first: bool = True) -> tuple[list[Memory], int]:
+        where, params = scope_where(scope, mark="%s", now=utcnow())
+        order = "DESC" if newest_first else "ASC"
+        async with self._tx() as cur:
+            await cur.execute(f"SELECT COUNT(*) FROM memories m WHERE {where}", params)
+            total = (await cur.fetchone())[0]
+            await cur.execute(f"SELECT {COLUMNS} FROM memories m WHERE {where} "
+                              f"ORDER BY m.created_at {order}, m.id {order} LIMIT %s OFFSET %s", [*params, limit, offset])
+            return [_row_to_memory(r) for r in await cur.fetchall()], total
+
+    async def keyword_search(self, scope: Scope, query: str, *, limit: int) -> list[tuple[str, float]]:
+        terms = keyword_terms(query)
+        if not terms:
+            return []
+        text = " | ".join(terms)
+        where, params = scope_where(scope, mark="%s", now=utcnow())
+        async with self._tx() as cur:
+            await cur.execute(
+                "SELECT m.id, ts_rank_cd(m.search_vector, q.query) AS rank FROM memories m, "
+                "(SELECT to_tsquery('english'::regconfig, %s) || to_tsquery('russian'::regconfig, %s) AS query) q "
+                f"WHERE m.search_vector @@ q.query AND {where} ORDER BY rank DESC LIMIT %s",
+                [text, text, *params, limit])
+            rows = await cur.fetchall()
+        return [(i, (r * RANK_SCALE) / (r * RANK_SCALE + 1.0)) for i, r in rows if r > 0]
+
+    async def find_by_hash(self, scope: Scope, digest: str) -> Memory | None:
+        where, params = scope_where(scope, mark="%s", now=utcnow())
+        async with self._tx() as cur:
+            await cur.execute(f"SELECT {COLUMNS} FROM memories m WHERE {where} AND m.content_hash = %s LIMIT 1",
+                              [*params, digest])
+            row = await cur.fetchone()
+        return _row_to_memory(row) if row else None
+
+    async def pending_index_ops(self, limit: int) -> list[IndexOp]:
+        async with self._tx() as cur:
+            await cur.execute("SELECT seq, memory_id, op FROM index_outbox ORDER BY seq LIMIT %s", (limit,))
+            return [IndexOp(seq=r[0], memory_id=r[1], op=r[2]) for r in await cur.fetchall()]
+
+    async def ack_index_ops(self, seqs: list[int]) -> None:
+        async with self._tx() as cur:
+            await cur.execute("DELETE FROM index_outbox WHERE seq = ANY(%s)", (seqs,))
+
+    async def count_pending_index_ops(self) -> int:
+        async with self._tx() as cur:
+            await cur.execute("SELECT COUNT(*) FROM index_outbox")
+            return (await cur.fetchone())[0]
+
+    async def iter_all(self, batch_size: int = 500) -> AsyncIterator[list[Memory]]:
+        after = ""
+        while True:
+            async with self._tx() as cur:
+                await cur.execute(f"SELECT {COLUMNS} FROM memories m WHERE m.id > %s ORDER BY m.id LIMIT %s",
+                                  (after, batch_size))
+                rows = await cur.fetchall()
+            if not rows:
+                return
+            yield [_row_to_memory(r) for r in rows]
+            after = rows[-1][0]
+
+    async def count(self) -> int:
+        async with self._tx() as cur:
+            await cur.execute("SELECT COUNT(*) FROM memories")
+            return (await cur.fetchone())[0]
+
+    async def enqueue_reindex_all(self) -> int:
+        async with self._tx() as cur:
+            await cur.execute("INSERT INTO index_outbox (memory_id, op) SELECT id, 'upsert' FROM memories")
+            return cur.rowcount
