@@ -171,11 +171,20 @@ class AsyncMem0Client(_ClientBase):
         limit: Optional[int] = None,
         offset: Optional[int] = None,
         created_before: Union[datetime, str, None] = None,
+        created_after: Union[datetime, str, None] = None,
         order: Optional[str] = None,
     ) -> MemoryPage:
         """See :meth:`Mem0Client.get_all`."""
         spec = list_request(
-            user_id, type, session_id, agent_id, limit, offset, created_before, order
+            user_id,
+            type,
+            session_id,
+            agent_id,
+            limit,
+            offset,
+            created_before,
+            created_after,
+            order,
         )
         return MemoryPage.model_validate(await self._send(spec))
 
@@ -208,10 +217,15 @@ class AsyncMem0Client(_ClientBase):
                 return
 
     async def delete_all(
-        self, user_id: str, *, session_id: Optional[str] = None
+        self,
+        user_id: str,
+        *,
+        session_id: Optional[str] = None,
+        agent_id: Optional[str] = None,
+        type: Optional[MemoryType] = None,
     ) -> DeleteResult:
         """See :meth:`Mem0Client.delete_all`."""
-        spec = delete_all_request(user_id, session_id)
+        spec = delete_all_request(user_id, session_id, agent_id, type)
         return DeleteResult.model_validate(await self._send(spec))
 
     async def health(self) -> Health:

@@ -132,6 +132,7 @@ def list_request(
     limit: Optional[int],
     offset: Optional[int],
     created_before: Union[datetime, str, None],
+    created_after: Union[datetime, str, None],
     order: Optional[str],
 ) -> RequestSpec:
     params = _compact(
@@ -142,14 +143,20 @@ def list_request(
             "limit": limit,
             "offset": offset,
             "created_before": _iso(created_before),
+            "created_after": _iso(created_after),
             "order": order,
         }
     )
     return "GET", f"/api/memories/user/{_segment(user_id)}", params or None, None
 
 
-def delete_all_request(user_id: str, session_id: Optional[str]) -> RequestSpec:
-    params = _compact({"session_id": session_id})
+def delete_all_request(
+    user_id: str,
+    session_id: Optional[str],
+    agent_id: Optional[str],
+    type: Optional[MemoryType],
+) -> RequestSpec:
+    params = _compact({"session_id": session_id, "agent_id": agent_id, "type": type})
     return "DELETE", f"/api/memories/user/{_segment(user_id)}", params or None, None
 
 
@@ -359,14 +366,24 @@ class Mem0Client(_ClientBase):
         limit: Optional[int] = None,
         offset: Optional[int] = None,
         created_before: Union[datetime, str, None] = None,
+        created_after: Union[datetime, str, None] = None,
         order: Optional[str] = None,
     ) -> MemoryPage:
         """One page of a user's memories (``GET /api/memories/user/{user_id}``).
 
-        Newest first unless ``order="asc"``; the service's default page size is 10.
+        Newest first unless ``order="asc"``; the service's default page size is 10
+        (at most 1000). Naive datetimes are taken as UTC.
         """
         spec = list_request(
-            user_id, type, session_id, agent_id, limit, offset, created_before, order
+            user_id,
+            type,
+            session_id,
+            agent_id,
+            limit,
+            offset,
+            created_before,
+            created_after,
+            order,
         )
         return MemoryPage.model_validate(self._send(spec))
 
@@ -397,10 +414,18 @@ class Mem0Client(_ClientBase):
             if not page.memories or offset >= page.total:
                 return
 
-    def delete_all(self, user_id: str, *, session_id: Optional[str] = None) -> DeleteResult:
-        """Delete all memories of a user, or only those of one session
-        (``DELETE /api/memories/user/{user_id}``)."""
-        return DeleteResult.model_validate(self._send(delete_all_request(user_id, session_id)))
+    def delete_all(
+        self,
+        user_id: str,
+        *,
+        session_id: Optional[str] = None,
+        agent_id: Optional[str] = None,
+        type: Optional[MemoryType] = None,
+    ) -> DeleteResult:
+        """Delete all memories of a user, or only those of a session, agent or type
+        (``DELETE /api/memories/user/{user_id}``); ``deleted`` tells how many went."""
+        spec = delete_all_request(user_id, session_id, agent_id, type)
+        return DeleteResult.model_validate(self._send(spec))
 
     # -- service --------------------------------------------------------------
 

@@ -178,21 +178,11 @@ class Mem0Memory(BaseMemory):
         """Delete every memory of the scope.
 
         With only ``user_id`` set this removes all of the user's memories, whatever
-        wrote them; set ``session_id`` (or ``agent_id``) to clear just that part.
+        wrote them; set ``session_id`` and/or ``agent_id`` to clear just that part.
         """
-        if self.agent_id is None:
-            self.client.delete_all(self.user_id, session_id=self.session_id)
-            return
-        # The bulk endpoint has no agent filter: collect first, then delete one by one
-        # (deleting while paging would shift the offsets).
-        ids = [
-            memory.id
-            for memory in self.client.iter_all(
-                self.user_id, session_id=self.session_id, agent_id=self.agent_id
-            )
-        ]
-        for memory_id in ids:
-            self.client.delete(memory_id)
+        self.client.delete_all(
+            self.user_id, session_id=self.session_id, agent_id=self.agent_id
+        )
 
     # -- formatting -----------------------------------------------------------
 

@@ -243,3 +243,17 @@ def test_memory_survives_a_service_restart(service_factory: Any) -> None:
 def _fresh_prompts() -> None:
     # pydantic copies the class-level default per instance; this guards against a shared list.
     assert RecallingChatModel().prompts == []
+
+
+def test_agent_scoped_memory_clears_only_its_agent(mem0: Mem0Client, user_id: str) -> None:
+    support = Mem0Memory(client=mem0, user_id=user_id, agent_id="support", relevance_threshold=0.0)
+    sales = Mem0Memory(client=mem0, user_id=user_id, agent_id="sales", relevance_threshold=0.0)
+    support.save_context({"input": "My router is broken"}, {"output": "Let us reboot it"})
+    sales.save_context({"input": "I want the premium plan"}, {"output": "Great choice"})
+
+    assert "router" in support.load_memory_variables({"input": "router"})["history"]
+    assert "router" not in sales.load_memory_variables({"input": "router"})["history"]
+
+    support.clear()
+    assert support.load_memory_variables({"input": "router"}) == {"history": ""}
+    assert "premium" in sales.load_memory_variables({"input": "plan"})["history"]

@@ -195,6 +195,7 @@ def test_get_all_sends_filters_as_query_parameters(
                     "limit": "1",
                     "offset": "2",
                     "created_before": "2025-05-18T10:00:00Z",
+                    "created_after": "2025-05-01T00:00:00Z",
                     "order": "asc",
                 },
                 strict_match=True,
@@ -210,6 +211,7 @@ def test_get_all_sends_filters_as_query_parameters(
         limit=1,
         offset=2,
         created_before=before,
+        created_after=datetime(2025, 5, 1),  # naive: taken as UTC
         order="asc",
     )
     assert (page.total, page.limit, page.offset, len(page.memories)) == (7, 1, 2, 1)
@@ -239,7 +241,7 @@ def test_iter_all_walks_every_page(
     assert [m.id for m in client.iter_all("u", page_size=2, order="asc")] == ["m1", "m2", "m3"]
 
 
-def test_delete_all_of_a_user_or_of_one_session(
+def test_delete_all_of_a_user_or_of_part_of_it(
     mocked: responses.RequestsMock, client: Mem0Client
 ) -> None:
     mocked.delete(
@@ -252,8 +254,18 @@ def test_delete_all_of_a_user_or_of_one_session(
         json={"success": True, "deleted": 1, "message": "1 memory deleted"},
         match=[matchers.query_param_matcher({"session_id": "s1"}, strict_match=True)],
     )
+    mocked.delete(
+        f"{BASE}/api/memories/user/u",
+        json={"success": True, "deleted": 2, "message": "2 memories deleted"},
+        match=[
+            matchers.query_param_matcher(
+                {"session_id": "s1", "agent_id": "a1", "type": "interaction"}, strict_match=True
+            )
+        ],
+    )
     assert client.delete_all("u").deleted == 4
     assert client.delete_all("u", session_id="s1").deleted == 1
+    assert client.delete_all("u", session_id="s1", agent_id="a1", type="interaction").deleted == 2
 
 
 def test_health_auth_check_and_openapi(mocked: responses.RequestsMock, client: Mem0Client) -> None:

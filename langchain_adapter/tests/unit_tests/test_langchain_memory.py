@@ -167,19 +167,13 @@ def test_clear_deletes_the_session(mocked: responses.RequestsMock, client: Mem0C
 
 
 def test_clear_with_an_agent_deletes_only_that_agents_memories(
-    mocked: responses.RequestsMock, client: Mem0Client, memory_json: Any
+    mocked: responses.RequestsMock, client: Mem0Client
 ) -> None:
-    mocked.get(
+    mocked.delete(
         f"{BASE}/api/memories/user/user123",
-        json={"memories": [memory_json(id="m1"), memory_json(id="m2")], "total": 2, "limit": 100, "offset": 0},
-        match=[
-            matchers.query_param_matcher(
-                {"agent_id": "a1", "limit": "100", "offset": "0"}, strict_match=True
-            )
-        ],
+        json={"success": True, "deleted": 2, "message": "deleted"},
+        match=[matchers.query_param_matcher({"agent_id": "a1"}, strict_match=True)],
     )
-    for memory_id in ("m1", "m2"):
-        mocked.delete(f"{BASE}/api/memories/{memory_id}", json={"success": True, "message": "ok"})
     _memory(client, agent_id="a1").clear()
 
 
@@ -222,3 +216,26 @@ def test_missing_langchain_classic_gives_an_actionable_import_error() -> None:
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert "pip install 'mem0-langchain[classic]'" in done.stdout
+
+
+def test_a_very_long_exchange_keeps_its_text_only_in_the_content(
+    mocked: responses.RequestsMock, client: Mem0Client, memory_json: Any
+) -> None:
+    # The service caps metadata at 16 KiB; the content has no such cap.
+    mocked.post(f"{BASE}/api/memories", json=memory_json(), status=201)
+    long_answer = "word " * 4000
+    _memory(client).save_context({"input": "Summarise the book"}, {"output": long_answer})
+    sent = json.loads(mocked.calls[0].request.body)
+    assert sent["content"].endswith(long_answer)
+    assert set(sent["metadata"]) == {"source", "timestamp"}
+
+
+def test_query_less_load_accepts_memories_without_scores(
+    mocked: responses.RequestsMock, client: Mem0Client, memory_json: Any
+) -> None:
+    mocked.post(
+        f"{BASE}/api/memories/search",
+        json={"memories": [memory_json(content="Likes jazz", relevance_score=None)], "total": 1},
+    )
+    loaded = _memory(client, query_from_input=False).load_memory_variables({})
+    assert loaded == {"history": "Previous context:\n- Likes jazz\n"}
