@@ -33,7 +33,7 @@ test('node descriptions: names, categories, credential and memory base classes',
     assert.equal(mem.name, 'mem0Memory')
     assert.equal(mem.category, 'Memory')
     assert.deepEqual(mem.credential.credentialNames, ['mem0Api'])
-    assert.ok(mem.baseClasses.includes('Mem0Memory') && mem.baseClasses.includes('FlowiseMemory'))
+    assert.ok(mem.baseClasses.includes('Mem0Memory') && mem.baseClasses.includes('BufferMemory'))
     for (const Tool of [Mem0SearchNode, Mem0SaveNode]) {
         const tool = new Tool()
         assert.equal(tool.category, 'Tools')
@@ -182,7 +182,7 @@ test('search node as text output: the user message is the query, lines of memori
     const node = new Mem0SearchNode()
     const data = nodeData('mem0Search', { userId: 'dan', types: '["preference"]', emptyText: 'Neutral style' }, { output: 'text' })
 
-    assert.equal(await node.init(data, 'a lighthouse at dusk', flowOptions(found.url)), '- Likes watercolour\n- Favourite colour: teal')
+    assert.equal(await node.init(data, 'a lighthouse at dusk', flowOptions(found.url)), '- Likes watercolourFLOWISE_NEWLINE- Favourite colour: teal')
     assert.deepEqual(found.requests[0].body, { user_id: 'dan', query: 'a lighthouse at dusk', types: ['preference'] })
     assert.equal(await node.init(data, 'a cat', flowOptions(empty.url)), 'Neutral style')
 })

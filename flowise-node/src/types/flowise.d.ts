@@ -104,6 +104,8 @@ declare module 'flowise-components' {
     }
 
     export function getBaseClasses(targetClass: any): string[]
+    /** reverse=false: encodes newlines, quotes... so the text can sit inside another node's JSON input. */
+    export function handleEscapeCharacters(input: any, reverse: boolean): any
     export function getCredentialData(selectedCredentialId: string, options: ICommonObject): Promise<ICommonObject>
     export function getCredentialParam(paramName: string, credentialData: ICommonObject, nodeData: INodeData, defaultValue?: any): any
 }

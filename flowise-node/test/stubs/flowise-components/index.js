@@ -32,4 +32,11 @@ function getCredentialParam(name, credentialData, nodeData, defaultValue) {
     return (nodeData.inputs || {})[name] ?? credentialData[name] ?? defaultValue ?? undefined
 }
 
-module.exports = { FlowiseMemory, getBaseClasses, getCredentialData, getCredentialParam }
+// Same encoding as Flowise: special characters become markers that survive inside JSON strings.
+function handleEscapeCharacters(input, reverse) {
+    const pairs = [['\n', 'FLOWISE_NEWLINE'], ['\t', 'FLOWISE_TAB'], ['"', 'FLOWISE_DOUBLE_QUOTE']]
+    if (typeof input !== 'string') return input
+    return pairs.reduce((text, [value, escape]) => (reverse ? text.split(escape).join(value) : text.split(value).join(escape)), input)
+}
+
+module.exports = { handleEscapeCharacters, FlowiseMemory, getBaseClasses, getCredentialData, getCredentialParam }

@@ -1,3 +1,4 @@
+import { handleEscapeCharacters } from 'flowise-components'
 import type { ICommonObject, INode, INodeData, INodeOutputsValue, INodeParams } from 'flowise-components'
 import { DynamicStructuredTool } from '@langchain/core/tools'
 import { z } from 'zod/v3'
@@ -155,7 +156,9 @@ class Mem0Search_Tools implements INode {
         if (nodeData.outputs?.output === 'text') {
             const query = cleanInput(inputs.query) || (typeof input === 'string' ? input : '')
             const memories = await searchMemories(settings, query)
-            return formatMemoriesText(memories, cleanInput(inputs.emptyText) || 'Nothing is known about the user yet.')
+            const text = formatMemoriesText(memories, cleanInput(inputs.emptyText) || 'Nothing is known about the user yet.')
+            // Encoded like Flowise's own text outputs, so it can be placed into a Prompt Template's values (JSON).
+            return handleEscapeCharacters(text, false)
         }
 
         return new DynamicStructuredTool({

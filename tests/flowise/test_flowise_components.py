@@ -1,0 +1,71 @@
+"""The Mem0 components inside a real Flowise: listed by its API, and Mem0 Memory driving a real chain."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+import requests
+
+pytestmark = pytest.mark.e2e
+
+
+def test_components_and_credential_are_listed(flowise):
+    nodes = {n["name"]: n for n in flowise.get("nodes")}
+    assert nodes["mem0Memory"]["label"] == "Mem0 Memory"
+    assert nodes["mem0Memory"]["category"] == "Memory"
+    assert "BaseChatMemory" in nodes["mem0Memory"]["baseClasses"]
+    assert nodes["mem0Search"]["category"] == nodes["mem0Save"]["category"] == "Tools"
+    assert {o["name"] for o in nodes["mem0Search"]["outputs"]} == {"tool", "text"}
+    for name in ("mem0Memory", "mem0Search", "mem0Save"):
+        assert nodes[name]["credential"]["credentialNames"] == ["mem0Api"]
+        icon = requests.get(f"{flowise.base}/node-icon/{name}", headers=flowise.headers, timeout=10)
+        assert icon.status_code == 200 and b"<svg" in icon.content
+
+    creds = {c["name"]: c for c in flowise.get("components-credentials")}
+    assert creds["mem0Api"]["label"] == "Mem0 API"
+    assert [(i["name"], i["type"]) for i in creds["mem0Api"]["inputs"]] == [("baseUrl", "string"), ("apiKey", "password")]
+
+
+def _turns(live_service, user_id, session_id):
+    r = requests.get(f"{live_service.url}/api/memories/user/{user_id}", headers=live_service.headers,
+                     params={"session_id": session_id, "type": "interaction", "order": "asc", "limit": 50}, timeout=10)
+    r.raise_for_status()
+    return [(m["metadata"]["role"], m["content"]) for m in r.json()["memories"]]
+
+
+def test_user_id_from_override_config_when_enabled(flowise, import_workflow, live_service, fake_openai):
+    """overrideConfig.userId reaches Mem0 Memory once the chatflow allows overriding that input."""
+    api_config = {"overrideConfig": {"status": True, "nodes": {"Mem0 Memory": [{"name": "userId", "enabled": True}]},
+                                     "variables": []}}
+    flow_id = import_workflow("chatbot-with-memory.json", inputs={"mem0Memory": {"userId": ""}}, api_config=api_config)
+    user, chat = f"fw-ovr-{uuid.uuid4().hex[:8]}", f"chat-{uuid.uuid4().hex[:8]}"
+
+    flowise.predict(flow_id, "Hello, I am testing overrides.", chat_id=chat, override_config={"userId": user})
+
+    assert [role for role, _ in _turns(live_service, user, chat)] == ["user", "assistant"]
+    # Without the override the chat id is the user id, so nothing is mixed into another user's memories.
+    other_chat = f"chat-{uuid.uuid4().hex[:8]}"
+    flowise.predict(flow_id, "No user id this time.", chat_id=other_chat)
+    assert _turns(live_service, other_chat, other_chat)[0] == ("user", "No user id this time.")
+
+
+def test_service_errors_fail_the_prediction_visibly(flowise, import_workflow, flowise_credentials, live_service):
+    bad = flowise.create_credential("wrong key", "mem0Api", {"baseUrl": live_service.url, "apiKey": "not-a-key"})
+    flow_id = import_workflow("chatbot-with-memory.json")
+    # Point this chatflow's Mem0 Memory at the wrong key (the model credential stays valid).
+    chatflow = flowise.get(f"chatflows/{flow_id}")
+    import json
+    flow = json.loads(chatflow["flowData"])
+    for node in flow["nodes"]:
+        if node["data"]["name"] == "mem0Memory":
+            node["data"]["credential"] = bad
+            node["data"]["inputs"]["credential"] = bad
+    r = requests.put(f"{flowise.base}/chatflows/{flow_id}", json={"flowData": json.dumps(flow)},
+                     headers=flowise.headers, timeout=30)
+    assert r.status_code == 200, r.text
+
+    r = flowise.predict(flow_id, "Will this be remembered?", chat_id="c-bad", expect_ok=False)
+
+    assert r.status_code == 500
+    assert "Mem0 service answered 401" in r.text
