@@ -206,3 +206,21 @@ test('save tool: stores the memory with the chosen or default type; failures are
     const failing = await new Mem0SaveNode().init(nodeData('mem0Save', { userId: 'erin' }), '', flowOptions(broken.url))
     await assert.rejects(failing.invoke({ content: 'x' }), /503/)
 })
+
+test('memory: a chat cleared without the user id (as Flowise does) reaches the user the session belongs to', async (t) => {
+    const service = await fakeService()
+    t.after(service.close)
+    const node = new Mem0MemoryNode()
+    const during = await node.init(nodeData('mem0Memory', { userId: 'frank' }), 'hi', flowOptions(service.url))
+    await during.addChatMessages([{ text: 'hi', type: 'userMessage' }], 'session-77')
+
+    const later = await node.init(nodeData('mem0Memory', { userId: '{{$flow.userId}}' }), '', flowOptions(service.url))
+    await later.clearChatMessages('session-77')
+    await later.clearChatMessages('session-never-seen')
+
+    const deletes = service.requests.filter((r) => r.method === 'DELETE').map((r) => [r.path, r.query.session_id])
+    assert.deepEqual(deletes, [
+        ['/api/memories/user/frank', 'session-77'],
+        ['/api/memories/user/session-never-seen', 'session-never-seen']
+    ])
+})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
@@ -55,7 +56,6 @@ def test_service_errors_fail_the_prediction_visibly(flowise, import_workflow, fl
     flow_id = import_workflow("chatbot-with-memory.json")
     # Point this chatflow's Mem0 Memory at the wrong key (the model credential stays valid).
     chatflow = flowise.get(f"chatflows/{flow_id}")
-    import json
     flow = json.loads(chatflow["flowData"])
     for node in flow["nodes"]:
         if node["data"]["name"] == "mem0Memory":
@@ -69,3 +69,25 @@ def test_service_errors_fail_the_prediction_visibly(flowise, import_workflow, fl
 
     assert r.status_code == 500
     assert "Mem0 service answered 401" in r.text
+
+
+def test_clearing_a_chat_in_flowise_deletes_its_session_memories(flowise, import_workflow, live_service):
+    """Flowise's "clear chat" (DELETE /chatmessage) empties the session in the service, long-term memories stay."""
+    flow_id = import_workflow("chatbot-with-memory.json")
+    user, chat, kept_chat = f"fw-clear-{uuid.uuid4().hex[:8]}", f"chat-{uuid.uuid4().hex[:8]}", f"chat-{uuid.uuid4().hex[:8]}"
+    r = requests.post(f"{live_service.url}/api/memories", headers=live_service.headers, timeout=10,
+                      json={"user_id": user, "content": "Speaks Portuguese", "type": "fact"})
+    assert r.status_code == 201
+    flowise.predict(flow_id, "First message", chat_id=chat, override_config={"userId": user})
+    flowise.predict(flow_id, "Another chat", chat_id=kept_chat, override_config={"userId": user})
+    assert len(_turns(live_service, user, chat)) == 2
+
+    r = requests.delete(f"{flowise.base}/chatmessage/{flow_id}", params={"chatId": chat}, headers=flowise.headers,
+                        timeout=30)
+
+    assert r.status_code == 200, r.text
+    assert _turns(live_service, user, chat) == []
+    assert len(_turns(live_service, user, kept_chat)) == 2
+    everything = requests.get(f"{live_service.url}/api/memories/user/{user}", headers=live_service.headers,
+                              timeout=10).json()["memories"]
+    assert "Speaks Portuguese" in [m["content"] for m in everything]

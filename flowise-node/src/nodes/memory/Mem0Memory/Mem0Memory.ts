@@ -16,6 +16,21 @@ import {
 } from '../../../mem0client/mapping'
 import { MEMORY_TYPE_OPTIONS } from '../../../mem0client/options'
 
+/**
+ * User of each session seen in this Flowise process. Flowise clears a chat and reads `{{chat_history}}` with the
+ * node's raw inputs, before `{{$flow.userId}}` or overrideConfig are applied; this map lets those calls reach the
+ * user the conversation was stored under.
+ */
+const sessionUsers = new Map<string, string>()
+const SESSION_USERS_MAX = 10000
+
+function rememberSessionUser(sessionId: string, userId: string): void {
+    if (!sessionId || sessionUsers.get(sessionId) === userId) return
+    sessionUsers.delete(sessionId)
+    sessionUsers.set(sessionId, userId)
+    if (sessionUsers.size > SESSION_USERS_MAX) sessionUsers.delete(sessionUsers.keys().next().value as string)
+}
+
 const DEFAULT_CONTEXT_HEADER = 'Relevant information about the user from previous interactions:'
 const DEFAULT_CONTEXT_TYPES: MemoryType[] = ['fact', 'preference', 'pattern', 'interaction']
 
@@ -196,7 +211,11 @@ class Mem0ChatMemory extends FlowiseMemory implements MemoryMethods {
     }
 
     userIdFor(sessionId: string): string {
-        return resolveUserId(this.userId, sessionId)
+        if (this.userId) {
+            rememberSessionUser(sessionId, this.userId)
+            return this.userId
+        }
+        return sessionUsers.get(sessionId) ?? resolveUserId('', sessionId)
     }
 
     /** The session's chat turns, oldest first. */
