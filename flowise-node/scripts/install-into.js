@@ -4,7 +4,9 @@
 //   npm run install-into -- <flowise dir>      (builds first)
 //   node scripts/install-into.js <flowise dir> (copies an existing build)
 // <flowise dir> may be: a folder where `npm install flowise` was run, a global install
-// ($(npm root -g)/flowise), the flowise-components package itself, or a Flowise source checkout.
+// ($(npm root -g)/flowise), the flowise-components package itself, a Flowise source checkout, or
+// `auto` to look in the usual places (global npm install, the Docker image's source tree).
+const { execSync } = require('child_process')
 const fs = require('fs')
 const path = require('path')
 
@@ -16,9 +18,20 @@ function findComponentsDist(dir) {
         path.join(dir, 'node_modules', 'flowise-components', 'dist'),
         path.join(dir, 'node_modules', 'flowise', 'node_modules', 'flowise-components', 'dist'),
         path.join(dir, 'packages', 'components', 'dist'),
+        path.join(dir, 'components', 'dist'),
         path.join(dir, 'dist')
     ]
     return candidates.find((c) => fs.existsSync(path.join(c, 'nodes')) && fs.existsSync(path.join(c, 'credentials')))
+}
+
+function autoDirs() {
+    const dirs = [process.cwd(), '/usr/src', '/usr/src/flowise', '/usr/src/packages', '/usr/local/lib/node_modules/flowise']
+    try {
+        dirs.push(path.join(execSync('npm root -g', { encoding: 'utf8' }).trim(), 'flowise'))
+    } catch {
+        // npm missing: the fixed places above are all there is
+    }
+    return dirs
 }
 
 function copyTree(from, to, written) {
@@ -44,9 +57,10 @@ function main() {
         console.error('no build found: run `npm run build` first (or use `npm run install-into`)')
         process.exit(1)
     }
-    const dist = findComponentsDist(path.resolve(target))
+    const dirs = target === 'auto' ? autoDirs() : [path.resolve(target)]
+    const dist = dirs.map(findComponentsDist).find(Boolean)
     if (!dist) {
-        console.error(`no flowise-components/dist found under ${path.resolve(target)}`)
+        console.error(`no flowise-components/dist found under ${dirs.join(', ')}`)
         process.exit(1)
     }
     const written = []

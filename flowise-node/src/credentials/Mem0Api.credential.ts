@@ -12,14 +12,14 @@ class Mem0Api implements INodeCredential {
         this.name = 'mem0Api'
         this.version = 1.0
         this.description =
-            'Base URL and API key of your self-hosted Mem0 memory service (the key is one of <code>API_KEYS</code> in its .env)'
+            'Base URL and API key of your self-hosted Mem0 memory service (MEM0_API_KEY in its .env, or a key it issued)'
         this.inputs = [
             {
                 label: 'Base URL',
                 name: 'baseUrl',
                 type: 'string',
                 placeholder: 'https://mem0.yourdomain.com',
-                description: 'Address of the service without /api, e.g. http://mem0:8080 inside a Docker network'
+                description: 'Address of the service without /api, e.g. http://mem0:3456 inside a Docker network'
             },
             {
                 label: 'API Key',
