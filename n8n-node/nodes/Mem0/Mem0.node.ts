@@ -18,6 +18,8 @@ export class Mem0 implements INodeType {
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [{ name: 'mem0ServiceApi', required: true }],
 		requestDefaults: {
+			// Errors are read by throwOnServiceError, which reports the service's own message.
+			ignoreHttpStatusErrors: true,
 			baseURL: '={{ $credentials.baseUrl.replace(/\\/+$/, "") }}',
 			headers: {
 				Accept: 'application/json',

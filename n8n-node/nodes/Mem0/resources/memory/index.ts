@@ -5,6 +5,7 @@ import { deleteAllDescription } from './deleteAll';
 import { getDescription } from './get';
 import { getAllDescription } from './getAll';
 import { searchDescription } from './search';
+import { throwOnServiceError } from './shared';
 import { updateDescription } from './update';
 
 /** Every memory operation: what it is called, which request it makes, and its fields. */
@@ -21,7 +22,10 @@ export const memoryDescription: INodeProperties[] = [
 				value: 'create',
 				action: 'Create a memory',
 				description: 'Remember something about a user',
-				routing: { request: { method: 'POST', url: '/api/memories' } },
+				routing: {
+					request: { method: 'POST', url: '/api/memories' },
+					output: { postReceive: [throwOnServiceError] },
+				},
 			},
 			{
 				name: 'Delete',
@@ -30,6 +34,7 @@ export const memoryDescription: INodeProperties[] = [
 				description: 'Forget one memory',
 				routing: {
 					request: { method: 'DELETE', url: '=/api/memories/{{ encodeURIComponent($parameter.memoryId) }}' },
+					output: { postReceive: [throwOnServiceError] },
 				},
 			},
 			{
@@ -39,6 +44,7 @@ export const memoryDescription: INodeProperties[] = [
 				description: 'Forget everything about a user, or one session of theirs',
 				routing: {
 					request: { method: 'DELETE', url: '=/api/memories/user/{{ encodeURIComponent($parameter.userId) }}' },
+					output: { postReceive: [throwOnServiceError] },
 				},
 			},
 			{
@@ -48,6 +54,7 @@ export const memoryDescription: INodeProperties[] = [
 				description: 'Fetch one memory by its ID',
 				routing: {
 					request: { method: 'GET', url: '=/api/memories/{{ encodeURIComponent($parameter.memoryId) }}' },
+					output: { postReceive: [throwOnServiceError] },
 				},
 			},
 			{
@@ -57,6 +64,7 @@ export const memoryDescription: INodeProperties[] = [
 				description: 'List a user\'s memories, newest first',
 				routing: {
 					request: { method: 'GET', url: '=/api/memories/user/{{ encodeURIComponent($parameter.userId) }}' },
+					output: { postReceive: [throwOnServiceError] },
 				},
 			},
 			{
@@ -64,7 +72,10 @@ export const memoryDescription: INodeProperties[] = [
 				value: 'search',
 				action: 'Search memories',
 				description: 'Find the memories most relevant to a question',
-				routing: { request: { method: 'POST', url: '/api/memories/search' } },
+				routing: {
+					request: { method: 'POST', url: '/api/memories/search' },
+					output: { postReceive: [throwOnServiceError] },
+				},
 			},
 			{
 				name: 'Update',
@@ -73,6 +84,7 @@ export const memoryDescription: INodeProperties[] = [
 				description: 'Change the content, type or metadata of a memory',
 				routing: {
 					request: { method: 'PUT', url: '=/api/memories/{{ encodeURIComponent($parameter.memoryId) }}' },
+					output: { postReceive: [throwOnServiceError] },
 				},
 			},
 		],

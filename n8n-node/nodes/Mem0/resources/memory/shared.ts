@@ -1,4 +1,13 @@
-import type { INodeProperties, INodePropertyOptions } from 'n8n-workflow';
+import type {
+	IDataObject,
+	IExecuteSingleFunctions,
+	IN8nHttpFullResponse,
+	INodeExecutionData,
+	INodeProperties,
+	INodePropertyOptions,
+	JsonObject,
+} from 'n8n-workflow';
+import { NodeApiError } from 'n8n-workflow';
 
 /** The memory types the service knows, in the order the guide introduces them. */
 export const memoryTypeOptions: INodePropertyOptions[] = [
@@ -66,3 +75,29 @@ export const splitIntoItemsField = (operation: string): INodeProperties => ({
 		},
 	},
 });
+
+/**
+ * Fails the node with the service's own words ("Not Found: Memory mem_x not found") instead of
+ * n8n's generic text for the status code. Requests run with ignoreHttpStatusErrors so this sees them.
+ */
+export async function throwOnServiceError(
+	this: IExecuteSingleFunctions,
+	items: INodeExecutionData[],
+	response: IN8nHttpFullResponse,
+): Promise<INodeExecutionData[]> {
+	if (response.statusCode < 400) return items;
+	const body: IDataObject =
+		response.body && typeof response.body === 'object' && !Array.isArray(response.body)
+			? (response.body as IDataObject)
+			: {};
+	const reason = typeof body.error === 'string' ? body.error : `HTTP ${response.statusCode}`;
+	const message = typeof body.message === 'string' ? `${reason}: ${body.message}` : reason;
+	throw new NodeApiError(this.getNode(), body as JsonObject, {
+		message,
+		description:
+			typeof body.field === 'string'
+				? `The service rejected the field '${body.field}'`
+				: `The Mem0 service answered with HTTP ${response.statusCode}`,
+		httpCode: String(response.statusCode),
+	});
+}

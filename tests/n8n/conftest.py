@@ -1,0 +1,34 @@
+"""One real n8n for the whole n8n suite, with the package installed from a freshly packed tarball,
+credentials pointing at the live service and the fake model, and every workflow published."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from tests.n8n.n8n_server import N8nServer, N8nUnavailable, pack_node_package
+from tests.n8n.operation_workflows import OPERATION_WORKFLOWS, credentials
+
+SHIPPED_WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows" / "n8n"
+
+
+def shipped_workflows() -> list[dict]:
+    return [json.loads(path.read_text()) for path in sorted(SHIPPED_WORKFLOWS.glob("*.json"))]
+
+
+@pytest.fixture(scope="session")
+def n8n(live_service, fake_openai, tmp_path_factory: pytest.TempPathFactory) -> Iterator[N8nServer]:
+    try:
+        tarball = pack_node_package(tmp_path_factory.mktemp("n8n-package"))
+        server = N8nServer(tmp_path_factory.mktemp("n8n-home"))
+    except N8nUnavailable as error:
+        pytest.fail(str(error), pytrace=False)
+    server.install_package(tarball)
+    server.import_credentials(credentials(live_service.url, live_service.api_key, fake_openai.base_url))
+    server.import_workflows(OPERATION_WORKFLOWS + shipped_workflows())
+    server.start()
+    yield server
+    server.stop()

@@ -1,0 +1,160 @@
+"""Runs a real n8n (installed by install_n8n.sh) with this repository's node package, the way users run it."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from tests.support.service_process import free_port
+
+N8N_VERSION = "2.8.4"
+REPO = Path(__file__).resolve().parents[2]
+PACKAGE_DIR = REPO / "n8n-node"
+INSTALL_SCRIPT = Path(__file__).with_name("install_n8n.sh")
+
+
+class N8nUnavailable(RuntimeError):
+    """n8n or the package build is missing: the install script has not run or failed."""
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("MEM0_E2E_CACHE") or Path.home() / ".cache" / "mem0-e2e")
+
+
+def n8n_binary() -> Path:
+    binary = cache_dir() / f"n8n-{N8N_VERSION}" / "node_modules" / ".bin" / "n8n"
+    if not binary.exists():
+        raise N8nUnavailable(f"n8n {N8N_VERSION} is not installed at {binary}: run bash {INSTALL_SCRIPT}")
+    return binary
+
+
+def pack_node_package(destination: Path) -> Path:
+    """Builds the package from the working tree and packs it the way it would be published."""
+    if not (PACKAGE_DIR / "node_modules" / ".bin" / "tsc").exists():
+        raise N8nUnavailable(f"the n8n package's build tools are missing: run bash {INSTALL_SCRIPT}")
+    subprocess.run(["npm", "run", "--silent", "build"], cwd=PACKAGE_DIR, check=True, capture_output=True, timeout=180)
+    result = subprocess.run(["npm", "pack", "--silent", "--pack-destination", str(destination)], cwd=PACKAGE_DIR,
+                            check=True, capture_output=True, text=True, timeout=120)
+    return destination / result.stdout.strip().splitlines()[-1]
+
+
+class N8nServer:
+    """One n8n instance with its own user folder and ports.
+
+    The CLI (import, publish) writes to n8n's database directly and a running n8n does not notice, so
+    everything is imported before `start()`; `restart()` keeps the user folder, as a real restart does."""
+
+    def __init__(self, home: Path, extra_env: dict[str, str] | None = None):
+        self.home = home
+        self.port = free_port()
+        self.broker_port = free_port()
+        self.extra_env = extra_env or {}
+        self.binary = n8n_binary()
+        self.process: subprocess.Popen | None = None
+        self.log_path = home / "n8n.log"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("N8N_", "DB_", "WEBHOOK_"))}
+        env.update({
+            "N8N_USER_FOLDER": str(self.home),
+            "N8N_PORT": str(self.port),
+            "N8N_LISTEN_ADDRESS": "127.0.0.1",
+            "WEBHOOK_URL": f"{self.url}/",
+            "N8N_RUNNERS_BROKER_PORT": str(self.broker_port),
+            "N8N_DIAGNOSTICS_ENABLED": "false",
+            "N8N_VERSION_NOTIFICATIONS_ENABLED": "false",
+            "N8N_TEMPLATES_ENABLED": "false",
+            "N8N_PERSONALIZATION_ENABLED": "false",
+            # community nodes may be AI Agent tools only when this is on
+            "N8N_COMMUNITY_PACKAGES_ALLOW_TOOL_USAGE": "true",
+            **self.extra_env,
+        })
+        return env
+
+    def cli(self, *args: str, timeout: float = 120) -> str:
+        result = subprocess.run([str(self.binary), *args], env=self.env(), capture_output=True, text=True,
+                                timeout=timeout)
+        if result.returncode != 0:
+            raise RuntimeError(f"n8n {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+        return result.stdout
+
+    def install_package(self, tarball: Path) -> None:
+        """Installs the packed node package where n8n looks for community nodes."""
+        nodes_dir = self.home / ".n8n" / "nodes"
+        nodes_dir.mkdir(parents=True, exist_ok=True)
+        (nodes_dir / "package.json").write_text('{"private": true}')
+        # Without --legacy-peer-deps npm would fetch the n8n-workflow peer, which n8n already provides.
+        subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--legacy-peer-deps", str(tarball)],
+                       cwd=nodes_dir, check=True, capture_output=True, timeout=300)
+
+    def import_credentials(self, credentials: list[dict[str, Any]]) -> None:
+        self._import("import:credentials", credentials)
+
+    def import_workflows(self, workflows: list[dict[str, Any]], publish: bool = True) -> None:
+        self._import("import:workflow", workflows)
+        if publish:
+            for workflow in workflows:
+                self.cli("publish:workflow", f"--id={workflow['id']}")
+
+    def _import(self, command: str, items: list[dict[str, Any]]) -> None:
+        with tempfile.NamedTemporaryFile("w", suffix=".json", dir=self.home, delete=False) as handle:
+            json.dump(items, handle)
+        try:
+            self.cli(command, f"--input={handle.name}")
+        finally:
+            os.unlink(handle.name)
+
+    def start(self, timeout: float = 120) -> "N8nServer":
+        log = open(self.log_path, "ab")
+        self.process = subprocess.Popen([str(self.binary), "start"], env=self.env(), stdout=log,
+                                        stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"n8n exited with {self.process.returncode}:\n{self.log()}")
+            if "Editor is now accessible" in self.log():
+                try:
+                    if requests.get(f"{self.url}/healthz", timeout=2).status_code == 200:
+                        return self
+                except requests.ConnectionError:
+                    pass
+            time.sleep(0.25)
+        self.stop()
+        raise RuntimeError(f"n8n did not start within {timeout}s:\n{self.log()}")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+        self.process = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-8000:] if self.log_path.exists() else ""
+
+    def webhook(self, path: str, body: dict[str, Any], timeout: float = 60) -> requests.Response:
+        return requests.post(f"{self.url}/webhook/{path}", json=body, timeout=timeout)
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.home, ignore_errors=True)

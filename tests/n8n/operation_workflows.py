@@ -1,0 +1,94 @@
+"""Workflows the tests import besides the shipped examples: one webhook per Mem0 node operation.
+
+Each takes its parameters from the request body, runs the node once and answers with everything
+the node output, so a test sees exactly what the next node in a user's workflow would see."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+MEM0_CREDENTIAL = {"id": "mem0ServiceCred1", "name": "Mem0 Service"}
+WRONG_KEY_CREDENTIAL = {"id": "mem0WrongKey0001", "name": "Mem0 Service (wrong key)"}
+OPENAI_CREDENTIAL = {"id": "openAiCredentl01", "name": "OpenAI"}
+
+
+def credentials(service_url: str, api_key: str, openai_base_url: str) -> list[dict[str, Any]]:
+    """The credentials the shipped workflows and the test workflows refer to, pointed at the test servers."""
+    return [
+        {**MEM0_CREDENTIAL, "type": "mem0ServiceApi", "data": {"baseUrl": service_url + "/", "apiKey": api_key}},
+        {**WRONG_KEY_CREDENTIAL, "type": "mem0ServiceApi", "data": {"baseUrl": service_url, "apiKey": "not-the-key"}},
+        {**OPENAI_CREDENTIAL, "type": "openAiApi", "data": {"apiKey": "sk-test", "url": openai_base_url}},
+    ]
+
+
+def _node_id(*parts: str) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "mem0-n8n-tests/" + "/".join(parts)))
+
+
+def operation_workflow(path: str, parameters: dict[str, Any], credential: dict[str, str] = MEM0_CREDENTIAL,
+                       on_error: str | None = None) -> dict[str, Any]:
+    """Webhook POST /webhook/<path> -> Mem0 node with `parameters` -> answer with all its output items.
+
+    With on_error="continueErrorOutput" a failure goes to a second Respond node that answers 502 with the
+    error n8n recorded, so a test can read the message a user would see in the editor."""
+    workflow_id = ("t" + uuid.uuid5(uuid.NAMESPACE_URL, path).hex)[:16]
+    mem0_node: dict[str, Any] = {
+        "id": _node_id(path, "mem0"), "name": "Mem0", "type": "n8n-nodes-mem0-service.mem0Service", "typeVersion": 1,
+        "position": [220, 0], "parameters": parameters, "credentials": {"mem0ServiceApi": credential}}
+    nodes = [
+        {"id": _node_id(path, "webhook"), "name": "Webhook", "type": "n8n-nodes-base.webhook", "typeVersion": 2.1,
+         "position": [0, 0], "webhookId": _node_id(path, "hook"),
+         "parameters": {"httpMethod": "POST", "path": path, "responseMode": "responseNode", "options": {}}},
+        mem0_node,
+        {"id": _node_id(path, "respond"), "name": "Respond", "type": "n8n-nodes-base.respondToWebhook",
+         "typeVersion": 1.5, "position": [440, 0], "parameters": {"respondWith": "allIncomingItems", "options": {}}},
+    ]
+    connections: dict[str, Any] = {
+        "Webhook": {"main": [[{"node": "Mem0", "type": "main", "index": 0}]]},
+        "Mem0": {"main": [[{"node": "Respond", "type": "main", "index": 0}]]},
+    }
+    if on_error:
+        mem0_node["onError"] = on_error
+        nodes.append({
+            "id": _node_id(path, "respond-error"), "name": "Respond Error", "type": "n8n-nodes-base.respondToWebhook",
+            "typeVersion": 1.5, "position": [440, 200],
+            "parameters": {"respondWith": "json", "responseBody": "={{ JSON.stringify($json) }}",
+                           "options": {"responseCode": 502}}})
+        connections["Mem0"]["main"].append([{"node": "Respond Error", "type": "main", "index": 0}])
+    return {"id": workflow_id, "name": f"test {path}", "active": False, "settings": {"executionOrder": "v1"},
+            "nodes": nodes, "connections": connections}
+
+
+BODY = "={{ $json.body.%s }}"
+
+OPERATION_WORKFLOWS = [
+    operation_workflow("op-create", {
+        "operation": "create", "userId": BODY % "user_id", "content": BODY % "content", "memoryType": BODY % "type",
+        "additionalFields": {"sessionId": BODY % "session_id", "agentId": BODY % "agent_id",
+                             "metadata": "={{ JSON.stringify($json.body.metadata) }}"}}),
+    operation_workflow("op-create-minimal", {
+        "operation": "create", "userId": BODY % "user_id", "content": BODY % "content"}),
+    operation_workflow("op-search", {
+        "operation": "search", "userId": BODY % "user_id", "query": BODY % "query",
+        "searchOptions": {"relevanceThreshold": BODY % "relevance_threshold", "limit": BODY % "limit",
+                          "types": BODY % "types"}}),
+    operation_workflow("op-search-items", {
+        "operation": "search", "userId": BODY % "user_id", "query": BODY % "query",
+        "searchOptions": {"relevanceThreshold": 0}, "splitIntoItems": True}),
+    operation_workflow("op-get", {"operation": "get", "memoryId": BODY % "id"}, on_error="continueErrorOutput"),
+    operation_workflow("op-update", {
+        "operation": "update", "memoryId": BODY % "id",
+        "updateFields": {"content": BODY % "content", "metadata": "={{ JSON.stringify($json.body.metadata) }}"}}),
+    operation_workflow("op-delete", {"operation": "delete", "memoryId": BODY % "id"}),
+    operation_workflow("op-list", {
+        "operation": "getAll", "userId": BODY % "user_id", "limit": BODY % "limit",
+        "filters": {"order": BODY % "order", "offset": BODY % "offset"}, "splitIntoItems": True}),
+    operation_workflow("op-list-session", {
+        "operation": "getAll", "userId": BODY % "user_id", "limit": 50,
+        "filters": {"sessionId": BODY % "session_id", "memoryType": BODY % "type"}}),
+    operation_workflow("op-delete-all", {
+        "operation": "deleteAll", "userId": BODY % "user_id", "sessionId": BODY % "session_id"}),
+    operation_workflow("op-wrong-key", {"operation": "search", "userId": BODY % "user_id", "query": "anything"},
+                       credential=WRONG_KEY_CREDENTIAL, on_error="continueErrorOutput"),
+]

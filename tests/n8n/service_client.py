@@ -1,0 +1,33 @@
+"""Direct calls to the memory service, to check what the n8n nodes stored and to prepare data."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import requests
+
+
+def new_user(prefix: str = "n8n") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+class ServiceClient:
+    def __init__(self, base_url: str, api_key: str):
+        self.base_url = base_url.rstrip("/")
+        self.headers = {"Authorization": f"Bearer {api_key}"}
+
+    def create(self, user_id: str, content: str, **fields: Any) -> dict[str, Any]:
+        response = requests.post(f"{self.base_url}/api/memories", json={"user_id": user_id, "content": content,
+                                                                        **fields}, headers=self.headers, timeout=30)
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    def get(self, memory_id: str) -> requests.Response:
+        return requests.get(f"{self.base_url}/api/memories/{memory_id}", headers=self.headers, timeout=30)
+
+    def memories_of(self, user_id: str, **params: Any) -> list[dict[str, Any]]:
+        response = requests.get(f"{self.base_url}/api/memories/user/{user_id}", params={"limit": 100, **params},
+                                headers=self.headers, timeout=30)
+        assert response.status_code == 200, response.text
+        return response.json()["memories"]
