@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime
-from typing import Any, Optional, Union
+from typing import Any
 
 import httpx
 
@@ -40,19 +40,21 @@ class AsyncMem0Client(_ClientBase):
     """The async twin of :class:`~mem0_langchain.Mem0Client`: same methods, awaited.
 
     Example:
-        >>> async with AsyncMem0Client("http://localhost:3456", api_key="secret") as client:  # doctest: +SKIP
-        ...     await client.add("Likes jazz", user_id="u1", type="preference")
+        .. code-block:: python
+
+            async with AsyncMem0Client("http://localhost:3456", api_key="secret") as client:
+                await client.add("Likes jazz", user_id="u1", type="preference")
     """
 
     def __init__(
         self,
-        base_url: Optional[str] = None,
-        api_key: Optional[str] = None,
+        base_url: str | None = None,
+        api_key: str | None = None,
         *,
         timeout: Timeout = DEFAULT_TIMEOUT,
         max_retries: int = 3,
         backoff_factor: float = 0.3,
-        http_client: Optional[httpx.AsyncClient] = None,
+        http_client: httpx.AsyncClient | None = None,
     ) -> None:
         super().__init__(base_url, api_key, timeout, max_retries, backoff_factor)
         self._owns_client = http_client is None
@@ -70,8 +72,8 @@ class AsyncMem0Client(_ClientBase):
         method: str,
         path: str,
         *,
-        params: Optional[Mapping[str, Any]] = None,
-        json: Optional[Mapping[str, Any]] = None,
+        params: Mapping[str, Any] | None = None,
+        json: Mapping[str, Any] | None = None,
     ) -> Any:
         """Send one request and return the decoded JSON answer, raising on errors."""
         url = self.base_url + path
@@ -84,9 +86,7 @@ class AsyncMem0Client(_ClientBase):
             except httpx.TimeoutException as exc:
                 raise Mem0ConnectionError(f"{method} {url} timed out: {exc}") from exc
             except httpx.HTTPError as exc:
-                raise Mem0ConnectionError(
-                    f"cannot reach the Mem0 service at {url}: {exc}"
-                ) from exc
+                raise Mem0ConnectionError(f"cannot reach the Mem0 service at {url}: {exc}") from exc
             retryable = method in _IDEMPOTENT and response.status_code in _RETRY_STATUSES
             if not retryable or attempt >= self.max_retries:
                 return _decode(response.status_code, response.reason_phrase, response.text)
@@ -113,10 +113,10 @@ class AsyncMem0Client(_ClientBase):
         content: str,
         *,
         user_id: str,
-        type: Optional[MemoryType] = None,
-        session_id: Optional[str] = None,
-        agent_id: Optional[str] = None,
-        metadata: Optional[Mapping[str, Any]] = None,
+        type: MemoryType | None = None,
+        session_id: str | None = None,
+        agent_id: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
     ) -> Memory:
         """See :meth:`Mem0Client.add`."""
         spec = add_request(content, user_id, type, session_id, agent_id, metadata)
@@ -124,14 +124,14 @@ class AsyncMem0Client(_ClientBase):
 
     async def search(
         self,
-        query: Optional[str] = None,
+        query: str | None = None,
         *,
         user_id: str,
-        relevance_threshold: Optional[float] = None,
-        limit: Optional[int] = None,
-        types: Optional[Sequence[MemoryType]] = None,
-        session_id: Optional[str] = None,
-        agent_id: Optional[str] = None,
+        relevance_threshold: float | None = None,
+        limit: int | None = None,
+        types: Sequence[MemoryType] | None = None,
+        session_id: str | None = None,
+        agent_id: str | None = None,
     ) -> SearchResult:
         """See :meth:`Mem0Client.search`."""
         spec = search_request(
@@ -148,9 +148,9 @@ class AsyncMem0Client(_ClientBase):
         self,
         memory_id: str,
         *,
-        content: Optional[str] = None,
-        metadata: Optional[Mapping[str, Any]] = None,
-        type: Optional[MemoryType] = None,
+        content: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        type: MemoryType | None = None,
     ) -> Memory:
         """See :meth:`Mem0Client.update`."""
         spec = update_request(memory_id, content, metadata, type)
@@ -165,14 +165,14 @@ class AsyncMem0Client(_ClientBase):
         self,
         user_id: str,
         *,
-        type: Optional[MemoryType] = None,
-        session_id: Optional[str] = None,
-        agent_id: Optional[str] = None,
-        limit: Optional[int] = None,
-        offset: Optional[int] = None,
-        created_before: Union[datetime, str, None] = None,
-        created_after: Union[datetime, str, None] = None,
-        order: Optional[str] = None,
+        type: MemoryType | None = None,
+        session_id: str | None = None,
+        agent_id: str | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+        created_before: datetime | str | None = None,
+        created_after: datetime | str | None = None,
+        order: str | None = None,
     ) -> MemoryPage:
         """See :meth:`Mem0Client.get_all`."""
         spec = list_request(
@@ -192,10 +192,10 @@ class AsyncMem0Client(_ClientBase):
         self,
         user_id: str,
         *,
-        type: Optional[MemoryType] = None,
-        session_id: Optional[str] = None,
-        agent_id: Optional[str] = None,
-        order: Optional[str] = None,
+        type: MemoryType | None = None,
+        session_id: str | None = None,
+        agent_id: str | None = None,
+        order: str | None = None,
         page_size: int = 100,
     ) -> AsyncIterator[Memory]:
         """See :meth:`Mem0Client.iter_all`."""
@@ -220,9 +220,9 @@ class AsyncMem0Client(_ClientBase):
         self,
         user_id: str,
         *,
-        session_id: Optional[str] = None,
-        agent_id: Optional[str] = None,
-        type: Optional[MemoryType] = None,
+        session_id: str | None = None,
+        agent_id: str | None = None,
+        type: MemoryType | None = None,
     ) -> DeleteResult:
         """See :meth:`Mem0Client.delete_all`."""
         spec = delete_all_request(user_id, session_id, agent_id, type)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Sequence
-from typing import Any, Optional
+from typing import Any
 
 from langchain_core.chat_history import BaseChatMessageHistory
 from langchain_core.messages import (
@@ -69,9 +69,9 @@ class Mem0ChatMessageHistory(BaseChatMessageHistory):
         user_id: str,
         session_id: str,
         *,
-        client: Optional[Mem0Client] = None,
-        agent_id: Optional[str] = None,
-        max_messages: Optional[int] = None,
+        client: Mem0Client | None = None,
+        agent_id: str | None = None,
+        max_messages: int | None = None,
     ) -> None:
         if not user_id or not session_id:
             raise ValueError("Mem0ChatMessageHistory needs both user_id and session_id")
@@ -81,7 +81,7 @@ class Mem0ChatMessageHistory(BaseChatMessageHistory):
         self.agent_id = agent_id
         self.max_messages = max_messages
 
-    def _stored(self, latest: Optional[int] = None) -> list[Memory]:
+    def _stored(self, latest: int | None = None) -> list[Memory]:
         """The memories holding this history's messages (the latest ones), oldest first."""
         if latest is not None:
             page = self.client.get_all(

@@ -6,7 +6,7 @@ import json
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timezone
-from typing import Any, Optional, Union
+from typing import Any
 from urllib.parse import quote
 
 import requests
@@ -31,7 +31,7 @@ DEFAULT_BASE_URL = "http://localhost:3456"
 DEFAULT_TIMEOUT: tuple[float, float] = (5.0, 30.0)
 """(connect, read) timeout in seconds."""
 
-Timeout = Union[float, tuple[float, float]]
+Timeout = float | tuple[float, float]
 
 # Methods a retry cannot duplicate. POST (create, search) is retried only when the
 # connection itself failed, i.e. when the request never reached the service.
@@ -44,7 +44,7 @@ def _compact(values: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in values.items() if value is not None}
 
 
-def _iso(value: Union[datetime, str, None]) -> Optional[str]:
+def _iso(value: datetime | str | None) -> str | None:
     if value is None or isinstance(value, str):
         return value
     if value.tzinfo is None:
@@ -59,16 +59,16 @@ def _segment(value: str) -> str:
 
 
 # Request builders shared by the sync and async clients: (method, path, params, json).
-RequestSpec = tuple[str, str, Optional[dict[str, Any]], Optional[dict[str, Any]]]
+RequestSpec = tuple[str, str, dict[str, Any] | None, dict[str, Any] | None]
 
 
 def add_request(
     content: str,
     user_id: str,
-    type: Optional[MemoryType],
-    session_id: Optional[str],
-    agent_id: Optional[str],
-    metadata: Optional[Mapping[str, Any]],
+    type: MemoryType | None,
+    session_id: str | None,
+    agent_id: str | None,
+    metadata: Mapping[str, Any] | None,
 ) -> RequestSpec:
     body = _compact(
         {
@@ -84,13 +84,13 @@ def add_request(
 
 
 def search_request(
-    query: Optional[str],
+    query: str | None,
     user_id: str,
-    relevance_threshold: Optional[float],
-    limit: Optional[int],
-    types: Optional[Sequence[MemoryType]],
-    session_id: Optional[str],
-    agent_id: Optional[str],
+    relevance_threshold: float | None,
+    limit: int | None,
+    types: Sequence[MemoryType] | None,
+    session_id: str | None,
+    agent_id: str | None,
 ) -> RequestSpec:
     body = _compact(
         {
@@ -108,9 +108,9 @@ def search_request(
 
 def update_request(
     memory_id: str,
-    content: Optional[str],
-    metadata: Optional[Mapping[str, Any]],
-    type: Optional[MemoryType],
+    content: str | None,
+    metadata: Mapping[str, Any] | None,
+    type: MemoryType | None,
 ) -> RequestSpec:
     body = _compact(
         {
@@ -126,14 +126,14 @@ def update_request(
 
 def list_request(
     user_id: str,
-    type: Optional[MemoryType],
-    session_id: Optional[str],
-    agent_id: Optional[str],
-    limit: Optional[int],
-    offset: Optional[int],
-    created_before: Union[datetime, str, None],
-    created_after: Union[datetime, str, None],
-    order: Optional[str],
+    type: MemoryType | None,
+    session_id: str | None,
+    agent_id: str | None,
+    limit: int | None,
+    offset: int | None,
+    created_before: datetime | str | None,
+    created_after: datetime | str | None,
+    order: str | None,
 ) -> RequestSpec:
     params = _compact(
         {
@@ -152,9 +152,9 @@ def list_request(
 
 def delete_all_request(
     user_id: str,
-    session_id: Optional[str],
-    agent_id: Optional[str],
-    type: Optional[MemoryType],
+    session_id: str | None,
+    agent_id: str | None,
+    type: MemoryType | None,
 ) -> RequestSpec:
     params = _compact({"session_id": session_id, "agent_id": agent_id, "type": type})
     return "DELETE", f"/api/memories/user/{_segment(user_id)}", params or None, None
@@ -165,15 +165,15 @@ class _ClientBase:
 
     def __init__(
         self,
-        base_url: Optional[str],
-        api_key: Optional[str],
+        base_url: str | None,
+        api_key: str | None,
         timeout: Timeout,
         max_retries: int,
         backoff_factor: float,
     ) -> None:
         url = base_url or os.environ.get("MEM0_BASE_URL") or DEFAULT_BASE_URL
         self.base_url: str = url.rstrip("/")
-        self.api_key: Optional[str] = (
+        self.api_key: str | None = (
             api_key if api_key is not None else os.environ.get("MEM0_API_KEY")
         )
         self.timeout: Timeout = timeout
@@ -215,21 +215,24 @@ class Mem0Client(_ClientBase):
         session: a ready ``requests.Session`` to use as is (no retry adapter is mounted).
 
     Example:
-        >>> from mem0_langchain import Mem0Client
-        >>> client = Mem0Client("http://localhost:3456", api_key="secret")  # doctest: +SKIP
-        >>> client.add("Prefers email notifications", user_id="u1", type="preference")  # doctest: +SKIP
-        >>> hits = client.search("how to notify?", user_id="u1").memories  # doctest: +SKIP
+        .. code-block:: python
+
+            from mem0_langchain import Mem0Client
+
+            client = Mem0Client("http://localhost:3456", api_key="secret")
+            client.add("Prefers email notifications", user_id="u1", type="preference")
+            hits = client.search("how to notify?", user_id="u1").memories
     """
 
     def __init__(
         self,
-        base_url: Optional[str] = None,
-        api_key: Optional[str] = None,
+        base_url: str | None = None,
+        api_key: str | None = None,
         *,
         timeout: Timeout = DEFAULT_TIMEOUT,
         max_retries: int = 3,
         backoff_factor: float = 0.3,
-        session: Optional[requests.Session] = None,
+        session: requests.Session | None = None,
     ) -> None:
         super().__init__(base_url, api_key, timeout, max_retries, backoff_factor)
         self._owns_session = session is None
@@ -259,8 +262,8 @@ class Mem0Client(_ClientBase):
         method: str,
         path: str,
         *,
-        params: Optional[Mapping[str, Any]] = None,
-        json: Optional[Mapping[str, Any]] = None,
+        params: Mapping[str, Any] | None = None,
+        json: Mapping[str, Any] | None = None,
     ) -> Any:
         """Send one request and return the decoded JSON answer, raising on errors."""
         url = self.base_url + path
@@ -301,10 +304,10 @@ class Mem0Client(_ClientBase):
         content: str,
         *,
         user_id: str,
-        type: Optional[MemoryType] = None,
-        session_id: Optional[str] = None,
-        agent_id: Optional[str] = None,
-        metadata: Optional[Mapping[str, Any]] = None,
+        type: MemoryType | None = None,
+        session_id: str | None = None,
+        agent_id: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
     ) -> Memory:
         """Store a memory (``POST /api/memories``); the service's default type is ``fact``."""
         spec = add_request(content, user_id, type, session_id, agent_id, metadata)
@@ -312,14 +315,14 @@ class Mem0Client(_ClientBase):
 
     def search(
         self,
-        query: Optional[str] = None,
+        query: str | None = None,
         *,
         user_id: str,
-        relevance_threshold: Optional[float] = None,
-        limit: Optional[int] = None,
-        types: Optional[Sequence[MemoryType]] = None,
-        session_id: Optional[str] = None,
-        agent_id: Optional[str] = None,
+        relevance_threshold: float | None = None,
+        limit: int | None = None,
+        types: Sequence[MemoryType] | None = None,
+        session_id: str | None = None,
+        agent_id: str | None = None,
     ) -> SearchResult:
         """Find the memories most relevant to ``query`` (``POST /api/memories/search``).
 
@@ -333,22 +336,18 @@ class Mem0Client(_ClientBase):
 
     def get(self, memory_id: str) -> Memory:
         """Fetch one memory by id (``GET /api/memories/{id}``)."""
-        return Memory.model_validate(
-            self.request("GET", f"/api/memories/{_segment(memory_id)}")
-        )
+        return Memory.model_validate(self.request("GET", f"/api/memories/{_segment(memory_id)}"))
 
     def update(
         self,
         memory_id: str,
         *,
-        content: Optional[str] = None,
-        metadata: Optional[Mapping[str, Any]] = None,
-        type: Optional[MemoryType] = None,
+        content: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        type: MemoryType | None = None,
     ) -> Memory:
         """Change a memory's content, metadata or type (``PUT /api/memories/{id}``)."""
-        return Memory.model_validate(
-            self._send(update_request(memory_id, content, metadata, type))
-        )
+        return Memory.model_validate(self._send(update_request(memory_id, content, metadata, type)))
 
     def delete(self, memory_id: str) -> DeleteResult:
         """Delete one memory (``DELETE /api/memories/{id}``)."""
@@ -360,14 +359,14 @@ class Mem0Client(_ClientBase):
         self,
         user_id: str,
         *,
-        type: Optional[MemoryType] = None,
-        session_id: Optional[str] = None,
-        agent_id: Optional[str] = None,
-        limit: Optional[int] = None,
-        offset: Optional[int] = None,
-        created_before: Union[datetime, str, None] = None,
-        created_after: Union[datetime, str, None] = None,
-        order: Optional[str] = None,
+        type: MemoryType | None = None,
+        session_id: str | None = None,
+        agent_id: str | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+        created_before: datetime | str | None = None,
+        created_after: datetime | str | None = None,
+        order: str | None = None,
     ) -> MemoryPage:
         """One page of a user's memories (``GET /api/memories/user/{user_id}``).
 
@@ -391,10 +390,10 @@ class Mem0Client(_ClientBase):
         self,
         user_id: str,
         *,
-        type: Optional[MemoryType] = None,
-        session_id: Optional[str] = None,
-        agent_id: Optional[str] = None,
-        order: Optional[str] = None,
+        type: MemoryType | None = None,
+        session_id: str | None = None,
+        agent_id: str | None = None,
+        order: str | None = None,
         page_size: int = 100,
     ) -> Iterator[Memory]:
         """Yield every memory of a user (optionally filtered), page by page."""
@@ -418,9 +417,9 @@ class Mem0Client(_ClientBase):
         self,
         user_id: str,
         *,
-        session_id: Optional[str] = None,
-        agent_id: Optional[str] = None,
-        type: Optional[MemoryType] = None,
+        session_id: str | None = None,
+        agent_id: str | None = None,
+        type: MemoryType | None = None,
     ) -> DeleteResult:
         """Delete all memories of a user, or only those of a session, agent or type
         (``DELETE /api/memories/user/{user_id}``); ``deleted`` tells how many went."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 
 class Mem0Error(Exception):
@@ -29,8 +29,8 @@ class Mem0APIError(Mem0Error):
         status_code: int,
         error: str,
         message: str,
-        field: Optional[str] = None,
-        body: Optional[dict[str, Any]] = None,
+        field: str | None = None,
+        body: dict[str, Any] | None = None,
     ) -> None:
         self.status_code = status_code
         self.error = error

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timezone
-from typing import Any, Optional, Union
+from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from pydantic import Field
@@ -63,15 +63,15 @@ class Mem0Memory(BaseMemory):
     """The HTTP client; by default built from ``$MEM0_BASE_URL`` and ``$MEM0_API_KEY``."""
     user_id: str
     """Whose memories these are (required by the service)."""
-    session_id: Optional[str] = None
+    session_id: str | None = None
     """Store into, and load only from, this session when set."""
-    agent_id: Optional[str] = None
+    agent_id: str | None = None
     """Store into, and load only from, this agent's memories when set."""
     memory_key: str = "history"
     """The variable the memories are returned under."""
-    input_key: Optional[str] = None
+    input_key: str | None = None
     """Which input holds the user's text; guessed when there is one candidate."""
-    output_key: Optional[str] = None
+    output_key: str | None = None
     """Which output holds the answer; guessed when there is exactly one output."""
     return_messages: bool = False
     """Return a list of messages instead of a text block."""
@@ -81,7 +81,7 @@ class Mem0Memory(BaseMemory):
     """Maximum number of memories loaded per call."""
     memory_type: MemoryType = "interaction"
     """Type of the memories ``save_context`` writes."""
-    search_types: Optional[list[MemoryType]] = None
+    search_types: list[MemoryType] | None = None
     """Only load memories of these types (all types when unset)."""
     query_from_input: bool = True
     """Search with the current input as query; when False (or the input is empty)
@@ -125,7 +125,7 @@ class Mem0Memory(BaseMemory):
 
     def load_memory_variables(self, inputs: dict[str, Any]) -> dict[str, Any]:
         """Search the scope for memories relevant to the input and return them."""
-        query: Optional[str] = None
+        query: str | None = None
         if self.query_from_input and inputs:
             query = self._input_text(inputs) or None
         try:
@@ -180,9 +180,7 @@ class Mem0Memory(BaseMemory):
         With only ``user_id`` set this removes all of the user's memories, whatever
         wrote them; set ``session_id`` and/or ``agent_id`` to clear just that part.
         """
-        self.client.delete_all(
-            self.user_id, session_id=self.session_id, agent_id=self.agent_id
-        )
+        self.client.delete_all(self.user_id, session_id=self.session_id, agent_id=self.agent_id)
 
     # -- formatting -----------------------------------------------------------
 
@@ -208,7 +206,7 @@ class Mem0Memory(BaseMemory):
         return messages
 
 
-def _as_text(value: Union[str, BaseMessage, Any]) -> str:
+def _as_text(value: str | BaseMessage | Any) -> str:
     if isinstance(value, BaseMessage):
         return value.text
     return value if isinstance(value, str) else str(value)

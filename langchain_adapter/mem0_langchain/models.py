@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any, Literal, Optional
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -23,13 +23,13 @@ class Memory(_Result):
 
     id: str
     content: str
-    user_id: Optional[str] = None
+    user_id: str | None = None
     type: str = "fact"
-    session_id: Optional[str] = None
-    agent_id: Optional[str] = None
+    session_id: str | None = None
+    agent_id: str | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
-    created_at: Optional[datetime] = None
-    updated_at: Optional[datetime] = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
 
     @field_validator("metadata", mode="before")
     @classmethod
@@ -38,7 +38,7 @@ class Memory(_Result):
 
     @field_validator("created_at", "updated_at")
     @classmethod
-    def _assume_utc(cls, value: Optional[datetime]) -> Optional[datetime]:
+    def _assume_utc(cls, value: datetime | None) -> datetime | None:
         # The API speaks UTC; a timestamp without an offset is read as UTC too.
         if value is not None and value.tzinfo is None:
             return value.replace(tzinfo=timezone.utc)
@@ -53,7 +53,7 @@ class Memory(_Result):
 class ScoredMemory(Memory):
     """A memory returned by a search, with its relevance to the query (0..1)."""
 
-    relevance_score: Optional[float] = None
+    relevance_score: float | None = None
     """None when the search had no query (the most recent memories are returned)."""
 
 
@@ -78,15 +78,15 @@ class DeleteResult(_Result):
 
     success: bool
     message: str = ""
-    deleted: Optional[int] = None
+    deleted: int | None = None
 
 
 class Health(_Result):
     """Answer of ``GET /api/health``."""
 
     status: str
-    version: Optional[str] = None
-    timestamp: Optional[str] = None
+    version: str | None = None
+    timestamp: str | None = None
 
 
 class AuthCheck(_Result):

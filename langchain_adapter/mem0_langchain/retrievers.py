@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
@@ -41,15 +41,15 @@ class Mem0Retriever(BaseRetriever):
     """The HTTP client; by default built from ``$MEM0_BASE_URL`` and ``$MEM0_API_KEY``."""
     user_id: str
     """Whose memories to search."""
-    session_id: Optional[str] = None
+    session_id: str | None = None
     """Only search this session's memories."""
-    agent_id: Optional[str] = None
+    agent_id: str | None = None
     """Only search this agent's memories."""
-    types: Optional[list[MemoryType]] = None
+    types: list[MemoryType] | None = None
     """Only these memory types (all when unset)."""
-    relevance_threshold: Optional[float] = None
+    relevance_threshold: float | None = None
     """Minimum relevance score 0..1 (the service's default, 0.7, when unset)."""
-    limit: Optional[int] = None
+    limit: int | None = None
     """Maximum number of documents (the service's default, 5, when unset)."""
 
     def _get_relevant_documents(

@@ -1,4 +1,4 @@
-"""Fixtures for tests against a real service (``live_service`` comes from the repository's test support)."""
+"""Fixtures for tests against a real service (``live_service`` is the repo's shared fixture)."""
 
 from __future__ import annotations
 

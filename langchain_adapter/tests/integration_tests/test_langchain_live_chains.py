@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import re
 import secrets
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from langchain_core.callbacks import CallbackManagerForLLMRun
@@ -21,6 +22,7 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder
 from langchain_core.runnables import Runnable, RunnablePassthrough
 from langchain_core.runnables.history import RunnableWithMessageHistory
+from pydantic import Field
 
 from mem0_langchain import Mem0ChatMessageHistory, Mem0Client, Mem0Memory, Mem0Retriever
 
@@ -32,7 +34,7 @@ NAME = re.compile(r"my name is (\w+)", re.IGNORECASE)
 class RecallingChatModel(BaseChatModel):
     """Replies from the conversation it is given, and keeps every prompt it saw."""
 
-    prompts: list[list[BaseMessage]] = []
+    prompts: list[list[BaseMessage]] = Field(default_factory=list)
 
     @property
     def _llm_type(self) -> str:
@@ -41,8 +43,8 @@ class RecallingChatModel(BaseChatModel):
     def _generate(
         self,
         messages: list[BaseMessage],
-        stop: Optional[list[str]] = None,
-        run_manager: Optional[CallbackManagerForLLMRun] = None,
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
         self.prompts.append(list(messages))
@@ -81,7 +83,9 @@ def _ask(chain: Runnable[Any, str], question: str, session_id: str) -> str:
     return chain.invoke({"question": question}, config={"configurable": {"session_id": session_id}})
 
 
-def test_history_chain_remembers_across_turns_and_a_restart(live_service: Any, user_id: str) -> None:
+def test_history_chain_remembers_across_turns_and_a_restart(
+    live_service: Any, user_id: str
+) -> None:
     client = Mem0Client(live_service.url, api_key=live_service.api_key)
     model = RecallingChatModel()
     chain = _history_chain(client, user_id, model)
@@ -89,7 +93,10 @@ def test_history_chain_remembers_across_turns_and_a_restart(live_service: Any, u
     assert _ask(chain, "Hi, my name is Ann.", "chat-1") == "Nice to meet you, Ann."
     assert _ask(chain, "What is my name?", "chat-1") == "Your name is Ann."
     # The second prompt carried the first turn, read back from the service.
-    assert [m.text for m in model.prompts[1][1:3]] == ["Hi, my name is Ann.", "Nice to meet you, Ann."]
+    assert [m.text for m in model.prompts[1][1:3]] == [
+        "Hi, my name is Ann.",
+        "Nice to meet you, Ann.",
+    ]
 
     # A new process would build everything anew: new client, model and chain.
     restarted_model = RecallingChatModel()
@@ -98,7 +105,12 @@ def test_history_chain_remembers_across_turns_and_a_restart(live_service: Any, u
     )
     assert _ask(restarted, "What is my name?", "chat-1") == "Your name is Ann."
     assert [type(m) for m in restarted_model.prompts[0]] == [
-        SystemMessage, HumanMessage, AIMessage, HumanMessage, AIMessage, HumanMessage,
+        SystemMessage,
+        HumanMessage,
+        AIMessage,
+        HumanMessage,
+        AIMessage,
+        HumanMessage,
     ]
     # Another session of the same user starts blank.
     assert _ask(restarted, "What is my name?", "chat-2") == "I don't know your name."
@@ -106,7 +118,8 @@ def test_history_chain_remembers_across_turns_and_a_restart(live_service: Any, u
     # The turns are ordinary session memories with their role.
     stored = list(client.iter_all(user_id, session_id="chat-1", order="asc"))
     assert [(m.type, m.metadata["role"]) for m in stored] == [
-        ("interaction", "user"), ("interaction", "assistant"),
+        ("interaction", "user"),
+        ("interaction", "assistant"),
     ] * 3
 
 
@@ -130,7 +143,9 @@ def _memory_chain(memory: Mem0Memory, model: RecallingChatModel) -> Callable[[st
         [("system", "You are a helpful assistant.\n{history}"), ("human", "{input}")]
     )
     chain = (
-        RunnablePassthrough.assign(history=lambda inputs: memory.load_memory_variables(inputs)["history"])
+        RunnablePassthrough.assign(
+            history=lambda inputs: memory.load_memory_variables(inputs)["history"]
+        )
         | prompt
         | model
         | StrOutputParser()
@@ -144,8 +159,10 @@ def _memory_chain(memory: Mem0Memory, model: RecallingChatModel) -> Callable[[st
     return chat
 
 
-def test_mem0_memory_chain_recalls_the_user_in_a_new_session(live_service: Any, user_id: str) -> None:
-    def memory(session_id: Optional[str]) -> Mem0Memory:
+def test_mem0_memory_chain_recalls_the_user_in_a_new_session(
+    live_service: Any, user_id: str
+) -> None:
+    def memory(session_id: str | None) -> Mem0Memory:
         client = Mem0Client(live_service.url, api_key=live_service.api_key)
         return Mem0Memory(client=client, user_id=user_id, session_id=session_id)
 
@@ -158,15 +175,25 @@ def test_mem0_memory_chain_recalls_the_user_in_a_new_session(live_service: Any, 
     later = _memory_chain(memory(None), model)
     assert later("What is my name?") == "Your name is Ann."
     system_prompt = model.prompts[0][0].text
-    assert "Previous context:\n- User asked: Hello, my name is Ann.. Answer: Nice to meet you, Ann." in system_prompt
+    assert (
+        "Previous context:\n- User asked: Hello, my name is Ann.. Answer: Nice to meet you, Ann."
+        in system_prompt
+    )
 
     # Session scoping: a fresh session of the same user has nothing to load.
-    assert _memory_chain(memory("tuesday"), RecallingChatModel())("What is my name?") == "I don't know your name."
+    assert (
+        _memory_chain(memory("tuesday"), RecallingChatModel())("What is my name?")
+        == "I don't know your name."
+    )
 
 
-def test_mem0_memory_returns_messages_and_clears_its_session(mem0: Mem0Client, user_id: str) -> None:
+def test_mem0_memory_returns_messages_and_clears_its_session(
+    mem0: Mem0Client, user_id: str
+) -> None:
     mem0.add("Allergic to peanuts", user_id=user_id, type="fact", session_id="other")
-    memory = Mem0Memory(client=mem0, user_id=user_id, session_id="s1", return_messages=True, relevance_threshold=0.0)
+    memory = Mem0Memory(
+        client=mem0, user_id=user_id, session_id="s1", return_messages=True, relevance_threshold=0.0
+    )
     memory.save_context({"input": "My dog is Rex"}, {"output": "Rex is a fine name"})
     memory.save_context({"input": "I live in Porto"}, {"output": "Porto is lovely"})
 
@@ -184,12 +211,23 @@ def test_mem0_memory_returns_messages_and_clears_its_session(mem0: Mem0Client, u
     assert [m.content for m in mem0.iter_all(user_id)] == ["Allergic to peanuts"]
 
 
-def test_history_keeps_tool_calls_limits_and_clears_only_its_turns(mem0: Mem0Client, user_id: str) -> None:
+def test_history_keeps_tool_calls_limits_and_clears_only_its_turns(
+    mem0: Mem0Client, user_id: str
+) -> None:
     history = Mem0ChatMessageHistory(user_id, "tools", client=mem0)
     history.add_messages(
         [
             HumanMessage(content="Weather in Oslo?"),
-            AIMessage(content="", tool_calls=[{"name": "weather", "args": {"city": "Oslo", "units": {"temp": "C"}}, "id": "c1"}]),
+            AIMessage(
+                content="",
+                tool_calls=[
+                    {
+                        "name": "weather",
+                        "args": {"city": "Oslo", "units": {"temp": "C"}},
+                        "id": "c1",
+                    }
+                ],
+            ),
             ToolMessage(content="-3C", tool_call_id="c1"),
             AIMessage(content="It is -3C in Oslo."),
         ]
@@ -209,7 +247,12 @@ def test_history_keeps_tool_calls_limits_and_clears_only_its_turns(mem0: Mem0Cli
 
 
 def test_retriever_returns_scored_documents(mem0: Mem0Client, user_id: str) -> None:
-    mem0.add("Prefers email notifications", user_id=user_id, type="preference", metadata={"source": "settings"})
+    mem0.add(
+        "Prefers email notifications",
+        user_id=user_id,
+        type="preference",
+        metadata={"source": "settings"},
+    )
     mem0.add("Has a dog called Rex", user_id=user_id, type="fact")
 
     retriever = Mem0Retriever(client=mem0, user_id=user_id, relevance_threshold=0.0, limit=2)
@@ -223,26 +266,27 @@ def test_retriever_returns_scored_documents(mem0: Mem0Client, user_id: str) -> N
 
     strict = Mem0Retriever(client=mem0, user_id=user_id, relevance_threshold=scores[0] + 0.001)
     assert strict.invoke("How should we notify the user?") == []
-    assert Mem0Retriever(client=mem0, user_id=user_id, types=["fact"], relevance_threshold=0.0).invoke(
-        "notifications"
-    )[0].page_content == "Has a dog called Rex"
+    assert (
+        Mem0Retriever(client=mem0, user_id=user_id, types=["fact"], relevance_threshold=0.0)
+        .invoke("notifications")[0]
+        .page_content
+        == "Has a dog called Rex"
+    )
 
 
 def test_memory_survives_a_service_restart(service_factory: Any) -> None:
     service = service_factory()
     user_id = f"lc-{secrets.token_hex(6)}"
-    chain = _history_chain(Mem0Client(service.url, api_key=service.api_key), user_id, RecallingChatModel())
+    chain = _history_chain(
+        Mem0Client(service.url, api_key=service.api_key), user_id, RecallingChatModel()
+    )
     assert _ask(chain, "My name is Ines.", "s") == "Nice to meet you, Ines."
 
     service.restart()
-    chain = _history_chain(Mem0Client(service.url, api_key=service.api_key), user_id, RecallingChatModel())
+    chain = _history_chain(
+        Mem0Client(service.url, api_key=service.api_key), user_id, RecallingChatModel()
+    )
     assert _ask(chain, "What is my name?", "s") == "Your name is Ines."
-
-
-@pytest.fixture(autouse=True)
-def _fresh_prompts() -> None:
-    # pydantic copies the class-level default per instance; this guards against a shared list.
-    assert RecallingChatModel().prompts == []
 
 
 def test_agent_scoped_memory_clears_only_its_agent(mem0: Mem0Client, user_id: str) -> None:

@@ -38,7 +38,9 @@ def test_memory_lifecycle(mem0: Mem0Client, user_id: str) -> None:
     assert fetched.content == "Prefers email notifications"
     assert fetched.metadata == {"source": "user_settings"}
 
-    updated = mem0.update(created.id, content="Prefers email and SMS", metadata={"updated_by": "test"})
+    updated = mem0.update(
+        created.id, content="Prefers email and SMS", metadata={"updated_by": "test"}
+    )
     assert updated.content == "Prefers email and SMS"
     assert updated.metadata == {"updated_by": "test"}
     assert updated.updated_at is not None and updated.updated_at >= created.created_at
@@ -55,16 +57,23 @@ def test_search_ranks_the_relevant_memory_first(mem0: Mem0Client, user_id: str) 
     mem0.add("Has a dog called Rex", user_id=user_id, type="fact")
     mem0.add("Works as a nurse in Porto", user_id=user_id, type="fact")
 
-    found = mem0.search("What is the name of my dog?", user_id=user_id, relevance_threshold=0.0, limit=3)
+    found = mem0.search(
+        "What is the name of my dog?", user_id=user_id, relevance_threshold=0.0, limit=3
+    )
     assert found.memories[0].content == "Has a dog called Rex"
     scores = [m.relevance_score or 0.0 for m in found.memories]
     assert scores == sorted(scores, reverse=True)
 
-    only_preferences = mem0.search("notifications", user_id=user_id, types=["preference"], relevance_threshold=0.0)
+    only_preferences = mem0.search(
+        "notifications", user_id=user_id, types=["preference"], relevance_threshold=0.0
+    )
     assert [m.type for m in only_preferences.memories] == ["preference"]
 
     recent = mem0.search(user_id=user_id, limit=2)
-    assert [m.content for m in recent.memories] == ["Works as a nurse in Porto", "Has a dog called Rex"]
+    assert [m.content for m in recent.memories] == [
+        "Works as a nurse in Porto",
+        "Has a dog called Rex",
+    ]
 
 
 def test_listing_pages_filters_and_bulk_delete(mem0: Mem0Client, user_id: str) -> None:
@@ -76,7 +85,9 @@ def test_listing_pages_filters_and_bulk_delete(mem0: Mem0Client, user_id: str) -
     assert (page.total, page.limit, page.offset) == (5, 2, 1)
     assert [m.content for m in page.memories] == ["turn 1", "turn 2"]
 
-    everything = [m.content for m in mem0.iter_all(user_id, type="interaction", order="asc", page_size=2)]
+    everything = [
+        m.content for m in mem0.iter_all(user_id, type="interaction", order="asc", page_size=2)
+    ]
     assert everything == [f"turn {n}" for n in range(5)]
 
     assert mem0.delete_all(user_id, session_id="chat").deleted == 5
@@ -115,7 +126,9 @@ def test_async_client_round_trip(live_service: Any, user_id: str) -> None:
             created = await client.add("Likes jazz", user_id=user_id, type="preference")
             found = await client.search("music taste", user_id=user_id, relevance_threshold=0.0)
             assert [m.id for m in found.memories] == [created.id]
-            assert (await client.update(created.id, content="Likes jazz and blues")).content == "Likes jazz and blues"
+            assert (
+                await client.update(created.id, content="Likes jazz and blues")
+            ).content == "Likes jazz and blues"
             assert [m.id async for m in client.iter_all(user_id)] == [created.id]
             assert (await client.delete_all(user_id)).deleted == 1
             with pytest.raises(Mem0NotFoundError):

@@ -33,7 +33,9 @@ EXPECTED: dict[str, list[str]] = {
         r"^Previous context:\n- User asked: My name is Ann\. Answer: Nice to meet you, Ann!$"
     ],
     'chat("I am vegetarian")': [r"^Noted!$"],
-    "RunnableWithMessageHistory(": [r"^\['Hi, I am Ann', 'Hi Ann!', 'Who am I\?', 'You are Ann\.'\]$"],
+    "RunnableWithMessageHistory(": [
+        r"^\['Hi, I am Ann', 'Hi Ann!', 'Who am I\?', 'You are Ann\.'\]$"
+    ],
     "Mem0Retriever(": [r"^0\.\d+ Prefers email notifications$", r"^Prefers email notifications$"],
 }
 

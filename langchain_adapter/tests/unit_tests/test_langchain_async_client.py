@@ -41,9 +41,13 @@ def test_every_call_sends_the_same_requests_as_the_sync_client(memory_json: Any)
         seen.append((request.method, str(request.url), body))
         path = request.url.path
         if path == "/api/memories/search":
-            return httpx.Response(200, json={"memories": [memory_json(relevance_score=0.8)], "total": 1})
+            return httpx.Response(
+                200, json={"memories": [memory_json(relevance_score=0.8)], "total": 1}
+            )
         if path.startswith("/api/memories/user/") and request.method == "GET":
-            return httpx.Response(200, json={"memories": [memory_json()], "total": 1, "limit": 100, "offset": 0})
+            return httpx.Response(
+                200, json={"memories": [memory_json()], "total": 1, "limit": 100, "offset": 0}
+            )
         if path.startswith("/api/memories/user/"):
             return httpx.Response(200, json={"success": True, "deleted": 1, "message": "ok"})
         if path == "/api/health":
@@ -58,7 +62,9 @@ def test_every_call_sends_the_same_requests_as_the_sync_client(memory_json: Any)
 
     async def scenario() -> None:
         async with _client(handler) as client:
-            assert (await client.add("c", user_id="u", type="fact", metadata={"k": 1})).id == "mem_1"
+            assert (
+                await client.add("c", user_id="u", type="fact", metadata={"k": 1})
+            ).id == "mem_1"
             hits = await client.search("q", user_id="u", limit=2, types=["fact"])
             assert hits.memories[0].relevance_score == pytest.approx(0.8)
             await client.get("mem_1")
@@ -72,8 +78,16 @@ def test_every_call_sends_the_same_requests_as_the_sync_client(memory_json: Any)
 
     asyncio.run(scenario())
     assert seen == [
-        ("POST", f"{BASE}/api/memories", {"user_id": "u", "content": "c", "type": "fact", "metadata": {"k": 1}}),
-        ("POST", f"{BASE}/api/memories/search", {"user_id": "u", "query": "q", "limit": 2, "types": ["fact"]}),
+        (
+            "POST",
+            f"{BASE}/api/memories",
+            {"user_id": "u", "content": "c", "type": "fact", "metadata": {"k": 1}},
+        ),
+        (
+            "POST",
+            f"{BASE}/api/memories/search",
+            {"user_id": "u", "query": "q", "limit": 2, "types": ["fact"]},
+        ),
         ("GET", f"{BASE}/api/memories/mem_1", None),
         ("PUT", f"{BASE}/api/memories/mem_1", {"content": "new"}),
         ("DELETE", f"{BASE}/api/memories/mem_1", None),

@@ -103,7 +103,10 @@ def test_search_sends_every_filter_and_returns_scored_memories(
     mocked.post(
         f"{BASE}/api/memories/search",
         json={"memories": [memory_json(relevance_score=0.92)], "total": 1},
-        match=[matchers.json_params_matcher(sent, strict_match=True), matchers.header_matcher(HEADERS)],
+        match=[
+            matchers.json_params_matcher(sent, strict_match=True),
+            matchers.header_matcher(HEADERS),
+        ],
     )
     result = client.search(
         "how to notify?",
@@ -132,7 +135,9 @@ def test_search_without_query_sends_only_the_user(
 def test_get_update_delete_address_the_memory_by_id(
     mocked: responses.RequestsMock, client: Mem0Client, memory_json: Any
 ) -> None:
-    mocked.get(f"{BASE}/api/memories/mem_1", json=memory_json(), match=[matchers.header_matcher(HEADERS)])
+    mocked.get(
+        f"{BASE}/api/memories/mem_1", json=memory_json(), match=[matchers.header_matcher(HEADERS)]
+    )
     mocked.put(
         f"{BASE}/api/memories/mem_1",
         json=memory_json(content="email and SMS", type="fact", metadata={"by": "me"}),
@@ -151,7 +156,11 @@ def test_get_update_delete_address_the_memory_by_id(
     )
     assert client.get("mem_1").content == "Prefers email notifications"
     updated = client.update("mem_1", content="email and SMS", metadata={"by": "me"}, type="fact")
-    assert (updated.content, updated.type, updated.metadata) == ("email and SMS", "fact", {"by": "me"})
+    assert (updated.content, updated.type, updated.metadata) == (
+        "email and SMS",
+        "fact",
+        {"by": "me"},
+    )
     deleted = client.delete("mem_1")
     assert deleted.success is True and deleted.message == "Memory deleted"
     assert mocked.calls[0].request.body is None
@@ -220,7 +229,9 @@ def test_get_all_sends_filters_as_query_parameters(
 def test_get_all_without_filters_sends_no_query_string(
     mocked: responses.RequestsMock, client: Mem0Client
 ) -> None:
-    mocked.get(f"{BASE}/api/memories/user/u", json={"memories": [], "total": 0, "limit": 10, "offset": 0})
+    mocked.get(
+        f"{BASE}/api/memories/user/u", json={"memories": [], "total": 0, "limit": 10, "offset": 0}
+    )
     client.get_all("u")
     assert mocked.calls[0].request.url == f"{BASE}/api/memories/user/u"
 
@@ -231,7 +242,12 @@ def test_iter_all_walks_every_page(
     for offset, ids in ((0, ["m1", "m2"]), (2, ["m3"])):
         mocked.get(
             f"{BASE}/api/memories/user/u",
-            json={"memories": [memory_json(id=i) for i in ids], "total": 3, "limit": 2, "offset": offset},
+            json={
+                "memories": [memory_json(id=i) for i in ids],
+                "total": 3,
+                "limit": 2,
+                "offset": offset,
+            },
             match=[
                 matchers.query_param_matcher(
                     {"limit": "2", "offset": str(offset), "order": "asc"}, strict_match=True
@@ -247,7 +263,10 @@ def test_delete_all_of_a_user_or_of_part_of_it(
     mocked.delete(
         f"{BASE}/api/memories/user/u",
         json={"success": True, "deleted": 4, "message": "4 memories deleted"},
-        match=[matchers.query_param_matcher({}, strict_match=True), matchers.header_matcher(HEADERS)],
+        match=[
+            matchers.query_param_matcher({}, strict_match=True),
+            matchers.header_matcher(HEADERS),
+        ],
     )
     mocked.delete(
         f"{BASE}/api/memories/user/u",
@@ -367,11 +386,17 @@ def test_error_answers_raise_typed_errors_carrying_the_api_json(
     assert f"{status} {error}: something is wrong (field: content)" == str(exc)
 
 
-def test_validation_error_names_the_field(mocked: responses.RequestsMock, client: Mem0Client) -> None:
+def test_validation_error_names_the_field(
+    mocked: responses.RequestsMock, client: Mem0Client
+) -> None:
     mocked.post(
         f"{BASE}/api/memories/search",
         status=400,
-        json={"error": "Bad Request", "message": "relevance_threshold must be between 0 and 1", "field": "relevance_threshold"},
+        json={
+            "error": "Bad Request",
+            "message": "relevance_threshold must be between 0 and 1",
+            "field": "relevance_threshold",
+        },
     )
     with pytest.raises(Mem0BadRequestError) as raised:
         client.search("q", user_id="u", relevance_threshold=3)
@@ -392,7 +417,9 @@ def test_wrong_key_on_auth_check_raises_authentication_error(
     assert raised.value.field is None
 
 
-def test_missing_memory_raises_not_found(mocked: responses.RequestsMock, client: Mem0Client) -> None:
+def test_missing_memory_raises_not_found(
+    mocked: responses.RequestsMock, client: Mem0Client
+) -> None:
     mocked.get(
         f"{BASE}/api/memories/mem_missing",
         status=404,
@@ -406,7 +433,9 @@ def test_non_json_error_body_is_reported_with_its_text(
     mocked: responses.RequestsMock, client: Mem0Client
 ) -> None:
     mocked.post(
-        f"{BASE}/api/memories", status=502, body="<html>Bad gateway from the proxy</html>",
+        f"{BASE}/api/memories",
+        status=502,
+        body="<html>Bad gateway from the proxy</html>",
         content_type="text/html",
     )
     with pytest.raises(Mem0UnavailableError) as raised:
@@ -417,7 +446,9 @@ def test_non_json_error_body_is_reported_with_its_text(
     assert raised.value.body == {}
 
 
-def test_non_json_success_body_is_an_error(mocked: responses.RequestsMock, client: Mem0Client) -> None:
+def test_non_json_success_body_is_an_error(
+    mocked: responses.RequestsMock, client: Mem0Client
+) -> None:
     mocked.get(f"{BASE}/api/health", status=200, body="OK", content_type="text/plain")
     with pytest.raises(Mem0APIError, match="expected JSON"):
         client.health()
@@ -471,4 +502,3 @@ def test_read_timeout_raises_connection_error(client: Mem0Client) -> None:
         rsps.post(f"{BASE}/api/memories/search", body=requests.ReadTimeout("read timed out"))
         with pytest.raises(Mem0ConnectionError, match="timed out"):
             client.search("q", user_id="u")
-

@@ -16,7 +16,9 @@ from mem0_langchain import Mem0ChatMessageHistory, Mem0Client, Mem0Retriever
 BASE = "http://mem0.test"
 
 
-def _turn(memory_json: Any, memory_id: str, role: str, content: str, at: str, **meta: Any) -> dict[str, Any]:
+def _turn(
+    memory_json: Any, memory_id: str, role: str, content: str, at: str, **meta: Any
+) -> dict[str, Any]:
     return memory_json(
         id=memory_id,
         content=content,
@@ -34,7 +36,11 @@ def test_add_messages_stores_one_session_memory_per_message_with_its_role(
         mocked.post(f"{BASE}/api/memories", json=memory_json(), status=201)
     history = Mem0ChatMessageHistory("user123", "s1", client=client, agent_id="bot")
     history.add_messages(
-        [SystemMessage(content="Be brief"), HumanMessage(content="Hi, I am Ann"), AIMessage(content="Hello Ann")]
+        [
+            SystemMessage(content="Be brief"),
+            HumanMessage(content="Hi, I am Ann"),
+            AIMessage(content="Hello Ann"),
+        ]
     )
     sent = [json.loads(call.request.body) for call in mocked.calls]
     seqs = [body["metadata"].pop("seq") for body in sent]
@@ -48,14 +54,20 @@ def test_add_messages_stores_one_session_memory_per_message_with_its_role(
             "agent_id": "bot",
             "metadata": {"role": role, "source": "langchain"},
         }
-        for role, text in (("system", "Be brief"), ("user", "Hi, I am Ann"), ("assistant", "Hello Ann"))
+        for role, text in (
+            ("system", "Be brief"),
+            ("user", "Hi, I am Ann"),
+            ("assistant", "Hello Ann"),
+        )
     ]
 
 
 def test_tool_calls_survive_the_round_trip(
     mocked: responses.RequestsMock, client: Mem0Client, memory_json: Any
 ) -> None:
-    call = AIMessage(content="", tool_calls=[{"name": "weather", "args": {"city": "Oslo"}, "id": "c1"}])
+    call = AIMessage(
+        content="", tool_calls=[{"name": "weather", "args": {"city": "Oslo"}, "id": "c1"}]
+    )
     result = ToolMessage(content="-3C", tool_call_id="c1")
     mocked.post(f"{BASE}/api/memories", json=memory_json(), status=201)
     mocked.post(f"{BASE}/api/memories", json=memory_json(), status=201)
@@ -70,9 +82,23 @@ def test_tool_calls_survive_the_round_trip(
         f"{BASE}/api/memories/user/user123",
         json={
             "memories": [
-                _turn(memory_json, "m1", "assistant", s["content"], "2025-05-18T10:00:00Z", message=s["metadata"]["message"])
+                _turn(
+                    memory_json,
+                    "m1",
+                    "assistant",
+                    s["content"],
+                    "2025-05-18T10:00:00Z",
+                    message=s["metadata"]["message"],
+                )
                 if i == 0
-                else _turn(memory_json, "m2", "tool", s["content"], "2025-05-18T10:00:01Z", message=s["metadata"]["message"])
+                else _turn(
+                    memory_json,
+                    "m2",
+                    "tool",
+                    s["content"],
+                    "2025-05-18T10:00:01Z",
+                    message=s["metadata"]["message"],
+                )
                 for i, s in enumerate(stored)
             ],
             "total": 2,
@@ -96,8 +122,14 @@ def test_messages_are_read_oldest_first_and_skip_other_memories(
             "memories": [
                 _turn(memory_json, "m1", "user", "Hi, I am Ann", "2025-05-18T10:00:00Z"),
                 # Saved in the same clock tick: the client-side sequence decides.
-                {**_turn(memory_json, "m3", "user", "Remember my dog Rex", same_tick), "metadata": {"role": "user", "seq": 2}},
-                {**_turn(memory_json, "m2", "assistant", "Hello Ann", same_tick), "metadata": {"role": "assistant", "seq": 1}},
+                {
+                    **_turn(memory_json, "m3", "user", "Remember my dog Rex", same_tick),
+                    "metadata": {"role": "user", "seq": 2},
+                },
+                {
+                    **_turn(memory_json, "m2", "assistant", "Hello Ann", same_tick),
+                    "metadata": {"role": "assistant", "seq": 1},
+                },
             ],
             "total": 4,
             "limit": 3,
@@ -105,7 +137,13 @@ def test_messages_are_read_oldest_first_and_skip_other_memories(
         },
         match=[
             matchers.query_param_matcher(
-                {"type": "interaction", "session_id": "s1", "limit": "100", "offset": "0", "order": "asc"},
+                {
+                    "type": "interaction",
+                    "session_id": "s1",
+                    "limit": "100",
+                    "offset": "0",
+                    "order": "asc",
+                },
                 strict_match=True,
             )
         ],
@@ -114,12 +152,26 @@ def test_messages_are_read_oldest_first_and_skip_other_memories(
         f"{BASE}/api/memories/user/user123",
         json={
             # An interaction written by something else (no role): not a chat turn.
-            "memories": [memory_json(id="m9", type="interaction", session_id="s1", content="User asked: x. Answer: y")],
+            "memories": [
+                memory_json(
+                    id="m9", type="interaction", session_id="s1", content="User asked: x. Answer: y"
+                )
+            ],
             "total": 4,
             "limit": 100,
             "offset": 3,
         },
-        match=[matchers.query_param_matcher({"type": "interaction", "session_id": "s1", "limit": "100", "offset": "3", "order": "asc"})],
+        match=[
+            matchers.query_param_matcher(
+                {
+                    "type": "interaction",
+                    "session_id": "s1",
+                    "limit": "100",
+                    "offset": "3",
+                    "order": "asc",
+                }
+            )
+        ],
     )
     history = Mem0ChatMessageHistory("user123", "s1", client=client)
     assert history.messages == [
@@ -145,7 +197,8 @@ def test_max_messages_reads_only_the_latest(
         },
         match=[
             matchers.query_param_matcher(
-                {"type": "interaction", "session_id": "s1", "limit": "2", "order": "desc"}, strict_match=True
+                {"type": "interaction", "session_id": "s1", "limit": "2", "order": "desc"},
+                strict_match=True,
             )
         ],
     )
@@ -207,7 +260,12 @@ def test_retriever_returns_documents_with_relevance_scores(
         ],
     )
     retriever = Mem0Retriever(
-        client=client, user_id="user123", agent_id="a1", types=["preference"], relevance_threshold=0.5, limit=2
+        client=client,
+        user_id="user123",
+        agent_id="a1",
+        types=["preference"],
+        relevance_threshold=0.5,
+        limit=2,
     )
     docs = retriever.invoke("How to notify the user?")
     assert docs[0] == Document(

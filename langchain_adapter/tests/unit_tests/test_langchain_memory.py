@@ -77,7 +77,11 @@ def test_load_searches_the_scope_with_the_input_as_query(
         f"{BASE}/api/memories/search",
         json={
             "memories": [
-                memory_json(id="m1", content="User asked: I live in Lisbon. Answer: Noted!", relevance_score=0.9),
+                memory_json(
+                    id="m1",
+                    content="User asked: I live in Lisbon. Answer: Noted!",
+                    relevance_score=0.9,
+                ),
                 memory_json(id="m2", content="Prefers email", relevance_score=0.8),
             ],
             "total": 2,
@@ -97,11 +101,17 @@ def test_load_searches_the_scope_with_the_input_as_query(
         ],
     )
     memory = _memory(
-        client, session_id="s1", relevance_threshold=0.6, limit=2, search_types=["interaction", "fact"]
+        client,
+        session_id="s1",
+        relevance_threshold=0.6,
+        limit=2,
+        search_types=["interaction", "fact"],
     )
     loaded = memory.load_memory_variables({"input": "Where do I live?"})
     assert loaded == {
-        "history": "Previous context:\n- User asked: I live in Lisbon. Answer: Noted!\n- Prefers email\n"
+        "history": (
+            "Previous context:\n- User asked: I live in Lisbon. Answer: Noted!\n- Prefers email\n"
+        )
     }
 
 
@@ -142,8 +152,12 @@ def test_load_can_return_messages_in_time_order(
         created_at="2025-05-18T10:30:00Z",
         relevance_score=0.9,
     )
-    fact = memory_json(id="m3", content="Likes jazz", type="preference", created_at="2025-05-19T00:00:00Z")
-    mocked.post(f"{BASE}/api/memories/search", json={"memories": [later, earlier, fact], "total": 3})
+    fact = memory_json(
+        id="m3", content="Likes jazz", type="preference", created_at="2025-05-19T00:00:00Z"
+    )
+    mocked.post(
+        f"{BASE}/api/memories/search", json={"memories": [later, earlier, fact], "total": 3}
+    )
     memory = _memory(client, return_messages=True, memory_key="chat_history")
     assert memory.memory_variables == ["chat_history"]
     assert memory.load_memory_variables({"input": "hello"}) == {
@@ -177,7 +191,9 @@ def test_clear_with_an_agent_deletes_only_that_agents_memories(
     _memory(client, agent_id="a1").clear()
 
 
-def test_service_errors_raise_by_default(mocked: responses.RequestsMock, client: Mem0Client) -> None:
+def test_service_errors_raise_by_default(
+    mocked: responses.RequestsMock, client: Mem0Client
+) -> None:
     mocked.post(
         f"{BASE}/api/memories/search",
         status=503,
@@ -214,7 +230,9 @@ def test_missing_langchain_classic_gives_an_actionable_import_error() -> None:
             print(exc)
         """
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
     assert "pip install 'mem0-langchain[classic]'" in done.stdout
 
 
