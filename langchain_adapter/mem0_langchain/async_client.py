@@ -10,8 +10,6 @@ from typing import Any
 import httpx
 
 from .client import (
-    _IDEMPOTENT,
-    _RETRY_STATUSES,
     DEFAULT_TIMEOUT,
     RequestSpec,
     Timeout,
@@ -22,6 +20,7 @@ from .client import (
     delete_all_request,
     list_request,
     search_request,
+    should_retry,
     update_request,
 )
 from .errors import Mem0ConnectionError
@@ -74,6 +73,7 @@ class AsyncMem0Client(_ClientBase):
         *,
         params: Mapping[str, Any] | None = None,
         json: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> Any:
         """Send one request and return the decoded JSON answer, raising on errors."""
         url = self.base_url + path
@@ -81,21 +81,25 @@ class AsyncMem0Client(_ClientBase):
         while True:
             try:
                 response = await self.http_client.request(
-                    method, url, params=params, json=json, headers=self.headers
+                    method,
+                    url,
+                    params=params,
+                    json=json,
+                    headers={**self.headers, **(headers or {})},
                 )
             except httpx.TimeoutException as exc:
                 raise Mem0ConnectionError(f"{method} {url} timed out: {exc}") from exc
             except httpx.HTTPError as exc:
                 raise Mem0ConnectionError(f"cannot reach the Mem0 service at {url}: {exc}") from exc
-            retryable = method in _IDEMPOTENT and response.status_code in _RETRY_STATUSES
-            if not retryable or attempt >= self.max_retries:
+            if not should_retry(method, response.status_code) or attempt >= self.max_retries:
                 return _decode(response.status_code, response.reason_phrase, response.text)
             await asyncio.sleep(self.backoff_factor * (2**attempt))
             attempt += 1
 
     async def _send(self, spec: RequestSpec) -> Any:
-        method, path, params, body = spec
-        return await self.request(method, path, params=params, json=body)
+        return await self.request(
+            spec.method, spec.path, params=spec.params, json=spec.json, headers=spec.headers
+        )
 
     async def aclose(self) -> None:
         """Close the underlying httpx client (only if this client created it)."""

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote
@@ -33,10 +35,31 @@ DEFAULT_TIMEOUT: tuple[float, float] = (5.0, 30.0)
 
 Timeout = float | tuple[float, float]
 
-# Methods a retry cannot duplicate. POST (create, search) is retried only when the
-# connection itself failed, i.e. when the request never reached the service.
+# Retry policy, shared by both clients. Requests that cannot change anything twice
+# (GET, PUT, DELETE) are retried on any transient answer. POST (create, search) is
+# retried only when the service says it did not act: 429 (slow down) or 503 (a backend
+# is down); a 502/504 from a proxy or a read timeout may hide a stored memory, so those
+# are not retried. Creates also carry an Idempotency-Key, so a service that honours it
+# answers a repeated create with the first result. Failed connections are retried for
+# every method: the request never reached the service.
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
-_RETRY_STATUSES = (429, 502, 503, 504)
+_RETRY_STATUSES = frozenset({429, 502, 503, 504})
+_NOT_ACTED_ON = frozenset({429, 503})
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
+def should_retry(method: str, status_code: int) -> bool:
+    """Whether an answer with this status may be retried for this method."""
+    if method.upper() in _IDEMPOTENT:
+        return status_code in _RETRY_STATUSES
+    return status_code in _NOT_ACTED_ON
+
+
+class _Retry(Retry):
+    """urllib3 retries with the policy above (read errors stay limited to ``allowed_methods``)."""
+
+    def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
+        return should_retry(method, status_code)
 
 
 def _compact(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -58,8 +81,15 @@ def _segment(value: str) -> str:
     return quote(value, safe="")
 
 
-# Request builders shared by the sync and async clients: (method, path, params, json).
-RequestSpec = tuple[str, str, dict[str, Any] | None, dict[str, Any] | None]
+@dataclass(frozen=True)
+class RequestSpec:
+    """One HTTP request, built once and sent by either client."""
+
+    method: str
+    path: str
+    params: dict[str, Any] | None = None
+    json: dict[str, Any] | None = None
+    headers: dict[str, str] | None = None
 
 
 def add_request(
@@ -80,7 +110,10 @@ def add_request(
             "metadata": dict(metadata) if metadata is not None else None,
         }
     )
-    return "POST", "/api/memories", None, body
+    # A fresh key per call: retries of this call reuse it, a new call gets a new one.
+    return RequestSpec(
+        "POST", "/api/memories", json=body, headers={IDEMPOTENCY_HEADER: uuid.uuid4().hex}
+    )
 
 
 def search_request(
@@ -103,7 +136,7 @@ def search_request(
             "agent_id": agent_id,
         }
     )
-    return "POST", "/api/memories/search", None, body
+    return RequestSpec("POST", "/api/memories/search", json=body)
 
 
 def update_request(
@@ -121,7 +154,7 @@ def update_request(
     )
     if not body:
         raise ValueError("update() needs at least one of content, metadata or type")
-    return "PUT", f"/api/memories/{_segment(memory_id)}", None, body
+    return RequestSpec("PUT", f"/api/memories/{_segment(memory_id)}", json=body)
 
 
 def list_request(
@@ -147,7 +180,7 @@ def list_request(
             "order": order,
         }
     )
-    return "GET", f"/api/memories/user/{_segment(user_id)}", params or None, None
+    return RequestSpec("GET", f"/api/memories/user/{_segment(user_id)}", params=params or None)
 
 
 def delete_all_request(
@@ -157,7 +190,7 @@ def delete_all_request(
     type: MemoryType | None,
 ) -> RequestSpec:
     params = _compact({"session_id": session_id, "agent_id": agent_id, "type": type})
-    return "DELETE", f"/api/memories/user/{_segment(user_id)}", params or None, None
+    return RequestSpec("DELETE", f"/api/memories/user/{_segment(user_id)}", params=params or None)
 
 
 class _ClientBase:
@@ -209,8 +242,8 @@ class Mem0Client(_ClientBase):
         base_url: e.g. ``"http://localhost:3456"``; defaults to ``$MEM0_BASE_URL``.
         api_key: the service's key; defaults to ``$MEM0_API_KEY``.
         timeout: seconds, or a ``(connect, read)`` pair.
-        max_retries: retries for connection failures, and for 429/502/503/504
-            answers to idempotent requests (GET, PUT, DELETE).
+        max_retries: retries for failed connections, for 429/502/503/504 answers
+            to GET, PUT and DELETE, and for 429/503 answers to POST (see ``should_retry``).
         backoff_factor: exponential backoff between retries, in seconds.
         session: a ready ``requests.Session`` to use as is (no retry adapter is mounted).
 
@@ -238,14 +271,14 @@ class Mem0Client(_ClientBase):
         self._owns_session = session is None
         if session is None:
             session = requests.Session()
-            retry = Retry(
+            retry = _Retry(
                 total=max_retries,
                 connect=max_retries,
                 read=max_retries,
                 status=max_retries,
                 other=0,
                 backoff_factor=backoff_factor,
-                status_forcelist=_RETRY_STATUSES,
+                status_forcelist=sorted(_RETRY_STATUSES),
                 allowed_methods=_IDEMPOTENT,
                 raise_on_status=False,
                 respect_retry_after_header=True,
@@ -264,6 +297,7 @@ class Mem0Client(_ClientBase):
         *,
         params: Mapping[str, Any] | None = None,
         json: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> Any:
         """Send one request and return the decoded JSON answer, raising on errors."""
         url = self.base_url + path
@@ -273,7 +307,7 @@ class Mem0Client(_ClientBase):
                 url,
                 params=params,
                 json=json,
-                headers=self.headers,
+                headers={**self.headers, **(headers or {})},
                 timeout=self.timeout,
             )
         except requests.Timeout as exc:
@@ -283,8 +317,9 @@ class Mem0Client(_ClientBase):
         return _decode(response.status_code, response.reason, response.text)
 
     def _send(self, spec: RequestSpec) -> Any:
-        method, path, params, body = spec
-        return self.request(method, path, params=params, json=body)
+        return self.request(
+            spec.method, spec.path, params=spec.params, json=spec.json, headers=spec.headers
+        )
 
     def close(self) -> None:
         """Close the underlying session (only if this client created it)."""

@@ -111,25 +111,38 @@ def test_error_answer_raises_with_the_api_json() -> None:
     asyncio.run(scenario())
 
 
-def test_reads_are_retried_on_503_but_creates_are_not(memory_json: Any) -> None:
-    calls: list[str] = []
+def test_retries_follow_the_same_policy_as_the_sync_client(memory_json: Any) -> None:
+    calls: list[tuple[str, int, str | None]] = []
+    answers = {
+        "GET": [503, 502, 200],  # reads: retried on any transient answer
+        "POST": [503, 201, 502],  # creates: retried on 503, not after a proxy's 502
+    }
 
     def handler(request: httpx.Request) -> httpx.Response:
-        calls.append(request.method)
-        if request.method == "GET" and calls.count("GET") < 3:
-            return httpx.Response(503, json={"error": "Service Unavailable", "message": "down"})
-        if request.method == "POST":
-            return httpx.Response(503, json={"error": "Service Unavailable", "message": "down"})
-        return httpx.Response(200, json=memory_json())
+        status = answers[request.method].pop(0)
+        calls.append((request.method, status, request.headers.get("Idempotency-Key")))
+        if status >= 500:
+            return httpx.Response(status, json={"error": "Service Unavailable", "message": "down"})
+        return httpx.Response(status, json=memory_json())
 
     async def scenario() -> None:
         client = _client(handler)
         assert (await client.get("mem_1")).id == "mem_1"
+        assert (await client.add("x", user_id="u")).id == "mem_1"
         with pytest.raises(Mem0UnavailableError):
-            await client.add("x", user_id="u")
+            await client.add("y", user_id="u")
 
     asyncio.run(scenario())
-    assert calls == ["GET", "GET", "GET", "POST"]
+    assert [(method, status) for method, status, _ in calls] == [
+        ("GET", 503),
+        ("GET", 502),
+        ("GET", 200),
+        ("POST", 503),
+        ("POST", 201),
+        ("POST", 502),
+    ]
+    keys = [key for method, _, key in calls if method == "POST"]
+    assert keys[0] == keys[1] != keys[2]
 
 
 def test_connection_failure_raises_connection_error() -> None:

@@ -476,18 +476,39 @@ def test_unavailable_backend_raises_once_retries_are_spent(
     assert len(mocked.calls) == 3
 
 
-def test_a_create_is_not_retried_after_an_error_answer(
+def test_a_create_behind_a_failing_proxy_is_not_retried(
     mocked: responses.RequestsMock, client: Mem0Client
 ) -> None:
-    # Retrying a POST the service already received could store the memory twice.
-    mocked.post(
-        f"{BASE}/api/memories",
-        status=503,
-        json={"error": "Service Unavailable", "message": "database is down"},
-    )
-    with pytest.raises(Mem0UnavailableError, match="database is down"):
+    # A 502 may come after the service stored the memory: retrying could store it twice.
+    mocked.post(f"{BASE}/api/memories", status=502, body="bad gateway")
+    with pytest.raises(Mem0UnavailableError):
         client.add("x", user_id="u")
     assert len(mocked.calls) == 1
+
+
+def test_a_create_refused_with_503_is_retried_under_the_same_idempotency_key(
+    mocked: responses.RequestsMock, client: Mem0Client, memory_json: Any
+) -> None:
+    down = {"error": "Service Unavailable", "message": "embedder is down"}
+    mocked.post(f"{BASE}/api/memories", status=503, json=down)
+    mocked.post(f"{BASE}/api/memories", status=201, json=memory_json(id="m1"))
+    mocked.post(f"{BASE}/api/memories", status=201, json=memory_json(id="m2"))
+    assert client.add("x", user_id="u").id == "m1"
+    assert client.add("y", user_id="u").id == "m2"
+    keys = [call.request.headers["Idempotency-Key"] for call in mocked.calls]
+    assert keys[0] == keys[1]  # the retry of one call
+    assert keys[2] != keys[0]  # a new call
+    assert all(len(key) == 32 for key in keys)
+
+
+def test_a_search_refused_with_503_is_retried(
+    mocked: responses.RequestsMock, client: Mem0Client
+) -> None:
+    down = {"error": "Service Unavailable", "message": "vector store is down"}
+    mocked.post(f"{BASE}/api/memories/search", status=503, json=down)
+    mocked.post(f"{BASE}/api/memories/search", json={"memories": [], "total": 0})
+    assert client.search("q", user_id="u").total == 0
+    assert "Idempotency-Key" not in mocked.calls[1].request.headers
 
 
 def test_unreachable_service_raises_connection_error(client: Mem0Client) -> None:
