@@ -2,31 +2,56 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
+import time
 from dataclasses import dataclass
 
 from aiohttp import web
 
 from mem0_service.errors import Forbidden, Unauthorized
+from mem0_service.keys.model import PREFIX as SCOPED_PREFIX
+from mem0_service.keys.store import KeyStore
 
 
 @dataclass(frozen=True)
 class Principal:
-    role: str  # "admin" sees everything; scoped keys are bound to one user and/or agent
+    role: str  # "admin" sees everything; "scoped" keys are bound to one user and/or agent
     user_id: str | None = None
     agent_id: str | None = None
     can_write: bool = True
+    key_id: str = ""  # who to name in logs, metrics and rate limits (never the secret)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
 
     def check_user(self, user_id: str) -> None:
         if self.user_id is not None and user_id != self.user_id:
             raise Forbidden(f"This API key is limited to user_id '{self.user_id}'", field="user_id")
 
+    def check_agent(self, agent_id: str | None, *, default_allowed: bool = False) -> None:
+        """A key bound to an agent acts only on that agent's memories; `default_allowed` when the handler fills
+        the agent in from the key itself (creating a memory)."""
+        if self.agent_id is None or agent_id == self.agent_id or (agent_id is None and default_allowed):
+            return
+        raise Forbidden(f"This API key is limited to agent_id '{self.agent_id}': pass \"agent_id\": "
+                        f"\"{self.agent_id}\"", field="agent_id")
+
     def check_write(self) -> None:
         if not self.can_write:
             raise Forbidden("This API key is read-only")
 
+    def check_admin(self) -> None:
+        if not self.is_admin:
+            raise Forbidden("This operation needs an admin API key (MEM0_API_KEY / MEM0_API_KEYS)")
+
 
 PRINCIPAL = "principal"
+
+
+def _invalid() -> Unauthorized:
+    return Unauthorized("Invalid API key", headers={"WWW-Authenticate": 'Bearer realm="mem0"'})
 
 
 def bearer_token(request: web.Request) -> str | None:
@@ -38,19 +63,65 @@ def bearer_token(request: web.Request) -> str | None:
     return None
 
 
-def match_admin_key(token: str, admin_keys: list[str]) -> bool:
-    # Compare against every key without stopping early, so timing reveals neither key nor position.
-    found = False
-    for key in admin_keys:
-        found |= hmac.compare_digest(token.encode(), key.encode())
+def match_admin_key(token: str, admin_keys: list[str]) -> int | None:
+    """Position of the matching admin key. Every key is compared, so timing reveals neither key nor position."""
+    found: int | None = None
+    for position, key in enumerate(admin_keys):
+        if hmac.compare_digest(token.encode(), key.encode()):
+            found = position
     return found
 
 
+def admin_key_id(key: str) -> str:
+    # A short digest names the admin key in logs and metrics; rotating keys stay distinguishable.
+    return "admin:" + hashlib.sha256(key.encode()).hexdigest()[:8]
+
+
+class Authenticator:
+    """Admin keys from the settings (several at once, for rotation without restart of clients) and scoped keys
+    from the key store, with a short cache so a busy flow does not cost a database round trip per request."""
+
+    def __init__(self, admin_keys: list[str], key_store: KeyStore | None, cache_seconds: float = 5.0):
+        self.admin_keys = list(admin_keys)
+        self.key_store = key_store
+        self.cache_seconds = cache_seconds
+        self._cache: dict[str, tuple[float, Principal]] = {}
+
+    async def authenticate(self, request: web.Request) -> Principal:
+        token = bearer_token(request)
+        if token is None:
+            raise _invalid()
+        position = match_admin_key(token, self.admin_keys)
+        if position is not None:
+            return Principal(role="admin", key_id=admin_key_id(self.admin_keys[position]))
+        if self.key_store is None or not token.startswith(SCOPED_PREFIX):
+            raise _invalid()
+        cached = self._cache.get(token)
+        if cached and cached[0] > time.monotonic():
+            return cached[1]
+        key = await self.key_store.find(token)
+        if key is None:
+            self._cache.pop(token, None)
+            raise _invalid()
+        found = Principal(role="scoped", user_id=key.user_id, agent_id=key.agent_id, can_write=key.can_write,
+                          key_id=key.id)
+        if len(self._cache) > 10_000:
+            self._cache.clear()
+        self._cache[token] = (time.monotonic() + self.cache_seconds, found)
+        return found
+
+    def forget(self, key_id: str) -> None:
+        """Drop a revoked key from the cache so it stops working here at once."""
+        self._cache = {t: entry for t, entry in self._cache.items() if entry[1].key_id != key_id}
+
+
 def authenticate(request: web.Request, admin_keys: list[str]) -> Principal:
+    """Admin keys only (kept for callers that have no key store)."""
     token = bearer_token(request)
-    if token is None or not match_admin_key(token, admin_keys):
-        raise Unauthorized("Invalid API key", headers={"WWW-Authenticate": 'Bearer realm="mem0"'})
-    return Principal(role="admin")
+    position = None if token is None else match_admin_key(token, admin_keys)
+    if position is None:
+        raise _invalid()
+    return Principal(role="admin", key_id=admin_key_id(admin_keys[position]))
 
 
 def principal(request: web.Request) -> Principal:

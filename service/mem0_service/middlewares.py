@@ -1,7 +1,8 @@
-"""Cross-cutting request handling: request ids, authentication and JSON errors."""
+"""Cross-cutting request handling: metrics, CORS, request ids and JSON errors, authentication, rate limits."""
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import secrets
@@ -10,11 +11,16 @@ import time
 from aiohttp import web
 
 from mem0_service.api.responses import json_response
-from mem0_service.auth import PRINCIPAL, authenticate
-from mem0_service.errors import ApiError, MethodNotAllowed, NotFound, PayloadTooLarge
-from mem0_service.state import SETTINGS
+from mem0_service.auth import PRINCIPAL, Principal, authenticate
+from mem0_service.errors import (ApiError, MethodNotAllowed, NotFound, PayloadTooLarge, TooManyRequests,
+                                 Unauthorized)
+from mem0_service.ops.logs import REQUEST_ID as REQUEST_ID_VAR
+from mem0_service.ops.logs import AUDIT, audit
+from mem0_service.ops.state import AUTHENTICATOR, METRICS, OPS_SETTINGS, RATE_LIMITER
+from mem0_service.state import SERVICE, SETTINGS
 
 log = logging.getLogger("mem0_service.http")
+access_log = logging.getLogger("mem0_service.access")
 REQUEST_ID = "request_id"
 _SAFE_REQUEST_ID = re.compile(r"^[\w.\-]{1,64}$")
 
@@ -23,11 +29,64 @@ def error_response(error: ApiError, request_id: str) -> web.Response:
     return json_response(error.body(), status=error.status, headers={**error.headers, "X-Request-ID": request_id})
 
 
+def route_label(request: web.Request) -> str:
+    """The route template (/api/memories/{memory_id}), never the raw path: ids must not explode label sets."""
+    info = request.match_info
+    resource = info.route.resource if info is not None and info.route is not None else None
+    return resource.canonical if resource is not None else "unmatched"
+
+
+@web.middleware
+async def metrics_middleware(request: web.Request, handler) -> web.StreamResponse:
+    metrics = request.app.get(METRICS)
+    if metrics is None:
+        return await handler(request)
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    except web.HTTPException as exc:
+        status = exc.status
+        raise
+    finally:
+        route = route_label(request)
+        metrics.inc("mem0_http_requests_total", method=request.method, route=route, status=str(status))
+        metrics.observe("mem0_http_request_duration_seconds", time.perf_counter() - started,
+                        method=request.method, route=route)
+
+
+@web.middleware
+async def cors_middleware(request: web.Request, handler) -> web.StreamResponse:
+    """Off unless MEM0_CORS_ORIGINS names the browser origins allowed to call the API."""
+    ops = request.app.get(OPS_SETTINGS)
+    origin = request.headers.get("Origin")
+    if ops is None or not ops.cors_origins or not origin:
+        return await handler(request)
+    allowed = "*" in ops.cors_origins or origin.rstrip("/") in ops.cors_origins
+    if not allowed:
+        return await handler(request)
+    headers = {"Access-Control-Allow-Origin": origin, "Vary": "Origin",
+               "Access-Control-Expose-Headers": "X-Request-ID, Retry-After"}
+    if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
+        headers.update({
+            "Access-Control-Allow-Methods": "GET, POST, PUT, DELETE, OPTIONS",
+            "Access-Control-Allow-Headers": request.headers.get("Access-Control-Request-Headers",
+                                                                "Authorization, Content-Type"),
+            "Access-Control-Max-Age": "600"})
+        return web.Response(status=204, headers=headers)
+    response = await handler(request)
+    response.headers.update(headers)
+    return response
+
+
 @web.middleware
 async def errors_middleware(request: web.Request, handler) -> web.StreamResponse:
     incoming = request.headers.get("X-Request-ID", "")
     request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else secrets.token_hex(8)
     request[REQUEST_ID] = request_id
+    REQUEST_ID_VAR.set(request_id)
     started = time.perf_counter()
     try:
         response = await handler(request)
@@ -49,19 +108,100 @@ async def errors_middleware(request: web.Request, handler) -> web.StreamResponse
         log.exception("unhandled error in %s %s [request %s]", request.method, request.path, request_id)
         response = error_response(ApiError(f"Unexpected server error (request id {request_id})"), request_id)
     response.headers.setdefault("X-Request-ID", request_id)
-    log.debug("%s %s %s %.1fms", request.method, request.path, response.status, (time.perf_counter() - started) * 1e3)
+    ops = request.app.get(OPS_SETTINGS)
+    who = request.get(PRINCIPAL)
+    access_log.log(logging.INFO if ops is not None and ops.log_format == "json" else logging.DEBUG,
+                   "%s %s %s %.1fms", request.method, request.path, response.status,
+                   (time.perf_counter() - started) * 1e3,
+                   extra={"method": request.method, "path": request.path, "status": response.status,
+                          "duration_ms": round((time.perf_counter() - started) * 1e3, 2),
+                          "key_id": who.key_id if who else None})
     return response
 
 
 @web.middleware
 async def auth_middleware(request: web.Request, handler) -> web.StreamResponse:
-    if request.path.startswith("/api/") and not _is_public(request):
-        request[PRINCIPAL] = authenticate(request, request.app[SETTINGS].api_keys)
-    return await handler(request)
+    if _is_deep_health(request):
+        from mem0_service.api.ops import readiness
+
+        return await readiness(request)
+    if not request.path.startswith("/api/") or _is_public(request):
+        return await handler(request)
+    authenticator = request.app.get(AUTHENTICATOR)
+    try:
+        who = (await authenticator.authenticate(request) if authenticator is not None
+               else authenticate(request, request.app[SETTINGS].api_keys))
+    except Unauthorized:
+        if (metrics := request.app.get(METRICS)) is not None:
+            metrics.inc("mem0_auth_failures_total")
+        raise
+    request[PRINCIPAL] = who
+    _rate_limit(request, who)
+    if who.agent_id is not None:
+        await _guard_agent(request, who)
+    response = await handler(request)
+    if _is_admin_action(request):
+        audit(f"{request.method} {route_label(request)}", actor=who.key_id,
+              outcome="ok" if response.status < 400 else f"http {response.status}", path=request.path,
+              status=response.status, **request.get(AUDIT, {}))
+    return response
 
 
-PUBLIC_PATHS = frozenset({"/api/health", "/api/openapi.json"})
+def _rate_limit(request: web.Request, who: Principal) -> None:
+    limiter = request.app.get(RATE_LIMITER)
+    if limiter is None or not limiter.enabled:
+        return
+    wait = limiter.acquire(who.key_id)
+    if wait > 0:
+        if (metrics := request.app.get(METRICS)) is not None:
+            metrics.inc("mem0_rate_limited_total", key_id=who.key_id)
+        raise TooManyRequests(f"Rate limit exceeded for this API key; retry in {limiter.retry_after(wait)} s",
+                              headers={"Retry-After": limiter.retry_after(wait)})
+
+
+_MEMORY_BY_ID = re.compile(r"^/api/memories/(?!user/|search$|batch$)([^/]+)(?:/history)?$")
+
+
+async def _guard_agent(request: web.Request, who: Principal) -> None:
+    """A key bound to an agent touches only that agent's memories, on every endpoint."""
+    path, method = request.path, request.method
+    if (match := _MEMORY_BY_ID.match(path)) is not None:
+        memory = await request.app[SERVICE].store.get(match.group(1))
+        if memory is not None and memory.agent_id != who.agent_id:
+            # Reported as missing, like another user's memory: ids must not leak across tenants.
+            raise NotFound(f"Memory {match.group(1)} not found")
+        return
+    if method == "POST" and path in ("/api/memories", "/api/memories/search", "/api/memories/batch"):
+        body = await _json_body(request)
+        items = body.get("memories") if path.endswith("/batch") and isinstance(body.get("memories"), list) else [body]
+        for item in items:
+            if isinstance(item, dict):
+                who.check_agent(item.get("agent_id"), default_allowed=path != "/api/memories/search")
+        return
+    if path.startswith(("/api/memories/user/", "/api/sessions/")):
+        who.check_agent(request.query.get("agent_id") or None)
+
+
+async def _json_body(request: web.Request) -> dict:
+    # aiohttp keeps the bytes it read, so the handler parses the same body afterwards.
+    try:
+        data = json.loads(await request.read() or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _is_admin_action(request: web.Request) -> bool:
+    return (request.path.startswith("/api/keys")
+            or (request.method == "DELETE" and request.path.startswith(("/api/memories/user/", "/api/sessions/"))))
+
+
+PUBLIC_PATHS = frozenset({"/api/health", "/api/openapi.json", "/api/ready"})
 
 
 def _is_public(request: web.Request) -> bool:
     return request.path in PUBLIC_PATHS or request.method == "OPTIONS"
+
+
+def _is_deep_health(request: web.Request) -> bool:
+    return request.path == "/api/health" and request.query.get("deep", "").lower() in ("1", "true", "yes")
