@@ -20,6 +20,7 @@ from .errors import (
     Mem0Error,
     Mem0NotFoundError,
     Mem0PayloadTooLargeError,
+    Mem0PermissionError,
     Mem0UnavailableError,
 )
 from .models import (
@@ -53,6 +54,7 @@ __all__ = [
     "Mem0Memory",
     "Mem0NotFoundError",
     "Mem0PayloadTooLargeError",
+    "Mem0PermissionError",
     "Mem0Retriever",
     "Mem0UnavailableError",
     "Memory",

@@ -17,7 +17,7 @@ class Mem0APIError(Mem0Error):
     """The service answered with an error status.
 
     Attributes:
-        status_code: HTTP status of the answer (400, 401, 404, 413, 503, ...).
+        status_code: HTTP status of the answer (400, 401, 403, 404, 413, 503, ...).
         error: the API's short error name, e.g. ``"Bad Request"``.
         message: the API's human readable explanation.
         field: the request field at fault, when the API names one.
@@ -51,6 +51,11 @@ class Mem0AuthenticationError(Mem0APIError):
     """401: the API key is missing or wrong."""
 
 
+class Mem0PermissionError(Mem0APIError):
+    """403: the key is valid but may not do this (a read-only key, or one bound to
+    another user or agent)."""
+
+
 class Mem0NotFoundError(Mem0APIError):
     """404: no such memory (or route)."""
 
@@ -66,6 +71,7 @@ class Mem0UnavailableError(Mem0APIError):
 _BY_STATUS: dict[int, type[Mem0APIError]] = {
     400: Mem0BadRequestError,
     401: Mem0AuthenticationError,
+    403: Mem0PermissionError,
     404: Mem0NotFoundError,
     413: Mem0PayloadTooLargeError,
 }

@@ -6,13 +6,16 @@ import asyncio
 from typing import Any
 
 import pytest
+from tests.support.service_process import free_port
 
 from mem0_langchain import (
     AsyncMem0Client,
     Mem0AuthenticationError,
     Mem0BadRequestError,
     Mem0Client,
+    Mem0ConnectionError,
     Mem0NotFoundError,
+    Mem0PayloadTooLargeError,
 )
 
 
@@ -135,3 +138,19 @@ def test_async_client_round_trip(live_service: Any, user_id: str) -> None:
                 await client.get(created.id)
 
     asyncio.run(scenario())
+
+
+def test_oversized_body_raises_payload_too_large(mem0: Mem0Client, user_id: str) -> None:
+    # The service's default body limit is 1 MiB.
+    with pytest.raises(Mem0PayloadTooLargeError) as raised:
+        mem0.add("x" * (1024 * 1024 + 1), user_id=user_id)
+    assert raised.value.status_code == 413
+    assert raised.value.body["error"] == "Payload Too Large"
+
+
+def test_a_stopped_service_raises_connection_error() -> None:
+    client = Mem0Client(
+        f"http://127.0.0.1:{free_port()}", api_key="k", max_retries=1, backoff_factor=0
+    )
+    with pytest.raises(Mem0ConnectionError, match="cannot reach the Mem0 service"):
+        client.health()

@@ -19,6 +19,7 @@ from mem0_langchain import (
     Mem0ConnectionError,
     Mem0NotFoundError,
     Mem0PayloadTooLargeError,
+    Mem0PermissionError,
     Mem0UnavailableError,
     __version__,
 )
@@ -363,6 +364,7 @@ def test_timeout_is_passed_to_every_request(
     [
         (400, Mem0BadRequestError, "Bad Request"),
         (401, Mem0AuthenticationError, "Unauthorized"),
+        (403, Mem0PermissionError, "Forbidden"),
         (404, Mem0NotFoundError, "Not Found"),
         (413, Mem0PayloadTooLargeError, "Payload Too Large"),
         (409, Mem0APIError, "Conflict"),
