@@ -93,7 +93,7 @@ class AsyncMem0Client(_ClientBase):
                 raise Mem0ConnectionError(f"cannot reach the Mem0 service at {url}: {exc}") from exc
             if not should_retry(method, response.status_code) or attempt >= self.max_retries:
                 return _decode(response.status_code, response.reason_phrase, response.text)
-            await asyncio.sleep(self.backoff_factor * (2**attempt))
+            await asyncio.sleep(_delay(response, self.backoff_factor * (2**attempt)))
             attempt += 1
 
     async def _send(self, spec: RequestSpec) -> Any:
@@ -244,3 +244,11 @@ class AsyncMem0Client(_ClientBase):
         """See :meth:`Mem0Client.openapi`."""
         document: dict[str, Any] = await self.request("GET", "/api/openapi.json")
         return document
+
+
+def _delay(response: httpx.Response, backoff: float) -> float:
+    """Seconds to wait before a retry: the service's Retry-After when it sends one."""
+    try:
+        return max(float(response.headers.get("Retry-After", "")), 0.0)
+    except ValueError:
+        return backoff

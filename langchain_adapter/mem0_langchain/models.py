@@ -93,3 +93,5 @@ class AuthCheck(_Result):
     """Answer of ``GET /api/auth/check`` for a valid key."""
 
     authenticated: bool
+    role: str | None = None
+    """``admin``, or ``scoped`` for a key bound to one user and/or agent."""

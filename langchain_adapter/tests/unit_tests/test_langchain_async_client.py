@@ -154,3 +154,26 @@ def test_connection_failure_raises_connection_error() -> None:
             await _client(handler).health()
 
     asyncio.run(scenario())
+
+
+def test_rate_limited_requests_wait_as_the_service_asks(
+    memory_json: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    waited: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        waited.append(seconds)
+
+    monkeypatch.setattr(asyncio, "sleep", fake_sleep)
+    answers = [
+        httpx.Response(429, headers={"Retry-After": "7"}, json={"error": "Too Many Requests"}),
+        httpx.Response(429, json={"error": "Too Many Requests", "message": "slow down"}),
+        httpx.Response(200, json={"memories": [], "total": 0}),
+    ]
+
+    async def scenario() -> None:
+        client = _client(lambda request: answers.pop(0))
+        assert (await client.search("q", user_id="u")).total == 0
+
+    asyncio.run(scenario())
+    assert waited == [7.0, 0.0]  # the service's Retry-After, then the backoff (factor 0 here)

@@ -525,3 +525,24 @@ def test_read_timeout_raises_connection_error(client: Mem0Client) -> None:
         rsps.post(f"{BASE}/api/memories/search", body=requests.ReadTimeout("read timed out"))
         with pytest.raises(Mem0ConnectionError, match="timed out"):
             client.search("q", user_id="u")
+
+
+def test_rate_limited_search_is_retried_after_retry_after(
+    mocked: responses.RequestsMock, client: Mem0Client
+) -> None:
+    mocked.post(
+        f"{BASE}/api/memories/search",
+        status=429,
+        headers={"Retry-After": "0"},
+        json={"error": "Too Many Requests", "message": "rate limit exceeded"},
+    )
+    mocked.post(f"{BASE}/api/memories/search", json={"memories": [], "total": 0})
+    assert client.search("q", user_id="u").total == 0
+    assert len(mocked.calls) == 2
+
+
+def test_auth_check_reports_the_key_role(
+    mocked: responses.RequestsMock, client: Mem0Client
+) -> None:
+    mocked.get(f"{BASE}/api/auth/check", json={"authenticated": True, "role": "scoped"})
+    assert client.check_auth().role == "scoped"
