@@ -119,13 +119,14 @@ class N8nServer:
 
     def start(self, timeout: float = 120) -> "N8nServer":
         log = open(self.log_path, "ab")
+        started_at = log.tell()
         self.process = subprocess.Popen([str(self.binary), "start"], env=self.env(), stdout=log,
                                         stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"n8n exited with {self.process.returncode}:\n{self.log()}")
-            if "Editor is now accessible" in self.log():
+            if "Editor is now accessible" in self.log(since=started_at):
                 try:
                     if requests.get(f"{self.url}/healthz", timeout=2).status_code == 200:
                         return self
@@ -149,8 +150,13 @@ class N8nServer:
         self.stop()
         self.start()
 
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")[-8000:] if self.log_path.exists() else ""
+    def log(self, since: int = 0) -> str:
+        """The log written since byte offset `since` (the last 8000 characters of it)."""
+        if not self.log_path.exists():
+            return ""
+        with open(self.log_path, "rb") as handle:
+            handle.seek(since)
+            return handle.read().decode(errors="replace")[-8000:]
 
     def webhook(self, path: str, body: dict[str, Any], timeout: float = 60) -> requests.Response:
         return requests.post(f"{self.url}/webhook/{path}", json=body, timeout=timeout)

@@ -1,0 +1,143 @@
+"""The Mem0 Chat Memory sub-node under n8n's AI Agent, through the shipped agent workflows and a fake model:
+what the model is shown, what is stored in the service, and that it outlives n8n restarts."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+
+from tests.n8n.service_client import ServiceClient, new_user
+
+pytestmark = pytest.mark.e2e
+
+CHAT_WEBHOOK_ID = "0f7d5a9e-6c1b-4d0a-9a51-3e2b8c7d1f40"  # workflows/n8n/chat-agent-with-memory.json
+
+
+@pytest.fixture(scope="module")
+def service(live_service) -> ServiceClient:
+    return ServiceClient(live_service.url, live_service.api_key)
+
+
+def ask(n8n, user: str, session: str, message: str) -> str:
+    response = n8n.webhook("mem0-agent", {"userId": user, "sessionId": session, "message": message})
+    assert response.status_code == 200, f"{response.status_code} {response.text}\n{n8n.log()[-3000:]}"
+    body = response.json()
+    assert body["sessionId"] == session
+    return body["output"]
+
+
+def model_call_for(fake_openai, message: str) -> list[dict]:
+    """The messages the model received in the (last) call whose final user message was `message`."""
+    calls = [r["body"]["messages"] for r in fake_openai.requests
+             if r["path"].endswith("/chat/completions") and r["body"]["messages"][-1]["content"] == message]
+    assert calls, f"the model never received {message!r}"
+    return calls[-1]
+
+
+def conversation(messages: list[dict]) -> list[tuple[str, str]]:
+    """(role, text) of everything between the agent's system prompt and the new user message."""
+    return [(m["role"], m["content"]) for m in messages[1:-1]]
+
+
+def tagged(text: str) -> str:
+    return f"{text} [{uuid.uuid4().hex[:8]}]"
+
+
+def test_agent_sees_the_earlier_exchanges_of_the_session(n8n, fake_openai, service):
+    user, session = new_user(), "s-" + uuid.uuid4().hex[:8]
+    first, second = tagged("My name is Dave."), tagged("What is my name?")
+
+    first_reply = ask(n8n, user, session, first)
+    ask(n8n, user, session, second)
+
+    messages = model_call_for(fake_openai, second)
+    assert messages[0]["role"] == "system"
+    assert conversation(messages) == [("user", first), ("assistant", first_reply)]
+    stored = service.memories_of(user, session_id=session, type="interaction")
+    assert len(stored) == 2
+    assert f"User: {first}\nAssistant: {first_reply}" in [m["content"] for m in stored]
+
+
+def test_conversation_survives_an_n8n_restart(n8n, fake_openai):
+    user, session = new_user(), "s-" + uuid.uuid4().hex[:8]
+    first, second = tagged("Remember the number 4711."), tagged("Which number did I mention?")
+    first_reply = ask(n8n, user, session, first)
+
+    n8n.restart()  # n8n's own Simple Memory would be empty now
+
+    ask(n8n, user, session, second)
+    assert conversation(model_call_for(fake_openai, second)) == [("user", first), ("assistant", first_reply)]
+
+
+def test_sessions_do_not_see_each_others_conversation(n8n, fake_openai):
+    user = new_user()
+    ask(n8n, user, "morning", tagged("Book a table for two."))
+    question = tagged("Hello again")
+    ask(n8n, user, "evening", question)
+    assert conversation(model_call_for(fake_openai, question)) == []
+
+
+def test_only_the_last_exchanges_of_the_context_window_are_shown(n8n, fake_openai):
+    user, session = new_user(), "s-" + uuid.uuid4().hex[:8]
+    sent = [tagged(f"Message {i}") for i in range(7)]
+    replies = [ask(n8n, user, session, message) for message in sent]
+
+    shown = conversation(model_call_for(fake_openai, sent[-1]))
+    # the shipped workflow keeps 5 exchanges: messages 1..5 with their replies, oldest first
+    expected = [pair for i in range(1, 6) for pair in (("user", sent[i]), ("assistant", replies[i]))]
+    assert shown == expected
+
+
+def test_long_term_memories_of_the_user_are_recalled_in_a_new_session(n8n, fake_openai, service):
+    user = new_user()
+    service.create(user, "The user is vegetarian and never eats meat", type="preference")
+    service.create(new_user(), "The user is vegetarian and never eats meat, says another user", type="preference")
+
+    question = "Do you remember that I am vegetarian and never eat meat?"
+    ask(n8n, user, "s-" + uuid.uuid4().hex[:8], question)
+
+    recalled = [m["content"] for m in model_call_for(fake_openai, question)
+                if m["role"] == "system" and "Long-term memories about this user" in m["content"]]
+    assert len(recalled) == 1
+    assert "- The user is vegetarian and never eats meat" in recalled[0].splitlines()
+    assert "another user" not in recalled[0]
+
+
+def test_remember_tool_saves_a_preference_that_later_sessions_recall(n8n, fake_openai, service):
+    user, session = new_user(), "s-" + uuid.uuid4().hex[:8]
+    fake_openai.queue_chat({"content": None, "tool_calls": [{
+        "id": "call_remember_1", "type": "function",
+        "function": {"name": "Remember", "arguments": json.dumps(
+            {"memory": "The user prefers green tea", "type": "preference"})}}]})
+    fake_openai.queue_chat({"content": "Noted: green tea it is."})
+
+    assert ask(n8n, user, session, tagged("I really like green tea.")) == "Noted: green tea it is."
+
+    [saved] = service.memories_of(user, type="preference")
+    assert saved["content"] == "The user prefers green tea"
+    assert saved["session_id"] == session and saved["metadata"]["source"] == "n8n-agent"
+    # the exchange itself is stored once, without the tool call's working notes
+    [exchange] = service.memories_of(user, type="interaction")
+    assert exchange["content"].endswith("Assistant: Noted: green tea it is.")
+
+    question = "Which tea does the user prefer?"
+    ask(n8n, user, "s-" + uuid.uuid4().hex[:8], question)
+    system = "\n".join(m["content"] for m in model_call_for(fake_openai, question) if m["role"] == "system")
+    assert "- The user prefers green tea" in system
+
+
+def test_chat_trigger_workflow_keeps_the_chat_and_files_it_under_the_chat_session(n8n, fake_openai, service):
+    session = "chat-" + uuid.uuid4().hex[:10]
+    first, second = tagged("Hi, I am Ana."), tagged("Who am I?")
+    replies = []
+    for message in (first, second):
+        response = n8n.webhook(f"{CHAT_WEBHOOK_ID}/chat", {"action": "sendMessage", "sessionId": session,
+                                                           "chatInput": message})
+        assert response.status_code == 200, f"{response.text}\n{n8n.log()[-3000:]}"
+        replies.append(response.json()["output"])
+
+    assert conversation(model_call_for(fake_openai, second)) == [("user", first), ("assistant", replies[0])]
+    # without a userId in the chat's metadata, the chat session is the user
+    assert len(service.memories_of(session, session_id=session)) == 2
