@@ -10,10 +10,11 @@ from typing import AsyncIterator
 from aiohttp import web
 
 from mem0_service.api.openapi import build_openapi, openapi_handler
+from mem0_service.api.ops import setup_operations
 from mem0_service.api.routes import ROUTES, setup_routes
 from mem0_service.backends import open_backends
 from mem0_service.config import Settings
-from mem0_service.middlewares import auth_middleware, errors_middleware
+from mem0_service.middlewares import auth_middleware, cors_middleware, errors_middleware, metrics_middleware
 from mem0_service.state import SERVICE, SETTINGS
 
 log = logging.getLogger("mem0_service")
@@ -22,18 +23,23 @@ log = logging.getLogger("mem0_service")
 async def _service_context(app: web.Application) -> AsyncIterator[None]:
     async with open_backends(app[SETTINGS]) as service:
         app[SERVICE] = service
-        repair = asyncio.create_task(service.indexer.run_forever(), name="index-repair")
+        tasks = [asyncio.create_task(service.indexer.run_forever(), name="index-repair"),
+                 asyncio.create_task(service.run_sweeper(app[SETTINGS].sweep_interval), name="sweeper")]
         yield
-        repair.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await repair
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
 
 def create_app(settings: Settings) -> web.Application:
     settings = settings.ensure_api_key()
-    app = web.Application(middlewares=[errors_middleware, auth_middleware], client_max_size=settings.max_body_bytes)
+    app = web.Application(middlewares=[metrics_middleware, cors_middleware, errors_middleware, auth_middleware],
+                          client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
     setup_routes(app, ROUTES)
     app.router.add_get("/api/openapi.json", openapi_handler(build_openapi(ROUTES)))
     app.cleanup_ctx.append(_service_context)
+    setup_operations(app)  # keys, rate limits, metrics: after the backends are open
     return app

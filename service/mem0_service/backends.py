@@ -74,5 +74,14 @@ async def open_backends(settings: Settings) -> AsyncIterator[MemoryService]:
         stack.push_async_callback(index.close)
         log.info("backends: records=%s vectors=%s embedder=%s (%d-d)", store.name, index.name, embedder.name,
                  embedder.dim)
-        yield MemoryService(store, index, embedder,
-                            deduplicate=settings.deduplicate)
+        extractor = None
+        if settings.llm_configured:
+            from mem0_service.core.extraction import Extractor
+            from mem0_service.llm.client import ChatModel
+
+            model = ChatModel(model=settings.llm_model, api_key=settings.openai_api_key,
+                              base_url=settings.llm_base_url or settings.openai_base_url, timeout=settings.openai_timeout)
+            stack.push_async_callback(model.close)
+            extractor = Extractor(model)
+        yield MemoryService(store, index, embedder, deduplicate=settings.deduplicate, extractor=extractor,
+                            session_ttl=settings.session_ttl)

@@ -33,6 +33,9 @@ class Settings(BaseModel):
     openai_base_url: str | None = None
     openai_timeout: float = 30.0
     llm_model: str = "gpt-4o-mini"
+    llm_base_url: str | None = None
+    session_ttl: float | None = Field(None, gt=0, description="Seconds of inactivity after which a session ends")
+    sweep_interval: float = Field(60.0, gt=0)
     max_body_bytes: int = 1024 * 1024
     log_level: str = "INFO"
     deduplicate: bool = True
@@ -45,6 +48,10 @@ class Settings(BaseModel):
         if value and not value.startswith(("postgres://", "postgresql://", "sqlite:///")):
             raise ValueError("DATABASE_URL must start with postgresql:// (or sqlite:///path)")
         return value
+
+    @property
+    def llm_configured(self) -> bool:
+        return bool(self.openai_api_key or self.openai_base_url or self.llm_base_url)
 
     @property
     def admin_key(self) -> str:
@@ -65,6 +72,8 @@ class Settings(BaseModel):
             ("embedding_model", "MEM0_EMBEDDING_MODEL"), ("embedding_dims", "MEM0_EMBEDDING_DIMS"),
             ("openai_api_key", "OPENAI_API_KEY"), ("openai_base_url", "OPENAI_BASE_URL"),
             ("openai_timeout", "MEM0_OPENAI_TIMEOUT"), ("llm_model", "MEM0_LLM_MODEL"),
+            ("llm_base_url", "MEM0_LLM_BASE_URL"), ("session_ttl", "MEM0_SESSION_TTL"),
+            ("sweep_interval", "MEM0_SWEEP_INTERVAL"),
             ("max_body_bytes", "MEM0_MAX_BODY_BYTES"), ("log_level", "MEM0_LOG_LEVEL"), ("deduplicate", "MEM0_DEDUPLICATE"),
             ("score_calibration", "MEM0_SCORE_CALIBRATION"),
         ]:

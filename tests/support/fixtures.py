@@ -76,3 +76,30 @@ def api(backend_service: ServiceProcess):
     from tests.support.api import Api
 
     return Api(backend_service.url, backend_service.api_key)
+
+
+@pytest.fixture(scope="session", params=sorted(BACKENDS))
+def llm_service(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+                fake_openai: FakeOpenAI) -> Iterator[ServiceProcess]:
+    """A service whose chat model is the local fake OpenAI server (embeddings stay on the bundled model)."""
+    from tests.support.postgres import fresh_database
+
+    env = {**BACKENDS[request.param], "OPENAI_API_KEY": "sk-fake", "OPENAI_BASE_URL": fake_openai.base_url,
+           "MEM0_EMBEDDER": "local", "MEM0_OPENAI_TIMEOUT": "2", "MEM0_SWEEP_INTERVAL": "0.3"}
+    with contextlib.ExitStack() as stack:
+        if request.param.startswith("postgres"):
+            env["DATABASE_URL"] = stack.enter_context(fresh_database())
+        service = ServiceProcess(tmp_path_factory.mktemp(f"llm-{request.param}"), env=env,
+                                 api_key="admin-" + secrets.token_hex(8))
+        service.backend = request.param
+        service.start()
+        stack.callback(service.stop)
+        yield service
+
+
+@pytest.fixture
+def llm_api(llm_service: ServiceProcess, fake_openai: FakeOpenAI):
+    from tests.support.api import Api
+
+    fake_openai.clear()
+    return Api(llm_service.url, llm_service.api_key)

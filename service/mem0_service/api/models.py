@@ -6,7 +6,9 @@ import json
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_serializer
+from datetime import timedelta, timezone
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_serializer, model_validator
 
 from mem0_service.core.memory import Memory, MemoryType
 from mem0_service.stores.base import iso
@@ -51,16 +53,53 @@ class Request(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=False)
 
 
-class MemoryCreate(Request):
+MAX_MESSAGES = 200
+
+
+class ChatMessage(Request):
+    role: Annotated[str, StringConstraints(min_length=1, max_length=32)]
+    content: Content
+
+
+class Expiry(Request):
+    expires_at: datetime | None = Field(None, description="When the memory is forgotten (ISO 8601)")
+    ttl_seconds: int | None = Field(None, ge=1, le=100 * 365 * 86400, description="Or: forget after this many seconds")
+
+    def expiry(self, now: datetime) -> datetime | None:
+        if self.ttl_seconds is not None:
+            return now + timedelta(seconds=self.ttl_seconds)
+        if self.expires_at is not None and self.expires_at.tzinfo is None:
+            return self.expires_at.replace(tzinfo=timezone.utc)
+        return self.expires_at
+
+
+class MemoryCreate(Expiry):
     user_id: Identifier = Field(description="Whose memory this is")
-    content: Content = Field(description="The text to remember, in any language")
+    content: Content | None = Field(None, description="The text to remember, in any language")
+    messages: list[ChatMessage] | None = Field(None, min_length=1, max_length=MAX_MESSAGES,
+                                               description="A conversation to learn from, instead of content")
+    infer: bool | None = Field(None, description="With messages: extract facts with the LLM (default true) "
+                                                 "or store each message as an interaction (false)")
     type: MemoryType = Field(MemoryType.fact, description="fact, preference, interaction, metadata or pattern")
     session_id: Identifier | None = Field(None, description="Session-level memory: the conversation it belongs to")
     agent_id: Identifier | None = Field(None, description="Agent-level memory: the AI agent it belongs to")
     metadata: Metadata | None = Field(None, description="Free-form JSON object kept with the memory")
 
+    @model_validator(mode="after")
+    def _content_or_messages(self) -> "MemoryCreate":
+        if self.content is None and self.messages is None:
+            raise ValueError("Missing required field: content (or messages)")
+        if self.content is not None and self.messages is not None:
+            raise ValueError("Give either content or messages, not both")
+        return self
 
-class MemoryUpdate(Request):
+
+class MemoryBatch(Request):
+    memories: list[dict[str, Any]] = Field(min_length=1, max_length=1000,
+                                           description="Up to 1000 memory objects shaped like POST /api/memories")
+
+
+class MemoryUpdate(Expiry):
     content: Content | None = None
     type: MemoryType | None = None
     metadata: Metadata | None = None
@@ -84,13 +123,19 @@ class MemoryListQuery(Request):
     offset: int = Field(0, ge=0)
     created_before: datetime | None = None
     created_after: datetime | None = None
+    updated_after: datetime | None = None
     order: Literal["desc", "asc"] = "desc"
+    metadata: str | None = Field(None, description='JSON object of metadata keys that must match, e.g. {"source":"n8n"}')
 
 
 class ScopeDeleteQuery(Request):
     session_id: Identifier | None = None
     agent_id: Identifier | None = None
     type: MemoryType | None = None
+
+
+class MemoryDeleteQuery(Request):
+    erase: bool = Field(False, description="Also scrub the content from the memory's history (GDPR)")
 
 
 class MemoryOut(BaseModel):
@@ -103,16 +148,17 @@ class MemoryOut(BaseModel):
     metadata: dict[str, Any] = Field(default_factory=dict)
     created_at: datetime
     updated_at: datetime
+    expires_at: datetime | None = None
 
-    @field_serializer("created_at", "updated_at")
-    def _utc(self, value: datetime) -> str:
-        return iso(value)
+    @field_serializer("created_at", "updated_at", "expires_at")
+    def _utc(self, value: datetime | None) -> str | None:
+        return iso(value) if value else None
 
     @classmethod
     def of(cls, memory: Memory, **extra: Any) -> "MemoryOut":
         return cls(id=memory.id, user_id=memory.user_id, content=memory.content, type=memory.type,
                    session_id=memory.session_id, agent_id=memory.agent_id, metadata=memory.metadata,
-                   created_at=memory.created_at, updated_at=memory.updated_at, **extra)
+                   created_at=memory.created_at, updated_at=memory.updated_at, expires_at=memory.expires_at, **extra)
 
 
 class SearchHitOut(MemoryOut):
@@ -129,6 +175,65 @@ class ListResponse(BaseModel):
     total: int
     limit: int
     offset: int
+
+
+class ConversationEventOut(MemoryOut):
+    event: Literal["ADD", "UPDATE", "DELETE", "NONE"]
+    previous_content: str | None = None
+
+
+class ExtractionStatus(BaseModel):
+    status: Literal["done", "skipped", "deferred"] = Field(
+        description="done: facts extracted; skipped: infer=false; deferred: the LLM failed, the conversation was "
+                    "kept as an interaction flagged for later extraction")
+    reason: str | None = None
+
+
+class ConversationResponse(BaseModel):
+    results: list[ConversationEventOut]
+    extraction: ExtractionStatus
+
+
+class BatchItemResult(BaseModel):
+    index: int
+    status: int
+    memory: MemoryOut | None = None
+    error: "ErrorResponse | None" = None
+
+
+class BatchResponse(BaseModel):
+    results: list[BatchItemResult]
+    created: int
+    existing: int
+    failed: int
+
+
+class HistoryEventOut(BaseModel):
+    memory_id: str
+    event: Literal["ADD", "UPDATE", "DELETE"]
+    old_content: str | None
+    new_content: str | None
+    actor: str
+    created_at: datetime
+
+    @field_serializer("created_at")
+    def _utc(self, value: datetime) -> str:
+        return iso(value)
+
+
+class HistoryResponse(BaseModel):
+    history: list[HistoryEventOut]
+
+
+class ExportResponse(BaseModel):
+    user_id: str
+    exported_at: str
+    total: int
+    memories: list[MemoryOut]
+
+
+class SessionEndQuery(Request):
+    user_id: Identifier
 
 
 class DeleteResponse(BaseModel):
@@ -155,3 +260,6 @@ class ErrorResponse(BaseModel):
     error: str
     message: str
     field: str | None = None
+
+
+BatchItemResult.model_rebuild()

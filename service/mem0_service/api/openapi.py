@@ -19,10 +19,16 @@ ERRORS = {400: "Invalid input (the field is named)", 401: "Missing or invalid AP
           404: "Not found", 413: "Body too large", 503: "A dependency is unavailable"}
 
 
+def _responses(route: Route) -> tuple[type[BaseModel], ...]:
+    if route.response is None:
+        return ()
+    return route.response if isinstance(route.response, tuple) else (route.response,)
+
+
 def build_openapi(routes: list[Route]) -> dict[str, Any]:
     used: set[type[BaseModel]] = {ErrorResponse}
     for route in routes:
-        used.update(m for m in (route.body, route.response) if m is not None)
+        used.update(m for m in (route.body, *_responses(route)) if m is not None)
     keyed = [(m, "validation" if any(r.body is m for r in routes) else "serialization") for m in used]
     mapping, schemas = models_json_schema(sorted(keyed, key=lambda k: k[0].__name__), ref_template=REF)
     paths: dict[str, dict[str, Any]] = {}
@@ -42,12 +48,13 @@ def build_openapi(routes: list[Route]) -> dict[str, Any]:
                 "schema": mapping[(route.body, "validation")]}}}
         responses: dict[str, Any] = {}
         if route.response is not None:
-            mode = "validation" if (route.response, "validation") in mapping else "serialization"
-            responses[str(route.status)] = {"description": "OK", "content": {"application/json": {
-                "schema": mapping[(route.response, mode)]}}}
+            refs = [mapping[(m, "validation" if (m, "validation") in mapping else "serialization")]
+                    for m in _responses(route)]
+            schema = refs[0] if len(refs) == 1 else {"oneOf": refs}
+            responses[str(route.status)] = {"description": "OK", "content": {"application/json": {"schema": schema}}}
             if route.status == 201:
-                responses["200"] = {"description": "Existing duplicate returned", "content": {"application/json": {
-                    "schema": mapping[(route.response, mode)]}}}
+                responses["200"] = {"description": "Nothing new stored (existing duplicate returned)",
+                                    "content": {"application/json": {"schema": schema}}}
         error_ref = mapping[(ErrorResponse, "serialization")]
         codes = [400, 401, 403, 404, 413, 503] if not route.public else []
         for code in codes:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import TypeVar
 
 from aiohttp import web
@@ -22,6 +23,10 @@ def validation_error(exc: ValidationError) -> BadRequest:
     if first["type"] == "missing":
         return BadRequest(f"Missing required field: {field}", field=field)
     message = first["msg"].removeprefix("Value error, ")
+    if field is None:  # a whole-object rule names its field in the message
+        named = re.search(r"field: (\w+)", message) or re.match(r"Give either (\w+)", message)
+        field = named.group(1) if named else None
+        return BadRequest(message, field=field)
     if first["type"] == "string_pattern_mismatch":
         message = "must be 1-128 characters: letters, digits and _ . @ : + -"
     if first["type"] == "enum":

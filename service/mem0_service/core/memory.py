@@ -68,6 +68,8 @@ class Scope:
     types: tuple[MemoryType, ...] = ()
     created_before: datetime | None = None
     created_after: datetime | None = None
+    updated_after: datetime | None = None
+    metadata: tuple[tuple[str, Any], ...] = ()  # top-level metadata keys that must equal these values
 
     def admits(self, memory: Memory) -> bool:
         return (memory.user_id == self.user_id
@@ -75,4 +77,18 @@ class Scope:
                 and (self.agent_id is None or memory.agent_id == self.agent_id)
                 and (not self.types or memory.type in self.types)
                 and (self.created_before is None or memory.created_at < self.created_before)
-                and (self.created_after is None or memory.created_at > self.created_after))
+                and (self.created_after is None or memory.created_at > self.created_after)
+                and (self.updated_after is None or memory.updated_at > self.updated_after)
+                and all(memory.metadata.get(key) == value for key, value in self.metadata))
+
+
+@dataclass(frozen=True)
+class HistoryEvent:
+    """One change of a memory. Contents are None after a GDPR erasure: the audit trail stays, the data goes."""
+
+    memory_id: str
+    event: str  # ADD, UPDATE, DELETE
+    old_content: str | None
+    new_content: str | None
+    actor: str
+    created_at: datetime

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from importlib import resources
 from typing import AsyncIterator, Literal
 
-from mem0_service.core.memory import Memory, Scope
+from mem0_service.core.memory import HistoryEvent, Memory, Scope
 
 WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -40,7 +40,7 @@ class RecordStore(ABC):
         """Raise if the store cannot answer."""
 
     @abstractmethod
-    async def insert(self, memories: list[Memory]) -> None: ...
+    async def insert(self, memories: list[Memory], *, actor: str = "api") -> None: ...
 
     @abstractmethod
     async def get_many(self, ids: list[str]) -> dict[str, Memory]: ...
@@ -49,15 +49,34 @@ class RecordStore(ABC):
         return (await self.get_many([memory_id])).get(memory_id)
 
     @abstractmethod
-    async def update(self, memory: Memory, *, reindex: bool) -> bool:
+    async def update(self, memory: Memory, *, reindex: bool, actor: str = "api") -> bool:
         """Replace the stored record; False when it no longer exists."""
 
     @abstractmethod
-    async def delete(self, ids: list[str]) -> int: ...
+    async def delete(self, ids: list[str], *, actor: str = "api", erase: bool = False) -> int:
+        """Delete records; `erase` also scrubs their contents from the history (GDPR)."""
 
     @abstractmethod
-    async def delete_scope(self, scope: Scope) -> list[str]:
+    async def delete_scope(self, scope: Scope, *, actor: str = "api", erase: bool = True) -> list[str]:
         """Delete every memory in scope; returns their ids."""
+
+    @abstractmethod
+    async def delete_expired(self, now: datetime, *, limit: int = 1000) -> list[str]:
+        """Delete memories whose expires_at has passed; returns their ids."""
+
+    @abstractmethod
+    async def idle_sessions(self, cutoff: datetime, *, limit: int = 1000) -> list[tuple[str, str]]:
+        """(user_id, session_id) of sessions with no memory written or changed since cutoff."""
+
+    @abstractmethod
+    async def history(self, memory_id: str) -> list[HistoryEvent]: ...
+
+    @abstractmethod
+    async def get_idempotent(self, key: str) -> tuple[int, str] | None:
+        """The stored (status, body) of a request already answered under this Idempotency-Key."""
+
+    @abstractmethod
+    async def put_idempotent(self, key: str, status: int, body: str) -> None: ...
 
     @abstractmethod
     async def list(self, scope: Scope, *, limit: int, offset: int, newest_first: bool = True) -> tuple[list[Memory], int]: ...
@@ -115,8 +134,11 @@ def migrations(dialect: str) -> list[tuple[int, str]]:
     return sorted(scripts)
 
 
-def scope_where(scope: Scope, *, mark: str, timestamp=lambda dt: dt, now: datetime | None = None) -> tuple[str, list]:
-    """SQL condition for a scope (on table alias `m`), with `mark` as the driver's placeholder."""
+def scope_where(scope: Scope, *, mark: str, timestamp=lambda dt: dt, now: datetime | None = None,
+                metadata_equals=None) -> tuple[str, list]:
+    """SQL condition for a scope (on table alias `m`), with `mark` as the driver's placeholder.
+
+    `metadata_equals(key, value)` returns the dialect's (sql, params) for one metadata equality."""
     clauses, params = [f"m.user_id = {mark}"], [scope.user_id]
     if scope.session_id is not None:
         clauses.append(f"m.session_id = {mark}")
@@ -133,6 +155,13 @@ def scope_where(scope: Scope, *, mark: str, timestamp=lambda dt: dt, now: dateti
     if scope.created_after is not None:
         clauses.append(f"m.created_at > {mark}")
         params.append(timestamp(scope.created_after))
+    if scope.updated_after is not None:
+        clauses.append(f"m.updated_at > {mark}")
+        params.append(timestamp(scope.updated_after))
+    for key, value in scope.metadata:
+        sql, extra = metadata_equals(key, value)
+        clauses.append(sql)
+        params.extend(extra)
     if now is not None:
         clauses.append(f"(m.expires_at IS NULL OR m.expires_at > {mark})")
         params.append(timestamp(now))

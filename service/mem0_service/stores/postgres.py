@@ -11,7 +11,9 @@ from psycopg.rows import TupleRow
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
-from mem0_service.core.memory import Memory, MemoryType, Scope, utcnow
+from datetime import datetime
+
+from mem0_service.core.memory import HistoryEvent, Memory, MemoryType, Scope, utcnow
 from mem0_service.errors import ServiceUnavailable
 from mem0_service.stores.base import IndexOp, RecordStore, keyword_terms, migrations, scope_where
 
@@ -30,6 +32,18 @@ def _row_to_memory(row: TupleRow) -> Memory:
 def _memory_row(m: Memory) -> tuple:
     return (m.id, m.user_id, m.session_id, m.agent_id, m.type.value, m.content, m.hash, Jsonb(m.metadata),
             m.created_at, m.updated_at, m.expires_at)
+
+
+def _metadata_equals(key: str, value) -> tuple[str, list]:
+    return "m.metadata @> %s", [Jsonb({key: value})]
+
+
+def _where(scope: Scope, *, live: bool = True) -> tuple[str, list]:
+    return scope_where(scope, mark="%s", now=utcnow() if live else None, metadata_equals=_metadata_equals)
+
+
+HISTORY_INSERT = ("INSERT INTO memory_history (memory_id, user_id, event, old_content, new_content, actor, created_at) "
+                  "VALUES (%s,%s,%s,%s,%s,%s,%s)")
 
 
 class PostgresRecordStore(RecordStore):
@@ -87,13 +101,15 @@ class PostgresRecordStore(RecordStore):
         async with self._tx() as cur:
             await cur.execute("SELECT 1")
 
-    async def insert(self, memories: list[Memory]) -> None:
+    async def insert(self, memories: list[Memory], *, actor: str = "api") -> None:
         async with self._tx() as cur:
             await cur.executemany("INSERT INTO memories (id, user_id, session_id, agent_id, type, content, content_hash, "
                                   "metadata, created_at, updated_at, expires_at) VALUES "
                                   "(%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)", [_memory_row(m) for m in memories])
             await cur.executemany("INSERT INTO index_outbox (memory_id, op) VALUES (%s, 'upsert')",
                                   [(m.id,) for m in memories])
+            await cur.executemany(HISTORY_INSERT, [(m.id, m.user_id, "ADD", None, m.content, actor, m.created_at)
+                                                   for m in memories])
 
     async def get_many(self, ids: list[str]) -> dict[str, Memory]:
         if not ids:
@@ -102,34 +118,77 @@ class PostgresRecordStore(RecordStore):
             await cur.execute(f"SELECT {COLUMNS} FROM memories m WHERE m.id = ANY(%s)", (ids,))
             return {row[0]: _row_to_memory(row) for row in await cur.fetchall()}
 
-    async def update(self, memory: Memory, *, reindex: bool) -> bool:
+    async def update(self, memory: Memory, *, reindex: bool, actor: str = "api") -> bool:
         row = _memory_row(memory)
         async with self._tx() as cur:
+            await cur.execute("SELECT content FROM memories WHERE id = %s FOR UPDATE", (memory.id,))
+            old = await cur.fetchone()
             await cur.execute("UPDATE memories SET session_id=%s, agent_id=%s, type=%s, content=%s, content_hash=%s, "
                               "metadata=%s, updated_at=%s, expires_at=%s WHERE id=%s",
                               (*row[2:8], row[9], row[10], memory.id))
             found = cur.rowcount > 0
             if found and reindex:
                 await cur.execute("INSERT INTO index_outbox (memory_id, op) VALUES (%s, 'upsert')", (memory.id,))
+            if found:
+                await cur.execute(HISTORY_INSERT, (memory.id, memory.user_id, "UPDATE", old[0], memory.content, actor,
+                                                   memory.updated_at))
             return found
 
-    async def delete(self, ids: list[str]) -> int:
-        async with self._tx() as cur:
-            await cur.execute("DELETE FROM memories WHERE id = ANY(%s) RETURNING id", (ids,))
-            gone = [r[0] for r in await cur.fetchall()]
-            await cur.executemany("INSERT INTO index_outbox (memory_id, op) VALUES (%s, 'delete')", [(i,) for i in gone])
-            return len(gone)
+    @staticmethod
+    async def _after_delete(cur, gone: list[tuple[str, str, str]], actor: str, erase: bool) -> list[str]:
+        """Outbox and history rows for deleted (id, user_id, content) triples, in the deleting transaction."""
+        now = utcnow()
+        await cur.executemany("INSERT INTO index_outbox (memory_id, op) VALUES (%s, 'delete')", [(g[0],) for g in gone])
+        await cur.executemany(HISTORY_INSERT, [(i, u, "DELETE", None if erase else c, None, actor, now)
+                                               for i, u, c in gone])
+        ids = [g[0] for g in gone]
+        if erase and ids:
+            await cur.execute("UPDATE memory_history SET old_content = NULL, new_content = NULL "
+                              "WHERE memory_id = ANY(%s)", (ids,))
+        return ids
 
-    async def delete_scope(self, scope: Scope) -> list[str]:
-        where, params = scope_where(scope, mark="%s")
+    async def delete(self, ids: list[str], *, actor: str = "api", erase: bool = False) -> int:
         async with self._tx() as cur:
-            await cur.execute(f"DELETE FROM memories m WHERE {where} RETURNING m.id", params)
-            gone = [r[0] for r in await cur.fetchall()]
-            await cur.executemany("INSERT INTO index_outbox (memory_id, op) VALUES (%s, 'delete')", [(i,) for i in gone])
-            return gone
+            await cur.execute("DELETE FROM memories WHERE id = ANY(%s) RETURNING id, user_id, content", (ids,))
+            return len(await self._after_delete(cur, await cur.fetchall(), actor, erase))
+
+    async def delete_scope(self, scope: Scope, *, actor: str = "api", erase: bool = True) -> list[str]:
+        where, params = _where(scope, live=False)
+        async with self._tx() as cur:
+            await cur.execute(f"DELETE FROM memories m WHERE {where} RETURNING m.id, m.user_id, m.content", params)
+            return await self._after_delete(cur, await cur.fetchall(), actor, erase)
+
+    async def delete_expired(self, now: datetime, *, limit: int = 1000) -> list[str]:
+        async with self._tx() as cur:
+            await cur.execute("DELETE FROM memories WHERE id IN (SELECT id FROM memories WHERE expires_at IS NOT NULL "
+                              "AND expires_at <= %s LIMIT %s) RETURNING id, user_id, content", (now, limit))
+            return await self._after_delete(cur, await cur.fetchall(), "expiry", False)
+
+    async def idle_sessions(self, cutoff: datetime, *, limit: int = 1000) -> list[tuple[str, str]]:
+        async with self._tx() as cur:
+            await cur.execute("SELECT user_id, session_id FROM memories WHERE session_id IS NOT NULL "
+                              "GROUP BY user_id, session_id HAVING MAX(updated_at) < %s LIMIT %s", (cutoff, limit))
+            return [(r[0], r[1]) for r in await cur.fetchall()]
+
+    async def history(self, memory_id: str) -> list[HistoryEvent]:
+        async with self._tx() as cur:
+            await cur.execute("SELECT memory_id, event, old_content, new_content, actor, created_at FROM memory_history "
+                              "WHERE memory_id = %s ORDER BY seq", (memory_id,))
+            return [HistoryEvent(*r) for r in await cur.fetchall()]
+
+    async def get_idempotent(self, key: str) -> tuple[int, str] | None:
+        async with self._tx() as cur:
+            await cur.execute("SELECT status, body FROM idempotency_keys WHERE key = %s", (key,))
+            row = await cur.fetchone()
+        return (row[0], row[1]) if row else None
+
+    async def put_idempotent(self, key: str, status: int, body: str) -> None:
+        async with self._tx() as cur:
+            await cur.execute("INSERT INTO idempotency_keys VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                              (key, status, body, utcnow()))
 
     async def list(self, scope: Scope, *, limit: int, offset: int, newest_first: bool = True) -> tuple[list[Memory], int]:
-        where, params = scope_where(scope, mark="%s", now=utcnow())
+        where, params = _where(scope)
         order = "DESC" if newest_first else "ASC"
         async with self._tx() as cur:
             await cur.execute(f"SELECT COUNT(*) FROM memories m WHERE {where}", params)
@@ -143,7 +202,7 @@ class PostgresRecordStore(RecordStore):
         if not terms:
             return []
         text = " | ".join(terms)
-        where, params = scope_where(scope, mark="%s", now=utcnow())
+        where, params = _where(scope)
         async with self._tx() as cur:
             await cur.execute(
                 "SELECT m.id, ts_rank_cd(m.search_vector, q.query) AS rank FROM memories m, "
@@ -154,7 +213,7 @@ class PostgresRecordStore(RecordStore):
         return [(i, (r * RANK_SCALE) / (r * RANK_SCALE + 1.0)) for i, r in rows if r > 0]
 
     async def find_by_hash(self, scope: Scope, digest: str) -> Memory | None:
-        where, params = scope_where(scope, mark="%s", now=utcnow())
+        where, params = _where(scope)
         async with self._tx() as cur:
             await cur.execute(f"SELECT {COLUMNS} FROM memories m WHERE {where} AND m.content_hash = %s LIMIT 1",
                               [*params, digest])

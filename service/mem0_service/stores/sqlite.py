@@ -9,7 +9,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import AsyncIterator, Callable, TypeVar
 
-from mem0_service.core.memory import Memory, MemoryType, Scope, utcnow
+from datetime import datetime
+
+from mem0_service.core.memory import HistoryEvent, Memory, MemoryType, Scope, utcnow
 from mem0_service.errors import ServiceUnavailable
 from mem0_service.stores.base import IndexOp, RecordStore, iso, keyword_terms, migrations, parse_iso, scope_where
 
@@ -29,6 +31,27 @@ def _memory_row(m: Memory) -> tuple:
     return (m.id, m.user_id, m.session_id, m.agent_id, m.type.value, m.content, m.hash,
             json.dumps(m.metadata, ensure_ascii=False), iso(m.created_at), iso(m.updated_at),
             iso(m.expires_at) if m.expires_at else None)
+
+
+def _metadata_equals(key: str, value) -> tuple[str, list]:
+    if isinstance(value, bool):
+        value = int(value)  # json_extract returns JSON booleans as 0/1
+    if value is None:
+        return "json_type(m.metadata, ?) = 'null'", [_json_path(key)]
+    return "json_extract(m.metadata, ?) = ?", [_json_path(key), value]
+
+
+def _json_path(key: str) -> str:
+    return '$."' + key.replace('"', '""') + '"'
+
+
+def _where(scope: Scope, *, live: bool = True) -> tuple[str, list]:
+    return scope_where(scope, mark="?", timestamp=iso, now=utcnow() if live else None, metadata_equals=_metadata_equals)
+
+
+def _history(c: sqlite3.Connection, rows: list[tuple]) -> None:
+    c.executemany("INSERT INTO memory_history (memory_id, user_id, event, old_content, new_content, actor, created_at) "
+                  "VALUES (?,?,?,?,?,?,?)", rows)
 
 
 class SQLiteRecordStore(RecordStore):
@@ -86,12 +109,13 @@ class SQLiteRecordStore(RecordStore):
     async def ping(self) -> None:
         await self._run(lambda c: c.execute("SELECT 1").fetchone())
 
-    async def insert(self, memories: list[Memory]) -> None:
+    async def insert(self, memories: list[Memory], *, actor: str = "api") -> None:
         def work(c: sqlite3.Connection) -> None:
             c.executemany("INSERT INTO memories (id, user_id, session_id, agent_id, type, content, content_hash, "
                           "metadata, created_at, updated_at, expires_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                           [_memory_row(m) for m in memories])
             c.executemany("INSERT INTO index_outbox (memory_id, op) VALUES (?, 'upsert')", [(m.id,) for m in memories])
+            _history(c, [(m.id, m.user_id, "ADD", None, m.content, actor, iso(m.created_at)) for m in memories])
         await self._run(work)
 
     async def get_many(self, ids: list[str]) -> dict[str, Memory]:
@@ -107,38 +131,74 @@ class SQLiteRecordStore(RecordStore):
             return found
         return await self._run(work)
 
-    async def update(self, memory: Memory, *, reindex: bool) -> bool:
+    async def update(self, memory: Memory, *, reindex: bool, actor: str = "api") -> bool:
         def work(c: sqlite3.Connection) -> bool:
             row = _memory_row(memory)
+            old = c.execute("SELECT content FROM memories WHERE id = ?", (memory.id,)).fetchone()
             cur = c.execute("UPDATE memories SET session_id=?, agent_id=?, type=?, content=?, content_hash=?, metadata=?, "
                             "updated_at=?, expires_at=? WHERE id=?", (*row[2:8], row[9], row[10], memory.id))
             if cur.rowcount and reindex:
                 c.execute("INSERT INTO index_outbox (memory_id, op) VALUES (?, 'upsert')", (memory.id,))
+            if cur.rowcount:
+                _history(c, [(memory.id, memory.user_id, "UPDATE", old[0], memory.content, actor, iso(memory.updated_at))])
             return cur.rowcount > 0
         return await self._run(work)
 
-    async def delete(self, ids: list[str]) -> int:
-        def work(c: sqlite3.Connection) -> int:
-            deleted = 0
-            for memory_id in ids:
-                if c.execute("DELETE FROM memories WHERE id = ?", (memory_id,)).rowcount:
-                    deleted += 1
-                    c.execute("INSERT INTO index_outbox (memory_id, op) VALUES (?, 'delete')", (memory_id,))
-            return deleted
-        return await self._run(work)
+    @staticmethod
+    def _delete_rows(c: sqlite3.Connection, ids: list[str], actor: str, erase: bool) -> list[str]:
+        now, gone = iso(utcnow()), []
+        for memory_id in ids:
+            row = c.execute("DELETE FROM memories WHERE id = ? RETURNING user_id, content", (memory_id,)).fetchone()
+            if row is None:
+                continue
+            gone.append(memory_id)
+            c.execute("INSERT INTO index_outbox (memory_id, op) VALUES (?, 'delete')", (memory_id,))
+            _history(c, [(memory_id, row[0], "DELETE", None if erase else row[1], None, actor, now)])
+        if erase and gone:
+            c.executemany("UPDATE memory_history SET old_content = NULL, new_content = NULL WHERE memory_id = ?",
+                          [(i,) for i in gone])
+        return gone
 
-    async def delete_scope(self, scope: Scope) -> list[str]:
-        where, params = scope_where(scope, mark="?", timestamp=iso)
+    async def delete(self, ids: list[str], *, actor: str = "api", erase: bool = False) -> int:
+        return len(await self._run(lambda c: self._delete_rows(c, ids, actor, erase)))
+
+    async def delete_scope(self, scope: Scope, *, actor: str = "api", erase: bool = True) -> list[str]:
+        where, params = _where(scope, live=False)
 
         def work(c: sqlite3.Connection) -> list[str]:
             ids = [r[0] for r in c.execute(f"SELECT m.id FROM memories m WHERE {where}", params)]
-            c.executemany("DELETE FROM memories WHERE id = ?", [(i,) for i in ids])
-            c.executemany("INSERT INTO index_outbox (memory_id, op) VALUES (?, 'delete')", [(i,) for i in ids])
-            return ids
+            return self._delete_rows(c, ids, actor, erase)
         return await self._run(work)
 
+    async def delete_expired(self, now: datetime, *, limit: int = 1000) -> list[str]:
+        def work(c: sqlite3.Connection) -> list[str]:
+            ids = [r[0] for r in c.execute("SELECT id FROM memories WHERE expires_at IS NOT NULL AND expires_at <= ? "
+                                           "LIMIT ?", (iso(now), limit))]
+            return self._delete_rows(c, ids, "expiry", erase=False)
+        return await self._run(work)
+
+    async def idle_sessions(self, cutoff: datetime, *, limit: int = 1000) -> list[tuple[str, str]]:
+        return await self._run(lambda c: c.execute(
+            "SELECT user_id, session_id FROM memories WHERE session_id IS NOT NULL GROUP BY user_id, session_id "
+            "HAVING MAX(updated_at) < ? LIMIT ?", (iso(cutoff), limit)).fetchall())
+
+    async def history(self, memory_id: str) -> list[HistoryEvent]:
+        rows = await self._run(lambda c: c.execute(
+            "SELECT memory_id, event, old_content, new_content, actor, created_at FROM memory_history "
+            "WHERE memory_id = ? ORDER BY seq", (memory_id,)).fetchall())
+        return [HistoryEvent(r[0], r[1], r[2], r[3], r[4], parse_iso(r[5])) for r in rows]
+
+    async def get_idempotent(self, key: str) -> tuple[int, str] | None:
+        row = await self._run(lambda c: c.execute("SELECT status, body FROM idempotency_keys WHERE key = ?",
+                                                  (key,)).fetchone())
+        return (row[0], row[1]) if row else None
+
+    async def put_idempotent(self, key: str, status: int, body: str) -> None:
+        await self._run(lambda c: c.execute("INSERT OR IGNORE INTO idempotency_keys VALUES (?, ?, ?, ?)",
+                                            (key, status, body, iso(utcnow()))))
+
     async def list(self, scope: Scope, *, limit: int, offset: int, newest_first: bool = True) -> tuple[list[Memory], int]:
-        where, params = scope_where(scope, mark="?", timestamp=iso, now=utcnow())
+        where, params = _where(scope)
         order = "DESC" if newest_first else "ASC"
 
         def work(c: sqlite3.Connection) -> tuple[list[Memory], int]:
@@ -153,7 +213,7 @@ class SQLiteRecordStore(RecordStore):
         if not terms:
             return []
         match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
-        where, params = scope_where(scope, mark="?", timestamp=iso, now=utcnow())
+        where, params = _where(scope)
 
         def work(c: sqlite3.Connection) -> list[tuple[str, float]]:
             rows = c.execute(f"SELECT m.id, -bm25(memories_fts) FROM memories_fts JOIN memories m ON m.rowid = memories_fts.rowid "
@@ -163,7 +223,7 @@ class SQLiteRecordStore(RecordStore):
         return await self._run(work)
 
     async def find_by_hash(self, scope: Scope, digest: str) -> Memory | None:
-        where, params = scope_where(scope, mark="?", timestamp=iso, now=utcnow())
+        where, params = _where(scope)
 
         def work(c: sqlite3.Connection) -> Memory | None:
             row = c.execute(f"SELECT {COLUMNS} FROM memories m WHERE {where} AND m.content_hash = ? LIMIT 1",

@@ -54,3 +54,7 @@ class VectorIndex(ABC):
 
     @abstractmethod
     async def count(self) -> int: ...
+
+    async def fetch_vectors(self, ids: list[str]) -> dict[str, np.ndarray]:
+        """The stored vectors of these ids (those present), for backups."""
+        raise NotImplementedError(f"{type(self).__name__} cannot hand out its vectors")

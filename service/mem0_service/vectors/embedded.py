@@ -166,3 +166,13 @@ class EmbeddedVectorIndex(VectorIndex):
 
     async def count(self) -> int:
         return len(self._user_of)
+
+    async def fetch_vectors(self, ids: list[str]) -> dict[str, np.ndarray]:
+        def work(c: sqlite3.Connection) -> dict[str, np.ndarray]:
+            found: dict[str, np.ndarray] = {}
+            for start in range(0, len(ids), 500):
+                chunk = ids[start:start + 500]
+                rows = c.execute(f"SELECT id, vector FROM vectors WHERE id IN ({','.join('?' * len(chunk))})", chunk)
+                found.update((i, np.frombuffer(blob, dtype=np.float32).copy()) for i, blob in rows)
+            return found
+        return await self._run(work) if ids else {}

@@ -118,3 +118,13 @@ class QdrantVectorIndex(VectorIndex):
 
     async def count(self) -> int:
         return (await self._call(self.client.count(self.collection, exact=True))).count
+
+    async def fetch_vectors(self, ids: list[str]) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        for start in range(0, len(ids), 256):
+            points = await self._call(self.client.retrieve(
+                self.collection, ids=[point_uuid(i) for i in ids[start:start + 256]], with_vectors=True,
+                with_payload=["memory_id"]))
+            found.update((p.payload["memory_id"], np.asarray(p.vector, dtype=np.float32))
+                         for p in points if p.payload and p.vector is not None)
+        return found
