@@ -1,0 +1,182 @@
+"""Offline replica of the service's search path, for choosing the fusion without an HTTP round trip per try.
+
+Same embedder (LocalEmbedder), same candidate sets (dense top-50 + FTS5 BM25 top-50 with the store's tokenizer,
+query terms and evidence scale), same `ranking.fuse`; only the transport is missing. The numbers it prints are
+checked afterwards through the real service by `python -m bench.retrieval`.
+
+    .venv/bin/python -m bench.retrieval.tune [--data PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sqlite3
+import time
+from pathlib import Path
+
+import numpy as np
+
+from bench.retrieval.locomo import DEFAULT_DATA, REPO, load
+from bench.retrieval.metrics import per_question, summarise
+
+WORK = REPO / "bench" / ".work"
+CANDIDATES = 50
+
+
+def embed_all(texts: list[str], cache: Path) -> np.ndarray:
+    if cache.exists():
+        data = np.load(cache, allow_pickle=False)
+        if data.shape[0] == len(texts):
+            return data
+    from mem0_service.embedders.local import LocalEmbedder
+
+    embedder = LocalEmbedder()
+    asyncio.run(embedder.open())
+    out = np.concatenate([embedder._encode(texts[i:i + 256]) for i in range(0, len(texts), 256)])
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    np.save(cache, out)
+    return out
+
+
+class Corpus:
+    """Turn vectors per conversation and an FTS5 table built like the service's migration."""
+
+    def __init__(self, data: Path):
+        from mem0_service.stores.base import keyword_terms
+        from mem0_service.stores.sqlite import BM25_HALF
+
+        self.keyword_terms, self.bm25_half = keyword_terms, BM25_HALF
+        self.turns, self.questions = load(data)
+        flat = [t for conv in self.turns.values() for t in conv]
+        self.ids = [f"{t.conversation}|{t.dia_id}" for t in flat]
+        vectors = embed_all([t.content for t in flat], WORK / "use_turns.npy")
+        self.qvec = embed_all([q.text for q in self.questions], WORK / "use_questions.npy")
+        self.by_conv: dict[str, tuple[list[str], np.ndarray]] = {}
+        offset = 0
+        for conv, rows in self.turns.items():
+            self.by_conv[conv] = ([f"{conv}|{t.dia_id}" for t in rows], vectors[offset:offset + len(rows)])
+            offset += len(rows)
+        self.db = sqlite3.connect(":memory:")
+        self.db.execute("CREATE TABLE m (rowid INTEGER PRIMARY KEY, id TEXT, conv TEXT, content TEXT)")
+        self.db.execute("CREATE VIRTUAL TABLE f USING fts5(content, content='m', content_rowid='rowid', "
+                        "tokenize='porter unicode61 remove_diacritics 2')")
+        self.db.executemany("INSERT INTO m (id, conv, content) VALUES (?,?,?)",
+                            [(i, t.conversation, t.content) for i, t in zip(self.ids, flat)])
+        self.db.execute("INSERT INTO f (f) VALUES ('rebuild')")
+
+    def keyword(self, conv: str, query: str) -> dict[str, float]:
+        terms = self.keyword_terms(query)
+        if not terms:
+            return {}
+        match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+        rows = self.db.execute("SELECT m.id, -bm25(f) FROM f JOIN m ON m.rowid = f.rowid WHERE f MATCH ? AND m.conv = ? "
+                               "ORDER BY bm25(f) LIMIT ?", (match, conv, CANDIDATES)).fetchall()
+        return {i: s / (s + self.bm25_half) for i, s in rows if s > 0}
+
+    def candidates(self):
+        """(question, cosines of dense+keyword candidates, keyword evidence) per question, as the service sees them."""
+        out = []
+        for q, qv in zip(self.questions, self.qvec):
+            ids, matrix = self.by_conv[q.conversation]
+            scores = matrix @ qv
+            top = np.argsort(-scores)[:CANDIDATES]
+            dense = {ids[i]: float(scores[i]) for i in top}
+            keyword = self.keyword(q.conversation, q.text)
+            row_of = {i: n for n, i in enumerate(ids)}
+            for i in keyword:
+                if i not in dense:
+                    dense[i] = float(scores[row_of[i]])
+            out.append((q, dense, keyword))
+        return out
+
+
+def evaluate(cands, fuse, calibration, **kw):
+    rows, survive = [], [0, 0, 0]
+    for q, dense, keyword in cands:
+        ranked = fuse(calibration, dense, keyword, **kw)
+        dias = [r.memory_id.split("|", 1)[1] for r in ranked]
+        rows.append(per_question(dias[:10], q.evidence))
+        if q.category != 5:
+            passed = {r.memory_id.split("|", 1)[1] for r in ranked if r.relevance >= 0.7}
+            survive[0] += len(passed & q.evidence)
+            survive[1] += len(passed - q.evidence)
+            survive[2] += len(q.evidence)
+    return summarise([c[0] for c in cands], rows), survive
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    args = parser.parse_args()
+    from mem0_service.core import ranking
+    from mem0_service.embedders.local import LocalEmbedder
+
+    t0 = time.perf_counter()
+    corpus = Corpus(args.data)
+    cands = corpus.candidates()
+    print(f"prepared {len(cands)} questions in {time.perf_counter() - t0:.1f}s")
+    for name, kw in [("dense only", {"keyword_weight": 0.0}), ("shipped fusion", {})]:
+        summary, survive = evaluate(cands, ranking.fuse, LocalEmbedder.calibration, **kw)
+        s = summary["1-4"]
+        cats = " ".join(f"{c[:5]}={summary[c]['R@5']:.3f}" for c in ("multi-hop", "temporal", "open-domain", "single-hop"))
+        print(f"{name:16s} R@1={s['R@1']:.3f} R@5={s['R@5']:.3f} R@10={s['R@10']:.3f} MRR={s['MRR']:.3f} | {cats} | "
+              f">=0.7: evidence {survive[0]}/{survive[2]}, other {survive[1]}")
+
+
+if __name__ == "__main__":
+    main()
+
+
+class Bilingual:
+    """The bilingual paraphrase set of the test suite, through the same replica (FTS5 over all its memories)."""
+
+    def __init__(self, path: Path = REPO / "tests" / "data" / "bilingual_paraphrases.json"):
+        import json
+
+        from mem0_service.stores.base import keyword_terms
+        from mem0_service.stores.sqlite import BM25_HALF
+
+        users = json.loads(path.read_text())["users"]
+        self.items = []
+        db = sqlite3.connect(":memory:")
+        db.execute("CREATE TABLE m (rowid INTEGER PRIMARY KEY, id TEXT, user TEXT, content TEXT)")
+        db.execute("CREATE VIRTUAL TABLE f USING fts5(content, content='m', content_rowid='rowid', "
+                   "tokenize='porter unicode61 remove_diacritics 2')")
+        for u in users:
+            db.executemany("INSERT INTO m (id, user, content) VALUES (?,?,?)",
+                           [(f"{u['user_id']}|{k}", u["user_id"], v) for k, v in u["memories"].items()])
+        db.execute("INSERT INTO f (f) VALUES ('rebuild')")
+        from mem0_service.embedders.local import LocalEmbedder
+
+        embedder = LocalEmbedder()
+        asyncio.run(embedder.open())
+        for u in users:
+            ids = [f"{u['user_id']}|{k}" for k in u["memories"]]
+            mv = embedder._encode(list(u["memories"].values()))
+            for q in u["queries"]:
+                qv = embedder._encode([q["q"]])[0]
+                cos = dict(zip(ids, (mv @ qv).tolist()))
+                terms = keyword_terms(q["q"])
+                match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+                rows = db.execute("SELECT m.id, -bm25(f) FROM f JOIN m ON m.rowid = f.rowid WHERE f MATCH ? AND m.user = ? "
+                                  "ORDER BY bm25(f) LIMIT 50", (match, u["user_id"])).fetchall() if terms else []
+                kw = {i: s / (s + BM25_HALF) for i, s in rows if s > 0}
+                self.items.append((cos, kw, {f"{u['user_id']}|{r}" for r in q["relevant"]}))
+
+    def evaluate(self, fuse, calibration, **kw) -> dict[str, float]:
+        hit1 = rec3 = kept = dropped = n_rel = n_unrel = 0
+        for cos, keyword, relevant in self.items:
+            ranked = fuse(calibration, cos, keyword, **kw)
+            ids = [r.memory_id for r in ranked]
+            hit1 += ids[0] in relevant
+            rec3 += len(relevant & set(ids[:3])) / len(relevant)
+            for r in ranked:
+                if r.memory_id in relevant:
+                    n_rel += 1
+                    kept += r.relevance >= 0.7
+                else:
+                    n_unrel += 1
+                    dropped += r.relevance < 0.7
+        n = len(self.items)
+        return {"hit@1": hit1 / n, "recall@3": rec3 / n, "relevant>=0.7": kept / n_rel, "unrelated<0.7": dropped / n_unrel}
