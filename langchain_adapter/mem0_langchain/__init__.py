@@ -34,6 +34,7 @@ from .models import (
     SearchResult,
 )
 from .retrievers import Mem0Retriever
+from .tools import Mem0RecallTool, Mem0RememberTool
 
 if TYPE_CHECKING:
     from .memory import Mem0Memory
@@ -55,6 +56,8 @@ __all__ = [
     "Mem0NotFoundError",
     "Mem0PayloadTooLargeError",
     "Mem0PermissionError",
+    "Mem0RecallTool",
+    "Mem0RememberTool",
     "Mem0Retriever",
     "Mem0UnavailableError",
     "Memory",

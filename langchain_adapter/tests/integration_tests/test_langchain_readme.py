@@ -28,7 +28,7 @@ EXPECTED: dict[str, list[str]] = {
         r"'field': 'content'",
         r"^404 Not Found: Memory mem_does_not_exist not found$",
     ],
-    "AsyncMem0Client()": [r"^\['Likes jazz'\]$"],
+    "async with AsyncMem0Client()": [r"^\['Likes jazz'\]$"],
     'session_id="session456"': [
         r"^Previous context:\n- User asked: My name is Ann\. Answer: Nice to meet you, Ann!$"
     ],
@@ -37,6 +37,10 @@ EXPECTED: dict[str, list[str]] = {
         r"^\['Hi, I am Ann', 'Hi Ann!', 'Who am I\?', 'You are Ann\.'\]$"
     ],
     "Mem0Retriever(": [r"^0\.\d+ Prefers email notifications$", r"^Prefers email notifications$"],
+    "Mem0RememberTool(": [
+        r"^Remembered \(fact\): Is allergic to peanuts$",
+        r"^- \(fact\) Is allergic to peanuts$",
+    ],
 }
 
 
