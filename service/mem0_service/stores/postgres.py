@@ -19,8 +19,9 @@ from mem0_service.stores.base import IndexOp, RecordStore, keyword_terms, migrat
 
 log = logging.getLogger("mem0_service.postgres")
 COLUMNS = "m.id, m.user_id, m.session_id, m.agent_id, m.type, m.content, m.metadata, m.created_at, m.updated_at, m.expires_at"
-# ts_rank_cd of a one-word hit in a short memory is ~0.1; this scale puts it on the same evidence curve as BM25.
-RANK_SCALE = 5.0
+# ts_rank_cd has no IDF: a word every memory shares ("user") ranks like a rare name. A small scale keeps a
+# one-common-word hit from lifting an unrelated memory over the threshold; several matching words still count.
+RANK_SCALE = 2.0
 MIGRATION_LOCK = 727_000_001  # advisory lock id: replicas starting together migrate one at a time
 
 
