@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import os
 import sys
+from datetime import datetime, timezone
+from pathlib import Path
 
 import click
 from aiohttp import web
 
+import mem0_service.core  # noqa: F401  (the domain loads before the stores: they import each other)
 from mem0_service import __version__
 from mem0_service.config import Settings
-from mem0_service.errors import ConfigError
+from mem0_service.errors import ConfigError, ServiceUnavailable
+from mem0_service.ops.logs import audit
+from mem0_service.ops.logs import setup_logging as configure_logging
+from mem0_service.ops.settings import OpsSettings
 
 
 def load_settings() -> Settings:
@@ -21,10 +29,15 @@ def load_settings() -> Settings:
         raise click.ClickException(str(exc)) from None
 
 
-def setup_logging(level: str) -> None:
-    logging.basicConfig(level=level.upper(), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+def _log_format() -> str:
+    try:
+        return OpsSettings.from_env().log_format
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def setup_logging(level: str, fmt: str | None = None) -> None:
+    configure_logging(level, fmt or _log_format())
 
 
 @click.group(invoke_without_command=True)
@@ -58,6 +71,272 @@ def serve(host: str | None, port: int | None) -> None:
                     access_log=logging.getLogger("aiohttp.access"), shutdown_timeout=10)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
+
+
+# -- operations ---------------------------------------------------------------------------------------------
+# Exit codes scripts can rely on: 0 done, 1 failed (the message says why), 2 wrong usage,
+# 3 refused: the archive is damaged, of another format, or made with another embedding model.
+EXIT_REFUSED = 3
+progress_option = click.option("--progress/--no-progress", default=None,
+                               help="Show a progress bar on stderr (default: when stderr is a terminal)")
+
+
+def _cli_actor() -> str:
+    return "cli:" + (os.environ.get("USER") or os.environ.get("USERNAME") or str(os.getuid()))
+
+
+def _run(coro):
+    """Run an async operation; dependency failures become a one-line error and exit code 1."""
+    try:
+        return asyncio.run(coro)
+    except (ServiceUnavailable, ConfigError) as exc:
+        raise click.ClickException(getattr(exc, "message", None) or str(exc)) from None
+
+
+def _quiet_logs() -> None:
+    setup_logging("WARNING", _log_format())
+
+
+@main.command()
+def migrate() -> None:
+    """Apply the record store's schema migrations (the service also applies them when it starts)."""
+    from mem0_service.backends import make_store
+    from mem0_service.ops.doctor import _record_store
+
+    settings = load_settings()
+    _quiet_logs()
+
+    async def work() -> None:
+        store = make_store(settings)
+        await store.open()  # applies every migration not applied yet, under a lock on PostgreSQL
+        await store.close()
+        finding = await _record_store(settings)
+        click.echo(finding.text)
+
+    _run(work())
+
+
+@main.command()
+@click.argument("output", type=click.Path(dir_okay=False, path_type=Path), required=False)
+@progress_option
+def backup(output: Path | None, progress: bool | None) -> None:
+    """Write one consistent archive of every memory, its vector and a manifest (model, dimension, checksums).
+
+    OUTPUT defaults to mem0_backup_YYYYmmdd_HHMMSS.tar.gz in the current directory. Safe while the service
+    runs: the records are read from one snapshot, and a memory whose vector may lag behind is re-embedded on
+    restore instead of being saved half-written.
+    """
+    from mem0_service.ops.archive import backup as take_backup
+
+    settings = load_settings()
+    _quiet_logs()
+    output = output or Path(f"mem0_backup_{datetime.now(timezone.utc):%Y%m%d_%H%M%S}.tar.gz")
+    result = _run(take_backup(settings, output, progress=progress))
+    audit("backup", actor=_cli_actor(), file=str(result.path), memories=result.memories)
+    click.echo(f"Backup written to {result.path}: {result.memories} memories, {result.vectors} vectors")
+    if result.vectors_note:
+        click.echo(f"Note: {result.vectors_note}")
+
+
+@main.command()
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--reembed", is_flag=True, help="Accept a backup made with another embedding model: embed every "
+                                              "memory again with the current one")
+@click.option("--check", "check_only", is_flag=True, help="Only verify the archive against its manifest")
+@progress_option
+def restore(archive: Path, reembed: bool, check_only: bool, progress: bool | None) -> None:
+    """Restore a backup into the configured store (empty or not: archived memories are added or brought back to
+    their archived version, others are left alone). Stop the service first when it uses the embedded index or
+    Qdrant's local mode: their vectors live in the service's own process.
+    """
+    from mem0_service.ops.archive import BackupError, describe, open_archive
+    from mem0_service.ops.archive import restore as do_restore
+
+    settings = load_settings()
+    _quiet_logs()
+    try:
+        if check_only:
+            with open_archive(archive) as (manifest, _):
+                click.echo(f"{archive}: verified: {describe(manifest)}")
+            return
+        result = _run(do_restore(settings, archive, reembed=reembed, progress=progress))
+    except BackupError as exc:
+        click.echo(f"Error: restore refused: {exc}", err=True)
+        sys.exit(EXIT_REFUSED)
+    audit("restore", actor=_cli_actor(), file=str(archive), inserted=result.inserted, updated=result.updated)
+    click.echo(f"Restored from {archive}: {result.inserted} added, {result.updated} brought back, "
+               f"{result.unchanged} already identical; {result.vectors_reused} vectors reused, "
+               f"{result.embedded} embedded")
+    for note in result.notes:
+        click.echo(f"Note: {note}")
+
+
+@main.command(name="export")
+@click.argument("output", type=click.File("w", encoding="utf-8", lazy=True), default="-")
+@click.option("--user-id", default=None, help="Only this user's memories")
+@progress_option
+def export_command(output, user_id: str | None, progress: bool | None) -> None:
+    """Write memories as JSON lines (one object per line, ids and timestamps kept) to OUTPUT or stdout."""
+    from mem0_service.ops.transfer import export
+
+    settings = load_settings()
+    _quiet_logs()
+    try:
+        count = export(settings, output, user_id=user_id, progress=progress)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Exported {count} memories", err=True)
+
+
+@main.command(name="import")
+@click.argument("source", type=click.File("r", encoding="utf-8"), default="-")
+@click.option("--skip-invalid", is_flag=True, help="Skip lines that are not memories instead of stopping")
+@progress_option
+def import_command(source, skip_invalid: bool, progress: bool | None) -> None:
+    """Read memories from JSON lines (as written by `export`) into the configured store, embedding them.
+
+    Ids and timestamps are kept, so moving from SQLite to PostgreSQL loses nothing; an id that already exists
+    is brought to the imported version. Stop the service first when it uses the embedded index.
+    """
+    from mem0_service.ops.transfer import ImportError_, import_lines
+
+    settings = load_settings()
+    _quiet_logs()
+    try:
+        result = _run(import_lines(settings, source, skip_invalid=skip_invalid, progress=progress))
+    except ImportError_ as exc:
+        raise click.ClickException(f"import stopped at {exc} (nothing after it was written)") from None
+    audit("import", actor=_cli_actor(), inserted=result.inserted, updated=result.updated)
+    click.echo(f"Imported: {result.inserted} added, {result.updated} updated, {result.unchanged} already identical"
+               + (f", {result.skipped} invalid lines skipped" if result.skipped else ""))
+    if result.index_note:
+        click.echo(f"Note: {result.index_note}")
+
+
+@main.command()
+@click.option("--older-than", "older_than", required=True, help="Age, e.g. 180d, 26w, 1y (the guide: 6 months)")
+@click.option("--type", "types", multiple=True,
+              type=click.Choice(["fact", "preference", "interaction", "metadata", "pattern"]),
+              help="Only memories of this type (repeatable)")
+@click.option("--user-id", default=None, help="Only this user's memories")
+@click.option("--yes", is_flag=True, help="Delete for real (without it: only show what would be deleted)")
+@progress_option
+def cleanup(older_than: str, types: tuple[str, ...], user_id: str | None, yes: bool, progress: bool | None) -> None:
+    """Delete memories created before a given age. A dry run unless --yes is given."""
+    from mem0_service.ops import cleanup as ops_cleanup
+
+    try:
+        age = ops_cleanup.parse_age(older_than)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--older-than") from None
+    settings = load_settings()
+    _quiet_logs()
+    try:
+        found = ops_cleanup.plan(settings, age, types, user_id)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    what = f"{len(found.ids)} memories created before {found.cutoff:%Y-%m-%d %H:%M} UTC" + \
+        (f" of type {', '.join(types)}" if types else "") + (f" of user {user_id}" if user_id else "")
+    if not yes:
+        click.echo(f"Dry run: would delete {what}. Run again with --yes to delete them.")
+        return
+    deleted = _run(ops_cleanup.delete(settings, found.ids, progress=progress))
+    audit("cleanup", actor=_cli_actor(), older_than=older_than, types=list(types), deleted=deleted)
+    click.echo(f"Deleted {deleted} of {what}.")
+
+
+@main.group()
+def keys() -> None:
+    """Scoped API keys: bound to a user and/or agent, read-only or read-write (the admin key stays MEM0_API_KEY)."""
+
+
+def _key_store_call(fn):
+    from mem0_service.backends import make_store
+    from mem0_service.keys import open_key_store
+
+    settings = load_settings()
+    _quiet_logs()
+
+    async def work():
+        store = make_store(settings)
+        await store.open()  # makes sure the keys table exists
+        await store.close()
+        key_store = open_key_store(settings)
+        await key_store.open()
+        try:
+            return await fn(key_store)
+        finally:
+            await key_store.close()
+
+    return _run(work())
+
+
+@keys.command(name="create")
+@click.option("--user-id", default=None, help="The only user whose memories the key may touch")
+@click.option("--agent-id", default=None, help="The only agent whose memories the key may touch")
+@click.option("--read-only", is_flag=True, help="Search, list and get only")
+@click.option("--name", default=None, help="A label: which flow or tenant uses the key")
+def keys_create(user_id: str | None, agent_id: str | None, read_only: bool, name: str | None) -> None:
+    """Create a key and print its secret (shown once: only a hash is stored)."""
+    if not user_id and not agent_id:
+        raise click.UsageError("give --user-id, --agent-id or both: a scoped key must be bound to something")
+    key, secret = _key_store_call(lambda s: s.create(user_id=user_id, agent_id=agent_id,
+                                                     access="read" if read_only else "read_write", name=name))
+    audit("keys create", actor=_cli_actor(), key=key.id, user_id=user_id, agent_id=agent_id, access=key.access)
+    click.echo(f"Created {key.id} ({key.access}; user {user_id or 'any'}, agent {agent_id or 'any'})", err=True)
+    click.echo(secret)
+
+
+@keys.command(name="list")
+@click.option("--all", "include_revoked", is_flag=True, help="Include revoked keys")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per key")
+def keys_list(include_revoked: bool, as_json: bool) -> None:
+    """List keys (never their secrets)."""
+    from mem0_service.stores.base import iso
+
+    found = _key_store_call(lambda s: s.list(include_revoked=include_revoked))
+    for key in found:
+        if as_json:
+            click.echo(json.dumps({"id": key.id, "prefix": key.prefix, "name": key.name, "user_id": key.user_id,
+                                   "agent_id": key.agent_id, "access": key.access, "created_at": iso(key.created_at),
+                                   "revoked_at": iso(key.revoked_at) if key.revoked_at else None}))
+        else:
+            state = f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else "active"
+            click.echo(f"{key.id}  {key.prefix}…  {key.access:<10}  user={key.user_id or '*'}  "
+                       f"agent={key.agent_id or '*'}  {state}  {key.name or ''}".rstrip())
+    if not found and not as_json:
+        click.echo("No keys.", err=True)
+
+
+@keys.command(name="revoke")
+@click.argument("key_id")
+def keys_revoke(key_id: str) -> None:
+    """Revoke a key by id (running services stop accepting it within MEM0_KEY_CACHE_SECONDS)."""
+    key = _key_store_call(lambda s: s.revoke(key_id))
+    if key is None:
+        raise click.ClickException(f"no API key {key_id}")
+    audit("keys revoke", actor=_cli_actor(), key=key.id)
+    click.echo(f"Revoked {key.id}")
+
+
+@main.command()
+@click.option("--timeout", default=10.0, show_default=True, help="Seconds each dependency may take")
+def doctor(timeout: float) -> None:
+    """Check the configuration and every dependency (record store, vector index, embedder) and say what is wrong.
+
+    Exit code 0 when nothing failed (warnings allowed), 1 otherwise.
+    """
+    from mem0_service.ops.doctor import run
+
+    logging.disable(logging.WARNING)
+    findings = asyncio.run(run(timeout=timeout))
+    marks = {"ok": "OK  ", "warn": "WARN", "fail": "FAIL"}
+    for finding in findings:
+        click.echo(f"{marks[finding.status]}  {finding.topic}: {finding.text}")
+    failed = [f for f in findings if f.status == "fail"]
+    click.echo(f"\n{len(failed)} problem(s) found." if failed else "\nEverything answers.")
+    if failed:
+        sys.exit(1)
 
 
 if __name__ == "__main__":
