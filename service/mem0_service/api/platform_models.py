@@ -127,6 +127,7 @@ class ScoredMemory(PlatformMemory):
 
 class MemoryEvent(PlatformMemory):
     event: Literal["ADD", "UPDATE", "DELETE", "NOOP"]
+    previous_memory: str | None = Field(None, description="The text before an UPDATE")
 
 
 class EventData(BaseModel):
@@ -186,6 +187,7 @@ class HistoryEntry(BaseModel):
     user_id: str | None = None
     categories: list[str] = Field(default_factory=list)
     event: str
+    actor: str | None = Field(None, description="Who made the change: api, llm, mem0-platform, ...")
     created_at: str
     updated_at: str
 

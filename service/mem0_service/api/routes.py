@@ -9,6 +9,8 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from mem0_service.api import health, keys, memories, models, ops
+from mem0_service.api import platform
+from mem0_service.api import platform_models as pm
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -64,6 +66,72 @@ ROUTES: list[Route] = [
     Route("DELETE", "/api/keys/{key_id}", keys.revoke_key, "Revoke an API key (admin only)", "keys", keys.KeyRevoked),
     Route("GET", "/metrics", ops.metrics_endpoint, "Prometheus metrics (admin key unless MEM0_METRICS_PUBLIC=true)",
           "health", None),
+]
+
+# mem0's hosted platform API, for mem0's own clients (host + key is all they change). Key: "Token <key>" or Bearer.
+ROUTES += [
+    Route("GET", "/v1/ping/", platform.ping, "Check the API key (mem0 clients call it first)", "mem0 platform",
+          pm.PingResponse),
+    Route("POST", "/v1/memories/", platform.add_v1, "Add memories from messages (infer=false stores them as given)",
+          "mem0 platform", pm.AddResponse, body=pm.AddRequest),
+    Route("GET", "/v1/memories/", platform.list_v1, "List memories of a user/agent/run", "mem0 platform",
+          pm.ListResponse, query=pm.ListQuery),
+    Route("DELETE", "/v1/memories/", platform.delete_all, "Delete every memory of a user/agent/run", "mem0 platform",
+          pm.DeleteAllResponse, query=pm.EntityQuery),
+    Route("POST", "/v1/memories/search/", platform.search_v1, "Search memories (answers a list)", "mem0 platform",
+          pm.SearchResponse, body=pm.SearchRequest),
+    Route("GET", "/v1/memories/{memory_id}/", platform.get_memory, "Get a memory", "mem0 platform",
+          pm.PlatformMemory),
+    Route("PUT", "/v1/memories/{memory_id}/", platform.update_memory, "Update a memory's text, metadata or expiry",
+          "mem0 platform", pm.PlatformMemory, body=pm.UpdateRequest),
+    Route("DELETE", "/v1/memories/{memory_id}/", platform.delete_memory, "Delete a memory", "mem0 platform",
+          pm.MessageResponse),
+    Route("GET", "/v1/memories/{memory_id}/history/", platform.memory_history, "A memory's history",
+          "mem0 platform", pm.HistoryResponse),
+    Route("PUT", "/v1/batch/", platform.batch_update, "Update up to 1000 memories (all or none)", "mem0 platform",
+          pm.MessageResponse, body=pm.BatchUpdateRequest),
+    Route("DELETE", "/v1/batch/", platform.batch_delete, "Delete up to 1000 memories (all or none)",
+          "mem0 platform", pm.MessageResponse, body=pm.BatchDeleteRequest),
+    Route("GET", "/v1/entities/", platform.list_entities, "Users, agents, runs and apps that have memories",
+          "mem0 platform", pm.EntitiesResponse),
+    Route("DELETE", "/v1/entities/{entity_type}/{entity_id}/", platform.delete_entity,
+          "Delete every memory of a user, agent, run or app", "mem0 platform", pm.DeleteAllResponse),
+    Route("DELETE", "/v2/entities/{entity_type}/{entity_id}/", platform.delete_entity,
+          "Delete every memory of a user, agent, run or app", "mem0 platform", pm.DeleteAllResponse),
+    Route("GET", "/v1/event/{event_id}/", platform.get_event, "The outcome of an add (async mode, v3)",
+          "mem0 platform", pm.EventResponse),
+    Route("POST", "/v2/memories/", platform.list_v2, "List memories with filters (AND/OR/NOT)", "mem0 platform",
+          pm.ListResponse, body=pm.ListRequest, query=pm.PageQuery),
+    Route("POST", "/v2/memories/search/", platform.search_v2, "Search with filters (answers a list)",
+          "mem0 platform", pm.SearchResponse, body=pm.SearchRequest),
+    Route("POST", "/v3/memories/add/", platform.add_v3, "Add memories (answers the completed event)",
+          "mem0 platform", pm.AddResponse, body=pm.AddRequest),
+    Route("POST", "/v3/memories/", platform.list_v3, "List memories with filters, paginated", "mem0 platform",
+          pm.ListResponse, body=pm.ListRequest, query=pm.PageQuery),
+    Route("POST", "/v3/memories/search/", platform.search_v3, "Search with filters ({results: [...]})",
+          "mem0 platform", pm.SearchResponse, body=pm.SearchRequest),
+] + [
+    Route(method, path, platform.unsupported(name, feature), f"Not supported: {feature} (JSON 501)",
+          "mem0 platform", pm.NotSupportedResponse)
+    for method, path, name, feature in [
+        ("POST", "/v1/exports/", "create_export", "Memory exports"),
+        ("POST", "/v1/exports/get/", "get_export", "Memory exports"),
+        ("POST", "/v1/summary/", "get_summary", "Memory summaries"),
+        ("POST", "/v1/feedback/", "feedback", "Memory feedback"),
+        ("GET", "/v1/events/", "list_events", "Listing events"),
+        ("GET", "/v2/entities/user/{entity_id}/profile/", "get_profile", "User profiles"),
+        ("POST", "/v2/profiles/jobs/", "profile_jobs", "User profiles"),
+        ("GET", "/v2/profiles/settings/", "get_profile_settings", "User profiles"),
+        ("POST", "/v2/profiles/settings/", "update_profile_settings", "User profiles"),
+        ("GET", "/api/v1/webhooks/projects/{project_id}/", "get_webhooks", "Webhooks"),
+        ("POST", "/api/v1/webhooks/projects/{project_id}/", "create_webhook", "Webhooks"),
+        ("PUT", "/api/v1/webhooks/{webhook_id}/", "update_webhook", "Webhooks"),
+        ("DELETE", "/api/v1/webhooks/{webhook_id}/", "delete_webhook", "Webhooks"),
+        ("GET", "/api/v1/orgs/organizations/{org_id}/projects/{project_id}/", "get_project",
+         "Organizations and projects"),
+        ("PATCH", "/api/v1/orgs/organizations/{org_id}/projects/{project_id}/", "update_project",
+         "Organizations and projects"),
+    ]
 ]
 
 
