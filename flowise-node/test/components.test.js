@@ -224,3 +224,14 @@ test('memory: a chat cleared without the user id (as Flowise does) reaches the u
         ['/api/memories/user/session-never-seen', 'session-never-seen']
     ])
 })
+
+test('memory: the long-term context can be sent as a user message for models that want one system message', async (t) => {
+    const service = await fakeService({ longTerm: [memory({ content: 'Ann is vegetarian' })] })
+    t.after(service.close)
+    const mem = await new Mem0MemoryNode().init(nodeData('mem0Memory', { userId: 'ann', contextRole: 'user' }), 'q', flowOptions(service.url))
+
+    const messages = await mem.getChatMessages('s1', true)
+
+    assert.deepEqual(messages.map((m) => m._getType()), ['human'])
+    assert.match(messages[0].content, /- Ann is vegetarian/)
+})

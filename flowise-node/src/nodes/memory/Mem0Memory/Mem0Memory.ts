@@ -121,6 +121,20 @@ class Mem0Memory_Memory implements INode {
                 description: 'Text placed before the list of memories in the system message the model receives'
             },
             {
+                label: 'Context Message Role',
+                name: 'contextRole',
+                type: 'options',
+                options: [
+                    { label: 'System', name: 'system', description: 'OpenAI and compatible models' },
+                    { label: 'User', name: 'user', description: 'Models that accept a system message only in first place (Anthropic, Gemini)' },
+                    { label: 'Assistant', name: 'assistant' }
+                ],
+                default: 'system',
+                optional: true,
+                additionalParams: true,
+                description: 'Role of the message carrying the long-term memories'
+            },
+            {
                 label: 'History Window',
                 name: 'historyLimit',
                 type: 'number',
@@ -161,10 +175,18 @@ class Mem0Memory_Memory implements INode {
             contextLimit: parseNumber(inputs.contextLimit, 'Long-Term Memories Limit', 0, 100) ?? 5,
             relevanceThreshold: parseNumber(inputs.relevanceThreshold, 'Relevance Threshold', 0, 1),
             contextHeader: cleanInput(inputs.contextHeader) || DEFAULT_CONTEXT_HEADER,
+            contextRole: parseRole(inputs.contextRole),
             historyLimit: parseNumber(inputs.historyLimit, 'History Window', 0, 1000) ?? 20,
             memoryKey: cleanInput(inputs.memoryKey) || 'chat_history'
         })
     }
+}
+
+type ContextRole = 'system' | 'user' | 'assistant'
+
+function parseRole(value: unknown): ContextRole {
+    const role = cleanInput(value)
+    return role === 'user' || role === 'assistant' ? role : 'system'
 }
 
 interface Mem0ChatMemoryInput {
@@ -179,6 +201,7 @@ interface Mem0ChatMemoryInput {
     contextLimit: number
     relevanceThreshold?: number
     contextHeader: string
+    contextRole?: ContextRole
     historyLimit: number
     memoryKey?: string
 }
@@ -193,6 +216,7 @@ class Mem0ChatMemory extends FlowiseMemory implements MemoryMethods {
     contextLimit: number
     relevanceThreshold?: number
     contextHeader: string
+    contextRole: ContextRole
     historyLimit: number
     private sequence = 0
 
@@ -207,6 +231,7 @@ class Mem0ChatMemory extends FlowiseMemory implements MemoryMethods {
         this.contextLimit = fields.contextLimit
         this.relevanceThreshold = fields.relevanceThreshold
         this.contextHeader = fields.contextHeader
+        this.contextRole = fields.contextRole ?? 'system'
         this.historyLimit = fields.historyLimit
     }
 
@@ -261,7 +286,10 @@ class Mem0ChatMemory extends FlowiseMemory implements MemoryMethods {
         }
         const messages: BaseMessage[] = []
         const context = await this.getContext(sessionId)
-        if (context) messages.push(new SystemMessage(context))
+        if (context) {
+            const ContextMessage = { system: SystemMessage, user: HumanMessage, assistant: AIMessage }[this.contextRole]
+            messages.push(new ContextMessage(context))
+        }
         for (const turn of history) messages.push(turn.role === 'user' ? new HumanMessage(turn.text) : new AIMessage(turn.text))
         return messages
     }
