@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ._api import DEFAULT_BASE_URL, should_retry
 from ._version import __version__
 from .async_client import AsyncMem0Client
 from .chat_message_histories import Mem0ChatMessageHistory
-from .client import DEFAULT_BASE_URL, Mem0Client
+from .client import Mem0Client
 from .errors import (
     Mem0APIError,
     Mem0AuthenticationError,
@@ -24,12 +25,24 @@ from .errors import (
     Mem0UnavailableError,
 )
 from .models import (
+    ApiKey,
+    ApiKeyList,
     AuthCheck,
+    BatchItem,
+    BatchResult,
+    ConversationEvent,
+    ConversationResult,
+    CreatedApiKey,
     DeleteResult,
+    Export,
+    ExtractionStatus,
     Health,
+    HistoryEvent,
     Memory,
     MemoryPage,
     MemoryType,
+    Readiness,
+    RevokedApiKey,
     ScoredMemory,
     SearchResult,
 )
@@ -41,10 +54,20 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_BASE_URL",
+    "ApiKey",
+    "ApiKeyList",
     "AsyncMem0Client",
     "AuthCheck",
+    "BatchItem",
+    "BatchResult",
+    "ConversationEvent",
+    "ConversationResult",
+    "CreatedApiKey",
     "DeleteResult",
+    "Export",
+    "ExtractionStatus",
     "Health",
+    "HistoryEvent",
     "Mem0APIError",
     "Mem0AuthenticationError",
     "Mem0BadRequestError",
@@ -63,9 +86,12 @@ __all__ = [
     "Memory",
     "MemoryPage",
     "MemoryType",
+    "Readiness",
+    "RevokedApiKey",
     "ScoredMemory",
     "SearchResult",
     "__version__",
+    "should_retry",
 ]
 
 

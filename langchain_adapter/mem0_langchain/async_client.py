@@ -4,39 +4,38 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Mapping, Sequence
-from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
+from langchain_core.messages import BaseMessage
 
-from .client import (
-    DEFAULT_TIMEOUT,
-    RequestSpec,
-    Timeout,
-    _ClientBase,
-    _decode,
-    _segment,
-    add_request,
-    delete_all_request,
-    list_request,
-    search_request,
-    should_retry,
-    update_request,
-)
+from . import _api
+from ._api import DEFAULT_TIMEOUT, ClientConfig, MetadataFilter, Timeout, When, should_retry
 from .errors import Mem0ConnectionError
 from .models import (
+    ApiKeyList,
     AuthCheck,
+    BatchResult,
+    ConversationResult,
+    CreatedApiKey,
     DeleteResult,
+    Export,
     Health,
+    HistoryEvent,
     Memory,
     MemoryPage,
     MemoryType,
+    Readiness,
+    RevokedApiKey,
     SearchResult,
 )
 
+T = TypeVar("T")
 
-class AsyncMem0Client(_ClientBase):
-    """The async twin of :class:`~mem0_langchain.Mem0Client`: same methods, awaited.
+
+class AsyncMem0Client(ClientConfig):
+    """The async twin of :class:`~mem0_langchain.Mem0Client`: the same methods, awaited,
+    with the same retry policy.
 
     Example:
         .. code-block:: python
@@ -72,8 +71,9 @@ class AsyncMem0Client(_ClientBase):
         path: str,
         *,
         params: Mapping[str, Any] | None = None,
-        json: Mapping[str, Any] | None = None,
+        json: Any = None,
         headers: Mapping[str, str] | None = None,
+        answers_with: frozenset[int] = frozenset(),
     ) -> Any:
         """Send one request and return the decoded JSON answer, raising on errors."""
         url = self.base_url + path
@@ -92,14 +92,22 @@ class AsyncMem0Client(_ClientBase):
             except httpx.HTTPError as exc:
                 raise Mem0ConnectionError(f"cannot reach the Mem0 service at {url}: {exc}") from exc
             if not should_retry(method, response.status_code) or attempt >= self.max_retries:
-                return _decode(response.status_code, response.reason_phrase, response.text)
+                return _api.decode(
+                    response.status_code, response.reason_phrase, response.text, answers_with
+                )
             await asyncio.sleep(_delay(response, self.backoff_factor * (2**attempt)))
             attempt += 1
 
-    async def _send(self, spec: RequestSpec) -> Any:
-        return await self.request(
-            spec.method, spec.path, params=spec.params, json=spec.json, headers=spec.headers
+    async def _call(self, call: _api.Call[T]) -> T:
+        body = await self.request(
+            call.method,
+            call.path,
+            params=call.params,
+            json=call.json,
+            headers=call.headers,
+            answers_with=call.answers_with,
         )
+        return call.parse(body)
 
     async def aclose(self) -> None:
         """Close the underlying httpx client (only if this client created it)."""
@@ -121,10 +129,38 @@ class AsyncMem0Client(_ClientBase):
         session_id: str | None = None,
         agent_id: str | None = None,
         metadata: Mapping[str, Any] | None = None,
+        expires_at: When = None,
+        ttl_seconds: int | None = None,
     ) -> Memory:
         """See :meth:`Mem0Client.add`."""
-        spec = add_request(content, user_id, type, session_id, agent_id, metadata)
-        return Memory.model_validate(await self._send(spec))
+        return await self._call(
+            _api.add(
+                content, user_id, type, session_id, agent_id, metadata, expires_at, ttl_seconds
+            )
+        )
+
+    async def add_conversation(
+        self,
+        messages: Sequence[BaseMessage | Mapping[str, Any]],
+        *,
+        user_id: str,
+        infer: bool | None = None,
+        session_id: str | None = None,
+        agent_id: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        expires_at: When = None,
+        ttl_seconds: int | None = None,
+    ) -> ConversationResult:
+        """See :meth:`Mem0Client.add_conversation`."""
+        return await self._call(
+            _api.add_conversation(
+                messages, user_id, infer, session_id, agent_id, metadata, expires_at, ttl_seconds
+            )
+        )
+
+    async def add_batch(self, memories: Sequence[Mapping[str, Any]]) -> BatchResult:
+        """See :meth:`Mem0Client.add_batch`."""
+        return await self._call(_api.add_batch(memories))
 
     async def search(
         self,
@@ -138,32 +174,17 @@ class AsyncMem0Client(_ClientBase):
         agent_id: str | None = None,
     ) -> SearchResult:
         """See :meth:`Mem0Client.search`."""
-        spec = search_request(
-            query, user_id, relevance_threshold, limit, types, session_id, agent_id
+        return await self._call(
+            _api.search(query, user_id, relevance_threshold, limit, types, session_id, agent_id)
         )
-        return SearchResult.model_validate(await self._send(spec))
 
     async def get(self, memory_id: str) -> Memory:
         """See :meth:`Mem0Client.get`."""
-        path = f"/api/memories/{_segment(memory_id)}"
-        return Memory.model_validate(await self.request("GET", path))
+        return await self._call(_api.get(memory_id))
 
-    async def update(
-        self,
-        memory_id: str,
-        *,
-        content: str | None = None,
-        metadata: Mapping[str, Any] | None = None,
-        type: MemoryType | None = None,
-    ) -> Memory:
-        """See :meth:`Mem0Client.update`."""
-        spec = update_request(memory_id, content, metadata, type)
-        return Memory.model_validate(await self._send(spec))
-
-    async def delete(self, memory_id: str) -> DeleteResult:
-        """See :meth:`Mem0Client.delete`."""
-        path = f"/api/memories/{_segment(memory_id)}"
-        return DeleteResult.model_validate(await self.request("DELETE", path))
+    async def history(self, memory_id: str) -> list[HistoryEvent]:
+        """See :meth:`Mem0Client.history`."""
+        return await self._call(_api.history(memory_id))
 
     async def get_all(
         self,
@@ -174,23 +195,28 @@ class AsyncMem0Client(_ClientBase):
         agent_id: str | None = None,
         limit: int | None = None,
         offset: int | None = None,
-        created_before: datetime | str | None = None,
-        created_after: datetime | str | None = None,
+        created_before: When = None,
+        created_after: When = None,
+        updated_after: When = None,
+        metadata: MetadataFilter | None = None,
         order: str | None = None,
     ) -> MemoryPage:
         """See :meth:`Mem0Client.get_all`."""
-        spec = list_request(
-            user_id,
-            type,
-            session_id,
-            agent_id,
-            limit,
-            offset,
-            created_before,
-            created_after,
-            order,
+        return await self._call(
+            _api.get_all(
+                user_id,
+                type,
+                session_id,
+                agent_id,
+                limit,
+                offset,
+                created_before,
+                created_after,
+                updated_after,
+                metadata,
+                order,
+            )
         )
-        return MemoryPage.model_validate(await self._send(spec))
 
     async def iter_all(
         self,
@@ -199,6 +225,7 @@ class AsyncMem0Client(_ClientBase):
         type: MemoryType | None = None,
         session_id: str | None = None,
         agent_id: str | None = None,
+        metadata: MetadataFilter | None = None,
         order: str | None = None,
         page_size: int = 100,
     ) -> AsyncIterator[Memory]:
@@ -210,6 +237,7 @@ class AsyncMem0Client(_ClientBase):
                 type=type,
                 session_id=session_id,
                 agent_id=agent_id,
+                metadata=metadata,
                 limit=page_size,
                 offset=offset,
                 order=order,
@@ -220,6 +248,29 @@ class AsyncMem0Client(_ClientBase):
             if not page.memories or offset >= page.total:
                 return
 
+    async def export(self, user_id: str) -> Export:
+        """See :meth:`Mem0Client.export`."""
+        return await self._call(_api.export(user_id))
+
+    async def update(
+        self,
+        memory_id: str,
+        *,
+        content: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        type: MemoryType | None = None,
+        expires_at: When = None,
+        ttl_seconds: int | None = None,
+    ) -> Memory:
+        """See :meth:`Mem0Client.update`."""
+        return await self._call(
+            _api.update(memory_id, content, metadata, type, expires_at, ttl_seconds)
+        )
+
+    async def delete(self, memory_id: str, *, erase: bool = False) -> DeleteResult:
+        """See :meth:`Mem0Client.delete`."""
+        return await self._call(_api.delete(memory_id, erase))
+
     async def delete_all(
         self,
         user_id: str,
@@ -229,21 +280,46 @@ class AsyncMem0Client(_ClientBase):
         type: MemoryType | None = None,
     ) -> DeleteResult:
         """See :meth:`Mem0Client.delete_all`."""
-        spec = delete_all_request(user_id, session_id, agent_id, type)
-        return DeleteResult.model_validate(await self._send(spec))
+        return await self._call(_api.delete_all(user_id, session_id, agent_id, type))
+
+    async def end_session(self, session_id: str, *, user_id: str) -> DeleteResult:
+        """See :meth:`Mem0Client.end_session`."""
+        return await self._call(_api.end_session(session_id, user_id))
 
     async def health(self) -> Health:
         """See :meth:`Mem0Client.health`."""
-        return Health.model_validate(await self.request("GET", "/api/health"))
+        return await self._call(_api.health())
+
+    async def ready(self) -> Readiness:
+        """See :meth:`Mem0Client.ready`."""
+        return await self._call(_api.ready())
 
     async def check_auth(self) -> AuthCheck:
         """See :meth:`Mem0Client.check_auth`."""
-        return AuthCheck.model_validate(await self.request("GET", "/api/auth/check"))
+        return await self._call(_api.check_auth())
 
     async def openapi(self) -> dict[str, Any]:
         """See :meth:`Mem0Client.openapi`."""
-        document: dict[str, Any] = await self.request("GET", "/api/openapi.json")
-        return document
+        return await self._call(_api.openapi())
+
+    async def create_key(
+        self,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        access: str | None = None,
+        name: str | None = None,
+    ) -> CreatedApiKey:
+        """See :meth:`Mem0Client.create_key`."""
+        return await self._call(_api.create_key(user_id, agent_id, access, name))
+
+    async def list_keys(self, *, include_revoked: bool = False) -> ApiKeyList:
+        """See :meth:`Mem0Client.list_keys`."""
+        return await self._call(_api.list_keys(include_revoked))
+
+    async def revoke_key(self, key_id: str) -> RevokedApiKey:
+        """See :meth:`Mem0Client.revoke_key`."""
+        return await self._call(_api.revoke_key(key_id))
 
 
 def _delay(response: httpx.Response, backoff: float) -> float:

@@ -17,11 +17,10 @@ from langchain_core.messages import (
     messages_from_dict,
 )
 
+from ._api import chat_role
 from .client import Mem0Client
 from .models import Memory
 
-# LangChain message type -> the role stored in the memory's metadata.
-_ROLE_OF_TYPE = {"human": "user", "ai": "assistant", "system": "system", "tool": "tool"}
 _PLAIN_CLASS_OF_ROLE: dict[str, type[BaseMessage]] = {
     "user": HumanMessage,
     "assistant": AIMessage,
@@ -113,15 +112,20 @@ class Mem0ChatMessageHistory(BaseChatMessageHistory):
         return [_to_message(memory) for memory in self._stored(self.max_messages)]
 
     def add_messages(self, messages: Sequence[BaseMessage]) -> None:
-        """Store the messages in order, one memory each."""
-        for message in messages:
+        """Store the messages in order, one request each.
+
+        Not one batch request: the service stamps a batch with a single time, and the
+        order of the turns must survive reads of only the latest ones (``max_messages``).
+        """
+        first_seq = time.time_ns()
+        for position, message in enumerate(messages):
             self.client.add(
                 _content_of(message),
                 user_id=self.user_id,
                 type="interaction",
                 session_id=self.session_id,
                 agent_id=self.agent_id,
-                metadata=_metadata_of(message),
+                metadata=_metadata_of(message, first_seq + position),
             )
 
     def clear(self) -> None:
@@ -146,9 +150,10 @@ def _content_of(message: BaseMessage) -> str:
     return f"({message.type} message without text)"
 
 
-def _metadata_of(message: BaseMessage) -> dict[str, Any]:
-    role = _ROLE_OF_TYPE.get(message.type, message.type)
-    metadata: dict[str, Any] = {"role": role, "seq": time.time_ns(), "source": "langchain"}
+def _metadata_of(message: BaseMessage, seq: int) -> dict[str, Any]:
+    role = chat_role(message)
+    # seq keeps the order of messages the service stamps with the same time.
+    metadata: dict[str, Any] = {"role": role, "seq": seq, "source": "langchain"}
     plain = (
         role in _PLAIN_CLASS_OF_ROLE
         and isinstance(message.content, str)

@@ -2,235 +2,59 @@
 
 from __future__ import annotations
 
-import json
-import os
-import uuid
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any
-from urllib.parse import quote
+from typing import Any, TypeVar
 
 import requests
+from langchain_core.messages import BaseMessage
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from ._version import __version__
-from .errors import Mem0APIError, Mem0ConnectionError, api_error
+from . import _api
+from ._api import (
+    DEFAULT_BASE_URL,
+    DEFAULT_TIMEOUT,
+    IDEMPOTENT_METHODS,
+    RETRY_STATUSES,
+    ClientConfig,
+    MetadataFilter,
+    Timeout,
+    When,
+    should_retry,
+)
+from .errors import Mem0ConnectionError
 from .models import (
+    ApiKeyList,
     AuthCheck,
+    BatchResult,
+    ConversationResult,
+    CreatedApiKey,
     DeleteResult,
+    Export,
     Health,
+    HistoryEvent,
     Memory,
     MemoryPage,
     MemoryType,
+    Readiness,
+    RevokedApiKey,
     SearchResult,
 )
 
-DEFAULT_BASE_URL = "http://localhost:3456"
-"""Where the service listens when ``MEM0_BASE_URL`` is not set (the guide's default port)."""
+__all__ = ["DEFAULT_BASE_URL", "DEFAULT_TIMEOUT", "Mem0Client", "should_retry"]
 
-DEFAULT_TIMEOUT: tuple[float, float] = (5.0, 30.0)
-"""(connect, read) timeout in seconds."""
-
-Timeout = float | tuple[float, float]
-
-# Retry policy, shared by both clients. Requests that cannot change anything twice
-# (GET, PUT, DELETE) are retried on any transient answer. POST (create, search) is
-# retried only when the service says it did not act: 429 (slow down) or 503 (a backend
-# is down); a 502/504 from a proxy or a read timeout may hide a stored memory, so those
-# are not retried. Creates also carry an Idempotency-Key, so a service that honours it
-# answers a repeated create with the first result. Failed connections are retried for
-# every method: the request never reached the service.
-_IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
-_RETRY_STATUSES = frozenset({429, 502, 503, 504})
-_NOT_ACTED_ON = frozenset({429, 503})
-IDEMPOTENCY_HEADER = "Idempotency-Key"
-
-
-def should_retry(method: str, status_code: int) -> bool:
-    """Whether an answer with this status may be retried for this method."""
-    if method.upper() in _IDEMPOTENT:
-        return status_code in _RETRY_STATUSES
-    return status_code in _NOT_ACTED_ON
+T = TypeVar("T")
 
 
 class _Retry(Retry):
-    """urllib3 retries with the policy above (read errors stay limited to ``allowed_methods``)."""
+    """urllib3 retries following :func:`should_retry`; read errors stay limited to
+    ``allowed_methods`` (the idempotent ones)."""
 
     def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
         return should_retry(method, status_code)
 
 
-def _compact(values: Mapping[str, Any]) -> dict[str, Any]:
-    """Drop unset (None) values so the service applies its own defaults."""
-    return {key: value for key, value in values.items() if value is not None}
-
-
-def _iso(value: datetime | str | None) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
-
-
-def _segment(value: str) -> str:
-    if not value:
-        raise ValueError("identifiers used in a URL path must not be empty")
-    return quote(value, safe="")
-
-
-@dataclass(frozen=True)
-class RequestSpec:
-    """One HTTP request, built once and sent by either client."""
-
-    method: str
-    path: str
-    params: dict[str, Any] | None = None
-    json: dict[str, Any] | None = None
-    headers: dict[str, str] | None = None
-
-
-def add_request(
-    content: str,
-    user_id: str,
-    type: MemoryType | None,
-    session_id: str | None,
-    agent_id: str | None,
-    metadata: Mapping[str, Any] | None,
-) -> RequestSpec:
-    body = _compact(
-        {
-            "user_id": user_id,
-            "content": content,
-            "type": type,
-            "session_id": session_id,
-            "agent_id": agent_id,
-            "metadata": dict(metadata) if metadata is not None else None,
-        }
-    )
-    # A fresh key per call: retries of this call reuse it, a new call gets a new one.
-    return RequestSpec(
-        "POST", "/api/memories", json=body, headers={IDEMPOTENCY_HEADER: uuid.uuid4().hex}
-    )
-
-
-def search_request(
-    query: str | None,
-    user_id: str,
-    relevance_threshold: float | None,
-    limit: int | None,
-    types: Sequence[MemoryType] | None,
-    session_id: str | None,
-    agent_id: str | None,
-) -> RequestSpec:
-    body = _compact(
-        {
-            "user_id": user_id,
-            "query": query,
-            "relevance_threshold": relevance_threshold,
-            "limit": limit,
-            "types": list(types) if types is not None else None,
-            "session_id": session_id,
-            "agent_id": agent_id,
-        }
-    )
-    return RequestSpec("POST", "/api/memories/search", json=body)
-
-
-def update_request(
-    memory_id: str,
-    content: str | None,
-    metadata: Mapping[str, Any] | None,
-    type: MemoryType | None,
-) -> RequestSpec:
-    body = _compact(
-        {
-            "content": content,
-            "metadata": dict(metadata) if metadata is not None else None,
-            "type": type,
-        }
-    )
-    if not body:
-        raise ValueError("update() needs at least one of content, metadata or type")
-    return RequestSpec("PUT", f"/api/memories/{_segment(memory_id)}", json=body)
-
-
-def list_request(
-    user_id: str,
-    type: MemoryType | None,
-    session_id: str | None,
-    agent_id: str | None,
-    limit: int | None,
-    offset: int | None,
-    created_before: datetime | str | None,
-    created_after: datetime | str | None,
-    order: str | None,
-) -> RequestSpec:
-    params = _compact(
-        {
-            "type": type,
-            "session_id": session_id,
-            "agent_id": agent_id,
-            "limit": limit,
-            "offset": offset,
-            "created_before": _iso(created_before),
-            "created_after": _iso(created_after),
-            "order": order,
-        }
-    )
-    return RequestSpec("GET", f"/api/memories/user/{_segment(user_id)}", params=params or None)
-
-
-def delete_all_request(
-    user_id: str,
-    session_id: str | None,
-    agent_id: str | None,
-    type: MemoryType | None,
-) -> RequestSpec:
-    params = _compact({"session_id": session_id, "agent_id": agent_id, "type": type})
-    return RequestSpec("DELETE", f"/api/memories/user/{_segment(user_id)}", params=params or None)
-
-
-class _ClientBase:
-    """Configuration shared by :class:`Mem0Client` and the async client."""
-
-    def __init__(
-        self,
-        base_url: str | None,
-        api_key: str | None,
-        timeout: Timeout,
-        max_retries: int,
-        backoff_factor: float,
-    ) -> None:
-        url = base_url or os.environ.get("MEM0_BASE_URL") or DEFAULT_BASE_URL
-        self.base_url: str = url.rstrip("/")
-        self.api_key: str | None = (
-            api_key if api_key is not None else os.environ.get("MEM0_API_KEY")
-        )
-        self.timeout: Timeout = timeout
-        self.max_retries = max_retries
-        self.backoff_factor = backoff_factor
-
-    @property
-    def headers(self) -> dict[str, str]:
-        """Headers sent with every request."""
-        headers = {
-            "Accept": "application/json",
-            "User-Agent": f"mem0-langchain/{__version__}",
-        }
-        if self.api_key:
-            headers["Authorization"] = f"Bearer {self.api_key}"
-        return headers
-
-    def __repr__(self) -> str:
-        # Never print the key itself.
-        key = "set" if self.api_key else "unset"
-        return f"{type(self).__name__}(base_url={self.base_url!r}, api_key={key})"
-
-
-class Mem0Client(_ClientBase):
+class Mem0Client(ClientConfig):
     """Client for the Mem0 HTTP API, built on a :class:`requests.Session`.
 
     Every method maps to one endpoint and returns a typed pydantic model. Errors
@@ -278,8 +102,8 @@ class Mem0Client(_ClientBase):
                 status=max_retries,
                 other=0,
                 backoff_factor=backoff_factor,
-                status_forcelist=sorted(_RETRY_STATUSES),
-                allowed_methods=_IDEMPOTENT,
+                status_forcelist=sorted(RETRY_STATUSES),
+                allowed_methods=IDEMPOTENT_METHODS,
                 raise_on_status=False,
                 respect_retry_after_header=True,
             )
@@ -296,10 +120,14 @@ class Mem0Client(_ClientBase):
         path: str,
         *,
         params: Mapping[str, Any] | None = None,
-        json: Mapping[str, Any] | None = None,
+        json: Any = None,
         headers: Mapping[str, str] | None = None,
+        answers_with: frozenset[int] = frozenset(),
     ) -> Any:
-        """Send one request and return the decoded JSON answer, raising on errors."""
+        """Send one request and return the decoded JSON answer, raising on errors.
+
+        For endpoints this client does not wrap yet: ``client.request("GET", "/api/...")``.
+        """
         url = self.base_url + path
         try:
             response = self.session.request(
@@ -314,12 +142,18 @@ class Mem0Client(_ClientBase):
             raise Mem0ConnectionError(f"{method} {url} timed out: {exc}") from exc
         except requests.RequestException as exc:
             raise Mem0ConnectionError(f"cannot reach the Mem0 service at {url}: {exc}") from exc
-        return _decode(response.status_code, response.reason, response.text)
+        return _api.decode(response.status_code, response.reason, response.text, answers_with)
 
-    def _send(self, spec: RequestSpec) -> Any:
-        return self.request(
-            spec.method, spec.path, params=spec.params, json=spec.json, headers=spec.headers
+    def _call(self, call: _api.Call[T]) -> T:
+        body = self.request(
+            call.method,
+            call.path,
+            params=call.params,
+            json=call.json,
+            headers=call.headers,
+            answers_with=call.answers_with,
         )
+        return call.parse(body)
 
     def close(self) -> None:
         """Close the underlying session (only if this client created it)."""
@@ -332,7 +166,7 @@ class Mem0Client(_ClientBase):
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    # -- memories -------------------------------------------------------------
+    # -- creating -------------------------------------------------------------
 
     def add(
         self,
@@ -343,10 +177,55 @@ class Mem0Client(_ClientBase):
         session_id: str | None = None,
         agent_id: str | None = None,
         metadata: Mapping[str, Any] | None = None,
+        expires_at: When = None,
+        ttl_seconds: int | None = None,
     ) -> Memory:
-        """Store a memory (``POST /api/memories``); the service's default type is ``fact``."""
-        spec = add_request(content, user_id, type, session_id, agent_id, metadata)
-        return Memory.model_validate(self._send(spec))
+        """Store a memory (``POST /api/memories``).
+
+        The service's default type is ``fact``; an exact duplicate of a non-interaction
+        memory in the same scope returns the existing memory. ``expires_at`` (or
+        ``ttl_seconds``) makes the service forget it then.
+        """
+        return self._call(
+            _api.add(
+                content, user_id, type, session_id, agent_id, metadata, expires_at, ttl_seconds
+            )
+        )
+
+    def add_conversation(
+        self,
+        messages: Sequence[BaseMessage | Mapping[str, Any]],
+        *,
+        user_id: str,
+        infer: bool | None = None,
+        session_id: str | None = None,
+        agent_id: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        expires_at: When = None,
+        ttl_seconds: int | None = None,
+    ) -> ConversationResult:
+        """Let the service learn from a conversation (``POST /api/memories`` with ``messages``).
+
+        ``messages`` are ``{"role": ..., "content": ...}`` dicts or LangChain messages. With
+        ``infer`` (the service's default) its chat model extracts facts and preferences and
+        reconciles them with what is known (ADD / UPDATE / DELETE events); with
+        ``infer=False`` each message is stored as an ``interaction`` with its role.
+        """
+        return self._call(
+            _api.add_conversation(
+                messages, user_id, infer, session_id, agent_id, metadata, expires_at, ttl_seconds
+            )
+        )
+
+    def add_batch(self, memories: Sequence[Mapping[str, Any]]) -> BatchResult:
+        """Store up to 1000 memories in one request (``POST /api/memories/batch``).
+
+        Each item is shaped like :meth:`add`'s body (``user_id``, ``content``, ``type``, ...)
+        and validated on its own: check ``failed`` and each item's ``status``/``error``.
+        """
+        return self._call(_api.add_batch(memories))
+
+    # -- reading --------------------------------------------------------------
 
     def search(
         self,
@@ -364,31 +243,17 @@ class Mem0Client(_ClientBase):
         Without a query the service returns the most recent memories of the scope.
         Unset arguments take the service's defaults (threshold 0.7, limit 5).
         """
-        spec = search_request(
-            query, user_id, relevance_threshold, limit, types, session_id, agent_id
+        return self._call(
+            _api.search(query, user_id, relevance_threshold, limit, types, session_id, agent_id)
         )
-        return SearchResult.model_validate(self._send(spec))
 
     def get(self, memory_id: str) -> Memory:
         """Fetch one memory by id (``GET /api/memories/{id}``)."""
-        return Memory.model_validate(self.request("GET", f"/api/memories/{_segment(memory_id)}"))
+        return self._call(_api.get(memory_id))
 
-    def update(
-        self,
-        memory_id: str,
-        *,
-        content: str | None = None,
-        metadata: Mapping[str, Any] | None = None,
-        type: MemoryType | None = None,
-    ) -> Memory:
-        """Change a memory's content, metadata or type (``PUT /api/memories/{id}``)."""
-        return Memory.model_validate(self._send(update_request(memory_id, content, metadata, type)))
-
-    def delete(self, memory_id: str) -> DeleteResult:
-        """Delete one memory (``DELETE /api/memories/{id}``)."""
-        return DeleteResult.model_validate(
-            self.request("DELETE", f"/api/memories/{_segment(memory_id)}")
-        )
+    def history(self, memory_id: str) -> list[HistoryEvent]:
+        """Every change of a memory, oldest first (``GET /api/memories/{id}/history``)."""
+        return self._call(_api.history(memory_id))
 
     def get_all(
         self,
@@ -399,27 +264,33 @@ class Mem0Client(_ClientBase):
         agent_id: str | None = None,
         limit: int | None = None,
         offset: int | None = None,
-        created_before: datetime | str | None = None,
-        created_after: datetime | str | None = None,
+        created_before: When = None,
+        created_after: When = None,
+        updated_after: When = None,
+        metadata: MetadataFilter | None = None,
         order: str | None = None,
     ) -> MemoryPage:
         """One page of a user's memories (``GET /api/memories/user/{user_id}``).
 
         Newest first unless ``order="asc"``; the service's default page size is 10
-        (at most 1000). Naive datetimes are taken as UTC.
+        (at most 1000). ``metadata`` keeps memories whose metadata has all these plain
+        values. Naive datetimes are taken as UTC.
         """
-        spec = list_request(
-            user_id,
-            type,
-            session_id,
-            agent_id,
-            limit,
-            offset,
-            created_before,
-            created_after,
-            order,
+        return self._call(
+            _api.get_all(
+                user_id,
+                type,
+                session_id,
+                agent_id,
+                limit,
+                offset,
+                created_before,
+                created_after,
+                updated_after,
+                metadata,
+                order,
+            )
         )
-        return MemoryPage.model_validate(self._send(spec))
 
     def iter_all(
         self,
@@ -428,6 +299,7 @@ class Mem0Client(_ClientBase):
         type: MemoryType | None = None,
         session_id: str | None = None,
         agent_id: str | None = None,
+        metadata: MetadataFilter | None = None,
         order: str | None = None,
         page_size: int = 100,
     ) -> Iterator[Memory]:
@@ -439,6 +311,7 @@ class Mem0Client(_ClientBase):
                 type=type,
                 session_id=session_id,
                 agent_id=agent_id,
+                metadata=metadata,
                 limit=page_size,
                 offset=offset,
                 order=order,
@@ -447,6 +320,30 @@ class Mem0Client(_ClientBase):
             offset += len(page.memories)
             if not page.memories or offset >= page.total:
                 return
+
+    def export(self, user_id: str) -> Export:
+        """Everything kept about a user, oldest first (``GET /api/memories/user/{id}/export``)."""
+        return self._call(_api.export(user_id))
+
+    # -- changing and deleting ------------------------------------------------
+
+    def update(
+        self,
+        memory_id: str,
+        *,
+        content: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        type: MemoryType | None = None,
+        expires_at: When = None,
+        ttl_seconds: int | None = None,
+    ) -> Memory:
+        """Change a memory's content, metadata, type or expiry (``PUT /api/memories/{id}``)."""
+        return self._call(_api.update(memory_id, content, metadata, type, expires_at, ttl_seconds))
+
+    def delete(self, memory_id: str, *, erase: bool = False) -> DeleteResult:
+        """Delete one memory (``DELETE /api/memories/{id}``); ``erase=True`` also scrubs
+        its content from the memory's history."""
+        return self._call(_api.delete(memory_id, erase))
 
     def delete_all(
         self,
@@ -458,14 +355,23 @@ class Mem0Client(_ClientBase):
     ) -> DeleteResult:
         """Delete all memories of a user, or only those of a session, agent or type
         (``DELETE /api/memories/user/{user_id}``); ``deleted`` tells how many went."""
-        spec = delete_all_request(user_id, session_id, agent_id, type)
-        return DeleteResult.model_validate(self._send(spec))
+        return self._call(_api.delete_all(user_id, session_id, agent_id, type))
+
+    def end_session(self, session_id: str, *, user_id: str) -> DeleteResult:
+        """End a session: its memories go, the user's long-term memories stay
+        (``DELETE /api/sessions/{session_id}``)."""
+        return self._call(_api.end_session(session_id, user_id))
 
     # -- service --------------------------------------------------------------
 
     def health(self) -> Health:
         """Service status (``GET /api/health``, no key needed)."""
-        return Health.model_validate(self.request("GET", "/api/health"))
+        return self._call(_api.health())
+
+    def ready(self) -> Readiness:
+        """Whether every backend answers (``GET /api/ready``, no key needed); a service that
+        is not ready answers with ``status="unavailable"`` and the ``failing`` checks."""
+        return self._call(_api.ready())
 
     def check_auth(self) -> AuthCheck:
         """Validate the API key (``GET /api/auth/check``).
@@ -473,24 +379,33 @@ class Mem0Client(_ClientBase):
         Raises:
             Mem0AuthenticationError: the key is missing or wrong.
         """
-        return AuthCheck.model_validate(self.request("GET", "/api/auth/check"))
+        return self._call(_api.check_auth())
 
     def openapi(self) -> dict[str, Any]:
         """The service's OpenAPI 3 document (``GET /api/openapi.json``)."""
-        document: dict[str, Any] = self.request("GET", "/api/openapi.json")
-        return document
+        return self._call(_api.openapi())
 
+    # -- API keys (admin key only) --------------------------------------------
 
-def _decode(status: int, reason: str, text: str) -> Any:
-    """Turn an HTTP answer into JSON, or raise the matching error."""
-    try:
-        body = json.loads(text) if text else None
-    except ValueError:
-        body = None
-        if status < 400:
-            raise Mem0APIError(
-                status, "Invalid Response", f"expected JSON, got: {text[:200]!r}"
-            ) from None
-    if status >= 400:
-        raise api_error(status, reason, body, text)
-    return body
+    def create_key(
+        self,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        access: str | None = None,
+        name: str | None = None,
+    ) -> CreatedApiKey:
+        """Create a key bound to a user and/or agent (``POST /api/keys``).
+
+        ``access`` is ``"read"`` or ``"read_write"`` (the default). The secret is in the
+        result's ``key`` and is never shown again.
+        """
+        return self._call(_api.create_key(user_id, agent_id, access, name))
+
+    def list_keys(self, *, include_revoked: bool = False) -> ApiKeyList:
+        """The scoped keys, without their secrets (``GET /api/keys``)."""
+        return self._call(_api.list_keys(include_revoked))
+
+    def revoke_key(self, key_id: str) -> RevokedApiKey:
+        """Revoke a scoped key (``DELETE /api/keys/{id}``)."""
+        return self._call(_api.revoke_key(key_id))

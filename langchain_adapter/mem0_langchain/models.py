@@ -13,6 +13,13 @@ MemoryType = Literal["fact", "preference", "interaction", "metadata", "pattern"]
 MEMORY_TYPES: tuple[str, ...] = ("fact", "preference", "interaction", "metadata", "pattern")
 
 
+def _utc(value: datetime | None) -> datetime | None:
+    # The API speaks UTC; a timestamp without an offset is read as UTC too.
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value
+
+
 class _Result(BaseModel):
     # Unknown fields are kept, so a newer service never breaks an older client.
     model_config = ConfigDict(extra="allow")
@@ -30,19 +37,18 @@ class Memory(_Result):
     metadata: dict[str, Any] = Field(default_factory=dict)
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    expires_at: datetime | None = None
+    """When the service forgets the memory (``None``: kept until deleted)."""
 
     @field_validator("metadata", mode="before")
     @classmethod
     def _none_is_empty(cls, value: Any) -> Any:
         return {} if value is None else value
 
-    @field_validator("created_at", "updated_at")
+    @field_validator("created_at", "updated_at", "expires_at")
     @classmethod
     def _assume_utc(cls, value: datetime | None) -> datetime | None:
-        # The API speaks UTC; a timestamp without an offset is read as UTC too.
-        if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value
+        return _utc(value)
 
     @property
     def sort_key(self) -> datetime:
@@ -95,3 +101,116 @@ class AuthCheck(_Result):
     authenticated: bool
     role: str | None = None
     """``admin``, or ``scoped`` for a key bound to one user and/or agent."""
+
+
+class ConversationEvent(Memory):
+    """What learning from a conversation did to one memory."""
+
+    event: str
+    """``ADD``, ``UPDATE``, ``DELETE`` or ``NONE`` (already known)."""
+    previous_content: str | None = None
+    """The content before an ``UPDATE``."""
+
+
+class ExtractionStatus(_Result):
+    """How the service's chat model handled a conversation."""
+
+    status: str
+    """``done`` (facts extracted), ``skipped`` (``infer=False``) or ``deferred`` (the model
+    failed; the conversation was kept as an interaction for a later extraction)."""
+    reason: str | None = None
+
+
+class ConversationResult(_Result):
+    """Answer of ``POST /api/memories`` with ``messages``."""
+
+    results: list[ConversationEvent]
+    extraction: ExtractionStatus
+
+
+class BatchItem(_Result):
+    """The outcome of one item of a batch, in request order."""
+
+    index: int
+    status: int
+    """201 created, 200 an existing duplicate, 4xx refused (see ``error``)."""
+    memory: Memory | None = None
+    error: dict[str, Any] | None = None
+
+
+class BatchResult(_Result):
+    """Answer of ``POST /api/memories/batch``."""
+
+    results: list[BatchItem]
+    created: int = 0
+    existing: int = 0
+    failed: int = 0
+
+
+class HistoryEvent(_Result):
+    """One change of a memory."""
+
+    memory_id: str
+    event: str
+    """``ADD``, ``UPDATE`` or ``DELETE``."""
+    old_content: str | None = None
+    new_content: str | None = None
+    actor: str | None = None
+    created_at: datetime | None = None
+
+    @field_validator("created_at")
+    @classmethod
+    def _assume_utc(cls, value: datetime | None) -> datetime | None:
+        return _utc(value)
+
+
+class Export(_Result):
+    """Everything the service keeps about a user (``GET /api/memories/user/{id}/export``)."""
+
+    user_id: str
+    exported_at: str | None = None
+    total: int = 0
+    memories: list[Memory]
+
+
+class Readiness(_Result):
+    """Answer of ``GET /api/ready``: whether every backend of the service answers."""
+
+    status: str
+    checks: dict[str, Any] = Field(default_factory=dict)
+    failing: list[str] = Field(default_factory=list)
+
+
+class ApiKey(_Result):
+    """A scoped API key as the service lists it (never with its secret)."""
+
+    id: str
+    prefix: str | None = None
+    name: str | None = None
+    user_id: str | None = None
+    agent_id: str | None = None
+    access: str | None = None
+    """``read`` or ``read_write``."""
+    created_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+class CreatedApiKey(ApiKey):
+    """A new key, with its secret: the only time the service shows it."""
+
+    key: str
+
+
+class ApiKeyList(_Result):
+    """Answer of ``GET /api/keys``."""
+
+    keys: list[ApiKey]
+    total: int = 0
+
+
+class RevokedApiKey(_Result):
+    """Answer of ``DELETE /api/keys/{id}``."""
+
+    success: bool
+    message: str = ""
+    key: ApiKey | None = None
