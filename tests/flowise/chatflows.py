@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from tests.flowise.flowise_server import WORKFLOWS, FlowiseServer, install
 

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
-from tests.flowise.flowise_server import FlowiseServer, bind_flow, install, load_workflow
+from tests.flowise.flowise_server import (
+    FlowiseServer,
+    bind_flow,
+    install,
+    load_workflow,
+)
 
 
 @pytest.fixture(scope="session")

@@ -31,7 +31,8 @@ def free_port() -> int:
 
 def install() -> Path:
     """Runs the install script (fast when Flowise is already there) and returns the Flowise folder."""
-    result = subprocess.run(["bash", str(INSTALL_SCRIPT)], capture_output=True, text=True, timeout=1800)
+    result = subprocess.run(["bash", str(INSTALL_SCRIPT)], check=False, capture_output=True, text=True,
+                            timeout=1800)
     if result.returncode != 0:
         raise RuntimeError(f"installing Flowise failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
     return cache_dir() / "flowise"
@@ -53,7 +54,7 @@ class FlowiseServer:
         self.process: subprocess.Popen | None = None
         self.log_path = home / "flowise.log"
 
-    def start(self, timeout: float = 120.0) -> "FlowiseServer":
+    def start(self, timeout: float = 120.0) -> FlowiseServer:
         for sub in ("db", "secret", "logs", "storage"):
             (self.home / sub).mkdir(parents=True, exist_ok=True)  # Flowise does not create SECRETKEY_PATH
         env = dict(os.environ)
@@ -65,10 +66,10 @@ class FlowiseServer:
             "JWT_AUTH_TOKEN_SECRET": "e2e-1", "JWT_REFRESH_TOKEN_SECRET": "e2e-2",
             "EXPRESS_SESSION_SECRET": "e2e-3", "TOKEN_HASH_SECRET": "e2e-4",
         })
-        log = open(self.log_path, "ab")
-        self.process = subprocess.Popen([str(self.flowise_dir / "node_modules" / ".bin" / "flowise"), "start"],
-                                        cwd=self.flowise_dir, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                        start_new_session=True)
+        with open(self.log_path, "ab") as log:  # the child keeps its own copy of the descriptor
+            self.process = subprocess.Popen([str(self.flowise_dir / "node_modules" / ".bin" / "flowise"), "start"],
+                                            cwd=self.flowise_dir, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                            start_new_session=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

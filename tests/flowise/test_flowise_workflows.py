@@ -8,7 +8,7 @@ import uuid
 import pytest
 import requests
 
-from tests.flowise.chatflows import FLOWS, PARAM_TYPES
+from tests.flowise.chatflows import FLOWS
 from tests.flowise.flowise_server import WORKFLOWS, load_workflow
 
 pytestmark = pytest.mark.e2e
