@@ -15,7 +15,7 @@ REPO="$(cd "$HERE/../.." && pwd)"
 
 log() { echo "[install_flowise] $*"; }
 
-if [ ! -f "$MARK" ]; then
+if [ ! -f "$MARK" ] || [ ! -x "$DIR/node_modules/.bin/flowise" ]; then
   log "installing flowise@$FLOWISE_VERSION into $DIR (takes several minutes)"
   mkdir -p "$DIR"
   cd "$DIR"
@@ -38,7 +38,7 @@ if [ "${1:-}" = "--flowise-only" ]; then exit 0; fi
 # Build the components and copy them into the installed Flowise.
 cd "$REPO/flowise-node"
 if [ ! -d node_modules/typescript ]; then
-  npm install --no-audit --no-fund > /dev/null 2>&1 || npm install --no-audit --no-fund
+  npm ci --no-audit --no-fund > /dev/null 2>&1 || npm ci --no-audit --no-fund
 fi
 npm run --silent install-into -- "$DIR"
 log "components installed into $DIR"
