@@ -7,6 +7,7 @@ import logging
 
 import numpy as np
 
+from mem0_service import failpoints
 from mem0_service.embedders.base import Embedder
 from mem0_service.errors import ServiceUnavailable
 from mem0_service.stores.base import RecordStore
@@ -71,6 +72,7 @@ class Indexer:
         await self.index.upsert([VectorPoint(m.id, self._fresh_vectors[m.id], m.vector_payload()) for m in live])
         if delete_ids:
             await self.index.delete(delete_ids)
+        failpoints.crash_if("before-index-ack")
         await self.store.ack_index_ops([op.seq for op in ops])
         for memory_id in final:
             self._fresh_vectors.pop(memory_id, None)

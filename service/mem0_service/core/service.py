@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from mem0_service import failpoints
 from mem0_service.core.extraction import Extractor, Message, transcript
 from mem0_service.core.indexing import Indexer
 from mem0_service.core.memory import HistoryEvent, Memory, MemoryType, Scope, new_memory_id, utcnow
@@ -105,6 +106,7 @@ class MemoryService:
             # that can't be found.
             vectors = await self.embedder.embed([m.content for _, m in fresh])
             await self.store.insert([m for _, m in fresh], actor=actor)
+            failpoints.crash_if("after-record-commit")
             for (position, memory), vector in zip(fresh, vectors):
                 self.indexer.remember_vector(memory.id, vector)
                 results[position] = memory
