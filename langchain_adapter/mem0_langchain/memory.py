@@ -81,6 +81,11 @@ class Mem0Memory(BaseMemory):
     """Maximum number of memories loaded per call."""
     memory_type: MemoryType = "interaction"
     """Type of the memories ``save_context`` writes."""
+    infer: bool = False
+    """Instead of storing the exchange, let the service's chat model extract the facts and
+    preferences it contains and reconcile them with what is already known (the service
+    must have a chat model configured). If the model fails, the service keeps the exchange
+    as an interaction for a later extraction."""
     search_types: list[MemoryType] | None = None
     """Only load memories of these types (all types when unset)."""
     query_from_input: bool = True
@@ -148,9 +153,12 @@ class Mem0Memory(BaseMemory):
         return {self.memory_key: self._to_text(found)}
 
     def save_context(self, inputs: dict[str, Any], outputs: dict[str, Any]) -> None:
-        """Store the exchange as one memory of the scope."""
+        """Store the exchange as one memory of the scope (or, with ``infer``, what it teaches)."""
         user_text = self._input_text(inputs)
         answer = self._output_text(outputs)
+        if self.infer:
+            self._learn(user_text, answer)
+            return
         content = self.exchange_template.format(input=user_text, output=answer)
         metadata: dict[str, Any] = {
             "source": "langchain",
@@ -173,6 +181,28 @@ class Mem0Memory(BaseMemory):
             if not self.fail_silently:
                 raise
             logger.warning("Mem0Memory could not save the exchange: %s", exc)
+
+    def _learn(self, user_text: str, answer: str) -> None:
+        turns = [
+            {"role": role, "content": text}
+            for role, text in (("user", user_text), ("assistant", answer))
+            if text.strip()
+        ]
+        if not turns:
+            return
+        try:
+            self.client.add_conversation(
+                turns,
+                user_id=self.user_id,
+                infer=True,
+                session_id=self.session_id,
+                agent_id=self.agent_id,
+                metadata={"source": "langchain"},
+            )
+        except Mem0Error as exc:
+            if not self.fail_silently:
+                raise
+            logger.warning("Mem0Memory could not learn from the exchange: %s", exc)
 
     def clear(self) -> None:
         """Delete every memory of the scope.

@@ -257,3 +257,48 @@ def test_query_less_load_accepts_memories_without_scores(
     )
     loaded = _memory(client, query_from_input=False).load_memory_variables({})
     assert loaded == {"history": "Previous context:\n- Likes jazz\n"}
+
+
+def test_infer_lets_the_service_learn_from_the_exchange(
+    mocked: responses.RequestsMock, client: Mem0Client
+) -> None:
+    mocked.post(
+        f"{BASE}/api/memories",
+        status=201,
+        json={"results": [], "extraction": {"status": "done"}},
+        match=[
+            matchers.json_params_matcher(
+                {
+                    "user_id": "user123",
+                    "messages": [
+                        {"role": "user", "content": "I am vegetarian"},
+                        {"role": "assistant", "content": "Noted"},
+                    ],
+                    "infer": True,
+                    "session_id": "s1",
+                    "metadata": {"source": "langchain"},
+                },
+                strict_match=True,
+            )
+        ],
+    )
+    _memory(client, session_id="s1", infer=True).save_context(
+        {"input": "I am vegetarian"}, {"output": "Noted"}
+    )
+
+
+def test_infer_skips_empty_sides_and_empty_exchanges(
+    mocked: responses.RequestsMock, client: Mem0Client
+) -> None:
+    mocked.post(
+        f"{BASE}/api/memories",
+        status=201,
+        json={"results": [], "extraction": {"status": "done"}},
+    )
+    memory = _memory(client, infer=True)
+    memory.save_context({"input": "I am vegetarian"}, {"output": ""})
+    memory.save_context({"input": " "}, {"output": ""})  # nothing to learn: no request
+    assert json.loads(mocked.calls[0].request.body)["messages"] == [
+        {"role": "user", "content": "I am vegetarian"}
+    ]
+    assert len(mocked.calls) == 1
