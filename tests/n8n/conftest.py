@@ -28,7 +28,10 @@ def n8n(live_service, fake_openai, tmp_path_factory: pytest.TempPathFactory) -> 
         pytest.fail(str(error), pytrace=False)
     server.install_package(tarball)
     server.import_credentials(credentials(live_service.url, live_service.api_key, fake_openai.base_url))
-    server.import_workflows(OPERATION_WORKFLOWS + shipped_workflows())
+    workflows = OPERATION_WORKFLOWS + shipped_workflows()
+    server.import_workflows(workflows)
     server.start()
+    for workflow in workflows:
+        server.activate(workflow["id"])
     yield server
     server.stop()

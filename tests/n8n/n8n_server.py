@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -14,16 +15,29 @@ from typing import Any
 
 import requests
 
-from tests.support.service_process import free_port
-
 N8N_VERSION = "2.8.4"
 REPO = Path(__file__).resolve().parents[2]
 PACKAGE_DIR = REPO / "n8n-node"
 INSTALL_SCRIPT = Path(__file__).with_name("install_n8n.sh")
 
 
+OWNER = {"email": "owner@example.com", "password": "Passw0rd123"}
+
+
 class N8nUnavailable(RuntimeError):
     """n8n or the package build is missing: the install script has not run or failed."""
+
+
+def free_ports(count: int) -> list[int]:
+    """Distinct free loopback ports (all held open until every one is chosen)."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
 
 
 def cache_dir() -> Path:
@@ -50,16 +64,16 @@ def pack_node_package(destination: Path) -> Path:
 class N8nServer:
     """One n8n instance with its own user folder and ports.
 
-    The CLI (import, publish) writes to n8n's database directly and a running n8n does not notice, so
-    everything is imported before `start()`; `restart()` keeps the user folder, as a real restart does."""
+    The CLI imports write to n8n's database directly and a running n8n does not notice, so everything is
+    imported before `start()`; `restart()` keeps the user folder (and what is active), as a real restart does."""
 
     def __init__(self, home: Path, extra_env: dict[str, str] | None = None):
         self.home = home
-        self.port = free_port()
-        self.broker_port = free_port()
+        self.port, self.broker_port = free_ports(2)
         self.extra_env = extra_env or {}
         self.binary = n8n_binary()
         self.process: subprocess.Popen | None = None
+        self._editor: requests.Session | None = None
         self.log_path = home / "n8n.log"
 
     @property
@@ -78,6 +92,8 @@ class N8nServer:
             "N8N_VERSION_NOTIFICATIONS_ENABLED": "false",
             "N8N_TEMPLATES_ENABLED": "false",
             "N8N_PERSONALIZATION_ENABLED": "false",
+            # the editor's auth cookie over plain http on loopback
+            "N8N_SECURE_COOKIE": "false",
             # community nodes may be AI Agent tools only when this is on
             "N8N_COMMUNITY_PACKAGES_ALLOW_TOOL_USAGE": "true",
             **self.extra_env,
@@ -103,11 +119,9 @@ class N8nServer:
     def import_credentials(self, credentials: list[dict[str, Any]]) -> None:
         self._import("import:credentials", credentials)
 
-    def import_workflows(self, workflows: list[dict[str, Any]], publish: bool = True) -> None:
+    def import_workflows(self, workflows: list[dict[str, Any]]) -> None:
+        """Imports (inactive) workflows; `activate` them once n8n runs."""
         self._import("import:workflow", workflows)
-        if publish:
-            for workflow in workflows:
-                self.cli("publish:workflow", f"--id={workflow['id']}")
 
     def _import(self, command: str, items: list[dict[str, Any]]) -> None:
         with tempfile.NamedTemporaryFile("w", suffix=".json", dir=self.home, delete=False) as handle:
@@ -136,6 +150,30 @@ class N8nServer:
         self.stop()
         raise RuntimeError(f"n8n did not start within {timeout}s:\n{self.log()}")
 
+    def editor(self) -> requests.Session:
+        """A logged-in session of the owner account, created on first use as on n8n's setup screen."""
+        if self._editor is None:
+            session = requests.Session()
+            session.headers["browser-id"] = "mem0-n8n-tests"  # n8n binds the auth cookie to this header
+            response = session.post(f"{self.url}/rest/owner/setup", json={**OWNER, "firstName": "Test",
+                                                                          "lastName": "Owner"}, timeout=30)
+            if response.status_code != 200:  # set up before a restart: log in
+                response = session.post(f"{self.url}/rest/login", json={
+                    "emailOrLdapLoginId": OWNER["email"], "password": OWNER["password"]}, timeout=30)
+            response.raise_for_status()
+            self._editor = session
+        return self._editor
+
+    def activate(self, workflow_id: str) -> None:
+        """What the editor's publish switch does (much faster than one CLI process per workflow)."""
+        editor = self.editor()
+        version = editor.get(f"{self.url}/rest/workflows/{workflow_id}", timeout=30)
+        version.raise_for_status()
+        response = editor.post(f"{self.url}/rest/workflows/{workflow_id}/activate",
+                               json={"versionId": version.json()["data"]["versionId"]}, timeout=60)
+        if response.status_code != 200:
+            raise RuntimeError(f"activating {workflow_id} failed: {response.text}\n{self.log()}")
+
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
@@ -145,6 +183,7 @@ class N8nServer:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(timeout=10)
         self.process = None
+        self._editor = None
 
     def restart(self) -> None:
         self.stop()
