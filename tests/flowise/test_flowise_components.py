@@ -8,6 +8,8 @@ import uuid
 import pytest
 import requests
 
+from tests.flowise.flowise_server import free_port
+
 pytestmark = pytest.mark.e2e
 
 
@@ -51,12 +53,17 @@ def test_user_id_from_override_config_when_enabled(flowise, import_workflow, liv
     assert _turns(live_service, other_chat, other_chat)[0] == ("user", "No user id this time.")
 
 
-def test_service_errors_fail_the_prediction_visibly(flowise, import_workflow, flowise_credentials, live_service):
-    bad = flowise.create_credential("wrong key", "mem0Api", {"baseUrl": live_service.url, "apiKey": "not-a-key"})
+@pytest.mark.parametrize("problem", ["wrong key", "service down"])
+def test_service_errors_fail_the_prediction_visibly(flowise, import_workflow, live_service, problem):
+    if problem == "wrong key":
+        data, expected = {"baseUrl": live_service.url, "apiKey": "not-a-key"}, "Mem0 service answered 401"
+    else:
+        closed = f"http://127.0.0.1:{free_port()}"
+        data, expected = {"baseUrl": closed, "apiKey": live_service.api_key}, f"Mem0 service unreachable at {closed}"
+    bad = flowise.create_credential(problem, "mem0Api", data)
     flow_id = import_workflow("chatbot-with-memory.json")
-    # Point this chatflow's Mem0 Memory at the wrong key (the model credential stays valid).
-    chatflow = flowise.get(f"chatflows/{flow_id}")
-    flow = json.loads(chatflow["flowData"])
+    # Point this chatflow's Mem0 Memory at the broken credential (the model credential stays valid).
+    flow = json.loads(flowise.get(f"chatflows/{flow_id}")["flowData"])
     for node in flow["nodes"]:
         if node["data"]["name"] == "mem0Memory":
             node["data"]["credential"] = bad
@@ -68,7 +75,7 @@ def test_service_errors_fail_the_prediction_visibly(flowise, import_workflow, fl
     r = flowise.predict(flow_id, "Will this be remembered?", chat_id="c-bad", expect_ok=False)
 
     assert r.status_code == 500
-    assert "Mem0 service answered 401" in r.text
+    assert expected in r.text
 
 
 def test_clearing_a_chat_in_flowise_deletes_its_session_memories(flowise, import_workflow, live_service):
