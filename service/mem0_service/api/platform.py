@@ -448,13 +448,13 @@ def select(request: web.Request, entities: Any, filters: dict[str, Any] | None,
         who.check_agent(ids["agent_id"], default_allowed=True)
         if ids["agent_id"] is None:
             clauses.append({"agent_id": who.agent_id})
-    node = {"AND": clauses}
-    predicate = compile_filter(node)
-    scopes = scopes_for(node)
+    checks = [compile_filter(clause) for clause in clauses]
+    scopes = scopes_for({"AND": clauses})
     for scope in scopes:
         who.check_user(scope.user_id)
     # user/agent/run ids alone are exactly what the scopes admit; anything else is checked memory by memory.
-    return Selection(scopes, predicate, filtered=bool(filters or extra or ids["app_id"]))
+    return Selection(scopes, lambda view: all(check(view) for check in checks),
+                     filtered=bool(filters or extra or ids["app_id"]))
 
 
 def _entities_from(ids: Any, filters: dict[str, Any] | None) -> Entities:
