@@ -1,0 +1,207 @@
+"""Backups that restore: the same memories (ids, timestamps, metadata) and the same search results afterwards."""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+import threading
+import time
+import hashlib
+
+import pytest
+import requests
+
+from tests.ops.conftest import BACKENDS
+from tests.ops.helpers import all_memories, auth, cli, create, read_manifest, search, service_env
+from tests.support.fixtures import unique_user
+
+QUERIES = ["What notifications does the user want?", "Какой стек технологий у проекта?", "favourite food"]
+
+
+def _populate(service) -> list[str]:
+    alice, bob = unique_user("alice"), unique_user("bob")
+    create(service, alice, "Пользователь предпочитает получать уведомления по email", type="preference",
+           metadata={"source": "settings", "nested": {"level": 2, "tags": ["a", "b"]}})
+    create(service, alice, "Проект X использует стек технологий: React, Node.js, PostgreSQL", session_id="s1",
+           agent_id="assistant", metadata={"priority": 1.5, "ok": True, "none": None})
+    changed = create(service, alice, "The user's favourite food is spicy Thai curry", type="preference")
+    response = requests.put(f"{service.url}/api/memories/{changed['id']}", headers=auth(service.api_key),
+                            json={"content": "The user's favourite food is green Thai curry", "metadata": {"v": 2}})
+    assert response.status_code == 200
+    for i in range(30):
+        create(service, bob, f"Bob's note number {i}: meeting with team {i % 4} about release {i}",
+               type=["fact", "interaction", "pattern"][i % 3], session_id=f"sess-{i % 5}")
+    return [alice, bob]
+
+
+def _state(service, users: list[str]) -> dict:
+    return {
+        "memories": {u: all_memories(service, u) for u in users},
+        "searches": {(u, q): [(m["id"], m["relevance_score"]) for m in search(service, u, q)]
+                     for u in users for q in QUERIES},
+    }
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("kind", BACKENDS)
+def test_backup_restores_identical_memories_and_search_results(kind, service_factory, new_backend, tmp_path):
+    source = service_factory(new_backend(kind))
+    users = _populate(source)
+    before = _state(source, users)
+    archive = tmp_path / "mem0.tar.gz"
+
+    done = cli(service_env(source), "backup", str(archive))  # taken while the service runs
+    assert done.returncode == 0, done.stderr
+    assert "33 memories" in done.stdout
+    manifest = read_manifest(archive)
+    assert manifest["embedding"] == {"model": "use-multilingual-v3", "dimension": 512}
+    assert manifest["memories"]["count"] == 33
+
+    target_env = new_backend(kind)
+    target_dir = tmp_path / "restored"
+    restored = cli({**target_env, "MEM0_DATA_DIR": str(target_dir), "MEM0_API_KEY": "restored-admin"},
+                   "restore", str(archive))
+    assert restored.returncode == 0, restored.stderr
+    assert "33 added" in restored.stdout
+    if kind == "sqlite":  # the embedded index's vectors travel in the archive and are reused, not recomputed
+        assert "33 vectors reused, 0 embedded" in restored.stdout
+
+    target = service_factory(target_env, data_dir=target_dir)
+    after = _state(target, users)
+    assert after["memories"] == before["memories"]
+    for key, hits in before["searches"].items():
+        assert [i for i, _ in after["searches"][key]] == [i for i, _ in hits], key
+        assert [s for _, s in after["searches"][key]] == pytest.approx([s for _, s in hits], abs=1e-3), key
+
+    # Restoring the same archive again changes nothing.
+    target.stop()
+    again = cli({**target_env, "MEM0_DATA_DIR": str(target_dir), "MEM0_API_KEY": "restored-admin"},
+                "restore", str(archive))
+    assert again.returncode == 0, again.stderr
+    assert "0 added, 0 brought back, 33 already identical" in again.stdout
+
+
+def _tamper(archive, tmp_path, member: str, edit) -> str:
+    with tarfile.open(archive) as tar:
+        contents = {m.name: tar.extractfile(m).read() for m in tar.getmembers()}
+    contents[member] = edit(contents[member])
+    damaged = tmp_path / f"damaged-{member}.tar.gz"
+    with tarfile.open(damaged, "w:gz") as tar:
+        for name, data in contents.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return str(damaged)
+
+
+def test_restore_refuses_damaged_archives_and_other_models(service_factory, fake_openai, tmp_path):
+    source = service_factory()
+    user = unique_user()
+    create(source, user, "The user prefers dark mode", metadata={"k": 1})
+    archive = tmp_path / "b.tar.gz"
+    assert cli(service_env(source), "backup", str(archive)).returncode == 0
+    target = {"MEM0_DATA_DIR": str(tmp_path / "target"), "MEM0_API_KEY": "k"}
+
+    edited = _tamper(archive, tmp_path, "memories.jsonl", lambda b: b.replace(b"dark mode", b"light mode"))
+    refused = cli(target, "restore", edited)
+    assert refused.returncode == 3
+    assert "does not match the manifest" in refused.stderr
+    assert not (tmp_path / "target" / "memories.sqlite3").exists()  # verified before anything was written
+
+    not_backup = tmp_path / "junk.tar.gz"
+    not_backup.write_bytes(b"\x1f\x8b not really gzip")
+    assert cli(target, "restore", str(not_backup)).returncode == 3
+
+    other_model = {**target, "MEM0_EMBEDDER": "openai", "OPENAI_BASE_URL": fake_openai.base_url,
+                   "OPENAI_API_KEY": "sk-fake", "MEM0_EMBEDDING_DIMS": "64"}
+    mismatch = cli(other_model, "restore", str(archive))
+    assert mismatch.returncode == 3
+    assert "use-multilingual-v3" in mismatch.stderr and "--reembed" in mismatch.stderr
+    assert not (tmp_path / "target" / "memories.sqlite3").exists()
+
+    reembedded = cli(other_model, "restore", "--reembed", str(archive))
+    assert reembedded.returncode == 0, reembedded.stderr
+    assert "1 added" in reembedded.stdout and "1 embedded" in reembedded.stdout
+    restored = service_factory({k: v for k, v in other_model.items() if k not in ("MEM0_DATA_DIR", "MEM0_API_KEY")},
+                               data_dir=tmp_path / "target")
+    memories = all_memories(restored, user)
+    assert [m["content"] for m in memories] == ["The user prefers dark mode"]
+    assert [m["id"] for m in search(restored, user, "The user prefers dark mode")] == [memories[0]["id"]]
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("kind", BACKENDS)
+def test_backup_under_write_load_restores_no_half_written_memory(kind, service_factory, new_backend, tmp_path):
+    source = service_factory(new_backend(kind))
+    user = unique_user("load")
+    acknowledged: dict[str, set[str]] = {}  # id -> every content version the service confirmed
+    stop = threading.Event()
+    errors: list[str] = []
+
+    def writer() -> None:
+        session = requests.Session()
+        ids: list[str] = []
+        n = 0
+        while not stop.is_set():
+            n += 1
+            try:
+                if n % 3 == 0 and ids:  # rewrite an earlier memory: content and metadata change together
+                    target = ids[n % len(ids)]
+                    content = f"memory {target[-6:]} revision {n}: the team discussed topic {n}"
+                    r = session.put(f"{source.url}/api/memories/{target}", headers=auth(source.api_key), timeout=30,
+                                    json={"content": content, "metadata": {"digest": _digest(content), "rev": n}})
+                    if r.status_code == 200:
+                        acknowledged.setdefault(target, set()).add(content)
+                else:
+                    content = f"write {n}: the user mentioned hobby number {n} during the call"
+                    r = session.post(f"{source.url}/api/memories", headers=auth(source.api_key), timeout=30,
+                                     json={"user_id": user, "content": content,
+                                           "metadata": {"digest": _digest(content), "rev": n}})
+                    if r.status_code == 201:
+                        ids.append(r.json()["id"])
+                        acknowledged.setdefault(r.json()["id"], set()).add(content)
+            except requests.RequestException as exc:
+                errors.append(str(exc))
+
+    for i in range(20):  # some settled memories before the load starts
+        content = f"settled memory {i} about the quarterly roadmap"
+        created = create(source, user, content, metadata={"digest": _digest(content), "rev": -i})
+        acknowledged.setdefault(created["id"], set()).add(content)
+    settled = set(acknowledged)
+    thread = threading.Thread(target=writer, daemon=True)
+    thread.start()
+    time.sleep(1.0)
+    archive = tmp_path / "under-load.tar.gz"
+    done = cli(service_env(source), "backup", str(archive))
+    time.sleep(0.5)
+    stop.set()
+    thread.join(30)
+    assert done.returncode == 0, done.stderr
+    assert not errors, errors[:3]
+    assert len(acknowledged) > len(settled) + 5, "the writer must have been busy during the backup"
+
+    target_env = new_backend(kind)
+    restored_run = cli({**target_env, "MEM0_DATA_DIR": str(tmp_path / "r"), "MEM0_API_KEY": "k"}, "restore",
+                       str(archive))
+    assert restored_run.returncode == 0, restored_run.stderr
+    target = service_factory(target_env, data_dir=tmp_path / "r")
+    restored = all_memories(target, user)
+    manifest = read_manifest(archive)
+    assert len(restored) == manifest["memories"]["count"]
+    assert settled <= {m["id"] for m in restored}
+    for memory in restored:
+        # Every restored memory is one whole acknowledged write: its content and metadata belong together ...
+        assert memory["content"] in acknowledged[memory["id"]]
+        assert memory["metadata"]["digest"] == _digest(memory["content"])
+    # ... and its vector is its own: searching its exact words finds it first.
+    for memory in restored[:: max(1, len(restored) // 15)]:
+        hits = search(target, user, memory["content"], limit=3)
+        assert hits and hits[0]["id"] == memory["id"], (memory["content"], [h["content"] for h in hits])
+    health = requests.get(f"{target.url}/api/ready", timeout=30).json()
+    assert health["status"] == "ok" and health["index_backlog"] == 0
+    assert json.loads(json.dumps(manifest))["records_backend"] == ("sqlite" if kind == "sqlite" else "postgres")
