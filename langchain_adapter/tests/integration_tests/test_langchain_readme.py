@@ -28,6 +28,12 @@ EXPECTED: dict[str, list[str]] = {
         r"'field': 'content'",
         r"^404 Not Found: Memory mem_does_not_exist not found$",
     ],
+    "client.add_conversation(": [
+        r"^skipped \['ADD', 'ADD'\]$",
+        r"^2 0$",
+        r"^\[\('ADD', 'Likes tea'\), \('UPDATE', 'Likes green tea'\)\]$",
+        r"^2\n2\nok$",
+    ],
     "async with AsyncMem0Client()": [r"^\['Likes jazz'\]$"],
     'session_id="session456"': [
         r"^Previous context:\n- User asked: My name is Ann\. Answer: Nice to meet you, Ann!$"
