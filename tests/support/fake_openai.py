@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-EMBEDDING_DIM = 64
+EMBEDDING_DIM = 1536
 
 
 def fake_embedding(text: str, dim: int = EMBEDDING_DIM) -> list[float]:
