@@ -24,7 +24,7 @@ EXPECTED: dict[str, list[str]] = {
         r"^0$",
     ],
     "except Mem0BadRequestError": [
-        r"^400 content Invalid value for field 'content': must not be empty$",
+        r"^400 content\nInvalid value for field 'content': must not be empty$",
         r"'field': 'content'",
         r"^404 Not Found: Memory mem_does_not_exist not found$",
     ],
