@@ -68,7 +68,8 @@ test('memory: history of the session plus relevant long-term memories as a syste
             ['ai', 'Hello Ann']
         ]
     )
-    const [list, search] = service.requests
+    const list = service.requests.find((r) => r.method === 'GET')
+    const search = service.requests.find((r) => r.path === '/api/memories/search')
     assert.equal(list.path, '/api/memories/user/ann')
     assert.deepEqual(list.query, { session_id: 's1', type: 'interaction', limit: '10', order: 'desc' })
     assert.equal(list.headers.authorization, 'Bearer key-123')

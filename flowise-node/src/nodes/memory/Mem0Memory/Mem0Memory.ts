@@ -261,8 +261,8 @@ class Mem0ChatMemory extends FlowiseMemory implements MemoryMethods {
         const result = await this.client.search({
             user_id: this.userIdFor(sessionId),
             query: this.question || undefined,
-            // Room for this session's own turns, which are dropped below.
-            limit: this.contextLimit + this.historyLimit,
+            // Room for this session's own turns, which are dropped below (the service allows up to 100).
+            limit: Math.min(this.contextLimit + this.historyLimit, 100),
             relevance_threshold: this.relevanceThreshold,
             types: this.contextTypes
         })
@@ -278,14 +278,17 @@ class Mem0ChatMemory extends FlowiseMemory implements MemoryMethods {
     ): Promise<IMessage[] | BaseMessage[]> {
         const sessionId = overrideSessionId || this.sessionId
         if (!sessionId && !this.userId) return []
-        const turns = await this.getChatTurns(sessionId)
+        // History and long-term search are independent requests: run them side by side.
+        const [turns, context] = await Promise.all([
+            this.getChatTurns(sessionId),
+            returnBaseMessages ? this.getContext(sessionId) : Promise.resolve('')
+        ])
         const prepended: ChatTurn[] = (prependMessages ?? []).map((m) => ({ role: roleOf(m.type ?? m.role), text: m.message ?? m.content ?? '' }))
         const history = [...prepended, ...turns]
         if (!returnBaseMessages) {
             return history.map((t) => ({ message: t.text, type: (t.role === 'user' ? 'userMessage' : 'apiMessage') as MessageType }))
         }
         const messages: BaseMessage[] = []
-        const context = await this.getContext(sessionId)
         if (context) {
             const ContextMessage = { system: SystemMessage, user: HumanMessage, assistant: AIMessage }[this.contextRole]
             messages.push(new ContextMessage(context))
