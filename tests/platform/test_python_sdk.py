@@ -186,3 +186,30 @@ def test_unsupported_features_answer_clear_json(mem0_client, live_service):
         assert response.status_code in (404, 501)
         assert response.headers["Content-Type"].startswith("application/json")
         assert response.json()["message"]
+
+
+def test_infer_true_learns_facts_with_the_configured_chat_model(llm_service, fake_openai):
+    import json
+
+    from mem0 import MemoryClient
+
+    fake_openai.clear()
+    client = MemoryClient(api_key=llm_service.api_key, host=llm_service.url)
+    user = unique("nina")
+    fake_openai.queue_chat({"content": json.dumps({"facts": [{"content": "Lives in Porto", "type": "fact"},
+                                                             {"content": "Is vegetarian", "type": "preference"}]})})
+    added = client.add(conversation("Hi! I live in Porto and I don't eat meat.", "Nice to meet you!"), user_id=user)
+    assert [(e["event"], e["memory"]) for e in added["results"]] == [("ADD", "Lives in Porto"),
+                                                                     ("ADD", "Is vegetarian")]
+    assert "I live in Porto" in fake_openai.chat_requests()[0]["messages"][-1]["content"]
+    porto = added["results"][0]["id"]
+
+    fake_openai.queue_chat({"content": json.dumps({"facts": [{"content": "Moved to Lisbon", "type": "fact"}]})})
+    fake_openai.queue_chat({"content": json.dumps({"decisions": [
+        {"event": "UPDATE", "id": porto, "content": "Lives in Lisbon", "type": "fact"}]})})
+    changed = client.add("I moved to Lisbon last week", user_id=user)["results"]
+    assert [(e["event"], e["id"], e["memory"], e["previous_memory"]) for e in changed] == [
+        ("UPDATE", porto, "Lives in Lisbon", "Lives in Porto")]
+    assert client.search("Where does the user live?", filters={"user_id": user})["results"][0]["memory"] == \
+        "Lives in Lisbon"
+    assert [h["event"] for h in client.history(porto)] == ["ADD", "UPDATE"]
