@@ -57,7 +57,8 @@ function main() {
         console.error('no build found: run `npm run build` first (or use `npm run install-into`)')
         process.exit(1)
     }
-    const dirs = target === 'auto' ? autoDirs() : [path.resolve(target)]
+    // npm runs scripts from the package folder; INIT_CWD is where the user typed the command.
+    const dirs = target === 'auto' ? autoDirs() : [path.resolve(process.env.INIT_CWD || process.cwd(), target)]
     const dist = dirs.map(findComponentsDist).find(Boolean)
     if (!dist) {
         console.error(`no flowise-components/dist found under ${dirs.join(', ')}`)
