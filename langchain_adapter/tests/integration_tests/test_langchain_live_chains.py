@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from langchain_core.callbacks import CallbackManagerForLLMRun
-from langchain_core.language_models import BaseChatModel
+from langchain_core.language_models import BaseChatModel, GenericFakeChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.outputs import ChatGeneration, ChatResult
@@ -301,3 +301,21 @@ def test_agent_scoped_memory_clears_only_its_agent(mem0: Mem0Client, user_id: st
     support.clear()
     assert support.load_memory_variables({"input": "router"}) == {"history": ""}
     assert "premium" in sales.load_memory_variables({"input": "plan"})["history"]
+
+
+@pytest.mark.filterwarnings("ignore:The class `ConversationChain` was deprecated")
+def test_mem0_memory_in_a_classic_conversation_chain(mem0: Mem0Client, user_id: str) -> None:
+    from langchain_classic.chains import ConversationChain
+
+    def chain() -> ConversationChain:
+        replies = iter([AIMessage(content="Hi Ann!"), AIMessage(content="You are Ann.")])
+        return ConversationChain(
+            llm=GenericFakeChatModel(messages=replies),
+            memory=Mem0Memory(client=mem0, user_id=user_id),
+        )
+
+    first = chain().invoke({"input": "My name is Ann"})
+    assert first == {"input": "My name is Ann", "history": "", "response": "Hi Ann!"}
+    # A new chain object: the context comes from the service.
+    second = chain().invoke({"input": "What is my name?"})
+    assert second["history"] == "Previous context:\n- User asked: My name is Ann. Answer: Hi Ann!\n"
