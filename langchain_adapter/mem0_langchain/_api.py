@@ -59,6 +59,9 @@ RETRY_STATUSES = frozenset({429, 502, 503, 504})
 NOT_ACTED_ON = frozenset({429, 503})
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
+MAX_QUERY_CHARS = 4000
+"""The longest search query the service accepts."""
+
 
 def should_retry(method: str, status_code: int) -> bool:
     """Whether an answer with this status may be retried for this method."""

@@ -13,6 +13,7 @@ from typing import Any
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from pydantic import Field
 
+from ._api import MAX_QUERY_CHARS
 from .client import Mem0Client
 from .errors import Mem0Error
 from .models import MemoryType, ScoredMemory
@@ -132,7 +133,8 @@ class Mem0Memory(BaseMemory):
         """Search the scope for memories relevant to the input and return them."""
         query: str | None = None
         if self.query_from_input and inputs:
-            query = self._input_text(inputs) or None
+            # A long input (a pasted document) is searched by its beginning.
+            query = self._input_text(inputs)[:MAX_QUERY_CHARS] or None
         try:
             found = self.client.search(
                 query,

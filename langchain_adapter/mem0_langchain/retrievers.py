@@ -9,6 +9,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import Field
 
+from ._api import MAX_QUERY_CHARS
 from .client import Mem0Client
 from .models import MemoryType, ScoredMemory
 
@@ -20,6 +21,7 @@ class Mem0Retriever(BaseRetriever):
     and ``metadata`` holds ``relevance_score``, ``id``, ``type``, ``user_id``,
     ``session_id``, ``agent_id``, ``created_at``, ``updated_at`` (ISO 8601) and the
     memory's own metadata under ``memory_metadata``. Documents come most relevant first.
+    Queries longer than the service accepts (4000 characters) are cut to that length.
 
     Example:
         .. code-block:: python
@@ -60,7 +62,7 @@ class Mem0Retriever(BaseRetriever):
         **kwargs: Any,
     ) -> list[Document]:
         found = self.client.search(
-            query,
+            query[:MAX_QUERY_CHARS],
             user_id=self.user_id,
             session_id=self.session_id,
             agent_id=self.agent_id,

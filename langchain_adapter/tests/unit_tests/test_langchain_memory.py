@@ -302,3 +302,13 @@ def test_infer_skips_empty_sides_and_empty_exchanges(
         {"role": "user", "content": "I am vegetarian"}
     ]
     assert len(mocked.calls) == 1
+
+
+def test_a_very_long_input_is_searched_by_its_beginning(
+    mocked: responses.RequestsMock, client: Mem0Client
+) -> None:
+    # The service refuses queries over 4000 characters; a pasted document must not break the chain.
+    mocked.post(f"{BASE}/api/memories/search", json={"memories": [], "total": 0})
+    document = "Summarise this: " + "lorem ipsum " * 1000
+    _memory(client).load_memory_variables({"input": document})
+    assert json.loads(mocked.calls[0].request.body)["query"] == document[:4000]
