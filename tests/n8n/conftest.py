@@ -10,7 +10,7 @@ from typing import Iterator
 import pytest
 
 from tests.n8n.n8n_server import N8nServer, N8nUnavailable, pack_node_package
-from tests.n8n.operation_workflows import OPERATION_WORKFLOWS, credentials
+from tests.n8n.operation_workflows import MEMORY_MANAGER_WORKFLOWS, OPERATION_WORKFLOWS, credentials
 
 SHIPPED_WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows" / "n8n"
 
@@ -28,7 +28,7 @@ def n8n(live_service, fake_openai, tmp_path_factory: pytest.TempPathFactory) -> 
         pytest.fail(str(error), pytrace=False)
     server.install_package(tarball)
     server.import_credentials(credentials(live_service.url, live_service.api_key, fake_openai.base_url))
-    workflows = OPERATION_WORKFLOWS + shipped_workflows()
+    workflows = OPERATION_WORKFLOWS + MEMORY_MANAGER_WORKFLOWS + shipped_workflows()
     server.import_workflows(workflows)
     server.start()
     for workflow in workflows:

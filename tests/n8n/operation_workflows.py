@@ -68,7 +68,8 @@ OPERATION_WORKFLOWS = [
         "additionalFields": {"sessionId": BODY % "session_id", "agentId": BODY % "agent_id",
                              "metadata": "={{ JSON.stringify($json.body.metadata) }}"}}),
     operation_workflow("op-create-minimal", {
-        "operation": "create", "userId": BODY % "user_id", "content": BODY % "content"}),
+        "operation": "create", "userId": BODY % "user_id", "content": BODY % "content"},
+        on_error="continueErrorOutput"),
     operation_workflow("op-search", {
         "operation": "search", "userId": BODY % "user_id", "query": BODY % "query",
         "searchOptions": {"relevanceThreshold": BODY % "relevance_threshold", "limit": BODY % "limit",
@@ -91,4 +92,39 @@ OPERATION_WORKFLOWS = [
         "operation": "deleteAll", "userId": BODY % "user_id", "sessionId": BODY % "session_id"}),
     operation_workflow("op-wrong-key", {"operation": "search", "userId": BODY % "user_id", "query": "anything"},
                        credential=WRONG_KEY_CREDENTIAL, on_error="continueErrorOutput"),
+]
+
+
+def memory_manager_workflow(path: str, parameters: dict[str, Any]) -> dict[str, Any]:
+    """Webhook -> n8n's Chat Memory Manager (`parameters`) <- Mem0 Chat Memory of body.userId / body.sessionId."""
+    workflow_id = ("m" + uuid.uuid5(uuid.NAMESPACE_URL, path).hex)[:16]
+    return {
+        "id": workflow_id, "name": f"test {path}", "active": False, "settings": {"executionOrder": "v1"},
+        "nodes": [
+            {"id": _node_id(path, "webhook"), "name": "Webhook", "type": "n8n-nodes-base.webhook", "typeVersion": 2.1,
+             "position": [0, 0], "webhookId": _node_id(path, "hook"),
+             "parameters": {"httpMethod": "POST", "path": path, "responseMode": "responseNode", "options": {}}},
+            {"id": _node_id(path, "manager"), "name": "Chat Memory Manager",
+             "type": "@n8n/n8n-nodes-langchain.memoryManager", "typeVersion": 1.1, "position": [220, 0],
+             "parameters": parameters},
+            {"id": _node_id(path, "memory"), "name": "Mem0 Chat Memory", "type": "n8n-nodes-mem0-service.mem0ChatMemory",
+             "typeVersion": 1, "position": [220, 200], "credentials": {"mem0ServiceApi": MEM0_CREDENTIAL},
+             "parameters": {"userId": BODY % "userId", "sessionIdType": "customKey", "sessionKey": BODY % "sessionId",
+                            "contextWindowLength": 10, "options": {"recallMemories": False}}},
+            {"id": _node_id(path, "respond"), "name": "Respond", "type": "n8n-nodes-base.respondToWebhook",
+             "typeVersion": 1.5, "position": [440, 0], "parameters": {"respondWith": "allIncomingItems", "options": {}}},
+        ],
+        "connections": {
+            "Webhook": {"main": [[{"node": "Chat Memory Manager", "type": "main", "index": 0}]]},
+            "Chat Memory Manager": {"main": [[{"node": "Respond", "type": "main", "index": 0}]]},
+            "Mem0 Chat Memory": {"ai_memory": [[{"node": "Chat Memory Manager", "type": "ai_memory", "index": 0}]]},
+        },
+    }
+
+
+MEMORY_MANAGER_WORKFLOWS = [
+    memory_manager_workflow("mm-load", {"mode": "load", "simplifyOutput": True, "options": {"groupMessages": True}}),
+    memory_manager_workflow("mm-insert", {"mode": "insert", "insertMode": "insert", "messages": {"messageValues": [
+        {"type": "system", "message": "={{ $json.body.note }}"}]}}),
+    memory_manager_workflow("mm-delete-all", {"mode": "delete", "deleteMode": "all"}),
 ]

@@ -141,3 +141,37 @@ def test_chat_trigger_workflow_keeps_the_chat_and_files_it_under_the_chat_sessio
     assert conversation(model_call_for(fake_openai, second)) == [("user", first), ("assistant", replies[0])]
     # without a userId in the chat's metadata, the chat session is the user
     assert len(service.memories_of(session, session_id=session)) == 2
+
+
+def test_chat_trigger_files_the_chat_under_the_user_given_in_the_chats_metadata(n8n, fake_openai, service):
+    user, session = new_user(), "chat-" + uuid.uuid4().hex[:10]
+    response = n8n.webhook(f"{CHAT_WEBHOOK_ID}/chat", {"action": "sendMessage", "sessionId": session,
+                                                       "chatInput": tagged("Hello"), "metadata": {"userId": user}})
+    assert response.status_code == 200, response.text
+    assert [m["session_id"] for m in service.memories_of(user)] == [session]
+    assert service.memories_of(session) == []
+
+
+def test_chat_memory_manager_reads_inserts_and_clears_the_session(n8n, fake_openai, service):
+    user, session = new_user(), "s-" + uuid.uuid4().hex[:8]
+    first = tagged("Plan a trip to Porto.")
+    reply = ask(n8n, user, session, first)
+    other = service.create(user, "The user prefers window seats", type="preference")
+
+    def manage(path: str, **body) -> list[dict]:
+        response = n8n.webhook(path, {"userId": user, "sessionId": session, **body})
+        assert response.status_code == 200, f"{response.text}\n{n8n.log()[-3000:]}"
+        return response.json()
+
+    [loaded] = manage("mm-load")
+    assert loaded["messages"] == [{"human": first, "ai": reply}]
+
+    manage("mm-insert", note="The trip was booked.")
+    question = tagged("Anything new?")
+    ask(n8n, user, session, question)
+    assert conversation(model_call_for(fake_openai, question))[-3:] == [
+        ("user", first), ("assistant", reply), ("system", "The trip was booked.")]
+
+    manage("mm-delete-all")
+    assert service.memories_of(user, session_id=session) == []
+    assert service.get(other["id"]).status_code == 200  # memories outside the session stay

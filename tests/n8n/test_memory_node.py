@@ -136,6 +136,13 @@ def test_delete_all_of_a_session_keeps_the_users_other_memories(n8n, service):
     assert service.memories_of(user) == []
 
 
+def test_a_rejected_field_is_named_in_the_error(n8n):
+    response = n8n.webhook("op-create-minimal", {"user_id": new_user(), "content": ""})
+    assert response.status_code == 502, response.text
+    error = str(response.json()["error"])
+    assert error.startswith("Bad Request: ") and "content" in error, error
+
+
 def test_missing_memory_fails_the_node_with_the_services_message(n8n):
     response = n8n.webhook("op-get", {"id": "mem_does_not_exist"})
     assert response.status_code == 502, response.text

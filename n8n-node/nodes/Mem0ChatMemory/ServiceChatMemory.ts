@@ -17,9 +17,11 @@ export interface RecallSettings {
 }
 
 interface ExchangeLine {
-	role: 'user' | 'assistant';
+	role: 'user' | 'assistant' | 'system';
 	content: string;
 }
+
+const SPEAKER: Record<ExchangeLine['role'], string> = { user: 'User', assistant: 'Assistant', system: 'System' };
 
 const MEMORY_KEY = 'chat_history';
 
@@ -67,21 +69,21 @@ export class ServiceChatHistory {
 			const text = messageText(message).trim();
 			if (!text) continue;
 			if (role === 'human') lines.push({ role: 'user', content: text });
+			else if (role === 'system') lines.push({ role: 'system', content: text });
 			else if (role === 'ai' && !(message.tool_calls && message.tool_calls.length)) {
 				lines.push({ role: 'assistant', content: text });
 			}
 		}
 		// The agent passes the final answer last; earlier AI texts are steps of the same run.
-		const user = lines.filter((line) => line.role === 'user');
-		const reply = lines.filter((line) => line.role === 'assistant').slice(-1);
-		const kept = [...user, ...reply];
+		const lastReply = lines.map((line) => line.role).lastIndexOf('assistant');
+		const kept = lines.filter((line, index) => line.role !== 'assistant' || index === lastReply);
 		if (!kept.length) return;
 		await this.api.create({
 			user_id: this.scope.userId,
 			session_id: this.scope.sessionId,
 			...(this.scope.agentId ? { agent_id: this.scope.agentId } : {}),
 			type: 'interaction',
-			content: kept.map((line) => `${line.role === 'user' ? 'User' : 'Assistant'}: ${line.content}`).join('\n'),
+			content: kept.map((line) => `${SPEAKER[line.role]}: ${line.content}`).join('\n'),
 			metadata: { source: 'n8n', messages: kept as unknown as IDataObject[] },
 		});
 	}
@@ -111,7 +113,9 @@ export class ServiceChatHistory {
 				.map((line) =>
 					line.role === 'assistant'
 						? new this.messages.AIMessage(line.content)
-						: new this.messages.HumanMessage(line.content),
+						: line.role === 'system'
+							? new this.messages.SystemMessage(line.content)
+							: new this.messages.HumanMessage(line.content),
 				);
 		}
 		// An interaction written by something else: show it to the model as it is.
