@@ -264,7 +264,9 @@ def test_retriever_returns_scored_documents(mem0: Mem0Client, user_id: str) -> N
     scores = [d.metadata["relevance_score"] for d in docs]
     assert 0.0 < scores[-1] <= scores[0] <= 1.0
 
-    strict = Mem0Retriever(client=mem0, user_id=user_id, relevance_threshold=scores[0] + 0.001)
+    strict = Mem0Retriever(
+        client=mem0, user_id=user_id, relevance_threshold=min(scores[0] + 0.001, 1.0)
+    )
     assert strict.invoke("How should we notify the user?") == []
     assert (
         Mem0Retriever(client=mem0, user_id=user_id, types=["fact"], relevance_threshold=0.0)
