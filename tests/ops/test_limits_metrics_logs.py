@@ -1,0 +1,140 @@
+"""Per-key rate limits, CORS, Prometheus metrics, JSON logs with request ids, and the audit trail."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+
+import requests
+
+from tests.support.api import Api
+from tests.support.fixtures import unique_user
+
+
+def test_rate_limit_answers_429_with_retry_after_per_key(service_factory):
+    service = service_factory({"MEM0_RATE_LIMIT": "30", "MEM0_RATE_LIMIT_BURST": "5"})
+    api = Api(service.url, service.api_key)
+    user = unique_user()
+    answers = [api.post("/api/memories/search", json={"user_id": user}).status_code for _ in range(5)]
+    assert answers == [200] * 5
+    limited = api.post("/api/memories/search", json={"user_id": user})
+    assert limited.status_code == 429
+    assert limited.json()["error"] == "Too Many Requests"
+    wait = int(limited.headers["Retry-After"])
+    assert 1 <= wait <= 2  # 30/min: one request every 2 s
+    assert limited.headers["X-Request-ID"]
+
+    # Another key has its own budget; health checks are never limited.
+    scoped = api.post("/api/keys", json={"user_id": user})
+    assert scoped.status_code == 429  # the admin key is still out of budget ...
+    time.sleep(wait)
+    created = api.post("/api/keys", json={"user_id": user})
+    assert created.status_code == 201  # ... until Retry-After has passed
+    other = created.json()["key"]
+    assert all(api.get("/api/auth/check", key=other).status_code == 200 for _ in range(5))
+    assert all(requests.get(f"{service.url}/api/health", timeout=5).status_code == 200 for _ in range(20))
+
+
+def test_default_has_no_rate_limit_and_no_cors(live_service):
+    api = Api(live_service.url, live_service.api_key)
+    user = unique_user()
+    statuses = {api.post("/api/memories/search", json={"user_id": user}).status_code for _ in range(120)}
+    assert statuses == {200}
+    response = api.get("/api/health", headers={"Origin": "https://evil.example"}, auth=False)
+    assert "Access-Control-Allow-Origin" not in response.headers
+    preflight = requests.options(f"{live_service.url}/api/memories", timeout=5, headers={
+        "Origin": "https://evil.example", "Access-Control-Request-Method": "POST"})
+    assert "Access-Control-Allow-Origin" not in preflight.headers
+
+
+def test_cors_allows_only_configured_origins(service_factory):
+    service = service_factory({"MEM0_CORS_ORIGINS": "https://app.example.com"})
+    preflight = requests.options(f"{service.url}/api/memories/search", timeout=5, headers={
+        "Origin": "https://app.example.com", "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization, content-type"})
+    assert preflight.status_code == 204
+    assert preflight.headers["Access-Control-Allow-Origin"] == "https://app.example.com"
+    assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
+    assert "authorization" in preflight.headers["Access-Control-Allow-Headers"].lower()
+    api = Api(service.url, service.api_key)
+    allowed = api.get("/api/auth/check", headers={"Origin": "https://app.example.com"})
+    assert allowed.headers["Access-Control-Allow-Origin"] == "https://app.example.com"
+    denied = api.get("/api/auth/check", headers={"Origin": "https://evil.example"})
+    assert "Access-Control-Allow-Origin" not in denied.headers
+
+
+def _samples(text: str) -> dict[str, float]:
+    values = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, value = line.rsplit(" ", 1)
+            values[name] = float(value)
+    return values
+
+
+def test_metrics_after_traffic(service_factory):
+    service = service_factory()
+    api = Api(service.url, service.api_key)
+    user = unique_user()
+    for i in range(3):
+        api.create(user, f"The user's plant number {i} needs water every {i + 2} days")
+    api.search(user, "watering plants")
+    missing = api.get("/api/memories/mem_does_not_exist")
+    assert missing.status_code == 404
+    api.get("/api/auth/check", key="wrong")
+
+    assert requests.get(f"{service.url}/metrics", timeout=5).status_code == 401  # admin key needed by default
+    response = api.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+    text = response.text
+    samples = _samples(text)
+    assert samples['mem0_http_requests_total{method="POST",route="/api/memories",status="201"}'] == 3
+    assert samples['mem0_http_requests_total{method="POST",route="/api/memories/search",status="200"}'] == 1
+    assert samples['mem0_http_requests_total{method="GET",route="/api/memories/{memory_id}",status="404"}'] == 1
+    assert samples['mem0_http_requests_total{method="GET",route="/api/auth/check",status="401"}'] == 1
+    assert samples["mem0_auth_failures_total"] == 1
+    assert samples['mem0_http_request_duration_seconds_count{method="POST",route="/api/memories"}'] == 3
+    assert samples['mem0_http_request_duration_seconds_bucket{method="POST",route="/api/memories",le="+Inf"}'] == 3
+    for dependency, operation in (("embedder", "embed"), ("embedder", "embed_one"), ("vector_index", "upsert"),
+                                  ("vector_index", "search"), ("record_store", "insert")):
+        key = f'mem0_dependency_duration_seconds_count{{dependency="{dependency}",operation="{operation}"}}'
+        assert samples.get(key, 0) >= 1, key
+    assert samples["mem0_memories"] == 3 and samples["mem0_vectors"] == 3
+    assert samples["mem0_index_backlog"] == 0 and samples["mem0_index_outbox"] == 0
+    assert "# TYPE mem0_http_request_duration_seconds histogram" in text
+    assert re.search(r'mem0_build_info\{embedder="use-multilingual-v3",records="sqlite",vectors="embedded",'
+                     r'version="[^"]+"\} 1', text)
+    assert "mem_does_not_exist" not in text  # route templates, never raw ids
+
+    scoped = api.post("/api/keys", json={"user_id": user}).json()["key"]
+    assert api.get("/metrics", key=scoped).status_code == 403
+
+
+def test_public_metrics_when_configured(service_factory):
+    service = service_factory({"MEM0_METRICS_PUBLIC": "true"})
+    assert "mem0_memories 0" in requests.get(f"{service.url}/metrics", timeout=5).text
+
+
+def test_json_logs_carry_the_request_id_and_audit_admin_actions(service_factory):
+    service = service_factory({"MEM0_LOG_FORMAT": "json"})
+    api = Api(service.url, service.api_key)
+    user = unique_user()
+    api.create(user, "The user is allergic to peanuts")
+    response = api.get(f"/api/memories/user/{user}", headers={"X-Request-ID": "trace-42.abc"})
+    assert response.headers["X-Request-ID"] == "trace-42.abc"
+    key = api.post("/api/keys", json={"user_id": user, "access": "read"}).json()
+    api.delete(f"/api/memories/user/{user}")
+    time.sleep(0.3)
+    lines = [json.loads(line) for line in service.log().splitlines() if line.startswith("{")]
+    assert lines, service.log()
+    access = [e for e in lines if e.get("request_id") == "trace-42.abc"]
+    assert access and access[0]["path"] == f"/api/memories/user/{user}" and access[0]["status"] == 200
+    assert access[0]["key_id"].startswith("admin:") and service.api_key not in json.dumps(lines)
+    audits = [e for e in lines if e.get("audit")]
+    created = [e for e in audits if e["action"] == "POST /api/keys"]
+    assert created and created[0]["key"] == key["id"] and created[0]["user_id"] == user
+    assert created[0]["actor"].startswith("admin:") and created[0]["request_id"]
+    assert any(e["action"] == "DELETE /api/memories/user/{user_id}" and e["path"].endswith(user) for e in audits)
+    assert key["key"] not in service.log()
