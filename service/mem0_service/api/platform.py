@@ -33,9 +33,9 @@ from mem0_service.api.models import MAX_CONTENT_CHARS
 from mem0_service.api.parsing import parse_body, parse_query
 from mem0_service.api.platform_models import (
     AddRequest, AddResponse, AsyncAddResponse, BatchDeleteRequest, BatchUpdateRequest, DeleteAllResponse,
-    EntitiesResponse, Entity, EntityQuery, EventData, EventResponse, HistoryEntry, HistoryResponse, LegacyAddEvent,
-    ListQuery, ListRequest, ListResponse, ListResults, MemoryEvent, MessageResponse, Page, PageQuery, PingResponse,
-    PlatformMemory, Results, ScoredMemory, SearchRequest, SearchResponse, SearchResults, UpdateRequest)
+    EntitiesResponse, Entity, EntityQuery, EventData, EventResponse, HistoryEntry, PlatformHistoryResponse, LegacyAddEvent,
+    ListQuery, ListRequest, PlatformListResponse, ListResults, MemoryEvent, MessageResponse, Page, PageQuery, PingResponse,
+    PlatformMemory, Results, ScoredMemory, SearchRequest, PlatformSearchResponse, SearchResults, UpdateRequest)
 from mem0_service.api.responses import json_response
 from mem0_service.auth import PRINCIPAL, Principal, authenticate
 from mem0_service.core.extraction import Message
@@ -505,7 +505,7 @@ def _remember_event(service: MemoryService, owner: str, payload: dict[str, Any],
 
 
 @platform_route
-async def ping(request: web.Request) -> web.Response:
+async def mem0_ping(request: web.Request) -> web.Response:
     # mem0's Python client refuses to start without an organization and a project: this service is one of each.
     return json_response(PingResponse(status="ok", message="API key is valid", org_id=ORG_ID, project_id=PROJECT_ID))
 
@@ -576,12 +576,12 @@ async def _add(request: web.Request, *, version: int) -> web.Response:
 
 
 @platform_route
-async def add_v1(request: web.Request) -> web.Response:
+async def mem0_add_v1(request: web.Request) -> web.Response:
     return await _add(request, version=1)
 
 
 @platform_route
-async def add_v3(request: web.Request) -> web.Response:
+async def mem0_add_v3(request: web.Request) -> web.Response:
     return await _add(request, version=3)
 
 
@@ -599,16 +599,16 @@ def _paged(request: web.Request, memories: list[Memory], page: int | None, page_
 
 
 @platform_route
-async def list_v1(request: web.Request) -> web.Response:
+async def mem0_list_v1(request: web.Request) -> web.Response:
     query = parse_query(request, ListQuery)
     _reject_unsupported(enable_graph=request.query.get("enable_graph"))
     selection = select(request, _entities_from(query, None), _parse_filters_text(query.filters))
     memories = await collect(_service(request), selection)
     if query.page or query.page_size:
-        return json_response(ListResponse(_paged(request, memories, query.page, query.page_size)))
+        return json_response(PlatformListResponse(_paged(request, memories, query.page, query.page_size)))
     if query.output_format == "v1.1":
-        return json_response(ListResponse(ListResults(results=[to_platform(m) for m in memories])))
-    return json_response(ListResponse([to_platform(m) for m in memories]))
+        return json_response(PlatformListResponse(ListResults(results=[to_platform(m) for m in memories])))
+    return json_response(PlatformListResponse([to_platform(m) for m in memories]))
 
 
 def _list_extra(body: ListRequest) -> list[dict[str, Any]]:
@@ -631,19 +631,19 @@ async def _list_filtered(request: web.Request, *, version: int) -> web.Response:
     selection = select(request, body, body.filters, _list_extra(body))
     memories = await collect(_service(request), selection)
     if version == 3 or query.page or query.page_size:
-        return json_response(ListResponse(_paged(request, memories, query.page, query.page_size)))
+        return json_response(PlatformListResponse(_paged(request, memories, query.page, query.page_size)))
     if body.output_format == "v1.1":
-        return json_response(ListResponse(ListResults(results=[to_platform(m) for m in memories])))
-    return json_response(ListResponse([to_platform(m) for m in memories]))
+        return json_response(PlatformListResponse(ListResults(results=[to_platform(m) for m in memories])))
+    return json_response(PlatformListResponse([to_platform(m) for m in memories]))
 
 
 @platform_route
-async def list_v2(request: web.Request) -> web.Response:
+async def mem0_list_v2(request: web.Request) -> web.Response:
     return await _list_filtered(request, version=2)
 
 
 @platform_route
-async def list_v3(request: web.Request) -> web.Response:
+async def mem0_list_v3(request: web.Request) -> web.Response:
     return await _list_filtered(request, version=3)
 
 
@@ -667,22 +667,22 @@ async def _search(request: web.Request, *, version: int) -> web.Response:
     ranked = sorted(best.values(), key=lambda pair: pair[1] or 0, reverse=True)[:top_k]
     results = [ScoredMemory(**_fields(m), score=score) for m, score in ranked]
     if version == 3 or body.output_format == "v1.1":
-        return json_response(SearchResponse(SearchResults(results=results)))
-    return json_response(SearchResponse(results))
+        return json_response(PlatformSearchResponse(SearchResults(results=results)))
+    return json_response(PlatformSearchResponse(results))
 
 
 @platform_route
-async def search_v1(request: web.Request) -> web.Response:
+async def mem0_search_v1(request: web.Request) -> web.Response:
     return await _search(request, version=1)
 
 
 @platform_route
-async def search_v2(request: web.Request) -> web.Response:
+async def mem0_search_v2(request: web.Request) -> web.Response:
     return await _search(request, version=2)
 
 
 @platform_route
-async def search_v3(request: web.Request) -> web.Response:
+async def mem0_search_v3(request: web.Request) -> web.Response:
     return await _search(request, version=3)
 
 
@@ -695,7 +695,7 @@ async def _own_memory(request: web.Request, memory_id: str) -> Memory:
 
 
 @platform_route
-async def get_memory(request: web.Request) -> web.Response:
+async def mem0_get_memory(request: web.Request) -> web.Response:
     return json_response(to_platform(await _own_memory(request, request.match_info["memory_id"])))
 
 
@@ -712,7 +712,7 @@ def _merged_metadata(current: Memory, metadata: dict[str, Any] | None, categorie
 
 
 @platform_route
-async def update_memory(request: web.Request) -> web.Response:
+async def mem0_update_memory(request: web.Request) -> web.Response:
     body = await parse_body(request, UpdateRequest)
     who = _principal(request)
     who.check_write()
@@ -730,7 +730,7 @@ async def update_memory(request: web.Request) -> web.Response:
 
 
 @platform_route
-async def delete_memory(request: web.Request) -> web.Response:
+async def mem0_delete_memory(request: web.Request) -> web.Response:
     who = _principal(request)
     who.check_write()
     memory = await _own_memory(request, request.match_info["memory_id"])
@@ -739,7 +739,7 @@ async def delete_memory(request: web.Request) -> web.Response:
 
 
 @platform_route
-async def memory_history(request: web.Request) -> web.Response:
+async def mem0_memory_history(request: web.Request) -> web.Response:
     memory_id = request.match_info["memory_id"]
     who = _principal(request)
     if who.agent_id is not None:
@@ -748,7 +748,7 @@ async def memory_history(request: web.Request) -> web.Response:
     current = await _service(request).store.get(memory_id)
     user_id = _platform_user(current) if current is not None else None
     categories = _categories(current) if current is not None else []
-    return json_response(HistoryResponse([
+    return json_response(PlatformHistoryResponse([
         HistoryEntry(id=f"{memory_id}-{position}", memory_id=memory_id, user_id=user_id, old_memory=e.old_content,
                      new_memory=e.new_content, event=e.event.upper(), actor=e.actor, categories=categories,
                      created_at=iso(e.created_at), updated_at=iso(e.created_at))
@@ -768,7 +768,7 @@ async def _delete_selection(service: MemoryService, selection: Selection) -> int
 
 
 @platform_route
-async def delete_all(request: web.Request) -> web.Response:
+async def mem0_delete_all(request: web.Request) -> web.Response:
     query = parse_query(request, EntityQuery)
     _principal(request).check_write()
     selection = select(request, query, _parse_filters_text(query.filters))
@@ -777,7 +777,7 @@ async def delete_all(request: web.Request) -> web.Response:
 
 
 @platform_route
-async def batch_update(request: web.Request) -> web.Response:
+async def mem0_batch_update(request: web.Request) -> web.Response:
     body = await parse_body(request, BatchUpdateRequest)
     who = _principal(request)
     who.check_write()
@@ -796,7 +796,7 @@ async def batch_update(request: web.Request) -> web.Response:
 
 
 @platform_route
-async def batch_delete(request: web.Request) -> web.Response:
+async def mem0_batch_delete(request: web.Request) -> web.Response:
     body = await parse_body(request, BatchDeleteRequest)
     who = _principal(request)
     who.check_write()
@@ -822,7 +822,7 @@ def _entity_of(memory: Memory, kind: str) -> str | None:
 
 
 @platform_route
-async def list_entities(request: web.Request) -> web.Response:
+async def mem0_list_entities(request: web.Request) -> web.Response:
     stats: dict[tuple[str, str], list] = {}
     for memory in await _all_memories(request):
         for kind in ("user", "agent", "run", "app"):
@@ -839,7 +839,11 @@ async def list_entities(request: web.Request) -> web.Response:
 
 
 @platform_route
-async def delete_entity(request: web.Request) -> web.Response:
+async def mem0_delete_entity(request: web.Request) -> web.Response:
+    return await _delete_entity(request)
+
+
+async def _delete_entity(request: web.Request) -> web.Response:
     kind, name = request.match_info["entity_type"], request.match_info["entity_id"]
     if kind not in ("user", "agent", "run", "app"):
         raise BadRequest("entity type must be user, agent, run or app", field="entity_type")
@@ -867,7 +871,12 @@ async def delete_entity(request: web.Request) -> web.Response:
 
 
 @platform_route
-async def get_event(request: web.Request) -> web.Response:
+async def mem0_delete_entity_v1(request: web.Request) -> web.Response:
+    return await _delete_entity(request)
+
+
+@platform_route
+async def mem0_get_event(request: web.Request) -> web.Response:
     event = _EVENTS.get(_service(request), {}).get(request.match_info["event_id"])
     scoped = _principal(request).user_id
     if event is None or (scoped is not None and event["owner"] != scoped):
@@ -884,6 +893,6 @@ def unsupported(name: str, feature: str) -> Callable[[web.Request], Awaitable[we
     async def handler(request: web.Request) -> web.Response:
         raise NotSupported(f"{feature} is not supported by this self-hosted service")
 
-    handler.__name__ = handler.__qualname__ = name
+    handler.__name__ = handler.__qualname__ = f"mem0_{name}"
     return platform_route(handler)
 

@@ -159,7 +159,7 @@ class SearchResults(BaseModel):
     results: list[ScoredMemory]
 
 
-class SearchResponse(RootModel[Union[list[ScoredMemory], SearchResults]]):
+class PlatformSearchResponse(RootModel[Union[list[ScoredMemory], SearchResults]]):
     pass
 
 
@@ -174,7 +174,7 @@ class ListResults(BaseModel):
     results: list[PlatformMemory]
 
 
-class ListResponse(RootModel[Union[list[PlatformMemory], ListResults, Page]]):
+class PlatformListResponse(RootModel[Union[list[PlatformMemory], ListResults, Page]]):
     pass
 
 
@@ -192,7 +192,7 @@ class HistoryEntry(BaseModel):
     updated_at: str
 
 
-class HistoryResponse(RootModel[list[HistoryEntry]]):
+class PlatformHistoryResponse(RootModel[list[HistoryEntry]]):
     pass
 
 
