@@ -23,6 +23,7 @@ log = logging.getLogger("mem0_service")
 async def _service_context(app: web.Application) -> AsyncIterator[None]:
     async with open_backends(app[SETTINGS]) as service:
         app[SERVICE] = service
+        await service.repair_index()
         tasks = [asyncio.create_task(service.indexer.run_forever(), name="index-repair"),
                  asyncio.create_task(service.run_sweeper(app[SETTINGS].sweep_interval), name="sweeper")]
         yield

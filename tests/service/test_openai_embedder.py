@@ -71,3 +71,29 @@ def test_collection_name_carries_model_and_dimension():
 
     assert collection_name("mem0", "text-embedding-3-small", 1536) == "mem0_text_embedding_3_small_1536"
     assert collection_name("mem0", "text-embedding-ada-002", 1536) != collection_name("mem0", "use-multilingual-v3", 512)
+
+
+def test_changing_the_model_rebuilds_the_index_from_the_records(service_factory, fake_openai, tmp_path):
+    import time
+
+    local = service_factory(data_dir=tmp_path / "data")
+    api = Api(local.url, local.api_key)
+    user = unique_user()
+    memories = [api.create(user, text) for text in ["Olga lives in Kazan", "Olga drinks black coffee",
+                                                    "The project deadline is in June"]]
+    local.stop()
+    fake_openai.clear()
+    remote = service_factory(data_dir=tmp_path / "data", env={"OPENAI_API_KEY": "sk-test",
+                                                              "OPENAI_BASE_URL": fake_openai.base_url})
+    api = Api(remote.url, remote.api_key)
+    deadline = time.monotonic() + 20
+    hits = []
+    while time.monotonic() < deadline:
+        hits = api.search(user, "black coffee Olga drinks", relevance_threshold=0.0)["memories"]
+        if hits:
+            break
+        time.sleep(0.3)
+    assert hits and hits[0]["id"] == memories[1]["id"], "records re-embedded with the new model"
+    embedded = [t for r in fake_openai.requests if r["path"].endswith("/embeddings") for t in r["body"]["input"]]
+    assert {"Olga lives in Kazan", "The project deadline is in June"} <= set(embedded)
+    assert "re-embedding" in remote.log()

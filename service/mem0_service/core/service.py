@@ -200,6 +200,20 @@ class MemoryService:
             outcome.events.append(ConversationEvent(await self.get(memory_id, scope_user=user_id), "NONE"))
         return outcome
 
+    async def repair_index(self) -> int:
+        """Queue every record for indexing when the vector index is empty but records exist: a new embedding
+        model (its own collection), a lost index file, or a restore of records only. Resumable: the queue is
+        the outbox, so a restart continues where it stopped."""
+        if await self.index.count() > 0:
+            return 0
+        records = await self.store.count()
+        if records == 0:
+            return 0
+        queued = await self.store.enqueue_reindex_all()
+        log.warning("vector index %s is empty but %d memories exist: re-embedding them with %s in the background",
+                    self.index.name, records, self.embedder.name)
+        return queued
+
     # -- lifecycle ----------------------------------------------------------------------------------------
 
     async def sweep(self) -> SweepStats:
