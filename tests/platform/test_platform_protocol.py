@@ -124,3 +124,14 @@ def test_scoped_keys_reach_only_their_user(live_service):
                   ).status_code == 403
     names = {e["name"] for e in scoped("GET", "/v1/entities/").json()["results"]}
     assert names == {user}
+
+
+def test_a_key_bound_to_a_user_needs_no_user_id(live_service):
+    user = unique("uma")
+    created = requests.post(live_service.url + "/api/keys", json={"user_id": user}, timeout=30,
+                            headers={"Authorization": f"Bearer {live_service.api_key}"}).json()
+    scoped = Platform(live_service, key=created["key"])
+    added = scoped("POST", "/v3/memories/add/", json={"messages": "Collects vinyl records", "infer": False}).json()
+    assert added["results"][0]["user_id"] == user
+    found = scoped("POST", "/v3/memories/search/", json={"query": "music collection"}).json()["results"]
+    assert [m["memory"] for m in found] == ["Collects vinyl records"]

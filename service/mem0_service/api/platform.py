@@ -24,7 +24,7 @@ import logging
 import secrets
 import weakref
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Awaitable, Callable, Iterable
 
@@ -436,11 +436,13 @@ def select(request: web.Request, entities: Any, filters: dict[str, Any] | None,
                 raise BadRequest(f"{field} is given twice with different values", field=field)
             ids[field] = value
         filters = None
+    who = _principal(request)
+    if ids["user_id"] is None and who.user_id is not None:  # a key bound to a user reads that user's memories
+        ids["user_id"] = who.user_id
     clauses: list[dict[str, Any]] = [{f: v} for f, v in ids.items() if v]
     if filters:
         clauses.append(filters)
     clauses.extend(extra or [])
-    who = _principal(request)
     if not clauses:
         raise BadRequest("Name whose memories to use: user_id, agent_id, run_id or app_id (at the top level or in "
                          "filters)", field="filters")
@@ -536,6 +538,8 @@ async def _add(request: web.Request, *, version: int) -> web.Response:
     _reject_unsupported(enable_graph=body.enable_graph, timestamp=body.timestamp, immutable=body.immutable)
     expires_at = _expiry(body.expiration_date)
     entities = _entities_from(body, body.filters)
+    if entities.user_id is None and who.user_id is not None:  # a key bound to a user writes for that user
+        entities = replace(entities, user_id=who.user_id)
     owner = entities.owner()
     who.check_user(owner)
     who.check_agent(entities.agent_id, default_allowed=True)
