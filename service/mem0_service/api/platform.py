@@ -24,18 +24,46 @@ import logging
 import secrets
 import weakref
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
-from typing import Any, Awaitable, Callable, Iterable
+from typing import Any
 
 from aiohttp import web
 from mem0_service.api.models import MAX_CONTENT_CHARS
 from mem0_service.api.parsing import parse_body, parse_query
 from mem0_service.api.platform_models import (
-    AddRequest, AddResponse, AsyncAddResponse, BatchDeleteRequest, BatchUpdateRequest, DeleteAllResponse,
-    EntitiesResponse, Entity, EntityQuery, EventData, EventResponse, HistoryEntry, PlatformHistoryResponse, LegacyAddEvent,
-    ListQuery, ListRequest, PlatformListResponse, ListResults, MemoryEvent, MessageResponse, Page, PageQuery, PingResponse,
-    PlatformMemory, Results, ScoredMemory, SearchRequest, PlatformSearchResponse, SearchResults, UpdateRequest)
+    AddRequest,
+    AddResponse,
+    AsyncAddResponse,
+    BatchDeleteRequest,
+    BatchUpdateRequest,
+    DeleteAllResponse,
+    EntitiesResponse,
+    Entity,
+    EntityQuery,
+    EventData,
+    EventResponse,
+    HistoryEntry,
+    LegacyAddEvent,
+    ListQuery,
+    ListRequest,
+    ListResults,
+    MemoryEvent,
+    MessageResponse,
+    Page,
+    PageQuery,
+    PingResponse,
+    PlatformHistoryResponse,
+    PlatformListResponse,
+    PlatformMemory,
+    PlatformSearchResponse,
+    Results,
+    ScoredMemory,
+    SearchRequest,
+    SearchResults,
+    UpdateRequest,
+)
 from mem0_service.api.responses import json_response
 from mem0_service.auth import PRINCIPAL, Principal, authenticate
 from mem0_service.core.extraction import Message
@@ -47,6 +75,7 @@ from mem0_service.state import SERVICE, SETTINGS
 from mem0_service.stores.base import iso
 
 log = logging.getLogger("mem0_service.platform")
+_UTC = timezone.utc  # noqa: UP017 (the service supports Python 3.10)
 
 # Keys of this service's metadata that carry platform fields of their own.
 CATEGORIES, APP_ID, ROLE = "categories", "app_id", "role"
@@ -152,13 +181,12 @@ def _categories(memory: Memory) -> list[str]:
 
 
 def _fields(memory: Memory) -> dict[str, Any]:
-    return dict(id=memory.id, memory=memory.content, user_id=_platform_user(memory), agent_id=memory.agent_id,
-                app_id=_app_id(memory), run_id=memory.session_id, hash=memory.hash,
-                metadata={k: v for k, v in memory.metadata.items() if k not in LIFTED} or None,
-                categories=_categories(memory), memory_type=memory.type.value,
-                expiration_date=iso(memory.expires_at - timedelta(microseconds=1))[:10] if memory.expires_at
-                else None,
-                created_at=iso(memory.created_at), updated_at=iso(memory.updated_at))
+    expiry = iso(memory.expires_at - timedelta(microseconds=1))[:10] if memory.expires_at else None
+    return {"id": memory.id, "memory": memory.content, "user_id": _platform_user(memory),
+            "agent_id": memory.agent_id, "app_id": _app_id(memory), "run_id": memory.session_id, "hash": memory.hash,
+            "metadata": {k: v for k, v in memory.metadata.items() if k not in LIFTED} or None,
+            "categories": _categories(memory), "memory_type": memory.type.value, "expiration_date": expiry,
+            "created_at": iso(memory.created_at), "updated_at": iso(memory.updated_at)}
 
 
 def to_platform(memory: Memory) -> PlatformMemory:
@@ -188,7 +216,7 @@ def _expiry(value: str | None) -> datetime | None:
     if value is None:
         return None
     try:
-        day = datetime.fromisoformat(value.strip()[:10]).replace(tzinfo=timezone.utc)
+        day = datetime.fromisoformat(value.strip()[:10]).replace(tzinfo=_UTC)
     except ValueError:
         raise BadRequest("Invalid value for field 'expiration_date': use YYYY-MM-DD", field="expiration_date") from None
     end = day + timedelta(days=1)
@@ -225,13 +253,13 @@ def _view(memory: Memory) -> dict[str, Any]:
 def _moment(value: Any, field: str, *, end_of_day: bool = False) -> datetime:
     try:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return datetime.fromtimestamp(value, tz=timezone.utc)
+            return datetime.fromtimestamp(value, tz=_UTC)
         text = str(value).strip()
         if len(text) == 10:  # a bare date
-            day = datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+            day = datetime.fromisoformat(text).replace(tzinfo=_UTC)
             return day + timedelta(days=1) if end_of_day else day
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))  # noqa: FURB162 (Python 3.10 needs it)
+        return moment if moment.tzinfo else moment.replace(tzinfo=_UTC)
     except (ValueError, OverflowError, OSError):
         raise BadRequest(f"Invalid date in filters.{field}: {value!r} (use YYYY-MM-DD, ISO 8601 or a Unix time)",
                          field=f"filters.{field}") from None
@@ -487,7 +515,7 @@ async def collect(service: MemoryService, selection: Selection) -> list[Memory]:
 
 # -- events of adds (the platform's asynchronous mode) ---------------------------------------------------------
 
-_EVENTS: "weakref.WeakKeyDictionary[MemoryService, OrderedDict[str, dict[str, Any]]]" = weakref.WeakKeyDictionary()
+_EVENTS: weakref.WeakKeyDictionary[MemoryService, OrderedDict[str, dict[str, Any]]] = weakref.WeakKeyDictionary()
 MAX_EVENTS = 10_000
 
 

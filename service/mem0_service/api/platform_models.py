@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, Union
-
-from pydantic import BaseModel, ConfigDict, Field, RootModel
+from typing import Any, Literal
 
 from mem0_service.api.models import Identifier, Metadata
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 
 class PlatformRequest(BaseModel):
@@ -151,7 +150,7 @@ class AsyncAddResponse(BaseModel):
     results: list[MemoryEvent]
 
 
-class AddResponse(RootModel[Union[list[LegacyAddEvent], Results, list[AsyncAddResponse], AsyncAddResponse]]):
+class AddResponse(RootModel[list[LegacyAddEvent] | Results | list[AsyncAddResponse] | AsyncAddResponse]):
     pass
 
 
@@ -159,7 +158,7 @@ class SearchResults(BaseModel):
     results: list[ScoredMemory]
 
 
-class PlatformSearchResponse(RootModel[Union[list[ScoredMemory], SearchResults]]):
+class PlatformSearchResponse(RootModel[list[ScoredMemory] | SearchResults]):
     pass
 
 
@@ -174,7 +173,7 @@ class ListResults(BaseModel):
     results: list[PlatformMemory]
 
 
-class PlatformListResponse(RootModel[Union[list[PlatformMemory], ListResults, Page]]):
+class PlatformListResponse(RootModel[list[PlatformMemory] | ListResults | Page]):
     pass
 
 
