@@ -10,7 +10,13 @@ from typing import Iterator
 import pytest
 
 from tests.n8n.n8n_server import N8nServer, N8nUnavailable, pack_node_package
-from tests.n8n.operation_workflows import MEMORY_MANAGER_WORKFLOWS, OPERATION_WORKFLOWS, credentials
+from tests.n8n.operation_workflows import (
+    MEMORY_MANAGER_WORKFLOWS,
+    OPERATION_WORKFLOWS,
+    credentials,
+    learning_agent_workflow,
+)
+from tests.support.service_process import ServiceProcess
 
 SHIPPED_WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows" / "n8n"
 
@@ -20,15 +26,29 @@ def shipped_workflows() -> list[dict]:
 
 
 @pytest.fixture(scope="session")
-def n8n(live_service, fake_openai, tmp_path_factory: pytest.TempPathFactory) -> Iterator[N8nServer]:
+def learning_service(fake_openai, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcess]:
+    """A service whose chat model (fact extraction) and embedder are the fake OpenAI server."""
+    service = ServiceProcess(tmp_path_factory.mktemp("learning-service"), api_key="learning-key",
+                             env={"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": fake_openai.base_url})
+    service.start()
+    yield service
+    service.stop()
+
+
+@pytest.fixture(scope="session")
+def n8n(live_service, learning_service, fake_openai,
+        tmp_path_factory: pytest.TempPathFactory) -> Iterator[N8nServer]:
     try:
         tarball = pack_node_package(tmp_path_factory.mktemp("n8n-package"))
         server = N8nServer(tmp_path_factory.mktemp("n8n-home"))
     except N8nUnavailable as error:
         pytest.fail(str(error), pytrace=False)
     server.install_package(tarball)
-    server.import_credentials(credentials(live_service.url, live_service.api_key, fake_openai.base_url))
-    workflows = OPERATION_WORKFLOWS + MEMORY_MANAGER_WORKFLOWS + shipped_workflows()
+    server.import_credentials(credentials(live_service.url, live_service.api_key, fake_openai.base_url,
+                                          learning_service.url, learning_service.api_key))
+    shipped = shipped_workflows()
+    agent_api = next(w for w in shipped if w["id"] == "mem0HookAgent001")
+    workflows = OPERATION_WORKFLOWS + MEMORY_MANAGER_WORKFLOWS + shipped + [learning_agent_workflow(agent_api)]
     server.import_workflows(workflows)
     server.start()
     for workflow in workflows:

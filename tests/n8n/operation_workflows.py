@@ -5,17 +5,22 @@ the node output, so a test sees exactly what the next node in a user's workflow 
 
 from __future__ import annotations
 
+import copy
 import uuid
 from typing import Any
 
 MEM0_CREDENTIAL = {"id": "mem0ServiceCred1", "name": "Mem0 Service"}
 WRONG_KEY_CREDENTIAL = {"id": "mem0WrongKey0001", "name": "Mem0 Service (wrong key)"}
 OPENAI_CREDENTIAL = {"id": "openAiCredentl01", "name": "OpenAI"}
+LEARNING_CREDENTIAL = {"id": "mem0LearningCrd1", "name": "Mem0 Service with a chat model"}
 
 
-def credentials(service_url: str, api_key: str, openai_base_url: str) -> list[dict[str, Any]]:
+def credentials(service_url: str, api_key: str, openai_base_url: str,
+                learning_service_url: str, learning_api_key: str) -> list[dict[str, Any]]:
     """The credentials the shipped workflows and the test workflows refer to, pointed at the test servers."""
     return [
+        {**LEARNING_CREDENTIAL, "type": "mem0ServiceApi",
+         "data": {"baseUrl": learning_service_url, "apiKey": learning_api_key}},
         {**MEM0_CREDENTIAL, "type": "mem0ServiceApi", "data": {"baseUrl": service_url + "/", "apiKey": api_key}},
         {**WRONG_KEY_CREDENTIAL, "type": "mem0ServiceApi", "data": {"baseUrl": service_url, "apiKey": "not-the-key"}},
         {**OPENAI_CREDENTIAL, "type": "openAiApi", "data": {"apiKey": "sk-test", "url": openai_base_url}},
@@ -128,3 +133,19 @@ MEMORY_MANAGER_WORKFLOWS = [
         {"type": "system", "message": "={{ $json.body.note }}"}]}}),
     memory_manager_workflow("mm-delete-all", {"mode": "delete", "deleteMode": "all"}),
 ]
+
+
+def learning_agent_workflow(agent_api: dict[str, Any]) -> dict[str, Any]:
+    """The shipped agent API workflow on the service that has a chat model, with Learn Facts switched on."""
+    workflow = copy.deepcopy(agent_api)
+    workflow.update(id="tLearningAgent01", name="test learning agent")
+    for node in workflow["nodes"]:
+        node["id"] = _node_id("learning", node["name"])
+        if "mem0ServiceApi" in node.get("credentials", {}):
+            node["credentials"] = {"mem0ServiceApi": LEARNING_CREDENTIAL}
+        if node["type"] == "n8n-nodes-base.webhook":
+            node["webhookId"] = _node_id("learning", "hook")
+            node["parameters"]["path"] = "mem0-agent-learning"
+        if node["name"] == "Mem0 Chat Memory":
+            node["parameters"]["options"]["learnFacts"] = True
+    return workflow

@@ -175,3 +175,36 @@ def test_chat_memory_manager_reads_inserts_and_clears_the_session(n8n, fake_open
     manage("mm-delete-all")
     assert service.memories_of(user, session_id=session) == []
     assert service.get(other["id"]).status_code == 200  # memories outside the session stay
+
+
+def test_learn_facts_turns_the_conversation_into_lasting_facts(n8n, fake_openai, learning_service):
+    service = ServiceClient(learning_service.url, learning_service.api_key)
+    user, session = new_user(), "s-" + uuid.uuid4().hex[:8]
+
+    def ask_learning(message: str, extraction: str) -> str:
+        fake_openai.queue_chat({"content": f"Reply to {message}"})  # the agent's answer comes first
+        fake_openai.queue_chat({"content": extraction})  # then the service's fact extraction
+        response = n8n.webhook("mem0-agent-learning", {"userId": user, "sessionId": session, "message": message})
+        assert response.status_code == 200, f"{response.text}\n{n8n.log()[-3000:]}"
+        return response.json()["output"]
+
+    first = tagged("I moved to Porto last year.")
+    ask_learning(first, json.dumps({"facts": [{"content": "The user lives in Porto", "type": "fact"}]}))
+
+    extraction_input = fake_openai.chat_requests()[-1]["messages"][-1]["content"]
+    assert first in extraction_input and f"Reply to {first}" in extraction_input
+    [fact] = service.memories_of(user, type="fact")
+    assert fact["content"] == "The user lives in Porto" and fact["session_id"] == session
+
+    second = tagged("Anything else?")
+    ask_learning(second, "this is not JSON")  # the service's model fails: extraction is deferred
+
+    pending = [m for m in service.memories_of(user, type="interaction") if m["metadata"].get("extraction") == "pending"]
+    assert len(pending) == 1 and second in pending[0]["content"]
+
+    third = tagged("And now?")
+    ask_learning(third, json.dumps({"facts": []}))
+    # each exchange shows once, although the deferred one is also kept for a later extraction
+    assert conversation(model_call_for(fake_openai, third)) == [
+        ("user", first), ("assistant", f"Reply to {first}"), ("user", second), ("assistant", f"Reply to {second}")]
+    assert service.memories_of(user, type="fact") == [fact]

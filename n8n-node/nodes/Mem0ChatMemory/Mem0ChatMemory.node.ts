@@ -13,6 +13,7 @@ import { ServiceChatHistory, ServiceChatMemory } from './ServiceChatMemory';
 
 interface MemoryOptions {
 	agentId?: string;
+	learnFacts?: boolean;
 	saveExchanges?: boolean;
 	recallMemories?: boolean;
 	recallQuery?: string;
@@ -94,6 +95,14 @@ export class Mem0ChatMemory implements INodeType {
 						type: 'string',
 						default: '',
 						description: 'Keep this agent\'s conversations and recall apart from other agents of the same user',
+					},
+					{
+						displayName: 'Learn Facts From Conversation',
+						name: 'learnFacts',
+						type: 'boolean',
+						default: false,
+						description:
+							'Whether the service\'s own chat model should extract lasting facts and preferences from each exchange, so later sessions recall them. The service needs a chat model (OPENAI_API_KEY or a compatible server); each answer then waits for one or two extra model calls.',
 					},
 					{
 						displayName: 'Recall Long-Term Memories',
@@ -179,6 +188,7 @@ export class Mem0ChatMemory implements INodeType {
 			messages,
 			windowSize,
 			options.saveExchanges !== false,
+			options.learnFacts === true,
 		);
 		const memory = new ServiceChatMemory(history, api, scope, messages, recall);
 		return { response: loadLogWrapper()(memory, this) };

@@ -30,6 +30,11 @@ export class MemoryApi {
 		return (await this.request('POST', '/api/memories', { body })) as StoredMemory;
 	}
 
+	/** Lets the service's LLM extract lasting facts from a conversation (`infer: true`). */
+	async learn(body: IDataObject): Promise<IDataObject> {
+		return (await this.request('POST', '/api/memories', { body: { ...body, infer: true } })) as IDataObject;
+	}
+
 	async search(body: IDataObject): Promise<MemoryList> {
 		return (await this.request('POST', '/api/memories/search', { body })) as MemoryList;
 	}

@@ -38,6 +38,7 @@ export class ServiceChatHistory {
 		private readonly messages: LangChainMessages,
 		private readonly windowSize: number,
 		private readonly saveExchanges: boolean,
+		private readonly learnFacts: boolean,
 	) {}
 
 	/** The last `windowSize` exchanges of the session, oldest first. */
@@ -46,11 +47,16 @@ export class ServiceChatHistory {
 		const page = await this.api.listOfUser(this.scope.userId, {
 			session_id: this.scope.sessionId,
 			type: 'interaction',
-			limit: this.windowSize,
+			// room for the copies a deferred extraction leaves, which are skipped below
+			limit: this.learnFacts ? this.windowSize * 2 : this.windowSize,
 			order: 'desc',
 			...(this.scope.agentId ? { agent_id: this.scope.agentId } : {}),
 		});
-		return [...page.memories].reverse().flatMap((memory) => this.toMessages(memory));
+		return page.memories
+			.filter((memory) => memory.metadata?.extraction !== 'pending')
+			.slice(0, this.windowSize)
+			.reverse()
+			.flatMap((memory) => this.toMessages(memory));
 	}
 
 	async addMessage(message: ChatMessage): Promise<void> {
@@ -78,6 +84,18 @@ export class ServiceChatHistory {
 		const lastReply = lines.map((line) => line.role).lastIndexOf('assistant');
 		const kept = lines.filter((line, index) => line.role !== 'assistant' || index === lastReply);
 		if (!kept.length) return;
+		const conversation = kept.filter((line) => line.role !== 'system');
+		if (this.learnFacts && conversation.length) {
+			// Before the exchange is stored, so the service reconciles the new facts only with older memories.
+			// When its model fails, the service keeps the conversation flagged "pending" to retry later.
+			await this.api.learn({
+				user_id: this.scope.userId,
+				session_id: this.scope.sessionId,
+				...(this.scope.agentId ? { agent_id: this.scope.agentId } : {}),
+				messages: conversation as unknown as IDataObject[],
+				metadata: { source: 'n8n' },
+			});
+		}
 		await this.api.create({
 			user_id: this.scope.userId,
 			session_id: this.scope.sessionId,
