@@ -840,11 +840,12 @@ async def mem0_batch_delete(request: web.Request) -> web.Response:
 
 async def _all_memories(request: web.Request) -> list[Memory]:
     """Every memory the key may see (entities are cross-user by nature: one pass over the store)."""
-    who = _principal(request)
+    who, now = _principal(request), utcnow()
     seen: list[Memory] = []
     async for batch in _service(request).store.iter_all():
         seen.extend(m for m in batch if (who.user_id is None or m.user_id == who.user_id)
-                    and (who.agent_id is None or m.agent_id == who.agent_id))
+                    and (who.agent_id is None or m.agent_id == who.agent_id)
+                    and (m.expires_at is None or m.expires_at > now))
     return seen
 
 
