@@ -213,3 +213,15 @@ def test_infer_true_learns_facts_with_the_configured_chat_model(llm_service, fak
     assert client.search("Where does the user live?", filters={"user_id": user})["results"][0]["memory"] == \
         "Lives in Lisbon"
     assert [h["event"] for h in client.history(porto)] == ["ADD", "UPDATE"]
+
+
+async def test_async_client_works_the_same(live_service):
+    from mem0 import AsyncMemoryClient
+
+    user = unique("omar")
+    async with AsyncMemoryClient(api_key=live_service.api_key, host=live_service.url) as client:
+        added = await client.add("Has two children, Lina and Sami", user_id=user, infer=False)
+        found = await client.search("kids names", filters={"user_id": user})
+        assert found["results"][0]["id"] == added["results"][0]["id"]
+        await client.delete_all(user_id=user)
+        assert (await client.get_all(filters={"user_id": user}))["count"] == 0
