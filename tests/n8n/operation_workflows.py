@@ -135,17 +135,24 @@ MEMORY_MANAGER_WORKFLOWS = [
 ]
 
 
-def learning_agent_workflow(agent_api: dict[str, Any]) -> dict[str, Any]:
-    """The shipped agent API workflow on the service that has a chat model, with Learn Facts switched on."""
+def learning_agent_workflow(agent_api: dict[str, Any], path: str = "mem0-agent-learning",
+                            credential: dict[str, str] = LEARNING_CREDENTIAL) -> dict[str, Any]:
+    """The shipped agent API workflow with Learn Facts switched on, by default on the service that has a chat
+    model. Elsewhere the agent continues on error and the webhook answers with its items, error included."""
     workflow = copy.deepcopy(agent_api)
-    workflow.update(id="tLearningAgent01", name="test learning agent")
+    workflow.update(id=("t" + uuid.uuid5(uuid.NAMESPACE_URL, path).hex)[:16], name=f"test {path}")
     for node in workflow["nodes"]:
-        node["id"] = _node_id("learning", node["name"])
+        node["id"] = _node_id(path, node["name"])
         if "mem0ServiceApi" in node.get("credentials", {}):
-            node["credentials"] = {"mem0ServiceApi": LEARNING_CREDENTIAL}
+            node["credentials"] = {"mem0ServiceApi": credential}
         if node["type"] == "n8n-nodes-base.webhook":
-            node["webhookId"] = _node_id("learning", "hook")
-            node["parameters"]["path"] = "mem0-agent-learning"
+            node["webhookId"] = _node_id(path, "hook")
+            node["parameters"]["path"] = path
         if node["name"] == "Mem0 Chat Memory":
             node["parameters"]["options"]["learnFacts"] = True
+        if credential != LEARNING_CREDENTIAL:
+            if node["name"] == "AI Agent":
+                node["onError"] = "continueRegularOutput"
+            if node["name"] == "Respond":
+                node["parameters"] = {"respondWith": "allIncomingItems", "options": {}}
     return workflow

@@ -208,3 +208,13 @@ def test_learn_facts_turns_the_conversation_into_lasting_facts(n8n, fake_openai,
     assert conversation(model_call_for(fake_openai, third)) == [
         ("user", first), ("assistant", f"Reply to {first}"), ("user", second), ("assistant", f"Reply to {second}")]
     assert service.memories_of(user, type="fact") == [fact]
+
+
+def test_learn_facts_on_a_service_without_a_chat_model_says_so(n8n, service):
+    user = new_user()
+    response = n8n.webhook("mem0-agent-learning-no-model", {"userId": user, "sessionId": "s1",
+                                                             "message": tagged("I moved to Porto.")})
+    assert response.status_code == 200, response.text
+    [item] = response.json()
+    assert "infer=true needs a chat model" in item["error"], item
+    assert service.memories_of(user) == []  # nothing half-saved

@@ -1,4 +1,9 @@
-import type { IDataObject, IHttpRequestMethods, ISupplyDataFunctions } from 'n8n-workflow';
+import type {
+	IDataObject,
+	IHttpRequestMethods,
+	IN8nHttpFullResponse,
+	ISupplyDataFunctions,
+} from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
 export const CREDENTIAL_TYPE = 'mem0ServiceApi';
@@ -58,30 +63,37 @@ export class MemoryApi {
 			const credentials = await this.ctx.getCredentials(CREDENTIAL_TYPE);
 			this.baseUrl = String(credentials.baseUrl ?? '').replace(/\/+$/, '');
 		}
+		const where = `${method} ${this.baseUrl}${path}`;
+		let response: IN8nHttpFullResponse;
 		try {
-			return await this.ctx.helpers.httpRequestWithAuthentication.call(this.ctx, CREDENTIAL_TYPE, {
+			// Status errors are read below, where the service's JSON error body is still at hand.
+			response = (await this.ctx.helpers.httpRequestWithAuthentication.call(this.ctx, CREDENTIAL_TYPE, {
 				method,
 				url: `${this.baseUrl}${path}`,
 				body,
 				qs,
 				json: true,
-			});
+				ignoreHttpStatusErrors: true,
+				returnFullResponse: true,
+			})) as IN8nHttpFullResponse;
 		} catch (error) {
 			throw new NodeOperationError(this.ctx.getNode(), `Mem0 service: ${describeFailure(error)}`, {
-				description: `${method} ${this.baseUrl}${path}`,
+				description: where,
 			});
 		}
+		if (response.statusCode >= 400) {
+			const data = (response.body ?? {}) as IDataObject;
+			const reason = typeof data.error === 'string' ? data.error : `HTTP ${response.statusCode}`;
+			const message = typeof data.message === 'string' ? `${reason}: ${data.message}` : reason;
+			throw new NodeOperationError(this.ctx.getNode(), `Mem0 service: ${message}`, { description: where });
+		}
+		return response.body;
 	}
 }
 
-/** The service's own error message when it sent one, else what the HTTP client saw. */
+/** What went wrong when no answer came back at all. */
 function describeFailure(error: any): string {
-	const response = error?.response ?? error?.cause?.response;
-	const data = response?.data ?? response?.body;
-	const status = response?.status ?? response?.statusCode ?? error?.httpCode;
-	if (data && typeof data === 'object' && typeof data.message === 'string') {
-		return status ? `${data.message} (HTTP ${status})` : data.message;
-	}
-	if (error?.code === 'ECONNREFUSED') return 'the service refused the connection - is it running?';
+	const code = error?.code ?? error?.cause?.code;
+	if (code === 'ECONNREFUSED') return 'the service refused the connection - is it running?';
 	return String(error?.message ?? error);
 }
