@@ -4,8 +4,8 @@ credentials pointing at the live service and the fake model, and every workflow 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 

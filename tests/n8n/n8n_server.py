@@ -101,8 +101,8 @@ class N8nServer:
         return env
 
     def cli(self, *args: str, timeout: float = 120) -> str:
-        result = subprocess.run([str(self.binary), *args], env=self.env(), capture_output=True, text=True,
-                                timeout=timeout)
+        result = subprocess.run([str(self.binary), *args], check=False, env=self.env(), capture_output=True,
+                                text=True, timeout=timeout)
         if result.returncode != 0:
             raise RuntimeError(f"n8n {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
         return result.stdout
@@ -131,11 +131,11 @@ class N8nServer:
         finally:
             os.unlink(handle.name)
 
-    def start(self, timeout: float = 120) -> "N8nServer":
-        log = open(self.log_path, "ab")
-        started_at = log.tell()
-        self.process = subprocess.Popen([str(self.binary), "start"], env=self.env(), stdout=log,
-                                        stderr=subprocess.STDOUT, start_new_session=True)
+    def start(self, timeout: float = 120) -> N8nServer:
+        with open(self.log_path, "ab") as log:  # n8n keeps its own handle on the log
+            started_at = log.tell()
+            self.process = subprocess.Popen([str(self.binary), "start"], env=self.env(), stdout=log,
+                                            stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
