@@ -14,6 +14,7 @@ import requests
 
 from tests.ops.conftest import BACKENDS
 from tests.ops.helpers import all_memories, auth, cli, create, read_manifest, search, service_env
+from tests.support.fake_openai import EMBEDDING_DIM
 from tests.support.fixtures import unique_user
 
 QUERIES = ["What notifications does the user want?", "Какой стек технологий у проекта?", "favourite food"]
@@ -114,7 +115,7 @@ def test_restore_refuses_damaged_archives_and_other_models(service_factory, fake
     assert cli(target, "restore", str(not_backup)).returncode == 3
 
     other_model = {**target, "MEM0_EMBEDDER": "openai", "OPENAI_BASE_URL": fake_openai.base_url,
-                   "OPENAI_API_KEY": "sk-fake", "MEM0_EMBEDDING_DIMS": "64"}
+                   "OPENAI_API_KEY": "sk-fake", "MEM0_EMBEDDING_DIMS": str(EMBEDDING_DIM)}
     mismatch = cli(other_model, "restore", str(archive))
     assert mismatch.returncode == 3
     assert "use-multilingual-v3" in mismatch.stderr and "--reembed" in mismatch.stderr
