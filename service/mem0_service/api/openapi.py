@@ -16,7 +16,8 @@ from mem0_service.api.routes import Route
 
 REF = "#/components/schemas/{model}"
 ERRORS = {400: "Invalid input (the field is named)", 401: "Missing or invalid API key", 403: "Key not allowed",
-          404: "Not found", 413: "Body too large", 503: "A dependency is unavailable"}
+          404: "Not found", 413: "Body too large", 429: "Rate limit exceeded (see Retry-After)",
+          501: "A mem0 platform feature this self-hosted service does not offer", 503: "A dependency is unavailable"}
 
 
 def _responses(route: Route) -> tuple[type[BaseModel], ...]:
@@ -47,7 +48,9 @@ def build_openapi(routes: list[Route]) -> dict[str, Any]:
             op["requestBody"] = {"required": True, "content": {"application/json": {
                 "schema": mapping[(route.body, "validation")]}}}
         responses: dict[str, Any] = {}
-        if route.response is not None:
+        if route.response is None:  # not JSON (e.g. Prometheus text)
+            responses[str(route.status)] = {"description": "OK"}
+        else:
             refs = [mapping[(m, "validation" if (m, "validation") in mapping else "serialization")]
                     for m in _responses(route)]
             schema = refs[0] if len(refs) == 1 else {"oneOf": refs}
@@ -56,7 +59,7 @@ def build_openapi(routes: list[Route]) -> dict[str, Any]:
                 responses["200"] = {"description": "Nothing new stored (existing duplicate returned)",
                                     "content": {"application/json": {"schema": schema}}}
         error_ref = mapping[(ErrorResponse, "serialization")]
-        codes = [400, 401, 403, 404, 413, 503] if not route.public else []
+        codes = sorted(ERRORS) if not route.public else []
         for code in codes:
             responses[str(code)] = {"description": ERRORS[code], "content": {"application/json": {"schema": error_ref}}}
         op["responses"] = responses

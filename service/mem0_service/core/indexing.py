@@ -25,14 +25,15 @@ class Indexer:
         self.store, self.index, self.embedder = store, index, embedder
         self.retry_seconds = retry_seconds
         self._lock = asyncio.Lock()
-        self._fresh_vectors: dict[str, np.ndarray] = {}
+        self._fresh_vectors: dict[str, tuple[str, np.ndarray]] = {}
         self._wakeup = asyncio.Event()
         self.backlog = 0
         self.last_error: str | None = None
 
-    def remember_vector(self, memory_id: str, vector: np.ndarray) -> None:
-        """A vector computed on the request path, so flushing does not embed the same text twice."""
-        self._fresh_vectors[memory_id] = vector
+    def remember_vector(self, memory_id: str, content: str, vector: np.ndarray) -> None:
+        """A vector computed on the request path, so flushing does not embed the same text twice. Kept with its
+        text: when concurrent updates race, only a vector of the content that finally won is used."""
+        self._fresh_vectors[memory_id] = (content, vector)
 
     async def flush(self) -> bool:
         """Apply all pending work; False (and logged) if the index or embedder is down: the work stays queued."""
@@ -64,12 +65,16 @@ class Indexer:
         records = await self.store.get_many(upsert_ids)
         # A record gone since it was queued is skipped: its delete op is in the outbox too.
         live = [records[i] for i in upsert_ids if i in records]
-        missing = [m for m in live if m.id not in self._fresh_vectors]
+        vectors: dict[str, np.ndarray] = {}
+        for memory in live:
+            cached = self._fresh_vectors.get(memory.id)
+            if cached is not None and cached[0] == memory.content:
+                vectors[memory.id] = cached[1]
+        missing = [m for m in live if m.id not in vectors]
         if missing:
-            vectors = await self.embedder.embed([m.content for m in missing])
-            for memory, vector in zip(missing, vectors):
-                self._fresh_vectors[memory.id] = vector
-        await self.index.upsert([VectorPoint(m.id, self._fresh_vectors[m.id], m.vector_payload()) for m in live])
+            for memory, vector in zip(missing, await self.embedder.embed([m.content for m in missing])):
+                vectors[memory.id] = vector
+        await self.index.upsert([VectorPoint(m.id, vectors[m.id], m.vector_payload()) for m in live])
         if delete_ids:
             await self.index.delete(delete_ids)
         failpoints.crash_if("before-index-ack")

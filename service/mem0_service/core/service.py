@@ -108,7 +108,7 @@ class MemoryService:
             await self.store.insert([m for _, m in fresh], actor=actor)
             failpoints.crash_if("after-record-commit")
             for (position, memory), vector in zip(fresh, vectors):
-                self.indexer.remember_vector(memory.id, vector)
+                self.indexer.remember_vector(memory.id, memory.content, vector)
                 results[position] = memory
             await self.indexer.flush()
         return [m for m in results if m is not None], is_new
@@ -129,7 +129,7 @@ class MemoryService:
         updated = current.with_changes(**changes)
         reindex = updated.content != current.content or updated.type != current.type
         if updated.content != current.content:
-            self.indexer.remember_vector(memory_id, await self.embedder.embed_one(updated.content))
+            self.indexer.remember_vector(memory_id, updated.content, await self.embedder.embed_one(updated.content))
         if not await self.store.update(updated, reindex=reindex, actor=actor):
             raise NotFound(f"Memory {memory_id} not found")
         if reindex:
