@@ -296,7 +296,7 @@ async def _restore_batch(service, batch: list[Memory], vectors: Iterator[dict], 
         result.updated += 1
     for memory in [*fresh, *changed]:
         if memory.id in known:
-            service.indexer.remember_vector(memory.id, known[memory.id])
+            service.indexer.remember_vector(memory.id, memory.content, known[memory.id])
             result.vectors_reused += 1
         else:
             result.embedded += 1
