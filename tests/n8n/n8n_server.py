@@ -94,8 +94,6 @@ class N8nServer:
             "N8N_PERSONALIZATION_ENABLED": "false",
             # the editor's auth cookie over plain http on loopback
             "N8N_SECURE_COOKIE": "false",
-            # community nodes may be AI Agent tools only when this is on
-            "N8N_COMMUNITY_PACKAGES_ALLOW_TOOL_USAGE": "true",
             **self.extra_env,
         })
         return env

@@ -3,7 +3,7 @@ import { NodeConnectionTypes } from 'n8n-workflow';
 import { memoryDescription } from './resources/memory';
 
 /** Stores, searches and manages memories in a self-hosted Mem0 service (declarative: no execute()). */
-export class Mem0 implements INodeType {
+export class Mem0Service implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Mem0',
 		name: 'mem0Service',

@@ -105,20 +105,20 @@ export class Mem0ChatMemory implements INodeType {
 							'Whether the service\'s own chat model should extract lasting facts and preferences from each exchange, so later sessions recall them. The service needs a chat model (OPENAI_API_KEY or a compatible server); each answer then waits for one or two extra model calls.',
 					},
 					{
-						displayName: 'Recall Long-Term Memories',
-						name: 'recallMemories',
-						type: 'boolean',
-						default: true,
-						description:
-							'Whether to search the user\'s memories from all sessions for the current message and show the matches to the model',
-					},
-					{
 						displayName: 'Recall Limit',
 						name: 'recallLimit',
 						type: 'number',
 						typeOptions: { minValue: 1 },
 						default: 5,
 						description: 'Max number of long-term memories shown to the model',
+					},
+					{
+						displayName: 'Recall Long-Term Memories',
+						name: 'recallMemories',
+						type: 'boolean',
+						default: true,
+						description:
+							'Whether to search the user\'s memories from all sessions for the current message and show the matches to the model',
 					},
 					{
 						displayName: 'Recall Query',
