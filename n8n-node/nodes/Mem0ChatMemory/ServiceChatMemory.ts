@@ -118,9 +118,13 @@ export class ServiceChatHistory {
 		await this.addAIChatMessage(text);
 	}
 
-	/** Forgets this session: its conversation and anything else stored under the session ID. */
+	/** Forgets this session's conversation. Facts and preferences learned in it stay. */
 	async clear(): Promise<void> {
-		await this.api.deleteOfUser(this.scope.userId, { session_id: this.scope.sessionId });
+		await this.api.deleteOfUser(this.scope.userId, {
+			session_id: this.scope.sessionId,
+			type: 'interaction',
+			...(this.scope.agentId ? { agent_id: this.scope.agentId } : {}),
+		});
 	}
 
 	private toMessages(memory: StoredMemory): ChatMessage[] {
