@@ -6,7 +6,8 @@ import functools
 import math
 import time
 from collections import defaultdict
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from mem0_service.errors import ServiceUnavailable
 
@@ -83,11 +84,11 @@ class Metrics:
         """Text format 0.0.4. `gauges`: name -> (help, [(labels, value)])."""
         lines: list[str] = []
         for name, series in sorted(self.counters.items()):
-            kind, text = self.help.get(name, ("counter", name))
+            _, text = self.help.get(name, ("counter", name))
             lines += [f"# HELP {name} {text}", f"# TYPE {name} counter"]
             lines += [f"{name}{_labels(k)} {_number(v)}" for k, v in sorted(series.items())]
         for name, hseries in sorted(self.histograms.items()):
-            kind, text = self.help.get(name, ("histogram", name))
+            _, text = self.help.get(name, ("histogram", name))
             lines += [f"# HELP {name} {text}", f"# TYPE {name} histogram"]
             for key, histogram in sorted(hseries.items()):
                 lines += histogram.lines(name, key)

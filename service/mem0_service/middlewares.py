@@ -12,10 +12,16 @@ from aiohttp import web
 
 from mem0_service.api.responses import json_response
 from mem0_service.auth import PRINCIPAL, Principal, authenticate
-from mem0_service.errors import (ApiError, MethodNotAllowed, NotFound, PayloadTooLarge, TooManyRequests,
-                                 Unauthorized)
-from mem0_service.ops.logs import REQUEST_ID as REQUEST_ID_VAR
+from mem0_service.errors import (
+    ApiError,
+    MethodNotAllowed,
+    NotFound,
+    PayloadTooLarge,
+    TooManyRequests,
+    Unauthorized,
+)
 from mem0_service.ops.logs import AUDIT, audit
+from mem0_service.ops.logs import REQUEST_ID as REQUEST_ID_VAR
 from mem0_service.ops.state import AUTHENTICATOR, METRICS, OPS_SETTINGS, RATE_LIMITER
 from mem0_service.state import SERVICE, SETTINGS
 

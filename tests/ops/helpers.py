@@ -24,7 +24,7 @@ def cli(env: dict[str, str], *args: str, input: str | None = None, timeout: floa
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("MEM0_", "OPENAI_", "QDRANT_"))
              and k != "DATABASE_URL"}
     return subprocess.run([sys.executable, "-m", "mem0_service", *args], env={**clean, **env}, cwd=REPO,
-                          capture_output=True, text=True, input=input, timeout=timeout)
+                          capture_output=True, text=True, input=input, timeout=timeout, check=False)
 
 
 def auth(key: str) -> dict[str, str]:
@@ -70,7 +70,7 @@ class TcpProxy:
         self._open: set[socket.socket] = set()
         self._lock = threading.Lock()
 
-    def start(self) -> "TcpProxy":
+    def start(self) -> TcpProxy:
         listener = socket.socket()
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind(("127.0.0.1", self.port))

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import tarfile
 import threading
 import time
-import hashlib
 
 import pytest
 import requests
 
 from tests.ops.conftest import BACKENDS
-from tests.ops.helpers import all_memories, auth, cli, create, read_manifest, search, service_env
+from tests.ops.helpers import (
+    all_memories,
+    auth,
+    cli,
+    create,
+    read_manifest,
+    search,
+    service_env,
+)
 from tests.support.fake_openai import EMBEDDING_DIM
 from tests.support.fixtures import unique_user
 

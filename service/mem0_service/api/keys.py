@@ -6,18 +6,16 @@ from datetime import datetime
 from typing import Literal
 
 from aiohttp import web
-from pydantic import BaseModel, Field, field_serializer, model_validator
-
 from mem0_service.api.models import Identifier
 from mem0_service.api.parsing import parse_body, parse_query
 from mem0_service.api.responses import json_response
 from mem0_service.auth import principal
 from mem0_service.errors import BadRequest, NotFound
 from mem0_service.keys.model import ApiKey
+from mem0_service.ops.logs import AUDIT
 from mem0_service.ops.state import AUTHENTICATOR, KEY_STORE
 from mem0_service.stores.base import iso
-
-from mem0_service.ops.logs import AUDIT
+from pydantic import BaseModel, Field, field_serializer, model_validator
 
 
 class KeyCreate(BaseModel):
@@ -27,7 +25,7 @@ class KeyCreate(BaseModel):
     name: str | None = Field(None, max_length=200, description="A label for people: which flow uses the key")
 
     @model_validator(mode="after")
-    def _bound(self) -> "KeyCreate":
+    def _bound(self) -> KeyCreate:
         if self.user_id is None and self.agent_id is None:
             raise ValueError("a scoped key needs a user_id, an agent_id or both")
         return self
@@ -48,7 +46,7 @@ class KeyOut(BaseModel):
         return iso(value) if value else None
 
     @classmethod
-    def of(cls, key: ApiKey) -> "KeyOut":
+    def of(cls, key: ApiKey) -> KeyOut:
         return cls(id=key.id, prefix=key.prefix, name=key.name, user_id=key.user_id, agent_id=key.agent_id,
                    access=key.access, created_at=key.created_at, revoked_at=key.revoked_at)
 

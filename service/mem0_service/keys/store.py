@@ -6,7 +6,6 @@ import asyncio
 import sqlite3
 from abc import ABC, abstractmethod
 from concurrent.futures import ThreadPoolExecutor
-
 from pathlib import Path
 
 from mem0_service.config import Settings
@@ -128,14 +127,13 @@ class PostgresKeyStore(KeyStore):
         from psycopg_pool import PoolTimeout
 
         try:
-            async with self.pool.connection() as conn:
-                async with conn.cursor() as cur:
-                    await cur.execute(sql, params)
-                    if fetch == "one":
-                        return await cur.fetchone()
-                    if fetch == "all":
-                        return await cur.fetchall()
-                    return None
+            async with self.pool.connection() as conn, conn.cursor() as cur:
+                await cur.execute(sql, params)
+                if fetch == "one":
+                    return await cur.fetchone()
+                if fetch == "all":
+                    return await cur.fetchall()
+                return None
         except (psycopg.OperationalError, psycopg.InterfaceError, PoolTimeout) as exc:
             raise ServiceUnavailable(f"Key store (PostgreSQL) unavailable: {str(exc).strip()[:200]}",
                                      dependency="record_store") from exc

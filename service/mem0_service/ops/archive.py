@@ -15,12 +15,12 @@ import json
 import os
 import tarfile
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO
 
 import numpy as np
-
 from mem0_service import __version__
 from mem0_service.config import Settings
 from mem0_service.core.memory import Memory, utcnow
@@ -63,7 +63,7 @@ class RestoreResult:
 
 class _HashingWriter:
     def __init__(self, path: Path):
-        self.file = open(path, "w", encoding="utf-8")
+        self.file = open(path, "w", encoding="utf-8")  # noqa: SIM115 (closed by close())
         self.digest = hashlib.sha256()
         self.lines = 0
 
@@ -140,7 +140,7 @@ async def backup(settings: Settings, output: Path, *, progress: bool | None = No
         with tarfile.open(partial, "w:gz") as tar:
             for name in ("manifest.json", "memories.jsonl", "vectors.jsonl"):
                 tar.add(work / name, arcname=name)
-        with open(partial, "rb") as f:
+        with open(partial, "rb") as f:  # noqa: ASYNC230 (a one-shot command)
             os.fsync(f.fileno())
         os.replace(partial, output)  # an interrupted backup never leaves a file that looks complete
     return BackupResult(output, records.lines, vectors.lines, note)
@@ -152,7 +152,7 @@ async def _backup_vectors(settings, embedder, ids_and_stamps, pending, snapshot,
     writer = _HashingWriter(path)
     try:
         index = await _open_index(settings, embedder)
-    except Exception as exc:  # e.g. Qdrant's local folder is locked by the running service
+    except Exception as exc:  # noqa: BLE001 e.g. Qdrant's local folder is locked by the running service
         writer.close()
         return writer, (f"vectors not included ({str(exc).splitlines()[0][:200]}); restore re-embeds them")
     skipped = 0
@@ -249,9 +249,10 @@ async def restore(settings: Settings, archive: Path, *, reembed: bool = False,
         if not use_vectors:
             result.notes.append("vectors in the archive ignored: every memory is embedded again")
         async with open_backends(settings) as service:
-            with open(work / "memories.jsonl", encoding="utf-8") as records, \
-                    open(work / "vectors.jsonl", encoding="utf-8") as vector_lines, \
-                    bar(manifest["memories"]["count"], "restore", progress) as shown:
+            # A one-shot command: reading local files synchronously is fine here.
+            records = open(work / "memories.jsonl", encoding="utf-8")  # noqa: ASYNC230, SIM115
+            vector_lines = open(work / "vectors.jsonl", encoding="utf-8")  # noqa: ASYNC230, SIM115
+            with records, vector_lines, bar(manifest["memories"]["count"], "restore", progress) as shown:
                 vectors = _lines(vector_lines)
                 next_vector = next(vectors, None)
                 batch: list[Memory] = []

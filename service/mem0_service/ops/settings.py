@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from mem0_service.errors import ConfigError
 
 # name -> (default, meaning): the README's table and the compose file are checked against this list.
 ENV_VARS: dict[str, tuple[str, str]] = {
     "MEM0_RATE_LIMIT": ("0", "Requests per minute allowed per API key; 0 turns rate limiting off"),
-    "MEM0_RATE_LIMIT_BURST": ("", "Requests a key may send at once before the per-minute rate applies "
-                                  "(default: the per-minute limit)"),
-    "MEM0_CORS_ORIGINS": ("", "Comma-separated origins allowed to call the API from a browser (`*` for any); "
-                              "empty turns CORS off"),
+    "MEM0_RATE_LIMIT_BURST": ("", ("Requests a key may send at once before the per-minute rate applies "
+                                   "(default: the per-minute limit)")),
+    "MEM0_CORS_ORIGINS": ("", ("Comma-separated origins allowed to call the API from a browser (`*` for any); "
+                               "empty turns CORS off")),
     "MEM0_LOG_FORMAT": ("text", "`text` or `json` (one JSON object per line, with the request id)"),
-    "MEM0_METRICS_PUBLIC": ("false", "`true` serves GET /metrics without an API key (for a scraper on a private "
-                                     "network); otherwise an admin key is required"),
-    "MEM0_KEY_CACHE_SECONDS": ("5", "How long a scoped key lookup is cached; a revoked key stops working on other "
-                                    "replicas within this time (at once on the replica that revoked it)"),
+    "MEM0_METRICS_PUBLIC": ("false", ("`true` serves GET /metrics without an API key (for a scraper on a private "
+                                      "network); otherwise an admin key is required")),
+    "MEM0_KEY_CACHE_SECONDS": ("5", ("How long a scoped key lookup is cached; a revoked key stops working on other "
+                                     "replicas within this time (at once on the replica that revoked it)")),
     "MEM0_HEALTH_TIMEOUT": ("5", "Seconds each dependency may take to answer a deep health check"),
 }
 
@@ -54,7 +54,7 @@ class OpsSettings:
     health_timeout: float = 5.0
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "OpsSettings":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> OpsSettings:
         env = os.environ if env is None else env
 
         def get(name: str) -> str:

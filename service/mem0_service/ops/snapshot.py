@@ -9,9 +9,9 @@ import contextlib
 import json
 import sqlite3
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Iterator
 
 from mem0_service.config import Settings
 from mem0_service.core.memory import Memory, MemoryType
