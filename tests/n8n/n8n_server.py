@@ -45,7 +45,10 @@ def cache_dir() -> Path:
 
 
 def n8n_binary() -> Path:
-    binary = cache_dir() / f"n8n-{N8N_VERSION}" / "node_modules" / ".bin" / "n8n"
+    """The n8n the install script put in the cache, or MEM0_E2E_N8N_BIN to test against another n8n
+    (whose Node must come first on PATH)."""
+    override = os.environ.get("MEM0_E2E_N8N_BIN")
+    binary = Path(override) if override else cache_dir() / f"n8n-{N8N_VERSION}" / "node_modules" / ".bin" / "n8n"
     if not binary.exists():
         raise N8nUnavailable(f"n8n {N8N_VERSION} is not installed at {binary}: run bash {INSTALL_SCRIPT}")
     return binary
