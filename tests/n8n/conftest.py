@@ -11,11 +11,10 @@ import pytest
 
 from tests.n8n.n8n_server import N8nServer, N8nUnavailable, pack_node_package
 from tests.n8n.operation_workflows import (
-    MEM0_CREDENTIAL,
     MEMORY_MANAGER_WORKFLOWS,
     OPERATION_WORKFLOWS,
+    agent_variants,
     credentials,
-    learning_agent_workflow,
 )
 from tests.support.service_process import ServiceProcess
 
@@ -49,10 +48,7 @@ def n8n(live_service, learning_service, fake_openai,
                                           learning_service.url, learning_service.api_key))
     shipped = shipped_workflows()
     agent_api = next(w for w in shipped if w["id"] == "mem0HookAgent001")
-    workflows = OPERATION_WORKFLOWS + MEMORY_MANAGER_WORKFLOWS + shipped + [
-        learning_agent_workflow(agent_api),
-        learning_agent_workflow(agent_api, "mem0-agent-learning-no-model", MEM0_CREDENTIAL),
-    ]
+    workflows = OPERATION_WORKFLOWS + MEMORY_MANAGER_WORKFLOWS + shipped + agent_variants(agent_api)
     server.import_workflows(workflows)
     server.start()
     for workflow in workflows:

@@ -135,10 +135,10 @@ MEMORY_MANAGER_WORKFLOWS = [
 ]
 
 
-def learning_agent_workflow(agent_api: dict[str, Any], path: str = "mem0-agent-learning",
-                            credential: dict[str, str] = LEARNING_CREDENTIAL) -> dict[str, Any]:
-    """The shipped agent API workflow with Learn Facts switched on, by default on the service that has a chat
-    model. Elsewhere the agent continues on error and the webhook answers with its items, error included."""
+def agent_variant(agent_api: dict[str, Any], path: str, credential: dict[str, str] = MEM0_CREDENTIAL,
+                  memory_options: dict[str, Any] | None = None, continue_on_error: bool = False) -> dict[str, Any]:
+    """The shipped agent API workflow on another webhook path, credential or memory options. With
+    continue_on_error the agent's error becomes its output item and the webhook answers with the items."""
     workflow = copy.deepcopy(agent_api)
     workflow.update(id=("t" + uuid.uuid5(uuid.NAMESPACE_URL, path).hex)[:16], name=f"test {path}")
     for node in workflow["nodes"]:
@@ -149,10 +149,20 @@ def learning_agent_workflow(agent_api: dict[str, Any], path: str = "mem0-agent-l
             node["webhookId"] = _node_id(path, "hook")
             node["parameters"]["path"] = path
         if node["name"] == "Mem0 Chat Memory":
-            node["parameters"]["options"]["learnFacts"] = True
-        if credential != LEARNING_CREDENTIAL:
+            node["parameters"]["options"].update(memory_options or {})
+        if continue_on_error:
             if node["name"] == "AI Agent":
                 node["onError"] = "continueRegularOutput"
             if node["name"] == "Respond":
                 node["parameters"] = {"respondWith": "allIncomingItems", "options": {}}
     return workflow
+
+
+def agent_variants(agent_api: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        # Learn Facts on the service whose chat model is the fake server, and on one without a chat model
+        agent_variant(agent_api, "mem0-agent-learning", LEARNING_CREDENTIAL, {"learnFacts": True}),
+        agent_variant(agent_api, "mem0-agent-learning-no-model", MEM0_CREDENTIAL, {"learnFacts": True},
+                      continue_on_error=True),
+        agent_variant(agent_api, "mem0-agent-recall-system", MEM0_CREDENTIAL, {"recallAs": "system"}),
+    ]

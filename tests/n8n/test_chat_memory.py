@@ -12,6 +12,7 @@ from tests.n8n.service_client import ServiceClient, new_user
 
 pytestmark = pytest.mark.e2e
 
+RECALL_ACKNOWLEDGEMENT = "Noted. I will keep this in mind."  # n8n-node/nodes/Mem0ChatMemory
 CHAT_WEBHOOK_ID = "0f7d5a9e-6c1b-4d0a-9a51-3e2b8c7d1f40"  # workflows/n8n/chat-agent-with-memory.json
 
 
@@ -20,8 +21,8 @@ def service(live_service) -> ServiceClient:
     return ServiceClient(live_service.url, live_service.api_key)
 
 
-def ask(n8n, user: str, session: str, message: str) -> str:
-    response = n8n.webhook("mem0-agent", {"userId": user, "sessionId": session, "message": message})
+def ask(n8n, user: str, session: str, message: str, path: str = "mem0-agent") -> str:
+    response = n8n.webhook(path, {"userId": user, "sessionId": session, "message": message})
     assert response.status_code == 200, f"{response.status_code} {response.text}\n{n8n.log()[-3000:]}"
     body = response.json()
     assert body["sessionId"] == session
@@ -98,11 +99,23 @@ def test_long_term_memories_of_the_user_are_recalled_in_a_new_session(n8n, fake_
     question = "Do you remember that I am vegetarian and never eat meat?"
     ask(n8n, user, "s-" + uuid.uuid4().hex[:8], question)
 
-    recalled = [m["content"] for m in model_call_for(fake_openai, question)
-                if m["role"] == "system" and "Long-term memories about this user" in m["content"]]
-    assert len(recalled) == 1
-    assert "- The user is vegetarian and never eats meat" in recalled[0].splitlines()
-    assert "another user" not in recalled[0]
+    # a user message with the memories and a short reply open the conversation: every chat model accepts that
+    opening = ("What you remember about me from earlier conversations (most relevant first):\n"
+               "- The user is vegetarian and never eats meat")
+    assert conversation(model_call_for(fake_openai, question)) == [
+        ("user", opening), ("assistant", RECALL_ACKNOWLEDGEMENT)]
+
+
+def test_recall_as_a_system_message_for_models_that_accept_several(n8n, fake_openai, service):
+    user = new_user()
+    service.create(user, "The user is allergic to peanuts", type="fact")
+    question = f"Remember that I am allergic to peanuts? [{uuid.uuid4().hex[:6]}]"
+    ask(n8n, user, "s1", question, path="mem0-agent-recall-system")
+
+    messages = model_call_for(fake_openai, question)
+    assert [m["role"] for m in messages] == ["system", "system", "user"]
+    assert messages[1]["content"] == ("Long-term memories about this user (most relevant first):\n"
+                                      "- The user is allergic to peanuts")
 
 
 def test_remember_tool_saves_a_preference_that_later_sessions_recall(n8n, fake_openai, service):
@@ -124,8 +137,8 @@ def test_remember_tool_saves_a_preference_that_later_sessions_recall(n8n, fake_o
 
     question = "Which tea does the user prefer?"
     ask(n8n, user, "s-" + uuid.uuid4().hex[:8], question)
-    system = "\n".join(m["content"] for m in model_call_for(fake_openai, question) if m["role"] == "system")
-    assert "- The user prefers green tea" in system
+    [opening, _] = conversation(model_call_for(fake_openai, question))
+    assert "- The user prefers green tea" in opening[1].splitlines()
 
 
 def test_chat_trigger_workflow_keeps_the_chat_and_files_it_under_the_chat_session(n8n, fake_openai, service):

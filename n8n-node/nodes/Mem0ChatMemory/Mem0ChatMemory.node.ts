@@ -14,6 +14,7 @@ import { ServiceChatHistory, ServiceChatMemory } from './ServiceChatMemory';
 interface MemoryOptions {
 	agentId?: string;
 	learnFacts?: boolean;
+	recallAs?: 'opening' | 'system';
 	saveExchanges?: boolean;
 	recallMemories?: boolean;
 	recallQuery?: string;
@@ -105,6 +106,27 @@ export class Mem0ChatMemory implements INodeType {
 							'Whether the service\'s own chat model should extract lasting facts and preferences from each exchange, so later sessions recall them. The service needs a chat model (OPENAI_API_KEY or a compatible server); each answer then waits for one or two extra model calls.',
 					},
 					{
+						displayName: 'Recall As',
+						name: 'recallAs',
+						type: 'options',
+						options: [
+							{
+								name: 'Opening of the Conversation',
+								value: 'opening',
+								description:
+									'A user message listing the memories and a short reply, before the history. Works with every chat model.',
+							},
+							{
+								name: 'System Message',
+								value: 'system',
+								description:
+									'One extra system message. Only for models that accept several (OpenAI and compatible); Anthropic and Gemini refuse it.',
+							},
+						],
+						default: 'opening',
+						description: 'How the recalled memories are shown to the model',
+					},
+					{
 						displayName: 'Recall Limit',
 						name: 'recallLimit',
 						type: 'number',
@@ -174,6 +196,7 @@ export class Mem0ChatMemory implements INodeType {
 			options.recallMemories === false
 				? undefined
 				: {
+						placement: options.recallAs ?? 'opening',
 						query: String(options.recallQuery ?? this.evaluateExpression('{{ $json.chatInput }}', itemIndex) ?? ''),
 						types: options.recallTypes ?? ['fact', 'preference'],
 						relevanceThreshold: options.relevanceThreshold ?? 0.7,

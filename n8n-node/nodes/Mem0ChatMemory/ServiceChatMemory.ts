@@ -10,6 +10,8 @@ export interface ConversationScope {
 }
 
 export interface RecallSettings {
+	/** opening: a user message and a short reply before the history; system: one system message. */
+	placement: 'opening' | 'system';
 	query: string;
 	types: string[];
 	relevanceThreshold: number;
@@ -24,6 +26,8 @@ interface ExchangeLine {
 const SPEAKER: Record<ExchangeLine['role'], string> = { user: 'User', assistant: 'Assistant', system: 'System' };
 
 const MEMORY_KEY = 'chat_history';
+
+export const RECALL_ACKNOWLEDGEMENT = 'Noted. I will keep this in mind.';
 
 /**
  * A session's conversation, kept in the service as one `interaction` memory per exchange.
@@ -173,12 +177,23 @@ export class ServiceChatMemory {
 			this.chatHistory.getMessages(),
 			this.recallMemories(),
 		]);
-		if (!recalled.length) return { [MEMORY_KEY]: history };
-		const summary = [
-			'Long-term memories about this user (most relevant first):',
-			...recalled.map((memory) => `- ${memory.content}`),
-		].join('\n');
-		return { [MEMORY_KEY]: [new this.messages.SystemMessage(summary), ...history] };
+		if (!recalled.length || !this.recall) return { [MEMORY_KEY]: history };
+		const list = recalled.map((memory) => `- ${memory.content}`).join('\n');
+		if (this.recall.placement === 'system') {
+			const summary = `Long-term memories about this user (most relevant first):\n${list}`;
+			return { [MEMORY_KEY]: [new this.messages.SystemMessage(summary), ...history] };
+		}
+		// The agent's own system prompt comes first, and several model APIs (Anthropic, Gemini, ...) refuse a
+		// second system message: a user message and a reply are understood by every chat model.
+		return {
+			[MEMORY_KEY]: [
+				new this.messages.HumanMessage(
+					`What you remember about me from earlier conversations (most relevant first):\n${list}`,
+				),
+				new this.messages.AIMessage(RECALL_ACKNOWLEDGEMENT),
+				...history,
+			],
+		};
 	}
 
 	async saveContext(inputValues: IDataObject, outputValues: IDataObject): Promise<void> {
