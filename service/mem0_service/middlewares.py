@@ -14,6 +14,7 @@ from mem0_service.api.responses import json_response
 from mem0_service.auth import PRINCIPAL, Principal, authenticate
 from mem0_service.errors import (
     ApiError,
+    Forbidden,
     MethodNotAllowed,
     NotFound,
     PayloadTooLarge,
@@ -191,7 +192,11 @@ async def _guard_agent(request: web.Request, who: Principal) -> None:
             if isinstance(item, dict):
                 who.check_agent(item.get("agent_id"), default_allowed=path != "/api/memories/search")
         return
-    if path.startswith(("/api/memories/user/", "/api/sessions/")):
+    if path.startswith("/api/sessions/") or (path.startswith("/api/memories/user/") and path.endswith("/export")):
+        # These act on every agent's memories of the user and take no agent filter.
+        raise Forbidden(f"This API key is limited to agent_id '{who.agent_id}'; this operation spans every agent",
+                        field="agent_id")
+    if path.startswith("/api/memories/user/"):
         who.check_agent(request.query.get("agent_id") or None)
 
 

@@ -133,6 +133,9 @@ def test_agent_key_touches_only_its_agents_memories(api):
     assert api.get(f"/api/memories/user/{user}", key=key).status_code == 403
     listed = api.get(f"/api/memories/user/{user}", key=key, params={"agent_id": "support"}).json()
     assert {m["agent_id"] for m in listed["memories"]} == {"support"}
+    # Operations that span every agent of the user are refused, even when the key names its agent.
+    assert api.get(f"/api/memories/user/{user}/export", key=key, params={"agent_id": "support"}).status_code == 403
+    assert api.delete("/api/sessions/s1", key=key, params={"user_id": user, "agent_id": "support"}).status_code == 403
     assert api.get(f"/api/memories/{other['id']}").json() == other
 
 
