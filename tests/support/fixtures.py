@@ -54,20 +54,26 @@ BACKENDS = {
 }
 
 
+@contextlib.contextmanager
+def backend_process(backend: str, data_dir: Path, env: dict[str, str] | None = None) -> Iterator[ServiceProcess]:
+    """A service process on one of BACKENDS (a fresh PostgreSQL database when it needs one), stopped afterwards."""
+    from tests.support.postgres import fresh_database
+
+    env = {**BACKENDS[backend], **(env or {})}
+    with contextlib.ExitStack() as stack:
+        if backend.startswith("postgres"):
+            env["DATABASE_URL"] = stack.enter_context(fresh_database())
+        service = ServiceProcess(data_dir, env=env, api_key="admin-" + secrets.token_hex(8))
+        service.backend = backend
+        service.start()
+        stack.callback(service.stop)
+        yield service
+
+
 @pytest.fixture(scope="session", params=sorted(BACKENDS))
 def backend_service(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcess]:
     """The same suite runs against each production-relevant backend combination."""
-    from tests.support.postgres import fresh_database
-
-    env = dict(BACKENDS[request.param])
-    with contextlib.ExitStack() as stack:
-        if request.param.startswith("postgres"):
-            env["DATABASE_URL"] = stack.enter_context(fresh_database())
-        service = ServiceProcess(tmp_path_factory.mktemp(f"svc-{request.param}"), env=env,
-                                 api_key="admin-" + secrets.token_hex(8))
-        service.backend = request.param
-        service.start()
-        stack.callback(service.stop)
+    with backend_process(request.param, tmp_path_factory.mktemp(f"svc-{request.param}")) as service:
         yield service
 
 
@@ -82,18 +88,9 @@ def api(backend_service: ServiceProcess):
 def llm_service(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
                 fake_openai: FakeOpenAI) -> Iterator[ServiceProcess]:
     """A service whose chat model is the local fake OpenAI server (embeddings stay on the bundled model)."""
-    from tests.support.postgres import fresh_database
-
-    env = {**BACKENDS[request.param], "OPENAI_API_KEY": "sk-fake", "OPENAI_BASE_URL": fake_openai.base_url,
-           "MEM0_EMBEDDER": "local", "MEM0_OPENAI_TIMEOUT": "2", "MEM0_SWEEP_INTERVAL": "0.3"}
-    with contextlib.ExitStack() as stack:
-        if request.param.startswith("postgres"):
-            env["DATABASE_URL"] = stack.enter_context(fresh_database())
-        service = ServiceProcess(tmp_path_factory.mktemp(f"llm-{request.param}"), env=env,
-                                 api_key="admin-" + secrets.token_hex(8))
-        service.backend = request.param
-        service.start()
-        stack.callback(service.stop)
+    env = {"OPENAI_API_KEY": "sk-fake", "OPENAI_BASE_URL": fake_openai.base_url, "MEM0_EMBEDDER": "local",
+           "MEM0_OPENAI_TIMEOUT": "2", "MEM0_SWEEP_INTERVAL": "0.3"}
+    with backend_process(request.param, tmp_path_factory.mktemp(f"llm-{request.param}"), env) as service:
         yield service
 
 
