@@ -184,3 +184,14 @@ def test_users_never_see_each_other(api):
     assert all(m["user_id"] == bob for m in api.get(f"/api/memories/user/{bob}").json()["memories"])
     assert api.search(unique_user(), "bank PIN", relevance_threshold=0.0) == {"memories": [], "total": 0}
     assert api.get(f"/api/memories/{secret['id']}").json()["user_id"] == alice  # the admin key sees every user
+
+
+def test_a_batch_keeps_its_order_in_lists(api):
+    user = unique_user()
+    turns = [f"turn {i}" for i in range(30)]
+    api.post("/api/memories/batch", json={"memories": [{"user_id": user, "content": t, "type": "interaction"}
+                                                       for t in turns]})
+    oldest_first = api.get(f"/api/memories/user/{user}", params={"order": "asc", "limit": 100}).json()["memories"]
+    assert [m["content"] for m in oldest_first] == turns
+    newest_first = api.get(f"/api/memories/user/{user}", params={"limit": 100}).json()["memories"]
+    assert [m["content"] for m in newest_first] == turns[::-1]

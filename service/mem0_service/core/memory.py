@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
 import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
@@ -23,9 +24,17 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+_last_tick = [0]
+_tick_lock = threading.Lock()
+
+
 def new_memory_id() -> str:
-    # Time-ordered prefix keeps ids roughly sortable by creation, the random tail keeps them unguessable.
-    return f"mem_{int(time.time() * 1000):012x}{secrets.token_hex(8)}"
+    """Ids sort in creation order, also within one batch (same created_at): the prefix is a microsecond clock
+    that never repeats or runs backwards in this process; the random tail keeps ids unguessable."""
+    with _tick_lock:
+        tick = max(time.time_ns() // 1000, _last_tick[0] + 1)
+        _last_tick[0] = tick
+    return f"mem_{tick:014x}{secrets.token_hex(8)}"
 
 
 def content_hash(content: str) -> str:
