@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sqlite3
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
-from typing import AsyncIterator, Callable, TypeVar
-
 from datetime import datetime
+from pathlib import Path
+from typing import AsyncIterator
 
 from mem0_service.core.memory import HistoryEvent, Memory, MemoryType, Scope, utcnow
-from mem0_service.errors import ServiceUnavailable
+from mem0_service.sqlite_worker import SQLiteWorker
 from mem0_service.stores.base import IndexOp, RecordStore, iso, keyword_terms, migrations, parse_iso, scope_where
 
-T = TypeVar("T")
 # BM25 score at which keyword evidence counts half: short memories score 2-10 on a one-word hit.
 BM25_HALF = 6.0
 COLUMNS = "m.id, m.user_id, m.session_id, m.agent_id, m.type, m.content, m.metadata, m.created_at, m.updated_at, m.expires_at"
@@ -55,39 +51,16 @@ def _history(c: sqlite3.Connection, rows: list[tuple]) -> None:
 
 
 class SQLiteRecordStore(RecordStore):
-    """One connection owned by one thread: SQLite serialises writers anyway, and the thread keeps
-    blocking file I/O off the event loop."""
 
     name = "sqlite"
 
     def __init__(self, path: Path):
         self.path = path
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
-        self._conn: sqlite3.Connection | None = None
-
-    async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        def call() -> T:
-            assert self._conn is not None, "store is not open"
-            with self._conn:  # one transaction per call: commit on success, roll back on error
-                return fn(self._conn)
-        try:
-            return await asyncio.get_running_loop().run_in_executor(self._executor, call)
-        except sqlite3.OperationalError as exc:
-            raise ServiceUnavailable(f"Record store error: {exc}", dependency="record_store") from exc
+        self._worker = SQLiteWorker(path, dependency="record_store", label="Record store")
+        self._run = self._worker.run
 
     async def open(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-
-        def connect() -> None:
-            conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=FULL")  # an acknowledged write survives a power cut
-            conn.execute("PRAGMA busy_timeout=5000")
-            conn.isolation_level = "DEFERRED"
-            self._conn = conn
-            self._migrate(conn)
-
-        await asyncio.get_running_loop().run_in_executor(self._executor, connect)
+        await self._worker.open(self._migrate)
 
     @staticmethod
     def _migrate(conn: sqlite3.Connection) -> None:
@@ -101,10 +74,7 @@ class SQLiteRecordStore(RecordStore):
                 conn.execute("INSERT INTO schema_migrations VALUES (?, ?)", (version, iso(utcnow())))
 
     async def close(self) -> None:
-        if self._conn is not None:
-            conn, self._conn = self._conn, None
-            await asyncio.get_running_loop().run_in_executor(self._executor, conn.close)
-        self._executor.shutdown(wait=True)
+        await self._worker.close()
 
     async def ping(self) -> None:
         await self._run(lambda c: c.execute("SELECT 1").fetchone())

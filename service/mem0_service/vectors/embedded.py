@@ -5,14 +5,13 @@ Partitioning by user first is what makes it fast: a search only touches one user
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
 from mem0_service.errors import ServiceUnavailable
+from mem0_service.sqlite_worker import SQLiteWorker
 from mem0_service.vectors.base import VectorFilter, VectorIndex, VectorPoint
 
 
@@ -71,43 +70,27 @@ class EmbeddedVectorIndex(VectorIndex):
 
     def __init__(self, path: Path, dim: int):
         self.path, self.dim = path, dim
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vectors")
-        self._conn: sqlite3.Connection | None = None
+        self._worker = SQLiteWorker(path, dependency="vector_index", label="Vector index")
+        self._run = self._worker.run
         self._users: dict[str, _UserVectors] = {}
         self._user_of: dict[str, str] = {}
 
-    async def _run(self, fn):
-        def call():
-            assert self._conn is not None, "index is not open"
-            with self._conn:
-                return fn(self._conn)
-        try:
-            return await asyncio.get_running_loop().run_in_executor(self._executor, call)
-        except sqlite3.Error as exc:
-            raise ServiceUnavailable(f"Vector index error: {exc}", dependency="vector_index") from exc
-
     async def open(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-
-        def load() -> list[tuple]:
-            conn = sqlite3.connect(self.path, check_same_thread=False)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("CREATE TABLE IF NOT EXISTS vectors (id TEXT PRIMARY KEY, user_id TEXT NOT NULL, "
-                         "session_id TEXT, agent_id TEXT, type TEXT NOT NULL, vector BLOB NOT NULL)")
-            conn.execute("CREATE TABLE IF NOT EXISTS index_info (key TEXT PRIMARY KEY, value TEXT)")
-            conn.commit()
-            stored_dim = conn.execute("SELECT value FROM index_info WHERE key = 'dim'").fetchone()
-            if stored_dim and int(stored_dim[0]) != self.dim:
-                raise ServiceUnavailable(
-                    f"Vector index at {self.path} holds {stored_dim[0]}-d vectors but the embedder makes {self.dim}-d; "
-                    "run `mem0-service reembed` or point MEM0_DATA_DIR elsewhere", dependency="vector_index")
-            conn.execute("INSERT OR REPLACE INTO index_info VALUES ('dim', ?)", (str(self.dim),))
-            conn.commit()
-            self._conn = conn
+        def load(conn: sqlite3.Connection) -> list[tuple]:
+            with conn:
+                conn.execute("CREATE TABLE IF NOT EXISTS vectors (id TEXT PRIMARY KEY, user_id TEXT NOT NULL, "
+                             "session_id TEXT, agent_id TEXT, type TEXT NOT NULL, vector BLOB NOT NULL)")
+                conn.execute("CREATE TABLE IF NOT EXISTS index_info (key TEXT PRIMARY KEY, value TEXT)")
+                stored_dim = conn.execute("SELECT value FROM index_info WHERE key = 'dim'").fetchone()
+                if stored_dim and int(stored_dim[0]) != self.dim:
+                    raise ServiceUnavailable(
+                        f"Vector index at {self.path} holds {stored_dim[0]}-d vectors but the embedder makes "
+                        f"{self.dim}-d; move the file away and the index is rebuilt from the records",
+                        dependency="vector_index")
+                conn.execute("INSERT OR REPLACE INTO index_info VALUES ('dim', ?)", (str(self.dim),))
             return conn.execute("SELECT id, user_id, session_id, agent_id, type, vector FROM vectors").fetchall()
 
-        rows = await asyncio.get_running_loop().run_in_executor(self._executor, load)
-        for point_id, user_id, session_id, agent_id, type_, blob in rows:
+        for point_id, user_id, session_id, agent_id, type_, blob in await self._worker.open(load):
             self._remember(point_id, np.frombuffer(blob, dtype=np.float32),
                            {"user_id": user_id, "session_id": session_id, "agent_id": agent_id, "type": type_})
 
@@ -120,10 +103,7 @@ class EmbeddedVectorIndex(VectorIndex):
         self._user_of[point_id] = user_id
 
     async def close(self) -> None:
-        if self._conn is not None:
-            conn, self._conn = self._conn, None
-            await asyncio.get_running_loop().run_in_executor(self._executor, conn.close)
-        self._executor.shutdown(wait=True)
+        await self._worker.close()
 
     async def ping(self) -> None:
         await self._run(lambda c: c.execute("SELECT 1").fetchone())
