@@ -21,8 +21,22 @@ from tests.support.service_process import ServiceProcess
 SHIPPED_WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows" / "n8n"
 
 
+# The service address that plain HTTP Request nodes carry in their URL, for the user to change after the import.
+EXAMPLE_SERVICE_URL = "http://localhost:3456"
+
+
 def shipped_workflows() -> list[dict]:
     return [json.loads(path.read_text()) for path in sorted(SHIPPED_WORKFLOWS.glob("*.json"))]
+
+
+def pointed_at(workflow: dict, service_url: str) -> dict:
+    """The workflow with its HTTP Request URLs changed to `service_url`, as a user does after importing it."""
+    workflow = json.loads(json.dumps(workflow))
+    for node in workflow["nodes"]:
+        if node["type"] == "n8n-nodes-base.httpRequest":
+            assert node["parameters"]["url"].startswith(EXAMPLE_SERVICE_URL + "/api/"), node["parameters"]["url"]
+            node["parameters"]["url"] = service_url + node["parameters"]["url"][len(EXAMPLE_SERVICE_URL):]
+    return workflow
 
 
 @pytest.fixture(scope="session")
@@ -46,7 +60,7 @@ def n8n(live_service, learning_service, fake_openai,
     server.install_package(tarball)
     server.import_credentials(credentials(live_service.url, live_service.api_key, fake_openai.base_url,
                                           learning_service.url, learning_service.api_key))
-    shipped = shipped_workflows()
+    shipped = [pointed_at(workflow, live_service.url) for workflow in shipped_workflows()]
     agent_api = next(w for w in shipped if w["id"] == "mem0HookAgent001")
     workflows = OPERATION_WORKFLOWS + MEMORY_MANAGER_WORKFLOWS + shipped + agent_variants(agent_api)
     server.import_workflows(workflows)

@@ -13,6 +13,7 @@ MEM0_CREDENTIAL = {"id": "mem0ServiceCred1", "name": "Mem0 Service"}
 WRONG_KEY_CREDENTIAL = {"id": "mem0WrongKey0001", "name": "Mem0 Service (wrong key)"}
 OPENAI_CREDENTIAL = {"id": "openAiCredentl01", "name": "OpenAI"}
 LEARNING_CREDENTIAL = {"id": "mem0LearningCrd1", "name": "Mem0 Service with a chat model"}
+BEARER_CREDENTIAL = {"id": "mem0BearerCred01", "name": "Mem0 Bearer Token"}
 
 
 def credentials(service_url: str, api_key: str, openai_base_url: str,
@@ -24,6 +25,8 @@ def credentials(service_url: str, api_key: str, openai_base_url: str,
         {**MEM0_CREDENTIAL, "type": "mem0ServiceApi", "data": {"baseUrl": service_url + "/", "apiKey": api_key}},
         {**WRONG_KEY_CREDENTIAL, "type": "mem0ServiceApi", "data": {"baseUrl": service_url, "apiKey": "not-the-key"}},
         {**OPENAI_CREDENTIAL, "type": "openAiApi", "data": {"apiKey": "sk-test", "url": openai_base_url}},
+        # n8n's own Bearer Auth, for the workflows made of plain HTTP Request nodes
+        {**BEARER_CREDENTIAL, "type": "httpBearerAuth", "data": {"token": api_key}},
     ]
 
 
