@@ -105,27 +105,77 @@ def evaluate(cands, fuse, calibration, **kw):
     return summarise([c[0] for c in cands], rows), survive
 
 
+def variants():
+    """The fusions compared; each is fuse(calibration, cosines, keyword evidence) -> ranked list."""
+    from mem0_service.core import ranking
+    from mem0_service.core.ranking import Ranked
+
+    def scored(fn):
+        def fuse(calibration, cosines, keyword_scores, **_):
+            ids = list(dict.fromkeys([*cosines, *keyword_scores]))
+            if not ids:
+                return []
+            cos = np.array([cosines.get(i, -1.0) for i in ids])
+            k = np.clip([keyword_scores.get(i, 0.0) for i in ids], 0.0, 0.999)
+            bm25 = 6.0 * k / (1.0 - k)  # the stores' evidence scale, back to a BM25-like score
+            rel = fn(cos, k, bm25, calibration)
+            return [Ranked(ids[i], float(rel[i]), None, 0.0) for i in np.argsort(-rel, kind="stable")]
+        return fuse
+
+    def rrf(k):
+        def fn(cos, _, bm25, cal):
+            rank_d = np.argsort(np.argsort(-cos))
+            rank_k = np.argsort(np.argsort(-bm25))
+            return 1 / (k + rank_d) + np.where(bm25 > 0, 1 / (k + rank_k), 0.0)
+        return fn
+
+    return [
+        ("keyword only (FTS5 BM25 as the service computes it)", scored(lambda c, k, b, cal: b + 1e-6 * c)),
+        ("dense only (calibrated cosine)", lambda cal, d, k: ranking.fuse(cal, d, k, keyword_weight=0.0)),
+        ("calibrated cosine, noisy-OR keyword lift 0.35 (first version)",
+         scored(lambda c, k, b, cal: 1 - (1 - cal.score(c)) * (1 - 0.35 * k))),
+        ("weighted sum 0.5 dense + 0.5 keyword (max-scaled)",
+         scored(lambda c, k, b, cal: 0.5 * cal.score(c) + 0.5 * b / max(b.max(), 1e-9))),
+        ("weighted sum 0.3 dense + 0.7 keyword (max-scaled)",
+         scored(lambda c, k, b, cal: 0.3 * cal.score(c) + 0.7 * b / max(b.max(), 1e-9))),
+        ("reciprocal rank fusion, k=5", scored(rrf(5))),
+        ("reciprocal rank fusion, k=60", scored(rrf(60))),
+        ("shipped: background-relative dense, gated noisy-OR keyword 0.9", ranking.fuse),
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "ranking-fusion.md")
     args = parser.parse_args()
-    from mem0_service.core import ranking
     from mem0_service.embedders.local import LocalEmbedder
 
-    t0 = time.perf_counter()
-    corpus = Corpus(args.data)
-    cands = corpus.candidates()
-    print(f"prepared {len(cands)} questions in {time.perf_counter() - t0:.1f}s")
-    for name, kw in [("dense only", {"keyword_weight": 0.0}), ("shipped fusion", {})]:
-        summary, survive = evaluate(cands, ranking.fuse, LocalEmbedder.calibration, **kw)
+    calibration = LocalEmbedder.calibration
+    cands = Corpus(args.data).candidates()
+    bilingual = Bilingual()
+    lines = ["# Choosing the fusion (offline replica of the search path, bundled model)", "",
+             "Command: `.venv/bin/python -m bench.retrieval.tune`. LoCoMo: categories 1-4 pooled "
+             f"({sum(1 for c in cands if c[0].category != 5)} questions), candidates = dense top-50 + FTS5 top-50 as in "
+             "the service. Threshold columns: evidence / other turns with relevance >= 0.7 over all questions. "
+             "Bilingual: the test suite's Russian/English paraphrase set (tests/data), each query against its "
+             "user's memories.", "",
+             "| fusion | R@1 | R@5 | R@10 | MRR | multi-hop R@5 | temporal R@5 | open-domain R@5 | single-hop R@5 "
+             "| evidence >= 0.7 | other >= 0.7 | bilingual hit@1 | bilingual recall@3 | bilingual relevant >= 0.7 "
+             "| bilingual unrelated < 0.7 |", "|---" * 15 + "|"]
+    for name, fuse in variants():
+        summary, survive = evaluate(cands, fuse, calibration)
+        bi = bilingual.evaluate(fuse, calibration)
         s = summary["1-4"]
-        cats = " ".join(f"{c[:5]}={summary[c]['R@5']:.3f}" for c in ("multi-hop", "temporal", "open-domain", "single-hop"))
-        print(f"{name:16s} R@1={s['R@1']:.3f} R@5={s['R@5']:.3f} R@10={s['R@10']:.3f} MRR={s['MRR']:.3f} | {cats} | "
-              f">=0.7: evidence {survive[0]}/{survive[2]}, other {survive[1]}")
-
-
-if __name__ == "__main__":
-    main()
+        rrf = "reciprocal" in name  # no calibrated score: thresholds are meaningless
+        lines.append(f"| {name} | {s['R@1']:.3f} | {s['R@5']:.3f} | {s['R@10']:.3f} | {s['MRR']:.3f} | "
+                     + " | ".join(f"{summary[c]['R@5']:.3f}" for c in ("multi-hop", "temporal", "open-domain", "single-hop"))
+                     + (" | - | - " if rrf else f" | {survive[0]}/{survive[2]} | {survive[1]} ")
+                     + f"| {bi['hit@1']:.2f} | {bi['recall@3']:.2f} | "
+                     + ("- | - |" if rrf else f"{bi['relevant>=0.7']:.2f} | {bi['unrelated<0.7']:.2f} |"))
+        print(lines[-1], flush=True)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text("\n".join(lines) + "\n")
 
 
 class Bilingual:
@@ -180,3 +230,7 @@ class Bilingual:
                     dropped += r.relevance < 0.7
         n = len(self.items)
         return {"hit@1": hit1 / n, "recall@3": rec3 / n, "relevant>=0.7": kept / n_rel, "unrelated<0.7": dropped / n_unrel}
+
+
+if __name__ == "__main__":
+    main()

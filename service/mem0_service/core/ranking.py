@@ -43,7 +43,7 @@ EVIDENCE_HALF = 6.0
 KEYWORD_FLOOR = 15.0
 # Share of the background (median candidate cosine above the model's "unrelated" anchor) subtracted from cosines.
 BACKGROUND_SHIFT = 1.2
-# Number of candidates at which the background estimate is trusted fully.
+# The background is estimated from this many nearest candidates, and trusted fully once there are that many.
 BACKGROUND_SAMPLE = 50
 
 
@@ -66,8 +66,11 @@ def fuse(calibration: Calibration, cosines: dict[str, float], keyword_scores: di
     known = np.array([i in cosines for i in ids])
     shift = 0.0
     if known.any():
-        background = float(np.median(cos[known]))
-        shift = BACKGROUND_SHIFT * max(0.0, background - calibration.unrelated) * min(1.0, known.sum() / BACKGROUND_SAMPLE)
+        # The background is the median of the best BACKGROUND_SAMPLE cosines: the same whatever `limit` asked for
+        # (a larger limit fetches more, weaker candidates, which must not change any memory's score).
+        nearest = np.sort(cos[known])[::-1][:BACKGROUND_SAMPLE]
+        background = float(np.median(nearest))
+        shift = BACKGROUND_SHIFT * max(0.0, background - calibration.unrelated) * (nearest.size / BACKGROUND_SAMPLE)
     dense = calibration.score(cos - shift)
     evidence = np.clip([keyword_scores.get(i, 0.0) for i in ids], 0.0, 0.999)
     bm25 = EVIDENCE_HALF * evidence / (1.0 - evidence)
