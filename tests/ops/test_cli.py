@@ -24,7 +24,7 @@ def test_every_command_has_help(command, tmp_path):
 
 
 def _line(memory_id: str, user: str, content: str, age_days: float, type_: str = "fact", **extra) -> str:
-    created = datetime.now(timezone.utc) - timedelta(days=age_days)  # noqa: UP017
+    created = datetime.now(timezone.utc) - timedelta(days=age_days)
     stamp = created.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     return json.dumps({"id": memory_id, "user_id": user, "content": content, "type": type_, "created_at": stamp,
                        "updated_at": stamp, **extra}) + "\n"
