@@ -130,7 +130,7 @@ def backup(output: Path | None, progress: bool | None) -> None:
 
     settings = load_settings()
     _quiet_logs()
-    output = output or Path(f"mem0_backup_{datetime.now(timezone.utc):%Y%m%d_%H%M%S}.tar.gz")  # noqa: UP017 (Python 3.10)
+    output = output or Path(f"mem0_backup_{datetime.now(timezone.utc):%Y%m%d_%H%M%S}.tar.gz")
     result = _run(take_backup(settings, output, progress=progress))
     audit("backup", actor=_cli_actor(), file=str(result.path), memories=result.memories)
     click.echo(f"Backup written to {result.path}: {result.memories} memories, {result.vectors} vectors")

@@ -6,6 +6,8 @@ from datetime import datetime
 from typing import Literal
 
 from aiohttp import web
+from pydantic import BaseModel, Field, field_serializer, model_validator
+
 from mem0_service.api.models import Identifier
 from mem0_service.api.parsing import parse_body, parse_query
 from mem0_service.api.responses import json_response
@@ -15,7 +17,6 @@ from mem0_service.keys.model import ApiKey
 from mem0_service.ops.logs import AUDIT
 from mem0_service.ops.state import AUTHENTICATOR, KEY_STORE
 from mem0_service.stores.base import iso
-from pydantic import BaseModel, Field, field_serializer, model_validator
 
 
 class KeyCreate(BaseModel):

@@ -8,6 +8,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
+from pydantic import BaseModel
+
 from mem0_service import __version__
 from mem0_service.api.responses import json_response
 from mem0_service.auth import Authenticator
@@ -26,7 +28,6 @@ from mem0_service.ops.state import (
 )
 from mem0_service.state import SERVICE, SETTINGS
 from mem0_service.stores.base import iso
-from pydantic import BaseModel
 
 # An embedding call costs money on a paid provider: a passing embedder check is trusted this long.
 EMBEDDER_CHECK_TTL = 30.0
@@ -52,11 +53,11 @@ async def _check(name: str, probe: Callable[[], Awaitable[Any]], timeout: float)
     try:
         await asyncio.wait_for(probe(), timeout)
         return name, CheckOut(status="ok", latency_ms=round((time.perf_counter() - started) * 1e3, 1))
-    except asyncio.TimeoutError:  # noqa: UP041 (not the builtin before Python 3.11)
+    except asyncio.TimeoutError:
         error = f"no answer within {timeout:g} s"
     except ServiceUnavailable as exc:
         error = exc.message
-    except Exception as exc:  # noqa: BLE001 a probe must report, never crash the check
+    except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"
     return name, CheckOut(status="unavailable", latency_ms=round((time.perf_counter() - started) * 1e3, 1),
                           error=error[:300])
@@ -110,7 +111,7 @@ async def metrics_endpoint(request: web.Request) -> web.Response:
     async def gauge(name: str, text: str, probe: Callable[[], Awaitable[float]]) -> None:
         try:
             gauges[name] = (text, [({}, float(await asyncio.wait_for(probe(), 5)))])
-        except (asyncio.TimeoutError, ApiError):  # noqa: UP041 (Python 3.10)
+        except (asyncio.TimeoutError, ApiError):
             pass  # a dependency that cannot answer leaves its gauge out; its errors are counted elsewhere
 
     await gauge("mem0_memories", "Memories in the record store", service.store.count)

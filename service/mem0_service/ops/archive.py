@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import IO
 
 import numpy as np
+
 from mem0_service import __version__
 from mem0_service.config import Settings
 from mem0_service.core.memory import Memory, utcnow
@@ -140,7 +141,7 @@ async def backup(settings: Settings, output: Path, *, progress: bool | None = No
         with tarfile.open(partial, "w:gz") as tar:
             for name in ("manifest.json", "memories.jsonl", "vectors.jsonl"):
                 tar.add(work / name, arcname=name)
-        with open(partial, "rb") as f:  # noqa: ASYNC230 (a one-shot command)
+        with open(partial, "rb") as f:
             os.fsync(f.fileno())
         os.replace(partial, output)  # an interrupted backup never leaves a file that looks complete
     return BackupResult(output, records.lines, vectors.lines, note)
@@ -152,7 +153,7 @@ async def _backup_vectors(settings, embedder, ids_and_stamps, pending, snapshot,
     writer = _HashingWriter(path)
     try:
         index = await _open_index(settings, embedder)
-    except Exception as exc:  # noqa: BLE001 e.g. Qdrant's local folder is locked by the running service
+    except Exception as exc:
         writer.close()
         return writer, (f"vectors not included ({str(exc).splitlines()[0][:200]}); restore re-embeds them")
     skipped = 0
@@ -250,8 +251,8 @@ async def restore(settings: Settings, archive: Path, *, reembed: bool = False,
             result.notes.append("vectors in the archive ignored: every memory is embedded again")
         async with open_backends(settings) as service:
             # A one-shot command: reading local files synchronously is fine here.
-            records = open(work / "memories.jsonl", encoding="utf-8")  # noqa: ASYNC230, SIM115
-            vector_lines = open(work / "vectors.jsonl", encoding="utf-8")  # noqa: ASYNC230, SIM115
+            records = open(work / "memories.jsonl", encoding="utf-8")  # noqa: SIM115
+            vector_lines = open(work / "vectors.jsonl", encoding="utf-8")  # noqa: SIM115
             with records, vector_lines, bar(manifest["memories"]["count"], "restore", progress) as shown:
                 vectors = _lines(vector_lines)
                 next_vector = next(vectors, None)

@@ -51,9 +51,9 @@ async def run(env: dict[str, str] | None = None, timeout: float = 10.0) -> list[
 async def _guard(topic: str, check, timeout: float) -> Finding:
     try:
         return await asyncio.wait_for(check, timeout)
-    except asyncio.TimeoutError:  # noqa: UP041 (not the builtin before Python 3.11)
+    except asyncio.TimeoutError:
         return Finding("fail", topic, f"no answer within {timeout:g} seconds")
-    except Exception as exc:  # noqa: BLE001 a check reports; it never crashes the doctor
+    except Exception as exc:
         return Finding("fail", topic, f"{type(exc).__name__}: {str(exc).strip()[:300]}")
 
 
@@ -125,16 +125,16 @@ def _schema(prefix: str, versions: set[int], dialect: str) -> Finding:
 async def _embedder(settings: Settings, timeout: float):
     try:
         embedder = make_embedder(settings)
-    except Exception as exc:  # noqa: BLE001 (reported in plain words)
+    except Exception as exc:
         return Finding("fail", "embedder", f"cannot be configured: {exc}"), None
     label = f"{embedder.name}" + (f" via {settings.openai_base_url}" if settings.embedder == "openai" and
                                    settings.openai_base_url else "")
     try:
         await asyncio.wait_for(embedder.open(), timeout * 3)
         vector = await asyncio.wait_for(embedder.embed_one("doctor check"), timeout)
-    except asyncio.TimeoutError:  # noqa: UP041 (not the builtin before Python 3.11)
+    except asyncio.TimeoutError:
         return Finding("fail", "embedder", f"{label} did not answer within {timeout:g} seconds"), embedder
-    except Exception as exc:  # noqa: BLE001 (reported in plain words)
+    except Exception as exc:
         message = getattr(exc, "message", None) or str(exc)
         hint = ""
         if "401" in message:
@@ -149,8 +149,9 @@ async def _vector_index(settings: Settings, embedder) -> Finding:
     if embedder is None or not embedder.dim:
         return Finding("warn", "vector index", "not checked: the embedder's dimension is unknown")
     if settings.vector_index == "qdrant" and settings.qdrant_url:
-        from mem0_service.vectors.qdrant import collection_name
         from qdrant_client import AsyncQdrantClient
+
+        from mem0_service.vectors.qdrant import collection_name
 
         client = AsyncQdrantClient(url=settings.qdrant_url, api_key=settings.qdrant_api_key, timeout=5)
         name = collection_name("mem0", embedder.name, embedder.dim)
@@ -162,7 +163,7 @@ async def _vector_index(settings: Settings, embedder) -> Finding:
                 if size != embedder.dim:
                     return Finding("fail", "vector index", f"Qdrant collection {name} holds {size}-d vectors but the "
                                                            f"embedder makes {embedder.dim}-d: run `reembed`")
-        except Exception as exc:  # noqa: BLE001 (transport, HTTP and gRPC errors alike)
+        except Exception as exc:
             text = str(exc).strip()[:200] or type(exc).__name__
             hint = " (QDRANT_API_KEY rejected)" if "401" in text or "403" in text else ""
             return Finding("fail", "vector index", f"Qdrant at {settings.qdrant_url} is not reachable{hint}: {text}")

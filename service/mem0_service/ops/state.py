@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aiohttp import web
+
 from mem0_service.auth import Authenticator
 from mem0_service.keys.store import KeyStore
 from mem0_service.metrics import Metrics
