@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal, Mapping
+from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
@@ -58,7 +59,7 @@ class Settings(BaseModel):
         return self.api_keys[0]
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
 
         def get(name: str) -> str | None:
@@ -93,7 +94,7 @@ class Settings(BaseModel):
             raise ConfigError("MEM0_EMBEDDER=openai needs OPENAI_API_KEY (or OPENAI_BASE_URL for a compatible server)")
         return settings
 
-    def ensure_api_key(self) -> "Settings":
+    def ensure_api_key(self) -> Settings:
         """Without MEM0_API_KEY, generate one on first run and keep it in the data directory."""
         if self.api_keys:
             return self

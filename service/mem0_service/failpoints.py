@@ -10,5 +10,5 @@ _ACTIVE = os.environ.get("MEM0_FAILPOINT", "")
 
 
 def crash_if(name: str) -> None:
-    if _ACTIVE == name:
+    if name == _ACTIVE:
         os._exit(137)

@@ -30,7 +30,6 @@ log = logging.getLogger("mem0_service.http")
 access_log = logging.getLogger("mem0_service.access")
 REQUEST_ID = "request_id"
 _SAFE_REQUEST_ID = re.compile(r"^[\w.\-]{1,64}$")
-IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
 def error_response(error: ApiError, request_id: str) -> web.Response:
@@ -144,12 +143,6 @@ async def auth_middleware(request: web.Request, handler) -> web.StreamResponse:
             metrics.inc("mem0_auth_failures_total")
         raise
     request[PRINCIPAL] = who
-    if not who.is_admin and (idempotency := request.headers.get(IDEMPOTENCY_HEADER)):
-        # Each scoped key gets its own idempotency namespace: a replayed key must never hand one tenant the
-        # stored answer of another tenant's request.
-        headers = request.headers.copy()
-        headers[IDEMPOTENCY_HEADER] = f"{who.key_id}:{idempotency}"
-        request = request.clone(headers=headers)
     _rate_limit(request, who)
     if who.agent_id is not None:
         await _guard_agent(request, who)

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
-from schemathesis.checks import (content_type_conformance, response_schema_conformance,
-                                 status_code_conformance)
+from schemathesis.checks import content_type_conformance, response_schema_conformance, status_code_conformance
 
 from mem0_service.api.openapi import build_openapi
 from mem0_service.api.routes import ROUTES

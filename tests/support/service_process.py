@@ -41,13 +41,13 @@ class ServiceProcess:
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.api_key}"}
 
-    def start(self, timeout: float = 60.0) -> "ServiceProcess":
+    def start(self, timeout: float = 60.0) -> ServiceProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         env = {k: v for k, v in os.environ.items() if not k.startswith(("MEM0_", "OPENAI_", "QDRANT_"))
                and k != "DATABASE_URL"}
         env.update({"MEM0_DATA_DIR": str(self.data_dir), "MEM0_API_KEY": self.api_key, "MEM0_HOST": "127.0.0.1",
                     "MEM0_PORT": str(self.port), **self.extra_env})
-        log = open(self.log_path, "ab")
+        log = open(self.log_path, "ab")  # noqa: SIM115 -- the child process keeps writing to it
         self.process = subprocess.Popen([sys.executable, "-m", "mem0_service", "serve"], env=env, cwd=REPO,
                                         stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + timeout
@@ -80,6 +80,6 @@ class ServiceProcess:
         """SIGKILL: no shutdown hooks, exactly like a crash."""
         self.stop(signal.SIGKILL)
 
-    def restart(self) -> "ServiceProcess":
+    def restart(self) -> ServiceProcess:
         self.stop()
         return self.start()

@@ -7,11 +7,31 @@ import json
 from aiohttp import web
 from pydantic import ValidationError
 
-from mem0_service.api.models import (BatchItemResult, BatchResponse, BulkDeleteResponse, ConversationEventOut,
-                                     ConversationResponse, DeleteResponse, ErrorResponse, ExportResponse,
-                                     ExtractionStatus, HistoryEventOut, HistoryResponse, ListResponse, MemoryBatch,
-                                     MemoryCreate, MemoryDeleteQuery, MemoryListQuery, MemoryOut, MemorySearch,
-                                     MemoryUpdate, ScopeDeleteQuery, SearchHitOut, SearchResponse, SessionEndQuery)
+from mem0_service.api.models import (
+    BatchItemResult,
+    BatchResponse,
+    BulkDeleteResponse,
+    ConversationEventOut,
+    ConversationResponse,
+    DeleteResponse,
+    ErrorResponse,
+    ExportResponse,
+    ExtractionStatus,
+    HistoryEventOut,
+    HistoryResponse,
+    ListResponse,
+    MemoryBatch,
+    MemoryCreate,
+    MemoryDeleteQuery,
+    MemoryListQuery,
+    MemoryOut,
+    MemorySearch,
+    MemoryUpdate,
+    ScopeDeleteQuery,
+    SearchHitOut,
+    SearchResponse,
+    SessionEndQuery,
+)
 from mem0_service.api.parsing import parse_body, parse_path_identifier, parse_query, validation_error
 from mem0_service.api.responses import json_response
 from mem0_service.auth import Principal, principal
@@ -37,15 +57,21 @@ def _new_memory(body: MemoryCreate, who: Principal) -> NewMemory:
                      agent_id=body.agent_id or who.agent_id, metadata=body.metadata, expires_at=body.expiry(utcnow()))
 
 
+def _idempotency_key(request: web.Request, who: Principal) -> str | None:
+    """Keys are per caller: one tenant's Idempotency-Key can never replay another tenant's answer."""
+    key = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
+    return f"{who.key_id or who.role}:{key}" if key else None
+
+
 async def create_memory(request: web.Request) -> web.Response:
     """One memory from `content`, or what a conversation in `messages` teaches (see ConversationResponse)."""
-    key = request.headers.get(IDEMPOTENCY_HEADER)
     service = request.app[SERVICE]
-    if key:  # a retried request gets the first answer, not a second memory
-        if (stored := await service.store.get_idempotent(key)) is not None:
-            return web.Response(text=stored[1], status=stored[0], content_type="application/json")
-    body = await parse_body(request, MemoryCreate)
     who = principal(request)
+    key = _idempotency_key(request, who)
+    # a retried request gets the first answer, not a second memory
+    if key and (stored := await service.store.get_idempotent(key)) is not None:
+        return web.Response(text=stored[1], status=stored[0], content_type="application/json")
+    body = await parse_body(request, MemoryCreate)
     if body.messages is None:
         memory, created = await service.create(_new_memory(body, who))
         response = json_response(MemoryOut.of(memory), status=201 if created else 200)

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any, Literal
-
-from datetime import timedelta, timezone
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_serializer, model_validator
 
@@ -86,7 +84,7 @@ class MemoryCreate(Expiry):
     metadata: Metadata | None = Field(None, description="Free-form JSON object kept with the memory")
 
     @model_validator(mode="after")
-    def _content_or_messages(self) -> "MemoryCreate":
+    def _content_or_messages(self) -> MemoryCreate:
         if self.content is None and self.messages is None:
             raise ValueError("Missing required field: content (or messages)")
         if self.content is not None and self.messages is not None:
@@ -155,7 +153,7 @@ class MemoryOut(BaseModel):
         return iso(value) if value else None
 
     @classmethod
-    def of(cls, memory: Memory, **extra: Any) -> "MemoryOut":
+    def of(cls, memory: Memory, **extra: Any) -> MemoryOut:
         return cls(id=memory.id, user_id=memory.user_id, content=memory.content, type=memory.type,
                    session_id=memory.session_id, agent_id=memory.agent_id, metadata=memory.metadata,
                    created_at=memory.created_at, updated_at=memory.updated_at, expires_at=memory.expires_at, **extra)
@@ -198,7 +196,7 @@ class BatchItemResult(BaseModel):
     index: int
     status: int
     memory: MemoryOut | None = None
-    error: "ErrorResponse | None" = None
+    error: ErrorResponse | None = None
 
 
 class BatchResponse(BaseModel):

@@ -10,7 +10,6 @@ from aiohttp import web
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from mem0_service.api.models import Identifier
-
 from mem0_service.errors import BadRequest, PayloadTooLarge
 from mem0_service.state import SETTINGS
 

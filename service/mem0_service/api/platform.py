@@ -30,6 +30,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from aiohttp import web
+
 from mem0_service.api.models import MAX_CONTENT_CHARS
 from mem0_service.api.parsing import parse_body, parse_query
 from mem0_service.api.platform_models import (
@@ -75,7 +76,7 @@ from mem0_service.state import SERVICE, SETTINGS
 from mem0_service.stores.base import iso
 
 log = logging.getLogger("mem0_service.platform")
-_UTC = timezone.utc  # noqa: UP017 (the service supports Python 3.10)
+_UTC = timezone.utc
 
 # Keys of this service's metadata that carry platform fields of their own.
 CATEGORIES, APP_ID, ROLE = "categories", "app_id", "role"
@@ -258,7 +259,7 @@ def _moment(value: Any, field: str, *, end_of_day: bool = False) -> datetime:
         if len(text) == 10:  # a bare date
             day = datetime.fromisoformat(text).replace(tzinfo=_UTC)
             return day + timedelta(days=1) if end_of_day else day
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))  # noqa: FURB162 (Python 3.10 needs it)
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
         return moment if moment.tzinfo else moment.replace(tzinfo=_UTC)
     except (ValueError, OverflowError, OSError):
         raise BadRequest(f"Invalid date in filters.{field}: {value!r} (use YYYY-MM-DD, ISO 8601 or a Unix time)",

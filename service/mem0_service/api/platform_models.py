@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from mem0_service.api.models import Identifier, Metadata
 from pydantic import BaseModel, ConfigDict, Field, RootModel
+
+from mem0_service.api.models import Identifier, Metadata
 
 
 class PlatformRequest(BaseModel):

@@ -9,8 +9,5 @@ from pydantic import BaseModel
 
 
 def json_response(model: BaseModel | dict, *, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
-    if isinstance(model, BaseModel):
-        text = model.model_dump_json()
-    else:
-        text = json.dumps(model, ensure_ascii=False)
+    text = model.model_dump_json() if isinstance(model, BaseModel) else json.dumps(model, ensure_ascii=False)
     return web.Response(text=text, status=status, content_type="application/json", headers=headers)

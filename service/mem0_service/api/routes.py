@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Awaitable, Callable
 
 from aiohttp import web
 from pydantic import BaseModel
 
-from mem0_service.api import health, keys, memories, models, ops
-from mem0_service.api import platform
+from mem0_service.api import health, keys, memories, models, ops, platform
 from mem0_service.api import platform_models as pm
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

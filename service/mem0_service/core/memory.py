@@ -58,7 +58,7 @@ class Memory:
     def hash(self) -> str:
         return content_hash(self.content)
 
-    def with_changes(self, **changes: Any) -> "Memory":
+    def with_changes(self, **changes: Any) -> Memory:
         return replace(self, **changes)
 
     def vector_payload(self) -> dict[str, Any]:

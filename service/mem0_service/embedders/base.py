@@ -32,7 +32,7 @@ class Calibration:
         return np.interp(cosine, xs, ys)
 
     @classmethod
-    def parse(cls, text: str) -> "Calibration":
+    def parse(cls, text: str) -> Calibration:
         try:
             unrelated, threshold, related = (float(x) for x in text.split(","))
         except ValueError:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import resources
-from typing import AsyncIterator, Literal
+from typing import Literal
 
 from mem0_service.core.memory import HistoryEvent, Memory, Scope
 

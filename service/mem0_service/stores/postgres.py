@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import AsyncIterator
+from datetime import datetime
 
 import psycopg
 from psycopg.rows import TupleRow
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
-
-from datetime import datetime
 
 from mem0_service.core.memory import HistoryEvent, Memory, MemoryType, Scope, utcnow
 from mem0_service.errors import ServiceUnavailable
@@ -61,10 +60,8 @@ class PostgresRecordStore(RecordStore):
     async def _tx(self) -> AsyncIterator[psycopg.AsyncCursor]:
         """One transaction; any connection trouble becomes a 503 naming the record store."""
         try:
-            async with self.pool.connection() as conn:
-                async with conn.transaction():
-                    async with conn.cursor() as cur:
-                        yield cur
+            async with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+                yield cur
         except (psycopg.OperationalError, psycopg.InterfaceError, PoolTimeout) as exc:
             raise ServiceUnavailable(f"Record store (PostgreSQL) unavailable: {str(exc).strip()[:200]}",
                                      dependency="record_store") from exc

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
-from typing import AsyncIterator
 
 from mem0_service.core.memory import HistoryEvent, Memory, MemoryType, Scope, utcnow
 from mem0_service.sqlite_worker import SQLiteWorker
@@ -186,7 +186,8 @@ class SQLiteRecordStore(RecordStore):
         where, params = _where(scope)
 
         def work(c: sqlite3.Connection) -> list[tuple[str, float]]:
-            rows = c.execute(f"SELECT m.id, -bm25(memories_fts) FROM memories_fts JOIN memories m ON m.rowid = memories_fts.rowid "
+            rows = c.execute("SELECT m.id, -bm25(memories_fts) FROM memories_fts "
+                             "JOIN memories m ON m.rowid = memories_fts.rowid "
                              f"WHERE memories_fts MATCH ? AND {where} ORDER BY bm25(memories_fts) LIMIT ?",
                              [match, *params, limit])
             return [(i, s / (s + BM25_HALF)) for i, s in rows if s > 0]
@@ -213,10 +214,13 @@ class SQLiteRecordStore(RecordStore):
         return await self._run(lambda c: c.execute("SELECT COUNT(*) FROM index_outbox").fetchone()[0])
 
     async def iter_all(self, batch_size: int = 500) -> AsyncIterator[list[Memory]]:
+        def page(after: str):
+            return lambda c: c.execute(f"SELECT {COLUMNS} FROM memories m WHERE m.id > ? ORDER BY m.id LIMIT ?",
+                                       (after, batch_size)).fetchall()
+
         after = ""
         while True:
-            rows = await self._run(lambda c: c.execute(
-                f"SELECT {COLUMNS} FROM memories m WHERE m.id > ? ORDER BY m.id LIMIT ?", (after, batch_size)).fetchall())
+            rows = await self._run(page(after))
             if not rows:
                 return
             yield [_row_to_memory(r) for r in rows]
