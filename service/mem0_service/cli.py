@@ -171,6 +171,41 @@ def restore(archive: Path, reembed: bool, check_only: bool, progress: bool | Non
         click.echo(f"Note: {note}")
 
 
+@main.command()
+@click.option("--all", "everything", is_flag=True,
+              help="Re-embed every memory, even when the index already holds vectors")
+@progress_option
+def reembed(everything: bool, progress: bool | None) -> None:
+    """Embed the memories with the configured model into that model's own index.
+
+    Changing MEM0_EMBEDDER / MEM0_EMBEDDING_MODEL selects a new, empty collection (or file): this fills it from
+    the records, which stay the source of truth. Resumable: the work is queued in the record store, so an
+    interrupted run continues where it stopped (here, or in the service, which also repairs an empty index at
+    start-up). Stop the service first when it uses the embedded index or Qdrant's local mode.
+    """
+    from mem0_service.backends import open_backends
+    from mem0_service.ops.progress import bar
+
+    settings = load_settings()
+    _quiet_logs()
+
+    async def work() -> tuple[int, int]:
+        async with open_backends(settings) as service:
+            if everything:
+                await service.store.enqueue_reindex_all()
+            else:
+                await service.repair_index()
+            pending = await service.store.count_pending_index_ops()
+            with bar(pending, f"Embedding with {service.embedder.name}", progress) as shown:
+                if not await service.indexer.flush(on_progress=shown.update):
+                    raise ServiceUnavailable(f"Stopped: {service.indexer.last_error}; run again to continue",
+                                             dependency="vector_index")
+            return pending, await service.index.count()
+
+    done, total = _run(work())
+    click.echo(f"Re-embedded {done} memories; the index holds {total} vectors")
+
+
 @main.command(name="export")
 @click.argument("output", type=click.File("w", encoding="utf-8", lazy=True), default="-")
 @click.option("--user-id", default=None, help="Only this user's memories")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 import numpy as np
 
@@ -35,12 +36,14 @@ class Indexer:
         text: when concurrent updates race, only a vector of the content that finally won is used."""
         self._fresh_vectors[memory_id] = (content, vector)
 
-    async def flush(self) -> bool:
+    async def flush(self, on_progress: Callable[[int], None] | None = None) -> bool:
         """Apply all pending work; False (and logged) if the index or embedder is down: the work stays queued."""
         async with self._lock:
             try:
                 while ops := await self.store.pending_index_ops(BATCH):
                     await self._apply(ops)
+                    if on_progress is not None:
+                        on_progress(len(ops))
                 self.backlog, self.last_error = 0, None
                 return True
             except ServiceUnavailable as exc:
