@@ -78,6 +78,12 @@ OPERATION_WORKFLOWS = [
     operation_workflow("op-create-minimal", {
         "operation": "create", "userId": BODY % "user_id", "content": BODY % "content"},
         on_error="continueErrorOutput"),
+    # learning from a conversation needs the service whose chat model is the fake server
+    operation_workflow("op-create-conversation", {
+        "operation": "create", "userId": BODY % "user_id", "createFrom": "conversation",
+        "messages": "={{ JSON.stringify($json.body.messages) }}", "infer": BODY % "infer",
+        "additionalFields": {"sessionId": BODY % "session_id"}}, credential=LEARNING_CREDENTIAL,
+        on_error="continueErrorOutput"),
     operation_workflow("op-search", {
         "operation": "search", "userId": BODY % "user_id", "query": BODY % "query",
         "searchOptions": {"relevanceThreshold": BODY % "relevance_threshold", "limit": BODY % "limit",

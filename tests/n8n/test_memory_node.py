@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import uuid
+
 import pytest
 
 from tests.n8n.service_client import ServiceClient, new_user
@@ -41,6 +44,53 @@ def test_create_with_only_the_required_fields_is_a_fact(n8n, service):
     [memory] = run(n8n, "op-create-minimal", user_id=user, content="Lives in Lisbon")
     assert memory["type"] == "fact"
     assert [m["content"] for m in service.memories_of(user)] == ["Lives in Lisbon"]
+
+
+def _conversation() -> list[dict]:
+    tag = uuid.uuid4().hex[:8]
+    return [{"role": "user", "content": f"I moved to Porto last year and I always book window seats. [{tag}]"},
+            {"role": "assistant", "content": f"Porto is lovely! Noted about the seats. [{tag}]"}]
+
+
+def test_create_from_a_conversation_stores_the_facts_the_service_extracts(n8n, fake_openai, learning_service):
+    service = ServiceClient(learning_service.url, learning_service.api_key)
+    user, messages = new_user(), _conversation()
+    fake_openai.queue_chat({"content": json.dumps({"facts": [
+        {"content": "The user lives in Porto", "type": "fact"},
+        {"content": "The user prefers window seats", "type": "preference"}]})})
+
+    [answer] = run(n8n, "op-create-conversation", user_id=user, messages=messages, infer=True, session_id="trip-1")
+
+    assert answer["extraction"]["status"] == "done", answer
+    assert sorted((event["event"], event["content"]) for event in answer["results"]) == [
+        ("ADD", "The user lives in Porto"), ("ADD", "The user prefers window seats")]
+    extraction_input = json.dumps(fake_openai.chat_requests()[-1]["messages"])
+    assert messages[0]["content"] in extraction_input and messages[1]["content"] in extraction_input
+    stored = {m["content"]: m for m in service.memories_of(user)}
+    assert set(stored) == {"The user lives in Porto", "The user prefers window seats"}
+    assert stored["The user prefers window seats"]["type"] == "preference"
+    assert {m["session_id"] for m in stored.values()} == {"trip-1"}
+
+
+def test_create_from_a_conversation_without_extraction_keeps_each_message(n8n, fake_openai, learning_service):
+    service = ServiceClient(learning_service.url, learning_service.api_key)
+    user, messages = new_user(), _conversation()
+    model_calls = len(fake_openai.chat_requests())
+
+    [answer] = run(n8n, "op-create-conversation", user_id=user, messages=messages, infer=False)
+
+    assert answer["extraction"]["status"] == "skipped", answer
+    assert len(fake_openai.chat_requests()) == model_calls  # the service's model was not asked
+    stored = service.memories_of(user, order="asc")
+    assert [m["type"] for m in stored] == ["interaction", "interaction"]
+    assert all(message["content"] in m["content"] for message, m in zip(messages, stored, strict=True))
+
+
+def test_create_from_malformed_messages_names_the_field(n8n, learning_service):
+    response = n8n.webhook("op-create-conversation", {"user_id": new_user(), "messages": [{"role": "user"}],
+                                                      "infer": False})
+    assert response.status_code == 502, response.text
+    assert response.json()["error"] == "Bad Request: Missing required field: messages.0.content"
 
 
 def test_search_returns_the_relevant_memory_with_its_score(n8n, service):
