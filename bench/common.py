@@ -9,8 +9,9 @@ import platform
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Iterable
+from typing import Any
 
 import aiohttp
 

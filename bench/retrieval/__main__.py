@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.common import RESULTS, WORK, bounded, machine_note, run_mem0, session, start_service
-from bench.retrieval.locomo import CATEGORIES, DEFAULT_DATA, load
+from bench.retrieval.locomo import DEFAULT_DATA, load
 from bench.retrieval.metrics import GROUPS, per_question, summarise
 
 SYSTEMS = {
@@ -178,6 +178,7 @@ def plot(path: Path, results: dict) -> None:
                label=SYSTEMS[system])
     ax.set_xticks(x, GROUPS)
     ax.set_ylabel("evidence recall@5")
+    ax.set_ylim(0, 1.35 * max(results[s].get(g, {}).get("R@5", 0) for s in systems for g in GROUPS))
     ax.set_title("LoCoMo: recall@5 of evidence turns by question category")
     ax.legend(fontsize=8)
     fig.tight_layout()
@@ -241,9 +242,10 @@ def main() -> None:
         results["mem0"]["ingest_s"] = peer["add_s"]
         log(f"mem0 R@5 {results['mem0']['1-4']['R@5']:.3f}")
 
-    meta = {"command": "make bench-retrieval  (= .venv/bin/python -m bench.retrieval" +
-            (" --skip-mem0" if args.skip_mem0 else "") + (" --ingest single" if args.ingest == "single" else "") + ")", "machine": machine_note(), "memories": len(flat),
-            "users": len(turns), "questions": len(questions), "service_ingest_s": ingest_s}
+    flags = (" --skip-mem0" if args.skip_mem0 else "") + (" --ingest single" if args.ingest == "single" else "")
+    meta = {"command": f"make bench-retrieval  (= .venv/bin/python -m bench.retrieval{flags})",
+            "machine": machine_note(), "memories": len(flat), "users": len(turns), "questions": len(questions),
+            "service_ingest_s": ingest_s}
     write_results(args.out, results, meta)
     log(f"wrote {args.out / 'retrieval.md'}")
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sqlite3
-import time
 from pathlib import Path
 
 import numpy as np
 
+import mem0_service.core  # noqa: F401  (the package imports core before stores)
 from bench.retrieval.locomo import DEFAULT_DATA, REPO, load
 from bench.retrieval.metrics import per_question, summarise
 

@@ -1,14 +1,16 @@
 """How dense similarity and keyword matches combine into one calibrated relevance score.
 
-Chosen by measurement (bench/retrieval, LoCoMo categories 1-4, bundled model; bilingual set in tests/data):
+Chosen by measurement (`python -m bench.retrieval.tune`, full table in bench/results/ranking-fusion.md): LoCoMo
+categories 1-4 with the bundled model, and the bilingual paraphrase set in tests/data.
 
-| fusion                                              | LoCoMo R@5 | evidence / other turns >= 0.7 | bilingual hit@1 |
-|-----------------------------------------------------|------------|-------------------------------|-----------------|
-| dense only                                          | 0.267      | 1617 / 100026                 | 0.84            |
-| calibrated cosine, noisy-OR keyword lift 0.35       | 0.324      | 1667 / 106219                 | 0.81            |
-| weighted sum 0.3 dense + 0.7 keyword (max-scaled)   | 0.502      | 1043 / 11878                  | 0.58            |
-| reciprocal rank fusion, k = 5 / 60                  | 0.466/0.407| (no calibrated score)         | -               |
-| this: background-relative dense, noisy-OR keyword   | 0.491      | 954 / 8115                    | 0.77            |
+| fusion                                                | LoCoMo R@5 | evidence / other turns >= 0.7 | bilingual hit@1 |
+|-------------------------------------------------------|------------|-------------------------------|-----------------|
+| keyword only (FTS5 BM25)                              | 0.503      | 1525 / 75202                  | 0.13            |
+| dense only                                            | 0.267      | 70 / 209                      | 0.84            |
+| calibrated cosine, noisy-OR keyword lift 0.35         | 0.324      | 1667 / 106219                 | 0.81            |
+| weighted sum 0.3 dense + 0.7 keyword (max-scaled)     | 0.502      | 1043 / 11878                  | 0.16            |
+| reciprocal rank fusion, k = 5 / 60                    | 0.466/0.407| (no calibrated score)         | 0.19            |
+| this: background-relative dense, gated noisy-OR 0.9   | 0.504      | 910 / 6753                    | 0.77            |
 
 A weighted sum ranks LoCoMo well but punishes every memory that matches by meaning only (a Russian query
 finding an English memory has no shared word), so it breaks the threshold for cross-lingual matches.
@@ -16,7 +18,7 @@ Two changes keep both kinds of data working:
 
 1. Background-relative dense score: when a query's dense candidates are all similar to it (a long
    conversation about the same people), the cosine that counts is the distance above that background
-   (the median candidate), not the raw cosine. With few candidates (a small memory store) the shift fades
+   (the median of the 50 nearest candidates), not the raw cosine. With few candidates (a small memory store) the shift fades
    out, and it is zero when the background already looks unrelated, so short paraphrase sets are untouched.
 2. Keyword evidence rescaled against the query's best match (with a floor, so a weak best match stays weak)
    and combined as a noisy-OR with a high weight: a strong keyword match can make a memory certain, while
