@@ -6,7 +6,7 @@ batch import throughput, search latency p50/p95/p99 and requests/s at 1, 8 and 3
 users and the heavy user), RSS and disk per 100k memories, the embedding time alone on the same queries, and
 a profile of the search path (py-spy, all threads).
 
-    .venv/bin/python -m bench.perf [--n 10000] [--heavy 2000] [--duration 15] [--skip-mem0] [--mem0-n 3000]
+    .venv/bin/python -m bench.perf [--n 10000] [--heavy 2000] [--duration 15] [--skip-mem0] [--mem0-n 10000]
 """
 
 from __future__ import annotations
@@ -195,8 +195,8 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=15.0, help="seconds per concurrency level")
     parser.add_argument("--levels", default="1,8,32")
     parser.add_argument("--skip-mem0", action="store_true")
-    parser.add_argument("--mem0-n", type=int, default=3000,
-                        help="mem0 gets the first M memories (0 = skip); its adds are one at a time, so keep M modest")
+    parser.add_argument("--mem0-n", type=int, default=10000,
+                        help="mem0 gets the first M memories (0 = skip); its local Qdrant slows down with size")
     parser.add_argument("--skip-profile", action="store_true")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--tag", default=None, help="result file suffix (default: the size, e.g. 10k)")
