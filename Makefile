@@ -47,10 +47,14 @@ test-fast: install-test
 
 bench: bench-retrieval bench-perf
 
-bench-retrieval: install-test
+$(VENV)/.installed-bench: $(VENV)/.installed-test bench/requirements.txt
+	$(BIN)/pip install --quiet -r bench/requirements.txt
+	touch $@
+
+bench-retrieval: $(VENV)/.installed-bench
 	$(BIN)/python -m bench.retrieval
 
-bench-perf: install-test
+bench-perf: $(VENV)/.installed-bench
 	$(BIN)/python -m bench.perf
 
 lint: install-test
