@@ -11,6 +11,7 @@ from importlib import resources
 from typing import Literal
 
 from mem0_service.core.memory import HistoryEvent, Memory, Scope
+from mem0_service.stores.stopwords import STOPWORDS
 
 WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -112,10 +113,10 @@ class RecordStore(ABC):
 
 
 def keyword_terms(query: str, max_terms: int = 32) -> list[str]:
-    """Words of a query, deduplicated, longest first, short and numeric noise dropped."""
+    """Words of a query that can carry meaning, deduplicated, longest first (stop words and one-letter noise dropped)."""
     seen: dict[str, None] = {}
     for word in WORD.findall(query.casefold()):
-        if len(word) > 1 or word.isdigit():
+        if (len(word) > 1 or word.isdigit()) and word not in STOPWORDS:
             seen.setdefault(word, None)
     return sorted(seen, key=len, reverse=True)[:max_terms]
 

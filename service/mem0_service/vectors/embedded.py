@@ -53,7 +53,10 @@ class _UserVectors:
         for column in (self.ids, self.session, self.agent, self.type):
             column.pop()
 
-    def candidates(self, flt: VectorFilter) -> np.ndarray:
+    def candidates(self, flt: VectorFilter) -> np.ndarray | None:
+        """Rows that pass the filter; None when nothing narrows the user's memories (search them all, no copy)."""
+        if flt.session_id is None and flt.agent_id is None and not flt.types:
+            return None
         n = len(self.ids)
         mask = np.ones(n, dtype=bool)
         if flt.session_id is not None:
@@ -127,12 +130,15 @@ class EmbeddedVectorIndex(VectorIndex):
         if user is None or not user.ids:
             return []
         rows = user.candidates(flt)
-        if rows.size == 0:
+        if rows is not None and rows.size == 0:
             return []
-        scores = user.matrix[rows] @ np.asarray(vector, dtype=np.float32)
+        # a view of the live rows when unfiltered: copying a 20k-memory user's matrix cost more than the product
+        matrix = user.matrix[:len(user.ids)] if rows is None else user.matrix[rows]
+        scores = matrix @ np.asarray(vector, dtype=np.float32)
         top = np.argsort(-scores)[:limit] if scores.size <= limit else np.argpartition(-scores, limit)[:limit]
         top = top[np.argsort(-scores[top])]
-        return [(user.ids[rows[i]], float(scores[i])) for i in top]
+        positions = top if rows is None else rows[top]
+        return [(user.ids[p], float(scores[i])) for p, i in zip(positions, top)]
 
     async def similarity(self, vector: np.ndarray, flt: VectorFilter, ids: list[str]) -> dict[str, float]:
         user = self._users.get(flt.user_id)
