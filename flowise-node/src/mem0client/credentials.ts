@@ -1,8 +1,16 @@
 /** Reads the "Mem0 API" credential of a node inside Flowise and builds the service client from it. */
 
 import { getCredentialData, getCredentialParam } from 'flowise-components'
-import type { ICommonObject, INodeData } from 'flowise-components'
+import type { ICommonObject, INodeData, INodeParams } from 'flowise-components'
 import { Mem0Client } from './client'
+
+/** The credential input every Mem0 component declares. */
+export const MEM0_CREDENTIAL: INodeParams = {
+    label: 'Connect Credential',
+    name: 'credential',
+    type: 'credential',
+    credentialNames: ['mem0Api']
+}
 
 export async function clientFromNode(nodeData: INodeData, options: ICommonObject): Promise<Mem0Client> {
     const credentialData = await getCredentialData(nodeData.credential ?? '', options)

@@ -2,7 +2,7 @@ import { FlowiseMemory, getBaseClasses } from 'flowise-components'
 import type { ICommonObject, IMessage, INode, INodeData, INodeParams, MemoryMethods, MessageType } from 'flowise-components'
 import { AIMessage, BaseMessage, getBufferString, HumanMessage, SystemMessage } from '@langchain/core/messages'
 import { Mem0Client, MemoryType } from '../../../mem0client/client'
-import { clientFromNode } from '../../../mem0client/credentials'
+import { clientFromNode, MEM0_CREDENTIAL } from '../../../mem0client/credentials'
 import {
     ChatTurn,
     chatTurnToMemory,
@@ -56,12 +56,7 @@ class Mem0Memory_Memory implements INode {
         this.description =
             'Chat history kept as session memories in your Mem0 service, plus the user\'s relevant long-term memories as context'
         this.baseClasses = [this.type, ...getBaseClasses(FlowiseMemory)]
-        this.credential = {
-            label: 'Connect Credential',
-            name: 'credential',
-            type: 'credential',
-            credentialNames: ['mem0Api']
-        }
+        this.credential = { ...MEM0_CREDENTIAL }
         this.inputs = [
             {
                 label: 'User ID',

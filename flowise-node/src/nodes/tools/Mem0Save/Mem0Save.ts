@@ -2,7 +2,7 @@ import type { ICommonObject, INode, INodeData, INodeParams } from 'flowise-compo
 import { DynamicStructuredTool } from '@langchain/core/tools'
 import { z } from 'zod/v3'
 import { MEMORY_TYPES, MemoryType } from '../../../mem0client/client'
-import { clientFromNode } from '../../../mem0client/credentials'
+import { clientFromNode, MEM0_CREDENTIAL } from '../../../mem0client/credentials'
 import { cleanInput, resolveUserId } from '../../../mem0client/mapping'
 import { MEMORY_TYPE_OPTIONS } from '../../../mem0client/options'
 
@@ -32,12 +32,7 @@ class Mem0Save_Tools implements INode {
         this.category = 'Tools'
         this.description = 'Lets an agent store a new memory about the user in your Mem0 service'
         this.baseClasses = [this.type, 'Tool', 'StructuredTool']
-        this.credential = {
-            label: 'Connect Credential',
-            name: 'credential',
-            type: 'credential',
-            credentialNames: ['mem0Api']
-        }
+        this.credential = { ...MEM0_CREDENTIAL }
         this.inputs = [
             {
                 label: 'User ID',

@@ -3,7 +3,7 @@ import type { ICommonObject, INode, INodeData, INodeOutputsValue, INodeParams } 
 import { DynamicStructuredTool } from '@langchain/core/tools'
 import { z } from 'zod/v3'
 import { Mem0Client, MemoryType } from '../../../mem0client/client'
-import { clientFromNode } from '../../../mem0client/credentials'
+import { clientFromNode, MEM0_CREDENTIAL } from '../../../mem0client/credentials'
 import { cleanInput, formatMemoriesText, formatToolResult, parseNumber, parseTypes, resolveUserId } from '../../../mem0client/mapping'
 import { MEMORY_TYPE_OPTIONS } from '../../../mem0client/options'
 
@@ -53,12 +53,7 @@ class Mem0Search_Tools implements INode {
         this.category = 'Tools'
         this.description = 'Lets an agent look up what your Mem0 service remembers about the user, or feeds those memories into a prompt'
         this.baseClasses = [this.type, 'Tool', 'StructuredTool']
-        this.credential = {
-            label: 'Connect Credential',
-            name: 'credential',
-            type: 'credential',
-            credentialNames: ['mem0Api']
-        }
+        this.credential = { ...MEM0_CREDENTIAL }
         this.inputs = [
             {
                 label: 'User ID',
