@@ -10,7 +10,7 @@ from pathlib import Path
 
 from mem0_service.core.memory import HistoryEvent, Memory, MemoryType, Scope, utcnow
 from mem0_service.sqlite_worker import SQLiteWorker
-from mem0_service.stores.base import IndexOp, RecordStore, iso, keyword_terms, migrations, parse_iso, scope_where
+from mem0_service.stores.base import WORD, IndexOp, RecordStore, iso, keyword_terms, migrations, parse_iso, scope_where
 
 # BM25 score at which keyword evidence counts half: short memories score 2-10 on a one-word hit.
 BM25_HALF = 6.0
@@ -39,6 +39,10 @@ def _metadata_equals(key: str, value) -> tuple[str, list]:
 
 def _json_path(key: str) -> str:
     return '$."' + key.replace('"', '""') + '"'
+
+
+def _fts_string(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
 
 
 def _where(scope: Scope, *, live: bool = True) -> tuple[str, list]:
@@ -182,13 +186,16 @@ class SQLiteRecordStore(RecordStore):
         terms = keyword_terms(query)
         if not terms:
             return []
-        match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+        match = "content : (" + " OR ".join(_fts_string(t) for t in terms) + ")"
+        if WORD.search(scope.user_id):  # read only this user's postings; the join below stays the exact filter
+            match = f"user_id : {_fts_string(scope.user_id)} AND {match}"
         where, params = _where(scope)
 
         def work(c: sqlite3.Connection) -> list[tuple[str, float]]:
-            rows = c.execute("SELECT m.id, -bm25(memories_fts) FROM memories_fts "
+            # weight 0 for the owner column: scores depend on the words of the memory alone
+            rows = c.execute("SELECT m.id, -bm25(memories_fts, 1.0, 0.0) AS score FROM memories_fts "
                              "JOIN memories m ON m.rowid = memories_fts.rowid "
-                             f"WHERE memories_fts MATCH ? AND {where} ORDER BY bm25(memories_fts) LIMIT ?",
+                             f"WHERE memories_fts MATCH ? AND {where} ORDER BY score DESC LIMIT ?",
                              [match, *params, limit])
             return [(i, s / (s + BM25_HALF)) for i, s in rows if s > 0]
         return await self._run(work)
