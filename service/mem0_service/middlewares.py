@@ -128,10 +128,6 @@ async def errors_middleware(request: web.Request, handler) -> web.StreamResponse
 
 @web.middleware
 async def auth_middleware(request: web.Request, handler) -> web.StreamResponse:
-    if _is_deep_health(request):
-        from mem0_service.api.ops import readiness
-
-        return await readiness(request)
     if not request.path.startswith("/api/") or _is_public(request):
         return await handler(request)
     authenticator = request.app.get(AUTHENTICATOR)
@@ -212,7 +208,3 @@ PUBLIC_PATHS = frozenset({"/api/health", "/api/openapi.json", "/api/ready"})
 
 def _is_public(request: web.Request) -> bool:
     return request.path in PUBLIC_PATHS or request.method == "OPTIONS"
-
-
-def _is_deep_health(request: web.Request) -> bool:
-    return request.path == "/api/health" and request.query.get("deep", "").lower() in ("1", "true", "yes")
