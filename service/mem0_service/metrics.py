@@ -9,6 +9,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
+from mem0_service import timing
 from mem0_service.errors import ServiceUnavailable
 
 # Seconds: from a cached key check to a slow embedding provider.
@@ -133,8 +134,9 @@ class Timed:
                 metrics.inc("mem0_dependency_errors_total", dependency=dependency)
                 raise
             finally:
-                metrics.observe("mem0_dependency_duration_seconds", time.perf_counter() - started,
-                                dependency=dependency, operation=operation)
+                spent = time.perf_counter() - started
+                metrics.observe("mem0_dependency_duration_seconds", spent, dependency=dependency, operation=operation)
+                timing.add(dependency, spent)
         return timed
 
     def __getattr__(self, name: str) -> Any:
@@ -149,7 +151,7 @@ class Timed:
 
 
 EMBEDDER_METHODS = ("embed", "embed_one")
-INDEX_METHODS = ("upsert", "delete", "search", "similarity")
+INDEX_METHODS = ("upsert", "delete", "search", "similarity", "refresh")
 STORE_METHODS = ("insert", "get_many", "update", "delete", "delete_scope", "list", "keyword_search", "find_by_hash")
 
 

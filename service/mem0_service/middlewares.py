@@ -10,6 +10,7 @@ import time
 
 from aiohttp import web
 
+from mem0_service import timing
 from mem0_service.api.responses import json_response
 from mem0_service.auth import PRINCIPAL, Principal, authenticate
 from mem0_service.errors import (
@@ -49,10 +50,13 @@ async def metrics_middleware(request: web.Request, handler) -> web.StreamRespons
     if metrics is None:
         return await handler(request)
     started = time.perf_counter()
+    spent = timing.start_request()
     status = 500
     try:
         response = await handler(request)
         status = response.status
+        if not response.prepared:  # a streamed response has sent its headers already
+            response.headers["Server-Timing"] = timing.server_timing(spent, time.perf_counter() - started)
         return response
     except web.HTTPException as exc:
         status = exc.status

@@ -273,9 +273,13 @@ class MemoryService:
             return [SearchHit(m, None) for m in memories], len(memories)
         flt = VectorFilter(user_id=scope.user_id, session_id=scope.session_id, agent_id=scope.agent_id,
                            types=tuple(t.value for t in scope.types))
-        vector = await self.embedder.embed_one(query)
+        # Neither the keyword lookup nor catching up with other processes' vector writes needs the query
+        # vector: both run while the model embeds.
+        vector, keyword_hits, _ = await asyncio.gather(self.embedder.embed_one(query),
+                                                       self.store.keyword_search(scope, query, limit=CANDIDATES),
+                                                       self.index.refresh())
+        keyword = dict(keyword_hits)
         dense = dict(await self.index.search(vector, flt, limit=max(CANDIDATES, limit * 4)))
-        keyword = dict(await self.store.keyword_search(scope, query, limit=CANDIDATES))
         keyword_only = [i for i in keyword if i not in dense]
         if keyword_only:
             dense.update(await self.index.similarity(vector, flt, keyword_only))

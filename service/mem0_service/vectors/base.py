@@ -55,6 +55,10 @@ class VectorIndex(ABC):
     @abstractmethod
     async def count(self) -> int: ...
 
+    async def refresh(self) -> None:
+        """Bring whatever this process keeps in memory up to date with writes made by other processes.
+        Indexes that keep nothing in memory (Qdrant) have nothing to do."""
+
     async def fetch_vectors(self, ids: list[str]) -> dict[str, np.ndarray]:
         """The stored vectors of these ids (those present), for backups."""
         raise NotImplementedError(f"{type(self).__name__} cannot hand out its vectors")
