@@ -20,12 +20,17 @@ from mem0_service.state import SERVICE, SETTINGS
 log = logging.getLogger("mem0_service")
 
 
+BACKGROUND = web.AppKey("background", bool)
+
+
 async def _service_context(app: web.Application) -> AsyncIterator[None]:
     async with open_backends(app[SETTINGS]) as service:
         app[SERVICE] = service
-        await service.repair_index()
-        tasks = [asyncio.create_task(service.indexer.run_forever(), name="index-repair"),
-                 asyncio.create_task(service.run_sweeper(app[SETTINGS].sweep_interval), name="sweeper")]
+        tasks = []
+        if app[BACKGROUND]:
+            await service.repair_index()
+            tasks = [asyncio.create_task(service.indexer.run_forever(), name="index-repair"),
+                     asyncio.create_task(service.run_sweeper(app[SETTINGS].sweep_interval), name="sweeper")]
         yield
         for task in tasks:
             task.cancel()
@@ -34,11 +39,13 @@ async def _service_context(app: web.Application) -> AsyncIterator[None]:
                 await task
 
 
-def create_app(settings: Settings) -> web.Application:
+def create_app(settings: Settings, *, background: bool = True) -> web.Application:
+    """`background=False` for the extra processes of a worker pool: one process repairs and sweeps for all."""
     settings = settings.ensure_api_key()
     app = web.Application(middlewares=[metrics_middleware, cors_middleware, errors_middleware, auth_middleware],
                           client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
+    app[BACKGROUND] = background
     setup_routes(app, ROUTES)
     app.router.add_get("/api/openapi.json", openapi_handler(build_openapi(ROUTES)))
     app.cleanup_ctx.append(_service_context)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 from aiohttp import web
+from threadpoolctl import threadpool_limits
 
 import mem0_service.core  # noqa: F401  (the domain loads before the stores: they import each other)
 from mem0_service import __version__
@@ -52,13 +53,43 @@ def main(ctx: click.Context) -> None:
 @main.command()
 @click.option("--host", default=None, help="Interface to bind (default MEM0_HOST or 0.0.0.0)")
 @click.option("--port", type=int, default=None, help="Port (default MEM0_PORT or 3456)")
-def serve(host: str | None, port: int | None) -> None:
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="Server processes sharing the port (default MEM0_WORKERS or 1)")
+@click.option("--worker-index", type=int, default=None, hidden=True)  # set by the pool for its processes
+def serve(host: str | None, port: int | None, workers: int | None, worker_index: int | None) -> None:
     """Run the HTTP service until interrupted."""
     from mem0_service.app import create_app
 
     settings = load_settings().ensure_api_key()
-    settings = settings.model_copy(update={k: v for k, v in {"host": host, "port": port}.items() if v is not None})
+    overrides = {"host": host, "port": port, "workers": workers}
+    settings = settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
     setup_logging(settings.log_level)
+    if worker_index is None:
+        _banner(settings)
+    if settings.workers > 1 and worker_index is None:
+        from mem0_service.workers import WorkerPool
+
+        try:
+            sys.exit(WorkerPool(settings, settings.workers).run())
+        except ConfigError as exc:
+            raise click.ClickException(str(exc)) from None
+    # numpy's BLAS would start a thread per core for every vector scan; in a server, concurrent requests are the
+    # parallelism, and spinning BLAS threads slowed searches down at every concurrency measured.
+    threadpool_limits(limits=1, user_api="blas")
+    app = create_app(settings, background=not worker_index)
+    if worker_index is not None:
+        async def announce(app: web.Application) -> None:
+            logging.getLogger("mem0_service").info("worker %d started", worker_index)
+        app.on_startup.append(announce)  # after the backends opened; the port is bound right after
+    try:
+        web.run_app(app, host=settings.host, port=settings.port,
+                    print=None, access_log=logging.getLogger("aiohttp.access"), shutdown_timeout=10,
+                    reuse_port=worker_index is not None)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _banner(settings: Settings) -> None:
     shown_host = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
     backend = "PostgreSQL" if settings.database_url else f"SQLite in {settings.data_dir.resolve()}"
     click.echo(f"Mem0 memory service {__version__}", err=True)
@@ -66,11 +97,8 @@ def serve(host: str | None, port: int | None) -> None:
     key_note = f" (generated, kept in {settings.data_dir / 'api_key'})" if settings.api_key_generated else ""
     click.echo(f"  API key:  {settings.admin_key}{key_note}", err=True)
     click.echo(f"  Records:  {backend}; vectors: {settings.vector_index}; embedder: {settings.embedder}", err=True)
-    try:
-        web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None,
-                    access_log=logging.getLogger("aiohttp.access"), shutdown_timeout=10)
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
+    if settings.workers > 1:
+        click.echo(f"  Workers:  {settings.workers} processes", err=True)
 
 
 # -- operations ---------------------------------------------------------------------------------------------

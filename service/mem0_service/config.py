@@ -22,6 +22,7 @@ class Settings(BaseModel):
     api_keys: list[str] = Field(default_factory=list, description="Admin keys (MEM0_API_KEY, MEM0_API_KEYS)")
     host: str = "0.0.0.0"
     port: int = Field(3456, ge=1, le=65535)
+    workers: int = Field(1, ge=1, le=64, description="Server processes sharing the port")
     data_dir: Path = Path("./data")
     database_url: str | None = None
     qdrant_url: str | None = None
@@ -68,7 +69,7 @@ class Settings(BaseModel):
 
         values: dict[str, object] = {}
         for field, var in [
-            ("host", "MEM0_HOST"), ("port", "MEM0_PORT"), ("data_dir", "MEM0_DATA_DIR"),
+            ("host", "MEM0_HOST"), ("port", "MEM0_PORT"), ("workers", "MEM0_WORKERS"), ("data_dir", "MEM0_DATA_DIR"),
             ("database_url", "DATABASE_URL"), ("qdrant_url", "QDRANT_URL"), ("qdrant_api_key", "QDRANT_API_KEY"),
             ("embedding_model", "MEM0_EMBEDDING_MODEL"), ("embedding_dims", "MEM0_EMBEDDING_DIMS"),
             ("openai_api_key", "OPENAI_API_KEY"), ("openai_base_url", "OPENAI_BASE_URL"),

@@ -20,7 +20,10 @@ class LocalEmbedder(Embedder):
     # Measured on the bilingual calibration set in tests/data (see README, "Relevance scores").
     calibration = Calibration(unrelated=0.09, threshold=0.26, related=0.45)
 
-    def __init__(self, threads: int = 2):
+    # One BLAS thread: a request embeds one short query, where a second thread only adds hand-over and spinning,
+    # and the other core is better spent on concurrent requests (bench/results/perf-*.md: single-threaded
+    # search p95 and throughput were better at every concurrency, batch import no slower).
+    def __init__(self, threads: int = 1):
         self._threads = threads
         self._model = None
         self._lock = threading.Lock()
