@@ -80,10 +80,31 @@ class Indexer:
         await self.index.upsert([VectorPoint(m.id, vectors[m.id], m.vector_payload()) for m in live])
         if delete_ids:
             await self.index.delete(delete_ids)
+        if live:
+            await self._settle(live, vectors)
         failpoints.crash_if("before-index-ack")
         await self.store.ack_index_ops([op.seq for op in ops])
         for memory_id in final:
             self._fresh_vectors.pop(memory_id, None)
+
+    async def _settle(self, written: list, vectors: dict[str, np.ndarray]) -> None:
+        """Another process (a worker, a replica) may have changed or deleted these memories between our read and
+        our upsert, and flushed before us: our older vector would then have overwritten its newer one. Reading
+        the records again after the upsert catches that; whatever changed is written again from the record."""
+        for _ in range(3):
+            now = await self.store.get_many([m.id for m in written])
+            gone = [m.id for m in written if m.id not in now]
+            changed = [now[m.id] for m in written if m.id in now and (now[m.id].content != m.content
+                                                                      or now[m.id].vector_payload() != m.vector_payload())]
+            if not gone and not changed:
+                return
+            if gone:
+                await self.index.delete(gone)
+            if changed:
+                fresh = await self.embedder.embed([m.content for m in changed])
+                await self.index.upsert([VectorPoint(m.id, v, m.vector_payload()) for m, v in zip(changed, fresh)])
+            written = changed
+        log.warning("memories kept changing while being indexed; the outbox will bring their vectors up to date")
 
     async def run_forever(self) -> None:
         """Background repair: start-up replay and retries after failures."""
