@@ -174,8 +174,8 @@ def backup(output: Path | None, progress: bool | None) -> None:
 @progress_option
 def restore(archive: Path, reembed: bool, check_only: bool, progress: bool | None) -> None:
     """Restore a backup into the configured store (empty or not: archived memories are added or brought back to
-    their archived version, others are left alone). Stop the service first when it uses the embedded index or
-    Qdrant's local mode: their vectors live in the service's own process.
+    their archived version, others are left alone). Safe next to a running service on the embedded index (it
+    takes in the restored vectors at its next search); stop the service first with Qdrant's local mode.
     """
     from mem0_service.ops.archive import BackupError, describe, open_archive
     from mem0_service.ops.archive import restore as do_restore
@@ -209,7 +209,7 @@ def reembed(everything: bool, progress: bool | None) -> None:
     Changing MEM0_EMBEDDER / MEM0_EMBEDDING_MODEL selects a new, empty collection (or file): this fills it from
     the records, which stay the source of truth. Resumable: the work is queued in the record store, so an
     interrupted run continues where it stopped (here, or in the service, which also repairs an empty index at
-    start-up). Stop the service first when it uses the embedded index or Qdrant's local mode.
+    start-up). Stop the service first when it uses Qdrant's local mode.
     """
     from mem0_service.backends import open_backends
     from mem0_service.ops.progress import bar
@@ -259,7 +259,8 @@ def import_command(source, skip_invalid: bool, progress: bool | None) -> None:
     """Read memories from JSON lines (as written by `export`) into the configured store, embedding them.
 
     Ids and timestamps are kept, so moving from SQLite to PostgreSQL loses nothing; an id that already exists
-    is brought to the imported version. Stop the service first when it uses the embedded index.
+    is brought to the imported version. A running service on the embedded index finds imported memories at
+    its next search; stop it first when it uses Qdrant's local mode.
     """
     from mem0_service.ops.transfer import ImportError_, import_lines
 

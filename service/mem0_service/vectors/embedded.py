@@ -59,7 +59,11 @@ class _UserVectors:
         if row is None:
             row = len(self.ids)
             if row == len(self.matrix):
-                self.matrix = np.vstack([self.matrix, np.zeros_like(self.matrix)])
+                # Double the capacity. The spare rows come from np.zeros, whose pages the system hands out only
+                # when written, so the process grows with the vectors stored, not with the capacity reserved.
+                grown = np.zeros((2 * len(self.matrix), self.matrix.shape[1]), dtype=np.float32)
+                grown[:row] = self.matrix
+                self.matrix = grown
             self.ids.append(point_id)
             self.session.append(None)
             self.agent.append(None)
@@ -257,6 +261,7 @@ class EmbeddedVectorIndex(VectorIndex):
         return {user.ids[r]: float(s) for r, s in zip(rows, scores)}
 
     async def count(self) -> int:
+        await self.refresh()
         return len(self._user_of)
 
     async def fetch_vectors(self, ids: list[str]) -> dict[str, np.ndarray]:
