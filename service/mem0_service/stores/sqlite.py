@@ -200,7 +200,10 @@ class SQLiteRecordStore(RecordStore):
                              "WHERE memories_fts MATCH ? ORDER BY score DESC LIMIT ?", (match, limit * 4)).fetchall()
             score_of = dict(best)
             kept = {rowid: memory_id for rowid, memory_id in c.execute(
-                f"SELECT m.rowid, m.id FROM memories m WHERE m.rowid IN ({','.join('?' * len(best))}) AND {where}",
+                # NOT INDEXED: look the rows up by rowid; via the user_id index SQLite would walk all of a big
+                # user's rows (13 ms instead of 0.5 ms for a 20k-memory user)
+                f"SELECT m.rowid, m.id FROM memories m NOT INDEXED WHERE m.rowid IN ({','.join('?' * len(best))}) "
+                f"AND {where}",
                 [*score_of, *params])} if best else {}
             if len(kept) >= limit or len(best) < limit * 4:
                 rows = sorted(((kept[r], score_of[r]) for r in kept), key=lambda row: -row[1])[:limit]
