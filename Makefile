@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 E2E_CACHE ?= $(HOME)/.cache/mem0-e2e
 export MEM0_E2E_CACHE := $(E2E_CACHE)
 
-.PHONY: help install install-test run test test-fast e2e-deps bench bench-retrieval bench-perf lint clean
+.PHONY: help install install-test run test test-fast e2e-deps bench bench-retrieval bench-perf bench-soak lint clean
 
 help:
 	@echo "make run        start the service on the embedded default (SQLite, on-disk vectors, bundled model)"
@@ -45,7 +45,7 @@ test: install-test e2e-deps
 test-fast: install-test
 	$(BIN)/pytest -m "not e2e"
 
-bench: bench-retrieval bench-perf
+bench: bench-retrieval bench-perf bench-soak
 
 $(VENV)/.installed-bench: $(VENV)/.installed-test bench/requirements.txt
 	$(BIN)/pip install --quiet -r bench/requirements.txt
@@ -56,6 +56,9 @@ bench-retrieval: $(VENV)/.installed-bench
 
 bench-perf: $(VENV)/.installed-bench
 	$(BIN)/python -m bench.perf
+
+bench-soak: $(VENV)/.installed-bench
+	$(BIN)/python -m bench.soak
 
 lint: install-test
 	$(BIN)/pip install --quiet ruff

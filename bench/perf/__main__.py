@@ -77,6 +77,17 @@ def rss_kib(pid: int) -> tuple[int, int]:
     return grab.get("VmRSS", 0), grab.get("VmHWM", 0)
 
 
+def children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
 def disk_bytes(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file() and f.name != "service.log")
 
@@ -115,6 +126,7 @@ async def batch_import(url: str, key: str, memories: list[dict], size: int = 500
 async def load_level(url: str, key: str, queries: list[dict], clients: int, duration: float) -> dict:
     """Closed loop: `clients` workers each send the next query as soon as the previous answer arrives."""
     lat: list[float] = []
+    own: list[float] = []  # server-side: the request's total minus the embedder's share (Server-Timing)
     errors = 0
     stop_at = time.perf_counter() + duration
     async with session(key, limit=clients) as http:
@@ -129,12 +141,26 @@ async def load_level(url: str, key: str, queries: list[dict], clients: int, dura
                     await r.read()
                     if r.status != 200:
                         errors += 1
+                    spent = server_timing(r.headers.get("Server-Timing", ""))
                 lat.append((time.perf_counter() - t0) * 1000)
+                if "total" in spent:
+                    own.append(spent["total"] - spent.get("embedder", 0.0))
         started = time.perf_counter()
         await asyncio.gather(*(worker(n) for n in range(clients)))
         elapsed = time.perf_counter() - started
     return {"clients": clients, "requests": len(lat), "errors": errors, "rps": len(lat) / elapsed,
-            "p50": pct(lat, 50), "p95": pct(lat, 95), "p99": pct(lat, 99)}
+            "p50": pct(lat, 50), "p95": pct(lat, 95), "p99": pct(lat, 99),
+            "own_p50": pct(own, 50), "own_p95": pct(own, 95), "own_p99": pct(own, 99)}
+
+
+def server_timing(header: str) -> dict[str, float]:
+    """`embedder;dur=0.81, record_store;dur=1.20, total;dur=3.02` -> {"embedder": 0.81, ...} (ms)."""
+    out = {}
+    for part in header.split(","):
+        name, _, rest = part.strip().partition(";dur=")
+        if rest:
+            out[name] = float(rest)
+    return out
 
 
 def embed_alone(queries: list[dict]) -> dict:
@@ -198,6 +224,8 @@ def main() -> None:
     parser.add_argument("--mem0-n", type=int, default=10000,
                         help="mem0 gets the first M memories (0 = skip); its local Qdrant slows down with size")
     parser.add_argument("--skip-profile", action="store_true")
+    parser.add_argument("--pool", type=int, default=2, help="also measure searches with this many worker processes "
+                        "(MEM0_WORKERS; 1 = skip)")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--tag", default=None, help="result file suffix (default: the size, e.g. 10k)")
     args = parser.parse_args()
@@ -245,6 +273,23 @@ def main() -> None:
             log("profile written")
     finally:
         service.stop()
+    if args.pool > 1:
+        res["pool"] = {"workers": args.pool, "search": [], "search_heavy": []}
+        pool = start_service(data_dir, {"MEM0_WORKERS": str(args.pool), "MEM0_LOG_LEVEL": "INFO"})
+        try:
+            deadline = time.monotonic() + 600
+            while f"worker {args.pool - 1} started" not in pool.log() and time.monotonic() < deadline:
+                time.sleep(0.5)
+            time.sleep(1.0)  # the last worker binds the port right after announcing itself
+            for clients in levels:
+                for key, qs in (("search", queries), ("search_heavy", heavy_queries)):
+                    row = asyncio.run(load_level(pool.url, pool.api_key, qs, clients, args.duration))
+                    res["pool"][key].append(row)
+                    log(f"{args.pool} workers, {key}, {clients} clients: p50 {row['p50']:.1f} p95 {row['p95']:.1f} ms, "
+                        f"{row['rps']:.0f}/s")
+            res["pool"]["rss_kib"] = [rss_kib(pid)[0] for pid in children(pool.process.pid)]
+        finally:
+            pool.stop()
     res["embed_ms"] = embed_alone(queries)
     log(f"embedding alone p50 {res['embed_ms']['p50']:.2f} ms")
     if not args.skip_mem0 and args.mem0_n:
@@ -285,23 +330,29 @@ def write_markdown(path: Path, r: dict) -> None:
              f"Command: `{r['command']}`  ", f"Machine: {r['machine']}. Loopback HTTP, aiohttp client in a separate "
              "process on the same 2 cores, so client and server compete for CPU.", "",
              "## Search (POST /api/memories/search, limit 5, threshold 0; closed loop)", "",
-             "| users searched | clients | requests | req/s | p50 ms | p95 ms | p99 ms | errors |",
-             "|---|---|---|---|---|---|---|---|"]
-    groups = (("typical (~100 memories)", r["search"]), (f"heavy ({r['heavy']:,} memories)", r["search_heavy"]))
-    for label, rows in groups:
+             "Latency is what the client saw. *Own* is the service's own share, measured by the service itself "
+             "(its `Server-Timing` header: the request's total minus the embedding model's time): HTTP handling, "
+             "validation, keyword and vector candidates, fusion, record loading and JSON.", "",
+             "| users searched | processes | clients | requests | req/s | p50 ms | p95 ms | p99 ms | own p50 / p95 ms "
+             "| errors |", "|---|---|---|---|---|---|---|---|---|---|"]
+    pool = r.get("pool") or {}
+    groups = [("typical (~100 memories)", 1, r["search"]), (f"heavy ({r['heavy']:,} memories)", 1, r["search_heavy"])]
+    if pool:
+        groups[1:1] = [("typical (~100 memories)", pool["workers"], pool["search"])]
+        groups.append((f"heavy ({r['heavy']:,} memories)", pool["workers"], pool["search_heavy"]))
+    for label, workers, rows in groups:
         for row in rows:
-            lines.append(f"| {label} | {row['clients']} | {row['requests']} | {row['rps']:.0f} | {row['p50']:.1f} | "
-                         f"{row['p95']:.1f} | {row['p99']:.1f} | {row['errors']} |")
+            own = (f"{row['own_p50']:.1f} / {row['own_p95']:.1f}" if row.get("own_p50") == row.get("own_p50")
+                   and "own_p50" in row else "–")
+            lines.append(f"| {label} | {workers} | {row['clients']} | {row['requests']} | {row['rps']:.0f} | "
+                         f"{row['p50']:.1f} | {row['p95']:.1f} | {row['p99']:.1f} | {own} | {row['errors']} |")
     e = r["embed_ms"]
     one = r["search"][0]
-    overhead_p95 = one["p95"] - e["p95"]
-    lines += ["", f"Embedding alone (bundled USE model, same queries, in process): p50 {e['p50']:.2f} ms, "
-              f"p95 {e['p95']:.2f} ms, p99 {e['p99']:.2f} ms. At 1 client, search p50 minus embedding p50 = "
-              f"{one['p50'] - e['p50']:.1f} ms: the service's own share of a typical search (HTTP, auth, keyword + "
-              "vector candidates, fusion, record loading, JSON)"
-              + (f"; at p95 the difference is {overhead_p95:.1f} ms." if overhead_p95 > 0 else
-                 "; the p95 tails of both are dominated by CPU contention on the shared cores, so their difference "
-                 "means nothing in this run."), "",
+    lines += ["", f"Embedding alone (bundled USE model, same queries, in process, one thread): p50 {e['p50']:.2f} ms, "
+              f"p95 {e['p95']:.2f} ms, p99 {e['p99']:.2f} ms. At 1 client a typical search took {one['p50']:.1f} / "
+              f"{one['p95']:.1f} ms (p50 / p95) at the client, of which the service's own work was "
+              f"{one.get('own_p50', float('nan')):.1f} / {one.get('own_p95', float('nan')):.1f} ms; the rest is the "
+              "model and the client's own HTTP stack, which shares the same 2 cores.", "",
               "## Writes and footprint", "", "| measure | value |", "|---|---|",
               f"| single create, 1 client (POST /api/memories) | p50 {r['single_create_ms']['p50']:.1f} ms, p95 "
               f"{r['single_create_ms']['p95']:.1f} ms, p99 {r['single_create_ms']['p99']:.1f} ms |",
@@ -310,6 +361,8 @@ def write_markdown(path: Path, r: dict) -> None:
               f"| RSS after import / after restart / after the search runs | {r['rss_after_import_kib'] / 1024:.0f} / "
               f"{r['rss_after_restart_kib'] / 1024:.0f} / {r['rss_after_search_kib'] / 1024:.0f} MiB (peak "
               f"{r['hwm_kib'] / 1024:.0f} MiB) |",
+              *([f"| RSS of each of the {pool['workers']} worker processes after their search runs | "
+                 + " / ".join(f"{k / 1024:.0f}" for k in pool.get("rss_kib", [])) + " MiB |"] if pool else []),
               f"| disk (records + vectors + WAL) | {r['disk_bytes'] / 2**20:.0f} MiB, i.e. "
               f"{r['disk_bytes'] * n100k / 2**20:.0f} MiB per 100k memories |",
               f"| restart with this data (vectors loaded into memory) | {r['restart_s']:.1f} s |"]
@@ -354,7 +407,13 @@ def plot(path: Path, r: dict) -> None:
         c = [row["clients"] for row in rows]
         for key, colour in (("p50", "tab:blue"), ("p95", "tab:orange"), ("p99", "tab:red")):
             a.plot(c, [row[key] for row in rows], style, color=colour, label=f"{label} {key}")
-        b.plot(c, [row["rps"] for row in rows], style, label=label)
+        b.plot(c, [row["rps"] for row in rows], style, label=f"{label}, 1 process")
+    if r.get("pool"):
+        n = r["pool"]["workers"]
+        for label, rows, style in (("typical users", r["pool"]["search"], "o-"),
+                                   ("heavy user", r["pool"]["search_heavy"], "s--")):
+            b.plot([row["clients"] for row in rows], [row["rps"] for row in rows], style, color="tab:green",
+                   label=f"{label}, {n} processes")
     if r.get("mem0"):
         a.axhline(r["mem0"]["search_ms"]["p95"], color="grey", linestyle=":", label="mem0 OSS p95 (1 client)")
         b.axhline(r["mem0"]["search_ms"]["rps"], color="grey", linestyle=":", label="mem0 OSS (sequential)")
