@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.common import REPO, RESULTS, WORK, bounded, machine_note, run_mem0, session, start_service
+from tests.support.service_process import child_pids
 
 NAMES = ["Anna", "Boris", "Chen", "Dmitri", "Elena", "Farid", "Grace", "Hugo", "Irina", "Jonas", "Kira", "Lev"]
 EN = ["{n} prefers {x} in the morning", "{n} is allergic to {x}", "{n} works on project {p} with {x}",
@@ -75,17 +76,6 @@ def rss_kib(pid: int) -> tuple[int, int]:
     status = Path(f"/proc/{pid}/status").read_text()
     grab = {line.split(":")[0]: int(line.split()[1]) for line in status.splitlines() if line.startswith(("VmRSS", "VmHWM"))}
     return grab.get("VmRSS", 0), grab.get("VmHWM", 0)
-
-
-def children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        try:
-            if entry.name.isdigit() and int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry.name))
-        except (OSError, ValueError, IndexError):
-            continue
-    return found
 
 
 def disk_bytes(path: Path) -> int:
@@ -287,7 +277,7 @@ def main() -> None:
                     res["pool"][key].append(row)
                     log(f"{args.pool} workers, {key}, {clients} clients: p50 {row['p50']:.1f} p95 {row['p95']:.1f} ms, "
                         f"{row['rps']:.0f}/s")
-            res["pool"]["rss_kib"] = [rss_kib(pid)[0] for pid in children(pool.process.pid)]
+            res["pool"]["rss_kib"] = [rss_kib(pid)[0] for pid in child_pids(pool.process.pid)]
         finally:
             pool.stop()
     res["embed_ms"] = embed_alone(queries)

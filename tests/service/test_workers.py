@@ -10,19 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.support.service_process import ServiceProcess
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
-                    found.append(int(entry.name))
-            except (OSError, IndexError, ValueError):
-                continue
-    return sorted(found)
+from tests.support.service_process import ServiceProcess, child_pids
 
 
 def _gone(pid: int) -> bool:
@@ -59,7 +47,7 @@ def _fresh(service: ServiceProcess) -> requests.Session:
 
 
 def test_two_worker_processes_serve_the_port(pool):
-    workers = _children(pool.process.pid)
+    workers = child_pids(pool.process.pid)
     assert len(workers) == 2
 
 
@@ -81,12 +69,12 @@ def test_a_write_on_one_worker_is_read_by_every_worker(pool):
 
 
 def test_a_worker_that_dies_is_replaced_and_the_port_keeps_answering(pool):
-    before = _children(pool.process.pid)
+    before = child_pids(pool.process.pid)
     os.kill(before[-1], signal.SIGKILL)
     _wait_for(lambda: _gone(before[-1]), "the killed worker to release its socket")
     for _ in range(20):  # the surviving worker answers while the parent replaces the dead one
         assert _get_retrying_once(f"{pool.url}/api/health").status_code == 200
-    _wait_for(lambda: len(_children(pool.process.pid)) == 2 and _children(pool.process.pid) != before,
+    _wait_for(lambda: len(child_pids(pool.process.pid)) == 2 and child_pids(pool.process.pid) != before,
               "a replacement worker")
     assert "starting a new one" in pool.log()
 
@@ -103,7 +91,7 @@ def _get_retrying_once(url: str) -> requests.Response:
 def test_stopping_the_pool_stops_every_worker(tmp_path):
     service = ServiceProcess(tmp_path, env={"MEM0_WORKERS": "2"}).start(timeout=120)
     _wait_for(lambda: "worker 1 started" in service.log(), "the second worker")
-    workers = _children(service.process.pid)
+    workers = child_pids(service.process.pid)
     service.stop()
     for pid in workers:
         _wait_for(lambda pid=pid: _gone(pid), f"worker {pid} to exit", timeout=20)

@@ -83,3 +83,15 @@ class ServiceProcess:
     def restart(self) -> ServiceProcess:
         self.stop()
         return self.start()
+
+
+def child_pids(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (a worker pool's workers), by pid."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return sorted(found)

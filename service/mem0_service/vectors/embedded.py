@@ -143,9 +143,8 @@ class EmbeddedVectorIndex(VectorIndex):
     def _load(self, rows: list[tuple], seen: int) -> None:
         self._users.clear()
         self._user_of.clear()
-        for point_id, user_id, session_id, agent_id, type_, blob in rows:
-            self._remember(point_id, np.frombuffer(blob, dtype=np.float32),
-                           {"user_id": user_id, "session_id": session_id, "agent_id": agent_id, "type": type_})
+        for row in rows:
+            self._remember_row(*row)
         self._seen = seen
 
     async def refresh(self) -> None:
@@ -176,14 +175,18 @@ class EmbeddedVectorIndex(VectorIndex):
                             "reloaded %d vectors", LOG_KEEP, len(rows))
                 self._load(rows, last)
                 return
-            for _, point_id, user_id, session_id, agent_id, type_, blob in rows:
-                if blob is None:
+            for _, point_id, *stored in rows:
+                if stored[-1] is None:  # no vector left for a logged id: it was deleted
                     self._forget(point_id)
                 else:
-                    self._remember(point_id, np.frombuffer(blob, dtype=np.float32),
-                                   {"user_id": user_id, "session_id": session_id, "agent_id": agent_id,
-                                    "type": type_})
+                    self._remember_row(point_id, *stored)
             self._seen = last
+
+    def _remember_row(self, point_id: str, user_id: str, session_id: str | None, agent_id: str | None, type_: str,
+                      blob: bytes) -> None:
+        """A row of the `vectors` table into memory."""
+        self._remember(point_id, np.frombuffer(blob, dtype=np.float32),
+                       {"user_id": user_id, "session_id": session_id, "agent_id": agent_id, "type": type_})
 
     def _remember(self, point_id: str, vector: np.ndarray, payload: dict) -> None:
         user_id = payload["user_id"]
