@@ -6,7 +6,7 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mem0_service import failpoints
 from mem0_service.core.extraction import Extractor, Message, transcript
@@ -16,8 +16,10 @@ from mem0_service.core.ranking import fuse
 from mem0_service.embedders.base import Embedder
 from mem0_service.errors import BadRequest, NotFound, ServiceUnavailable
 from mem0_service.llm.client import LLMJunk
-from mem0_service.stores.base import RecordStore
 from mem0_service.vectors.base import VectorFilter, VectorIndex
+
+if TYPE_CHECKING:  # the record stores import the domain model from this package
+    from mem0_service.stores.base import RecordStore
 
 log = logging.getLogger("mem0_service.core")
 
@@ -284,11 +286,10 @@ class MemoryService:
         if keyword_only:
             dense.update(await self.index.similarity(vector, flt, keyword_only))
         ranked = [r for r in fuse(self.embedder.calibration, dense, keyword) if r.relevance >= threshold]
-        # Records are the source of truth: a vector whose record is gone or out of scope never surfaces.
-        records = await self.store.get_many([r.memory_id for r in ranked])
-        hits = [SearchHit(records[r.memory_id], round(r.relevance, 4)) for r in ranked
-                if r.memory_id in records and scope.admits(records[r.memory_id]) and not _expired(records[r.memory_id])]
-        return hits[:limit], len(hits)
+        # Records are the source of truth: a vector whose record is gone, expired or out of scope never surfaces.
+        records, total = await self.store.first_in_scope(scope, [r.memory_id for r in ranked], limit)
+        relevance = {r.memory_id: r.relevance for r in ranked}
+        return [SearchHit(m, round(relevance[m.id], 4)) for m in records], total
 
 
 def _expired(memory: Memory) -> bool:

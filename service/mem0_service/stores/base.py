@@ -51,6 +51,11 @@ class RecordStore(ABC):
         return (await self.get_many([memory_id])).get(memory_id)
 
     @abstractmethod
+    async def first_in_scope(self, scope: Scope, ids: list[str], limit: int) -> tuple[list[Memory], int]:
+        """Of `ids` (best first), the first `limit` memories that exist, are live and lie in `scope`, and how many
+        of all `ids` do. A search ranks ~100 candidates but returns a few: only those are read in full."""
+
+    @abstractmethod
     async def update(self, memory: Memory, *, reindex: bool, actor: str = "api") -> bool:
         """Replace the stored record; False when it no longer exists."""
 

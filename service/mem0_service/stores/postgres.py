@@ -116,6 +116,18 @@ class PostgresRecordStore(RecordStore):
             await cur.execute(f"SELECT {COLUMNS} FROM memories m WHERE m.id = ANY(%s)", (ids,))
             return {row[0]: _row_to_memory(row) for row in await cur.fetchall()}
 
+    async def first_in_scope(self, scope: Scope, ids: list[str], limit: int) -> tuple[list[Memory], int]:
+        if not ids:
+            return [], 0
+        where, params = _where(scope)
+        async with self._tx() as cur:
+            await cur.execute(f"SELECT m.id FROM memories m WHERE m.id = ANY(%s) AND {where}", [ids, *params])
+            admitted = {i for (i,) in await cur.fetchall()}
+            first = [i for i in ids if i in admitted][:limit]
+            await cur.execute(f"SELECT {COLUMNS} FROM memories m WHERE m.id = ANY(%s)", (first,))
+            found = {row[0]: _row_to_memory(row) for row in await cur.fetchall()}
+        return [found[i] for i in first if i in found], len(admitted)
+
     async def update(self, memory: Memory, *, reindex: bool, actor: str = "api") -> bool:
         row = _memory_row(memory)
         async with self._tx() as cur:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from mem0_service.core.memory import HistoryEvent, Memory, MemoryType, Scope, utcnow
 from mem0_service.sqlite_worker import SQLiteWorker
-from mem0_service.stores.base import WORD, IndexOp, RecordStore, iso, keyword_terms, migrations, parse_iso, scope_where
+from mem0_service.stores.base import IndexOp, RecordStore, iso, keyword_terms, migrations, parse_iso, scope_where
 
 # BM25 score at which keyword evidence counts half: short memories score 2-10 on a one-word hit.
 BM25_HALF = 6.0
@@ -43,6 +43,11 @@ def _json_path(key: str) -> str:
 
 def _fts_string(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
+
+
+def _owner_token(user_id: str) -> str:
+    """The full-text index's owner token for a user, as migration 004 writes it: 'u' || hex(user_id)."""
+    return "u" + user_id.encode().hex()
 
 
 def _where(scope: Scope, *, live: bool = True) -> tuple[str, list]:
@@ -103,6 +108,23 @@ class SQLiteRecordStore(RecordStore):
                 rows = c.execute(f"SELECT {COLUMNS} FROM memories m WHERE m.id IN ({','.join('?' * len(chunk))})", chunk)
                 found.update((row[0], _row_to_memory(row)) for row in rows)
             return found
+        return await self._run(work)
+
+    async def first_in_scope(self, scope: Scope, ids: list[str], limit: int) -> tuple[list[Memory], int]:
+        if not ids:
+            return [], 0
+        where, params = _where(scope)
+
+        def work(c: sqlite3.Connection) -> tuple[list[Memory], int]:
+            # Through the rowids, as in keyword_search: given `user_id = ?`, SQLite would rather walk the user index
+            # over all of a big user's rows than look up a hundred ids.
+            admitted = {i for (i,) in c.execute(
+                f"SELECT m.id FROM memories m NOT INDEXED WHERE m.rowid IN "
+                f"(SELECT rowid FROM memories WHERE id IN ({','.join('?' * len(ids))})) AND {where}", [*ids, *params])}
+            first = [i for i in ids if i in admitted][:limit]
+            rows = c.execute(f"SELECT {COLUMNS} FROM memories m WHERE m.id IN ({','.join('?' * len(first))})", first)
+            found = {row[0]: _row_to_memory(row) for row in rows}
+            return [found[i] for i in first if i in found], len(admitted)
         return await self._run(work)
 
     async def update(self, memory: Memory, *, reindex: bool, actor: str = "api") -> bool:
@@ -186,9 +208,8 @@ class SQLiteRecordStore(RecordStore):
         terms = keyword_terms(query)
         if not terms:
             return []
-        match = "content : (" + " OR ".join(_fts_string(t) for t in terms) + ")"
-        if WORD.search(scope.user_id):  # read only this user's postings; the join below stays the exact filter
-            match = f"user_id : {_fts_string(scope.user_id)} AND {match}"
+        # Only this user's postings are read; the join below stays the exact filter.
+        match = f"owner : {_owner_token(scope.user_id)} AND content : (" + " OR ".join(_fts_string(t) for t in terms) + ")"
         where, params = _where(scope)
 
         def work(c: sqlite3.Connection) -> list[tuple[str, float]]:
