@@ -143,18 +143,23 @@ async def auth_middleware(request: web.Request, handler) -> web.StreamResponse:
             metrics.inc("mem0_auth_failures_total")
         raise
     request[PRINCIPAL] = who
-    _rate_limit(request, who)
+    enforce_rate_limit(request, who)
     if who.agent_id is not None:
         await _guard_agent(request, who)
     response = await handler(request)
-    if _is_admin_action(request):
-        audit(f"{request.method} {route_label(request)}", actor=who.key_id,
-              outcome="ok" if response.status < 400 else f"http {response.status}", path=request.path,
-              status=response.status, **request.get(AUDIT, {}))
+    audit_admin_action(request, who, response.status)
     return response
 
 
-def _rate_limit(request: web.Request, who: Principal) -> None:
+def audit_admin_action(request: web.Request, who: Principal, status: int) -> None:
+    """Key management and whole-user or whole-session deletions leave an audit line, whatever the outcome."""
+    if _is_admin_action(request):
+        audit(f"{request.method} {route_label(request)}", actor=who.key_id,
+              outcome="ok" if status < 400 else f"http {status}", path=request.path, status=status,
+              **request.get(AUDIT, {}))
+
+
+def enforce_rate_limit(request: web.Request, who: Principal) -> None:
     limiter = request.app.get(RATE_LIMITER)
     if limiter is None or not limiter.enabled:
         return
@@ -203,8 +208,11 @@ async def _json_body(request: web.Request) -> dict:
 
 
 def _is_admin_action(request: web.Request) -> bool:
-    return (request.path.startswith("/api/keys")
-            or (request.method == "DELETE" and request.path.startswith(("/api/memories/user/", "/api/sessions/"))))
+    if request.path.startswith("/api/keys"):
+        return True
+    return request.method == "DELETE" and (request.path.startswith(("/api/memories/user/", "/api/sessions/",
+                                                                     "/v1/entities/"))
+                                           or request.path == "/v1/memories/")  # mem0's delete-all
 
 
 PUBLIC_PATHS = frozenset({"/api/health", "/api/openapi.json", "/api/ready"})

@@ -138,3 +138,26 @@ def test_json_logs_carry_the_request_id_and_audit_admin_actions(service_factory)
     assert created[0]["actor"].startswith("admin:") and created[0]["request_id"]
     assert any(e["action"] == "DELETE /api/memories/user/{user_id}" and e["path"].endswith(user) for e in audits)
     assert key["key"] not in service.log()
+
+
+def test_mem0_platform_routes_share_the_keys_budget_and_the_audit_trail(service_factory):
+    service = service_factory({"MEM0_RATE_LIMIT": "30", "MEM0_RATE_LIMIT_BURST": "4", "MEM0_LOG_FORMAT": "json"})
+    api = Api(service.url, service.api_key)
+    user = unique_user()
+    token = {"Authorization": f"Token {service.api_key}"}
+    added = requests.post(f"{service.url}/v1/memories/", headers=token, timeout=10, json={
+        "messages": [{"role": "user", "content": "I keep bees"}], "user_id": user, "infer": False})
+    assert added.status_code == 200, added.text
+    deleted = requests.delete(f"{service.url}/v1/memories/", headers=token, params={"user_id": user}, timeout=10)
+    assert deleted.status_code == 200, deleted.text
+    # Two of the four requests in the burst are spent; /api and /v1 draw on one budget per key.
+    assert api.post("/api/memories/search", json={"user_id": user}).status_code == 200
+    assert requests.get(f"{service.url}/v1/ping/", headers=token, timeout=10).status_code == 200
+    limited = requests.post(f"{service.url}/v1/memories/search/", headers=token, timeout=10,
+                            json={"query": "bees", "user_id": user})
+    assert limited.status_code == 429
+    assert "Rate limit exceeded" in limited.json()["detail"] and int(limited.headers["Retry-After"]) >= 1
+
+    time.sleep(0.3)
+    audits = [e for line in service.log().splitlines() if line.startswith("{") and (e := json.loads(line)).get("audit")]
+    assert any(e["action"] == "DELETE /v1/memories/" and e["actor"].startswith("admin:") for e in audits), audits

@@ -71,6 +71,7 @@ from mem0_service.core.extraction import Message
 from mem0_service.core.memory import Memory, MemoryType, Scope, utcnow
 from mem0_service.core.service import MemoryService, NewMemory
 from mem0_service.errors import ApiError, BadRequest, NotFound
+from mem0_service.middlewares import audit_admin_action, enforce_rate_limit
 from mem0_service.ops.state import AUTHENTICATOR
 from mem0_service.state import SERVICE, SETTINGS
 from mem0_service.stores.base import iso
@@ -115,14 +116,17 @@ def _principal(request: web.Request) -> Principal:
 
 
 def platform_route(handler: Callable[[web.Request], Awaitable[web.StreamResponse]]):
-    """Authenticate, and answer errors in the JSON the service always uses plus mem0's `detail`, which its
-    clients show to the user."""
+    """Authenticate, rate-limit and audit as /api does, and answer errors in the JSON the service always uses
+    plus mem0's `detail`, which its clients show to the user."""
 
     @functools.wraps(handler)
     async def wrapped(request: web.Request) -> web.StreamResponse:
         try:
-            await _authenticate(request)
-            return await handler(request)
+            who = await _authenticate(request)
+            enforce_rate_limit(request, who)
+            response = await handler(request)
+            audit_admin_action(request, who, response.status)
+            return response
         except ApiError as error:
             if error.status >= 500 and error.status != 501:
                 log.warning("%s %s -> %s: %s", request.method, request.path, error.status, error.message)
