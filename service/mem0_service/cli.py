@@ -148,7 +148,8 @@ def migrate() -> None:
 @click.argument("output", type=click.Path(dir_okay=False, path_type=Path), required=False)
 @progress_option
 def backup(output: Path | None, progress: bool | None) -> None:
-    """Write one consistent archive of every memory, its vector and a manifest (model, dimension, checksums).
+    """Write one consistent archive of every memory, its vector, the history, the scoped keys (digests only) and
+    a manifest (model, dimension, checksums).
 
     OUTPUT defaults to mem0_backup_YYYYmmdd_HHMMSS.tar.gz in the current directory. Safe while the service
     runs: the records are read from one snapshot, and a memory whose vector may lag behind is re-embedded on
@@ -161,7 +162,8 @@ def backup(output: Path | None, progress: bool | None) -> None:
     output = output or Path(f"mem0_backup_{datetime.now(timezone.utc):%Y%m%d_%H%M%S}.tar.gz")
     result = _run(take_backup(settings, output, progress=progress))
     audit("backup", actor=_cli_actor(), file=str(result.path), memories=result.memories)
-    click.echo(f"Backup written to {result.path}: {result.memories} memories, {result.vectors} vectors")
+    click.echo(f"Backup written to {result.path}: {result.memories} memories, {result.vectors} vectors, "
+               f"{result.history} history events, {result.keys} scoped keys")
     if result.vectors_note:
         click.echo(f"Note: {result.vectors_note}")
 
@@ -194,7 +196,7 @@ def restore(archive: Path, reembed: bool, check_only: bool, progress: bool | Non
     audit("restore", actor=_cli_actor(), file=str(archive), inserted=result.inserted, updated=result.updated)
     click.echo(f"Restored from {archive}: {result.inserted} added, {result.updated} brought back, "
                f"{result.unchanged} already identical; {result.vectors_reused} vectors reused, "
-               f"{result.embedded} embedded")
+               f"{result.embedded} embedded; {result.history} history events and {result.keys} scoped keys added")
     for note in result.notes:
         click.echo(f"Note: {note}")
 

@@ -91,17 +91,80 @@ def test_backup_restores_identical_memories_and_search_results(kind, service_fac
     assert "0 added, 0 brought back, 33 already identical" in again.stdout
 
 
-def _tamper(archive, tmp_path, member: str, edit) -> str:
+
+def _history(service, memory_id: str) -> list[tuple]:
+    response = requests.get(f"{service.url}/api/memories/{memory_id}/history",
+                            headers=auth(service.api_key), timeout=10)
+    assert response.status_code == 200, response.text
+    return [(e["event"], e["old_content"], e["new_content"], e["actor"], e["created_at"])
+            for e in response.json()["history"]]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("kind", BACKENDS)
+def test_restore_brings_back_history_and_scoped_keys(kind, service_factory, new_backend, tmp_path):
+    source = service_factory(new_backend(kind))
+    user = unique_user("hist")
+    kept = create(source, user, "The user drives a blue car")
+    assert requests.put(f"{source.url}/api/memories/{kept['id']}", headers=auth(source.api_key), timeout=10,
+                        json={"content": "The user drives a red car"}).status_code == 200
+    gone = create(source, user, "The user lives in Porto")
+    assert requests.delete(f"{source.url}/api/memories/{gone['id']}", headers=auth(source.api_key),
+                           timeout=10).status_code == 200
+    reader = requests.post(f"{source.url}/api/keys", headers=auth(source.api_key), timeout=10,
+                           json={"user_id": user, "access": "read", "name": "dashboard"}).json()
+    revoked = requests.post(f"{source.url}/api/keys", headers=auth(source.api_key), timeout=10,
+                            json={"user_id": user}).json()
+    assert requests.delete(f"{source.url}/api/keys/{revoked['id']}", headers=auth(source.api_key),
+                           timeout=10).status_code == 200
+    history_before = {m: _history(source, m) for m in (kept["id"], gone["id"])}
+
+    archive = tmp_path / "b.tar.gz"
+    done = cli(service_env(source), "backup", str(archive))
+    assert done.returncode == 0, done.stderr
+    assert ": 1 memories, " in done.stdout and " vectors, 4 history events, 2 scoped keys" in done.stdout
+    assert reader["key"] not in archive.read_bytes().decode("latin-1")  # only the digest travels
+
+    target_env = {**new_backend(kind), "MEM0_DATA_DIR": str(tmp_path / "restored"), "MEM0_API_KEY": "other-admin"}
+    restored = cli(target_env, "restore", str(archive))
+    assert restored.returncode == 0, restored.stderr
+    assert "4 history events and 2 scoped keys added" in restored.stdout
+    again = cli(target_env, "restore", str(archive))
+    assert "0 history events and 0 scoped keys added" in again.stdout
+
+    target = service_factory({k: v for k, v in target_env.items() if k not in ("MEM0_DATA_DIR", "MEM0_API_KEY")},
+                             data_dir=tmp_path / "restored")
+    # The dashboard's key works on the restored service and still reaches only its user; the revoked one does not.
+    assert [m["id"] for m in all_memories(target, user)] == [kept["id"]]
+    listed = requests.get(f"{target.url}/api/memories/user/{user}", headers=auth(reader["key"]), timeout=10)
+    assert listed.status_code == 200 and [m["id"] for m in listed.json()["memories"]] == [kept["id"]]
+    assert requests.post(f"{target.url}/api/memories", headers=auth(reader["key"]), timeout=10,
+                         json={"user_id": user, "content": "x"}).status_code == 403
+    assert requests.get(f"{target.url}/api/memories/user/{user}", headers=auth(revoked["key"]),
+                        timeout=10).status_code == 401
+    # Histories come back as they were (a deleted memory's audit trail included), then the restore's own ADD.
+    assert _history(target, gone["id"]) == history_before[gone["id"]]
+    after = _history(target, kept["id"])
+    assert after[:-1] == history_before[kept["id"]] and after[-1][0] == "ADD" and after[-1][3] == "restore"
+
+
+def _rewrite(archive, path, edit) -> str:
+    """A copy of the archive with its members (name -> bytes) changed by `edit`."""
     with tarfile.open(archive) as tar:
         contents = {m.name: tar.extractfile(m).read() for m in tar.getmembers()}
-    contents[member] = edit(contents[member])
-    damaged = tmp_path / f"damaged-{member}.tar.gz"
-    with tarfile.open(damaged, "w:gz") as tar:
+    edit(contents)
+    with tarfile.open(path, "w:gz") as tar:
         for name, data in contents.items():
             info = tarfile.TarInfo(name)
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
-    return str(damaged)
+    return str(path)
+
+
+def _tamper(archive, tmp_path, member: str, edit) -> str:
+    def change(contents):
+        contents[member] = edit(contents[member])
+    return _rewrite(archive, tmp_path / f"damaged-{member}.tar.gz", change)
 
 
 def test_restore_refuses_damaged_archives_and_other_models(service_factory, fake_openai, tmp_path):
@@ -137,6 +200,32 @@ def test_restore_refuses_damaged_archives_and_other_models(service_factory, fake
     memories = all_memories(restored, user)
     assert [m["content"] for m in memories] == ["The user prefers dark mode"]
     assert [m["id"] for m in search(restored, user, "The user prefers dark mode")] == [memories[0]["id"]]
+
+
+
+def test_archives_of_the_first_format_still_restore(service_factory, tmp_path):
+    source = service_factory()
+    user = unique_user()
+    memory = create(source, user, "The user collects stamps")
+    archive = tmp_path / "b.tar.gz"
+    assert cli(service_env(source), "backup", str(archive)).returncode == 0
+
+    def first_format(contents):
+        manifest = json.loads(contents["manifest.json"])
+        manifest["format_version"] = 1
+        del manifest["history"], manifest["keys"], contents["history.jsonl"], contents["keys.jsonl"]
+        contents["manifest.json"] = json.dumps(manifest).encode()
+
+    old = _rewrite(archive, tmp_path / "v1.tar.gz", first_format)
+    target = {"MEM0_DATA_DIR": str(tmp_path / "target"), "MEM0_API_KEY": "k"}
+    restored = cli(target, "restore", old)
+    assert restored.returncode == 0, restored.stderr
+    assert "1 added" in restored.stdout and "0 history events and 0 scoped keys added" in restored.stdout
+    assert [m["id"] for m in all_memories(service_factory(data_dir=tmp_path / "target"), user)] == [memory["id"]]
+
+    incomplete = _rewrite(archive, tmp_path / "v2-partial.tar.gz", lambda contents: contents.pop("keys.jsonl"))
+    refused = cli({**target, "MEM0_DATA_DIR": str(tmp_path / "other")}, "restore", incomplete)
+    assert refused.returncode == 3 and "keys.jsonl is missing" in refused.stderr
 
 
 def _digest(text: str) -> str:

@@ -27,7 +27,8 @@ class KeyStore(ABC):
     async def close(self) -> None: ...
 
     @abstractmethod
-    async def _insert(self, key: ApiKey, digest: str) -> None: ...
+    async def _insert(self, key: ApiKey, digest: str, *, if_absent: bool = False) -> bool:
+        """Store the key; with `if_absent`, skip it when one with its id or digest exists. True if stored."""
 
     @abstractmethod
     async def find(self, token: str) -> ApiKey | None:
@@ -50,6 +51,10 @@ class KeyStore(ABC):
                      access=access, created_at=utcnow())
         await self._insert(key, hash_key(token))
         return key, token
+
+    async def restore(self, key: ApiKey, digest: str) -> bool:
+        """Bring back a key from a backup (revoked ones stay revoked) unless this store already has it."""
+        return await self._insert(key, digest, if_absent=True)
 
 
 def _sqlite_key(row: tuple) -> ApiKey:
@@ -86,11 +91,13 @@ class SQLiteKeyStore(KeyStore):
             await asyncio.get_running_loop().run_in_executor(self._executor, conn.close)
         self._executor.shutdown(wait=True)
 
-    async def _insert(self, key: ApiKey, digest: str) -> None:
-        await self._run(lambda c: c.execute(
-            "INSERT INTO api_keys (id, key_hash, prefix, name, user_id, agent_id, access, created_at) "
-            "VALUES (?,?,?,?,?,?,?,?)",
-            (key.id, digest, key.prefix, key.name, key.user_id, key.agent_id, key.access, iso(key.created_at))))
+    async def _insert(self, key: ApiKey, digest: str, *, if_absent: bool = False) -> bool:
+        cursor = await self._run(lambda c: c.execute(
+            f"INSERT {'OR IGNORE ' if if_absent else ''}INTO api_keys (id, key_hash, prefix, name, user_id, agent_id, "
+            "access, created_at, revoked_at) VALUES (?,?,?,?,?,?,?,?,?)",
+            (key.id, digest, key.prefix, key.name, key.user_id, key.agent_id, key.access, iso(key.created_at),
+             iso(key.revoked_at) if key.revoked_at else None)))
+        return cursor.rowcount == 1
 
     async def find(self, token: str) -> ApiKey | None:
         row = await self._run(lambda c: c.execute(
@@ -151,11 +158,13 @@ class PostgresKeyStore(KeyStore):
     async def close(self) -> None:
         await self.pool.close()
 
-    async def _insert(self, key: ApiKey, digest: str) -> None:
-        await self._query("INSERT INTO api_keys (id, key_hash, prefix, name, user_id, agent_id, access, created_at) "
-                          "VALUES (%s,%s,%s,%s,%s,%s,%s,%s)",
-                          (key.id, digest, key.prefix, key.name, key.user_id, key.agent_id, key.access,
-                           key.created_at), fetch="none")
+    async def _insert(self, key: ApiKey, digest: str, *, if_absent: bool = False) -> bool:
+        row = await self._query("INSERT INTO api_keys (id, key_hash, prefix, name, user_id, agent_id, access, "
+                                "created_at, revoked_at) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s) "
+                                f"{'ON CONFLICT DO NOTHING ' if if_absent else ''}RETURNING id",
+                                (key.id, digest, key.prefix, key.name, key.user_id, key.agent_id, key.access,
+                                 key.created_at, key.revoked_at), fetch="one")
+        return row is not None
 
     @staticmethod
     def _key(row: tuple) -> ApiKey:

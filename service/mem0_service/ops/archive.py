@@ -4,6 +4,8 @@ Layout of a backup (a gzip'd tar):
   manifest.json   format, service version, backend, embedding model and dimension, counts and SHA-256 of members
   memories.jsonl  every memory, one JSON object per line, in id order
   vectors.jsonl   {"id", "vector" (base64 little-endian float32)} for memories whose vector is known to match
+  history.jsonl   every history event, deleted memories' included, by memory id and then in order (format 2)
+  keys.jsonl      every scoped key, revoked ones included, with the SHA-256 of its secret, never the secret (format 2)
 """
 
 from __future__ import annotations
@@ -27,12 +29,22 @@ from mem0_service.config import Settings
 from mem0_service.core.memory import Memory, utcnow
 from mem0_service.errors import ServiceUnavailable
 from mem0_service.ops.progress import bar
-from mem0_service.ops.records import BadRecord, memory_from_json, memory_line
+from mem0_service.ops.records import (
+    BadRecord,
+    history_from_json,
+    history_line,
+    key_from_json,
+    key_line,
+    memory_from_json,
+    memory_line,
+)
 from mem0_service.ops.snapshot import open_snapshot
 from mem0_service.stores.base import iso
 
 FORMAT = "mem0-backup"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_VERSIONS = {1: ("memories", "vectors"), 2: ("memories", "vectors", "history", "keys")}  # members per format
+MEMBERS = ("manifest.json", "memories.jsonl", "vectors.jsonl", "history.jsonl", "keys.jsonl")
 BATCH = 500
 
 
@@ -49,6 +61,8 @@ class BackupResult:
     path: Path
     memories: int
     vectors: int
+    history: int = 0
+    keys: int = 0
     vectors_note: str | None = None
 
 
@@ -59,6 +73,8 @@ class RestoreResult:
     unchanged: int = 0
     vectors_reused: int = 0
     embedded: int = 0
+    history: int = 0
+    keys: int = 0
     notes: list[str] = field(default_factory=list)
 
 
@@ -124,6 +140,15 @@ async def backup(settings: Settings, output: Path, *, progress: bool | None = No
                         ids_and_stamps.append((memory.id, memory.updated_at))
                     shown.update(len(batch))
             records.close()
+            history = _HashingWriter(work / "history.jsonl")
+            for events in snapshot.history_batches(BATCH * 4):
+                for user_id, event in events:
+                    history.write(history_line(user_id, event))
+            history.close()
+            keys = _HashingWriter(work / "keys.jsonl")
+            for key, digest in snapshot.scoped_keys():
+                keys.write(key_line(key, digest))
+            keys.close()
             vectors, note = await _backup_vectors(settings, embedder, ids_and_stamps, pending, snapshot,
                                                   work / "vectors.jsonl", progress)
         if dim == 0:
@@ -135,16 +160,18 @@ async def backup(settings: Settings, output: Path, *, progress: bool | None = No
             "memories": {"file": "memories.jsonl", "count": records.lines, "sha256": records.digest.hexdigest()},
             "vectors": {"file": "vectors.jsonl", "count": vectors.lines, "sha256": vectors.digest.hexdigest(),
                         "note": note},
+            "history": {"file": "history.jsonl", "count": history.lines, "sha256": history.digest.hexdigest()},
+            "keys": {"file": "keys.jsonl", "count": keys.lines, "sha256": keys.digest.hexdigest()},
         }
         (work / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
         partial = output.with_name(output.name + ".partial")
         with tarfile.open(partial, "w:gz") as tar:
-            for name in ("manifest.json", "memories.jsonl", "vectors.jsonl"):
+            for name in MEMBERS:
                 tar.add(work / name, arcname=name)
         with open(partial, "rb") as f:
             os.fsync(f.fileno())
         os.replace(partial, output)  # an interrupted backup never leaves a file that looks complete
-    return BackupResult(output, records.lines, vectors.lines, note)
+    return BackupResult(output, records.lines, vectors.lines, history.lines, keys.lines, note)
 
 
 async def _backup_vectors(settings, embedder, ids_and_stamps, pending, snapshot, path: Path, progress):
@@ -188,31 +215,35 @@ def open_archive(path: Path) -> Iterator[tuple[dict, Path]]:
         work = Path(tmp)
         try:
             with tarfile.open(path, "r:*") as tar:
-                names = set(tar.getnames())
-                for name in ("manifest.json", "memories.jsonl", "vectors.jsonl"):
-                    if name not in names:
-                        raise BackupError(f"{path} is not a mem0 backup: {name} is missing")
-                    member = tar.getmember(name)
+                for member in tar.getmembers():
+                    if member.name not in MEMBERS:
+                        continue
                     if not member.isfile():
-                        raise BackupError(f"{path}: {name} is not a regular file")
+                        raise BackupError(f"{path}: {member.name} is not a regular file")
                     source = tar.extractfile(member)
                     assert source is not None
-                    with open(work / name, "wb") as target:
+                    with open(work / member.name, "wb") as target:
                         while chunk := source.read(1 << 20):
                             target.write(chunk)
         except (tarfile.TarError, EOFError, OSError) as exc:
             raise BackupError(f"{path} is damaged or not a backup archive: {exc}") from None
+        if not (work / "manifest.json").exists():
+            raise BackupError(f"{path} is not a mem0 backup: manifest.json is missing")
         try:
             manifest = json.loads((work / "manifest.json").read_text())
         except ValueError as exc:
             raise BackupError(f"manifest.json is not valid JSON: {exc}") from None
-        if manifest.get("format") != FORMAT or manifest.get("format_version") != FORMAT_VERSION:
+        parts = READABLE_VERSIONS.get(manifest.get("format_version")) if manifest.get("format") == FORMAT else None
+        if parts is None:
             raise BackupError(f"unsupported backup format {manifest.get('format')!r} "
                               f"version {manifest.get('format_version')!r}")
-        for part in ("memories", "vectors"):
+        for part in parts:
+            member = work / f"{part}.jsonl"
+            if not member.exists():
+                raise BackupError(f"{path} is not a complete mem0 backup: {member.name} is missing")
             info = manifest.get(part) or {}
             digest, lines = hashlib.sha256(), 0
-            with open(work / info.get("file", f"{part}.jsonl"), "rb") as f:
+            with open(member, "rb") as f:
                 for line in f:
                     digest.update(line)
                     lines += 1
@@ -250,6 +281,12 @@ async def restore(settings: Settings, archive: Path, *, reembed: bool = False,
         if not use_vectors:
             result.notes.append("vectors in the archive ignored: every memory is embedded again")
         async with open_backends(settings) as service:
+            # History first: inserting a memory writes its own ADD event, after which the archived events would
+            # count as "this memory has a history here already".
+            if (work / "history.jsonl").exists():
+                result.history = await _restore_history(service, work / "history.jsonl")
+            if (work / "keys.jsonl").exists():
+                result.keys = await _restore_keys(settings, work / "keys.jsonl")
             # A one-shot command: reading local files synchronously is fine here.
             records = open(work / "memories.jsonl", encoding="utf-8")  # noqa: SIM115
             vector_lines = open(work / "vectors.jsonl", encoding="utf-8")  # noqa: SIM115
@@ -275,6 +312,40 @@ async def restore(settings: Settings, archive: Path, *, reembed: bool = False,
                 result.notes.append(f"vector index not fully updated ({service.indexer.last_error}); "
                                     "the service finishes it when it starts")
         return result
+
+
+async def _restore_history(service, path: Path) -> int:
+    added, batch = 0, []
+    with open(path, encoding="utf-8") as handle:
+        for data in _lines(handle):
+            try:
+                user_id, event = history_from_json(data)
+            except BadRecord as exc:
+                raise BackupError(f"history.jsonl: {exc}") from None
+            # a memory's events travel together, so whether it has a history here is decided once for all of them
+            if len(batch) >= BATCH * 4 and batch[-1][1].memory_id != event.memory_id:
+                added += await service.store.restore_history(batch)
+                batch = []
+            batch.append((user_id, event))
+    return added + await service.store.restore_history(batch)
+
+
+async def _restore_keys(settings: Settings, path: Path) -> int:
+    from mem0_service.keys.store import open_key_store
+
+    with open(path, encoding="utf-8") as handle:
+        try:
+            keys = [key_from_json(data) for data in _lines(handle)]
+        except BadRecord as exc:
+            raise BackupError(f"keys.jsonl: {exc}") from None
+    if not keys:
+        return 0
+    store = open_key_store(settings)
+    await store.open()
+    try:
+        return sum([await store.restore(key, digest) for key, digest in keys])
+    finally:
+        await store.close()
 
 
 async def _restore_batch(service, batch: list[Memory], vectors: Iterator[dict], next_vector: dict | None,
@@ -309,7 +380,9 @@ async def _restore_batch(service, batch: list[Memory], vectors: Iterator[dict], 
 
 def describe(manifest: dict) -> str:
     emb = manifest.get("embedding", {})
-    return (f"{manifest['memories']['count']} memories, {manifest['vectors']['count']} vectors, "
+    extras = "".join(f", {manifest[part]['count']} {label}" for part, label in
+                     (("history", "history events"), ("keys", "scoped keys")) if part in manifest)
+    return (f"{manifest['memories']['count']} memories, {manifest['vectors']['count']} vectors{extras}, "
             f"model {emb.get('model')} ({emb.get('dimension')}-d), made {manifest.get('created_at')} "
             f"by mem0-service {manifest.get('service_version')} on {manifest.get('records_backend')}")
 

@@ -14,11 +14,23 @@ from datetime import datetime
 from pathlib import Path
 
 from mem0_service.config import Settings
-from mem0_service.core.memory import Memory, MemoryType
+from mem0_service.core.memory import HistoryEvent, Memory, MemoryType
 from mem0_service.errors import ConfigError
+from mem0_service.keys.model import ApiKey
 from mem0_service.stores.base import parse_iso
 
 COLUMNS = "id, user_id, session_id, agent_id, type, content, metadata, created_at, updated_at, expires_at"
+HISTORY_COLUMNS = "user_id, memory_id, event, old_content, new_content, actor, created_at, seq"
+KEY_COLUMNS = "id, prefix, name, user_id, agent_id, access, created_at, revoked_at, key_hash"
+
+
+def _history(row: tuple, parse) -> tuple[str, HistoryEvent]:
+    return row[0], HistoryEvent(row[1], row[2], row[3], row[4], row[5], parse(row[6]))
+
+
+def _key(row: tuple, parse) -> tuple[ApiKey, str]:
+    return ApiKey(id=row[0], prefix=row[1], name=row[2], user_id=row[3], agent_id=row[4], access=row[5],
+                  created_at=parse(row[6]), revoked_at=parse(row[7]) if row[7] else None), row[8]
 
 
 def _memory(row: tuple, parse) -> Memory:
@@ -42,6 +54,14 @@ class Snapshot(ABC):
 
     @abstractmethod
     def batches(self, batch_size: int = 1000, *, where: str = "", params: tuple = ()) -> Iterator[list[Memory]]: ...
+
+    @abstractmethod
+    def history_batches(self, batch_size: int = 1000) -> Iterator[list[tuple[str, HistoryEvent]]]:
+        """Every history event as (user_id, event), by memory id, oldest first within a memory."""
+
+    @abstractmethod
+    def scoped_keys(self) -> list[tuple[ApiKey, str]]:
+        """Every scoped key, revoked ones included, with the digest of its secret."""
 
     @abstractmethod
     def ids_older_than(self, cutoff: datetime, types: tuple[str, ...], user_id: str | None) -> list[str]: ...
@@ -86,6 +106,19 @@ class SQLiteSnapshot(Snapshot):
                 return
             yield [_memory(r, parse_iso) for r in rows]
             after = rows[-1][0]
+
+    def history_batches(self, batch_size: int = 1000) -> Iterator[list[tuple[str, HistoryEvent]]]:
+        after: tuple[str, int] = ("", 0)
+        while True:
+            rows = self._conn.execute(f"SELECT {HISTORY_COLUMNS} FROM memory_history WHERE (memory_id, seq) > (?, ?) "
+                                      "ORDER BY memory_id, seq LIMIT ?", (*after, batch_size)).fetchall()
+            if not rows:
+                return
+            yield [_history(r, parse_iso) for r in rows]
+            after = (rows[-1][1], rows[-1][7])
+
+    def scoped_keys(self) -> list[tuple[ApiKey, str]]:
+        return [_key(r, parse_iso) for r in self._conn.execute(f"SELECT {KEY_COLUMNS} FROM api_keys ORDER BY id")]
 
     def ids_older_than(self, cutoff: datetime, types: tuple[str, ...], user_id: str | None) -> list[str]:
         from mem0_service.stores.base import iso
@@ -138,14 +171,26 @@ class PostgresSnapshot(Snapshot):
         return {r[0] for r in self._conn.execute("SELECT DISTINCT memory_id FROM index_outbox")}
 
     def batches(self, batch_size: int = 1000, *, where: str = "", params: tuple = ()) -> Iterator[list[Memory]]:
+        for rows in self._stream(f"SELECT {COLUMNS} FROM memories {'WHERE ' + where if where else ''} ORDER BY id",
+                                 params, batch_size):
+            yield [_memory(r, lambda v: v) for r in rows]
+
+    def _stream(self, sql: str, params: tuple, batch_size: int) -> Iterator[list[tuple]]:
         self._cursors += 1
         # A server-side cursor streams millions of rows without holding them in memory.
         with self._conn.cursor(name=f"snapshot_{self._cursors}") as cur:
             cur.itersize = batch_size
-            cur.execute(f"SELECT {COLUMNS} FROM memories {'WHERE ' + where if where else ''} ORDER BY id",
-                        params or None)
+            cur.execute(sql, params or None)
             while rows := cur.fetchmany(batch_size):
-                yield [_memory(r, lambda v: v) for r in rows]
+                yield rows
+
+    def history_batches(self, batch_size: int = 1000) -> Iterator[list[tuple[str, HistoryEvent]]]:
+        for rows in self._stream(f"SELECT {HISTORY_COLUMNS} FROM memory_history ORDER BY memory_id, seq", (),
+                                 batch_size):
+            yield [_history(r, lambda v: v) for r in rows]
+
+    def scoped_keys(self) -> list[tuple[ApiKey, str]]:
+        return [_key(r, lambda v: v) for r in self._conn.execute(f"SELECT {KEY_COLUMNS} FROM api_keys ORDER BY id")]
 
     def ids_older_than(self, cutoff: datetime, types: tuple[str, ...], user_id: str | None) -> list[str]:
         sql, params = "SELECT id FROM memories WHERE created_at < %s", [cutoff]

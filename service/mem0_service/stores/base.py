@@ -79,6 +79,11 @@ class RecordStore(ABC):
     async def history(self, memory_id: str) -> list[HistoryEvent]: ...
 
     @abstractmethod
+    async def restore_history(self, events: list[tuple[str, HistoryEvent]]) -> int:
+        """Add archived (user_id, event) pairs, in order, for memories that have no history here yet (a memory
+        with a history of its own keeps it); returns how many events were added. Restoring twice adds nothing."""
+
+    @abstractmethod
     async def get_idempotent(self, key: str) -> tuple[int, str] | None:
         """The stored (status, body) of a request already answered under this Idempotency-Key."""
 

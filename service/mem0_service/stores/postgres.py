@@ -186,6 +186,18 @@ class PostgresRecordStore(RecordStore):
                               "WHERE memory_id = %s ORDER BY seq", (memory_id,))
             return [HistoryEvent(*r) for r in await cur.fetchall()]
 
+    async def restore_history(self, events: list[tuple[str, HistoryEvent]]) -> int:
+        if not events:
+            return 0
+        async with self._tx() as cur:
+            await cur.execute("SELECT DISTINCT memory_id FROM memory_history WHERE memory_id = ANY(%s)",
+                              (list({e.memory_id for _, e in events}),))
+            known = {i for (i,) in await cur.fetchall()}
+            rows = [(e.memory_id, user, e.event, e.old_content, e.new_content, e.actor, e.created_at)
+                    for user, e in events if e.memory_id not in known]
+            await cur.executemany(HISTORY_INSERT, rows)
+        return len(rows)
+
     async def get_idempotent(self, key: str) -> tuple[int, str] | None:
         async with self._tx() as cur:
             await cur.execute("SELECT status, body FROM idempotency_keys WHERE key = %s", (key,))

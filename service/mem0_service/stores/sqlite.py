@@ -184,6 +184,18 @@ class SQLiteRecordStore(RecordStore):
             "WHERE memory_id = ? ORDER BY seq", (memory_id,)).fetchall())
         return [HistoryEvent(r[0], r[1], r[2], r[3], r[4], parse_iso(r[5])) for r in rows]
 
+    async def restore_history(self, events: list[tuple[str, HistoryEvent]]) -> int:
+        ids = list({e.memory_id: None for _, e in events})
+
+        def work(c: sqlite3.Connection) -> int:
+            known = {i for (i,) in c.execute(f"SELECT DISTINCT memory_id FROM memory_history WHERE memory_id IN "
+                                             f"({','.join('?' * len(ids))})", ids)}
+            rows = [(e.memory_id, user, e.event, e.old_content, e.new_content, e.actor, iso(e.created_at))
+                    for user, e in events if e.memory_id not in known]
+            _history(c, rows)
+            return len(rows)
+        return await self._run(work) if events else 0
+
     async def get_idempotent(self, key: str) -> tuple[int, str] | None:
         row = await self._run(lambda c: c.execute("SELECT status, body FROM idempotency_keys WHERE key = ?",
                                                   (key,)).fetchone())
