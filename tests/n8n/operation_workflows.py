@@ -99,6 +99,7 @@ OPERATION_WORKFLOWS = [
     operation_workflow("op-list", {
         "operation": "getAll", "userId": BODY % "user_id", "limit": BODY % "limit",
         "filters": {"order": BODY % "order", "offset": BODY % "offset"}, "splitIntoItems": True}),
+    operation_workflow("op-list-all", {"operation": "getAll", "userId": BODY % "user_id", "returnAll": True}),
     operation_workflow("op-list-session", {
         "operation": "getAll", "userId": BODY % "user_id", "limit": 50,
         "filters": {"sessionId": BODY % "session_id", "memoryType": BODY % "type"}}),

@@ -23,6 +23,16 @@ class ServiceClient:
         assert response.status_code == 201, response.text
         return response.json()
 
+    def create_many(self, user_id: str, contents: list[str]) -> list[str]:
+        """Ids of the new memories, in the order of `contents` (batches of the API's maximum, 1000)."""
+        ids = []
+        for start in range(0, len(contents), 1000):
+            response = requests.post(f"{self.base_url}/api/memories/batch", headers=self.headers, timeout=120, json={
+                "memories": [{"user_id": user_id, "content": c} for c in contents[start:start + 1000]]})
+            assert response.status_code == 201 and not response.json()["failed"], response.text
+            ids += [r["memory"]["id"] for r in response.json()["results"]]
+        return ids
+
     def get(self, memory_id: str) -> requests.Response:
         return requests.get(f"{self.base_url}/api/memories/{memory_id}", headers=self.headers, timeout=30)
 

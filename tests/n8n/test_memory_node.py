@@ -160,6 +160,14 @@ def test_list_pages_through_a_users_memories_in_the_chosen_order(n8n, service):
     assert [m["id"] for m in newest_first] == ids[::-1]
 
 
+def test_return_all_pages_through_more_than_one_page(n8n, service):
+    user = new_user()
+    ids = service.create_many(user, [f"Reading list entry {i}" for i in range(1003)])  # the node's pages hold 1000
+
+    items = run(n8n, "op-list-all", user_id=user)
+    assert [m["id"] for m in items] == ids[::-1]  # every memory once, one item each, newest first
+
+
 def test_list_filters_by_session_and_type(n8n, service):
     user = new_user()
     kept = service.create(user, "Asked about invoices", type="interaction", session_id="s1")

@@ -3,16 +3,28 @@ import { forOperations, memoryTypeOptions, splitIntoItemsField, userIdField } fr
 
 const show = forOperations('getAll');
 
+/** Pages of this size when Return All is on: the most GET /api/memories/user/{user_id} answers at once. */
+export const LIST_PAGE_SIZE = 1000;
+
 export const getAllDescription: INodeProperties[] = [
 	userIdField(['getAll'], 'Whose memories to list'),
+	{
+		displayName: 'Return All',
+		name: 'returnAll',
+		type: 'boolean',
+		default: false,
+		description: 'Whether to return all results or only up to a given limit',
+		displayOptions: show,
+		routing: { send: { paginate: '={{ $value }}' } },
+	},
 	{
 		displayName: 'Limit',
 		name: 'limit',
 		type: 'number',
-		typeOptions: { minValue: 1 },
+		typeOptions: { minValue: 1, maxValue: LIST_PAGE_SIZE },
 		default: 10,
 		description: 'Max number of results to return',
-		displayOptions: show,
+		displayOptions: { show: { ...show.show, returnAll: [false] } },
 		routing: { send: { type: 'query', property: 'limit' } },
 	},
 	{
@@ -50,7 +62,7 @@ export const getAllDescription: INodeProperties[] = [
 				type: 'number',
 				typeOptions: { minValue: 0 },
 				default: 0,
-				description: 'How many memories to skip, for paging through long lists',
+				description: 'How many memories to skip, for paging through long lists (ignored with Return All)',
 				routing: { send: { type: 'query', property: 'offset' } },
 			},
 			{
@@ -81,5 +93,5 @@ export const getAllDescription: INodeProperties[] = [
 			},
 		],
 	},
-	splitIntoItemsField('getAll'),
+	splitIntoItemsField('getAll', { returnAll: [false] }),
 ];

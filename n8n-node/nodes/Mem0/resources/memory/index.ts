@@ -3,7 +3,7 @@ import { createDescription } from './create';
 import { deleteDescription } from './delete';
 import { deleteAllDescription } from './deleteAll';
 import { getDescription } from './get';
-import { getAllDescription } from './getAll';
+import { LIST_PAGE_SIZE, getAllDescription } from './getAll';
 import { searchDescription } from './search';
 import { throwOnServiceError } from './shared';
 import { updateDescription } from './update';
@@ -65,6 +65,19 @@ export const memoryDescription: INodeProperties[] = [
 				routing: {
 					request: { method: 'GET', url: '=/api/memories/user/{{ encodeURIComponent($parameter.userId) }}' },
 					output: { postReceive: [throwOnServiceError] },
+					// Return All: n8n pages with limit/offset until a page comes back short, one item per memory
+					operations: {
+						pagination: {
+							type: 'offset',
+							properties: {
+								limitParameter: 'limit',
+								offsetParameter: 'offset',
+								pageSize: LIST_PAGE_SIZE,
+								rootProperty: 'memories',
+								type: 'query',
+							},
+						},
+					},
 				},
 			},
 			{

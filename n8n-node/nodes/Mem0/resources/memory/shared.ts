@@ -55,20 +55,24 @@ export const memoryIdField = (operation: string, description: string): INodeProp
 export const jsonObjectValue = '={{ typeof $value === "string" ? JSON.parse($value || "{}") : $value }}';
 
 /** Turns a {"memories": [...]} answer into one output item per memory when the user asks for it. */
-export const splitIntoItemsField = (operation: string): INodeProperties => ({
+export const splitIntoItemsField = (
+	operation: string,
+	alsoWhen: Record<string, boolean[]> = {},
+): INodeProperties => ({
 	displayName: 'Split Into Items',
 	name: 'splitIntoItems',
 	type: 'boolean',
 	default: false,
 	description:
 		'Whether to output one item per memory instead of one item holding the whole answer (memories and total)',
-	displayOptions: forOperations(operation),
+	displayOptions: { show: { ...forOperations(operation).show, ...alsoWhen } },
 	routing: {
 		output: {
 			postReceive: [
 				{
 					type: 'rootProperty',
-					enabled: '={{ $value }}',
+					// with Return All the pages are already split into one item per memory
+					enabled: '={{ $value && !$parameter.returnAll }}',
 					properties: { property: 'memories' },
 				},
 			],
