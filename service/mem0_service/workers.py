@@ -51,7 +51,8 @@ class WorkerPool:
     def __init__(self, settings: Settings, count: int):
         check_pool_possible(settings)
         self.settings, self.count = settings, count
-        command = [sys.executable, "-m", "mem0_service", "serve", "--host", settings.host, "--port", str(settings.port)]
+        command = [sys.executable, "-m", "mem0_service", "serve", "--host", settings.host, "--port", str(settings.port),
+                   "--workers", str(count)]  # a worker knows it has siblings (shared rate-limit buckets)
         self.workers = [Worker(i, command) for i in range(count)]
         self.stopping = False
 

@@ -6,8 +6,10 @@ import json
 import re
 import time
 
+import pytest
 import requests
 
+from mem0_service.ops.ratelimit import FileBuckets, RateLimiter
 from tests.support.api import Api
 from tests.support.fixtures import unique_user
 
@@ -161,3 +163,31 @@ def test_mem0_platform_routes_share_the_keys_budget_and_the_audit_trail(service_
     time.sleep(0.3)
     audits = [e for line in service.log().splitlines() if line.startswith("{") and (e := json.loads(line)).get("audit")]
     assert any(e["action"] == "DELETE /v1/memories/" and e["actor"].startswith("admin:") for e in audits), audits
+
+
+
+def test_processes_sharing_a_bucket_file_share_each_keys_budget(tmp_path):
+    first, second = (RateLimiter(60, 3, tmp_path / "buckets") for _ in range(2))  # as two workers open it
+    try:
+        now = 1000.0
+        assert [first.acquire("key-a", now), second.acquire("key-a", now), first.acquire("key-a", now)] == [0, 0, 0]
+        assert second.acquire("key-a", now) == pytest.approx(1.0)  # the burst of 3 is spent across both
+        assert first.acquire("key-b", now) == 0  # another key has its own budget
+        assert second.acquire("key-a", now + 1.0) == 0  # one token per second comes back
+    finally:
+        first.close()
+        second.close()
+
+
+def test_a_bucket_that_filled_up_again_gives_its_slot_to_another_key(tmp_path, monkeypatch):
+    monkeypatch.setattr(FileBuckets, "SLOTS", 1)  # one slot, so every key competes for it
+    monkeypatch.setattr(FileBuckets, "PROBE", 1)
+    limiter = RateLimiter(60, 3, tmp_path / "buckets")
+    try:
+        assert [limiter.acquire("key-a", 1.0) for _ in range(3)] == [0, 0, 0]
+        assert limiter.acquire("key-b", 1.0) > 0  # no free slot: shares key-a's spent bucket
+        # three seconds later key-a's bucket is full again, as good as none: key-b gets a whole burst of its own
+        assert [limiter.acquire("key-b", 5.0) for _ in range(3)] == [0, 0, 0]
+        assert limiter.acquire("key-b", 5.0) > 0
+    finally:
+        limiter.close()

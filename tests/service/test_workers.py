@@ -101,3 +101,17 @@ def test_a_pool_refuses_qdrant_local_mode(tmp_path):
     service = ServiceProcess(tmp_path, env={"MEM0_WORKERS": "2", "MEM0_VECTOR_INDEX": "qdrant"})
     with pytest.raises(RuntimeError, match="needs a Qdrant server"):
         service.start(timeout=60)
+
+
+def test_a_keys_rate_limit_holds_across_workers(tmp_path):
+    service = ServiceProcess(tmp_path, env={"MEM0_WORKERS": "2", "MEM0_RATE_LIMIT": "60",
+                                            "MEM0_RATE_LIMIT_BURST": "6"}).start(timeout=120)
+    try:
+        _wait_for(lambda: service.log().count("worker 1 started") == 1, "the second worker")
+        time.sleep(0.5)
+        # Fresh connections land on both workers; with a budget per worker, up to 12 of these would pass.
+        statuses = [_fresh(service).get(f"{service.url}/api/memories/user/someone").status_code for _ in range(12)]
+        assert statuses.count(200) in (6, 7), statuses  # the burst, plus at most one token refilled meanwhile
+        assert set(statuses) == {200, 429}
+    finally:
+        service.stop()

@@ -140,6 +140,7 @@ async def _operations_context(app: web.Application) -> AsyncIterator[None]:
         yield
     finally:
         await keys.close()
+        app[RATE_LIMITER].close()
 
 
 def setup_operations(app: web.Application, ops: OpsSettings | None = None) -> None:
@@ -147,5 +148,8 @@ def setup_operations(app: web.Application, ops: OpsSettings | None = None) -> No
     ops = ops or OpsSettings.from_env()
     app[OPS_SETTINGS] = ops
     app[METRICS] = new_registry()
-    app[RATE_LIMITER] = RateLimiter(ops.rate_limit_per_minute, ops.rate_limit_burst)
+    settings = app[SETTINGS]
+    # worker processes of one pool draw on one budget per key, kept in the data directory they share
+    shared = settings.data_dir / "ratelimit.buckets" if settings.workers > 1 else None
+    app[RATE_LIMITER] = RateLimiter(ops.rate_limit_per_minute, ops.rate_limit_burst, shared)
     app.cleanup_ctx.append(_operations_context)
