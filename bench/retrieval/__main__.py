@@ -4,7 +4,7 @@ Every dialogue turn becomes a memory of its conversation's user (POST /api/memor
 metadata dia_id / session / session_date); every question with evidence turns is a search (limit 10,
 relevance_threshold 0). Reported per category: recall@1/5/10 of the evidence turns, MRR, search latency.
 
-    .venv/bin/python -m bench.retrieval [--data PATH] [--skip-mem0] [--out bench/results]
+    .venv/bin/python -m bench.retrieval [--data PATH] [--skip-mem0] [--skip-postgres] [--out bench/results]
 """
 
 from __future__ import annotations
@@ -23,12 +23,14 @@ import numpy as np
 from bench.common import RESULTS, WORK, bounded, machine_note, run_mem0, session, start_service
 from bench.retrieval.locomo import DEFAULT_DATA, load
 from bench.retrieval.metrics import GROUPS, per_question, summarise
+from tests.support.postgres import fresh_database
 
 SYSTEMS = {
     "bm25": "(a) BM25 (bm25s, lowercase, English stop words), in process",
     "mem0": "(b) mem0 OSS 2.2.1, infer=False, same USE model, local Qdrant",
     "dense": "(c) this service, dense only (MEM0_KEYWORD_WEIGHT=0)",
     "service": "(d) this service, default hybrid ranking",
+    "service_pg": "(e) this service on PostgreSQL records (its full-text search), default hybrid ranking",
 }
 
 
@@ -144,7 +146,7 @@ def write_results(out: Path, results: dict, meta: dict) -> None:
             s = results[system]
             lines.append(f"| {label} | " + " | ".join(f"{s[g]['R@5']:.3f}" for g in GROUPS if g in s)
                          + f" | {s['latency']['p50']:.1f} | {s['latency']['p95']:.1f} |")
-    for system in ("service", "dense"):
+    for system in ("service", "dense", "service_pg"):
         surv = results.get(system, {}).get("survival")
         if surv:
             lines += ["", f"**Default threshold 0.7, {SYSTEMS[system]}** (categories 1-4, limit 100): "
@@ -185,11 +187,28 @@ def plot(path: Path, results: dict) -> None:
     fig.savefig(path, dpi=110)
 
 
+def measure(data_dir: Path, env: dict[str, str], questions, turns: list, ingest_mode: str) -> tuple[dict, float]:
+    """One service on `data_dir`: load `turns` (if any), then every question at limit 10 / threshold 0 for recall
+    and at limit 100 / the default threshold for what survives it."""
+    service = start_service(data_dir, env=env)
+    try:
+        ingest_s = asyncio.run(ingest(service.url, service.api_key, turns, ingest_mode)) if turns else 0.0
+        runs = asyncio.run(search_all(service.url, service.api_key, questions, limit=10, threshold=0.0))
+        result = score(questions, runs)
+        strict = asyncio.run(search_all(service.url, service.api_key, questions, limit=100, threshold=0.7))
+        result["survival"] = survival(questions, strict)
+        return result, ingest_s
+    finally:
+        service.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="locomo10.json")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--skip-mem0", action="store_true", help="leave out the mem0 OSS peer")
+    parser.add_argument("--skip-postgres", action="store_true",
+                        help="leave out the run on PostgreSQL records (needs PostgreSQL at 127.0.0.1:5432)")
     parser.add_argument("--ingest", choices=["batch", "single"], default="batch",
                         help="load turns with POST /api/memories/batch (default) or one POST /api/memories each")
     args = parser.parse_args()
@@ -207,26 +226,17 @@ def main() -> None:
 
     data_dir = WORK / "retrieval-service"
     shutil.rmtree(data_dir, ignore_errors=True)
-    service = start_service(data_dir)
-    try:
-        ingest_s = asyncio.run(ingest(service.url, service.api_key, flat, args.ingest))
-        log(f"ingested in {ingest_s:.1f}s ({len(flat) / ingest_s:.0f}/s)")
-        runs = asyncio.run(search_all(service.url, service.api_key, questions, limit=10, threshold=0.0))
-        results["service"] = score(questions, runs)
-        strict = asyncio.run(search_all(service.url, service.api_key, questions, limit=100, threshold=0.7))
-        results["service"]["survival"] = survival(questions, strict)
-        log(f"service R@5 {results['service']['1-4']['R@5']:.3f}")
-    finally:
-        service.stop()
-    service = start_service(data_dir, env={"MEM0_KEYWORD_WEIGHT": "0"})
-    try:
-        runs = asyncio.run(search_all(service.url, service.api_key, questions, limit=10, threshold=0.0))
-        results["dense"] = score(questions, runs)
-        strict = asyncio.run(search_all(service.url, service.api_key, questions, limit=100, threshold=0.7))
-        results["dense"]["survival"] = survival(questions, strict)
-        log(f"dense R@5 {results['dense']['1-4']['R@5']:.3f}")
-    finally:
-        service.stop()
+    results["service"], ingest_s = measure(data_dir, {}, questions, flat, args.ingest)
+    log(f"ingested in {ingest_s:.1f}s ({len(flat) / ingest_s:.0f}/s)")
+    log(f"service R@5 {results['service']['1-4']['R@5']:.3f}")
+    results["dense"], _ = measure(data_dir, {"MEM0_KEYWORD_WEIGHT": "0"}, questions, [], args.ingest)
+    log(f"dense R@5 {results['dense']['1-4']['R@5']:.3f}")
+    if not args.skip_postgres:
+        pg_dir = WORK / "retrieval-service-pg"
+        shutil.rmtree(pg_dir, ignore_errors=True)
+        with fresh_database("mem0_bench") as url:
+            results["service_pg"], _ = measure(pg_dir, {"DATABASE_URL": url}, questions, flat, args.ingest)
+        log(f"PostgreSQL records R@5 {results['service_pg']['1-4']['R@5']:.3f}")
 
     if not args.skip_mem0:
         log("mem0 OSS (its own venv under bench/.work)")
@@ -242,7 +252,8 @@ def main() -> None:
         results["mem0"]["ingest_s"] = peer["add_s"]
         log(f"mem0 R@5 {results['mem0']['1-4']['R@5']:.3f}")
 
-    flags = (" --skip-mem0" if args.skip_mem0 else "") + (" --ingest single" if args.ingest == "single" else "")
+    flags = ((" --skip-mem0" if args.skip_mem0 else "") + (" --skip-postgres" if args.skip_postgres else "")
+             + (" --ingest single" if args.ingest == "single" else ""))
     meta = {"command": f"make bench-retrieval  (= .venv/bin/python -m bench.retrieval{flags})",
             "machine": machine_note(), "memories": len(flat), "users": len(turns), "questions": len(questions),
             "service_ingest_s": ingest_s}
