@@ -16,7 +16,6 @@ from pathlib import Path
 
 import numpy as np
 
-import mem0_service.core  # noqa: F401  (the package imports core before stores)
 from bench.retrieval.locomo import DEFAULT_DATA, REPO, load
 from bench.retrieval.metrics import per_question, summarise
 

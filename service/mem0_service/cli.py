@@ -14,7 +14,6 @@ import click
 from aiohttp import web
 from threadpoolctl import threadpool_limits
 
-import mem0_service.core  # noqa: F401  (the domain loads before the stores: they import each other)
 from mem0_service import __version__
 from mem0_service.config import Settings
 from mem0_service.errors import ConfigError, ServiceUnavailable
@@ -70,13 +69,13 @@ def serve(host: str | None, port: int | None, workers: int | None, worker_index:
         from mem0_service.workers import WorkerPool
 
         try:
-            sys.exit(WorkerPool(settings, settings.workers).run())
+            sys.exit(WorkerPool(settings).run())
         except ConfigError as exc:
             raise click.ClickException(str(exc)) from None
     # numpy's BLAS would start a thread per core for every vector scan; in a server, concurrent requests are the
     # parallelism, and spinning BLAS threads slowed searches down at every concurrency measured.
     threadpool_limits(limits=1, user_api="blas")
-    app = create_app(settings, background=not worker_index)
+    app = create_app(settings, background=worker_index in (None, 0))  # the pool's first worker does it for all
     if worker_index is not None:
         async def announce(app: web.Application) -> None:
             logging.getLogger("mem0_service").info("worker %d started", worker_index)

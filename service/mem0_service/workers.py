@@ -13,7 +13,6 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.error
 import urllib.request
 
 from mem0_service.config import Settings
@@ -48,12 +47,12 @@ class Worker:
 
 
 class WorkerPool:
-    def __init__(self, settings: Settings, count: int):
+    def __init__(self, settings: Settings):
         check_pool_possible(settings)
-        self.settings, self.count = settings, count
+        self.settings = settings
         command = [sys.executable, "-m", "mem0_service", "serve", "--host", settings.host, "--port", str(settings.port),
-                   "--workers", str(count)]  # a worker knows it has siblings (shared rate-limit buckets)
-        self.workers = [Worker(i, command) for i in range(count)]
+                   "--workers", str(settings.workers)]  # a worker knows it has siblings (shared rate-limit buckets)
+        self.workers = [Worker(i, command) for i in range(settings.workers)]
         self.stopping = False
 
     def run(self) -> int:
@@ -66,7 +65,7 @@ class WorkerPool:
             return self._shutdown(first.exited() or 1)
         for worker in self.workers[1:]:
             worker.start()
-        log.info("%d workers serving on port %d", self.count, self.settings.port)
+        log.info("%d workers serving on port %d", len(self.workers), self.settings.port)
         while not self.stopping:
             time.sleep(0.5)
             for worker in self.workers:
@@ -95,7 +94,7 @@ class WorkerPool:
                 with urllib.request.urlopen(url, timeout=2) as response:
                     if response.status == 200:
                         return True
-            except (urllib.error.URLError, OSError):
+            except OSError:  # not listening yet (URLError is an OSError too)
                 pass
             time.sleep(0.2)
         return False
