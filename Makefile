@@ -5,14 +5,15 @@ BIN := $(VENV)/bin
 E2E_CACHE ?= $(HOME)/.cache/mem0-e2e
 export MEM0_E2E_CACHE := $(E2E_CACHE)
 
-.PHONY: help install install-test run test test-fast e2e-deps bench bench-retrieval bench-perf bench-soak lint clean
+.PHONY: help install install-test run test test-fast e2e-deps bench bench-retrieval bench-perf bench-soak lint fmt clean
 
 help:
 	@echo "make run        start the service on the embedded default (SQLite, on-disk vectors, bundled model)"
 	@echo "make test       install everything the tests need and run every test (PostgreSQL, n8n, Flowise included)"
-	@echo "make test-fast  the Python suites only, without real n8n/Flowise"
+	@echo "make test-fast  the in-process API tier on both backends (no subprocesses, no n8n/Flowise)"
 	@echo "make bench      run the benchmarks and refresh bench/results"
-	@echo "make lint       static checks"
+	@echo "make lint       static checks: ruff on all Python, mypy on the service"
+	@echo "make fmt        apply ruff's fixes and import order"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,7 +44,7 @@ test: install-test e2e-deps
 	$(BIN)/pytest
 
 test-fast: install-test
-	$(BIN)/pytest -m "not e2e"
+	$(BIN)/pytest tests/inprocess
 
 bench: bench-retrieval bench-perf bench-soak
 
@@ -60,9 +61,18 @@ bench-perf: $(VENV)/.installed-bench
 bench-soak: $(VENV)/.installed-bench
 	$(BIN)/python -m bench.soak
 
-lint: install-test
-	$(BIN)/pip install --quiet ruff
-	$(BIN)/ruff check service tests
+PY_SOURCES := service langchain_adapter tests bench
+
+$(VENV)/.installed-lint: $(VENV)/.installed-test
+	$(BIN)/pip install --quiet ruff==0.17.6 mypy==2.4.1
+	touch $@
+
+lint: $(VENV)/.installed-lint
+	$(BIN)/ruff check $(PY_SOURCES)
+	$(BIN)/mypy service/mem0_service
+
+fmt: $(VENV)/.installed-lint
+	$(BIN)/ruff check --fix --select I,F401,UP,RUF100 $(PY_SOURCES)
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

@@ -11,10 +11,12 @@ from aiohttp import web
 
 from mem0_service.api.openapi import build_openapi, openapi_handler
 from mem0_service.api.ops import setup_operations
-from mem0_service.api.routes import ROUTES, setup_routes
+from mem0_service.api.policy import Route, setup_routes
+from mem0_service.api.routes import ROUTES
 from mem0_service.backends import open_backends
 from mem0_service.config import Settings
-from mem0_service.middlewares import auth_middleware, cors_middleware, errors_middleware, metrics_middleware
+from mem0_service.middlewares import access_middleware, cors_middleware, errors_middleware, metrics_middleware
+from mem0_service.ops.settings import OpsSettings
 from mem0_service.state import SERVICE, SETTINGS
 
 log = logging.getLogger("mem0_service")
@@ -39,15 +41,19 @@ async def _service_context(app: web.Application) -> AsyncIterator[None]:
                 await task
 
 
-def create_app(settings: Settings, *, background: bool = True) -> web.Application:
-    """`background=False` for the extra processes of a worker pool: one process repairs and sweeps for all."""
+def create_app(settings: Settings, *, ops: OpsSettings | None = None, background: bool = True) -> web.Application:
+    """Everything the application needs is passed in (nothing is read from the environment here): `ops` defaults
+    to OpsSettings' defaults. `background=False` for the extra processes of a worker pool: one process repairs and
+    sweeps for all."""
     settings = settings.ensure_api_key()
-    app = web.Application(middlewares=[metrics_middleware, cors_middleware, errors_middleware, auth_middleware],
+    app = web.Application(middlewares=[metrics_middleware, cors_middleware, errors_middleware, access_middleware],
                           client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
     app[BACKGROUND] = background
-    setup_routes(app, ROUTES)
-    app.router.add_get("/api/openapi.json", openapi_handler(build_openapi(ROUTES)))
+    # The document describes the API; it is served under the same policy table but is not part of itself.
+    document = Route("GET", "/api/openapi.json", openapi_handler(build_openapi(ROUTES)), "This OpenAPI document",
+                     "health", None, access="public")
+    setup_routes(app, [*ROUTES, document])
     app.cleanup_ctx.append(_service_context)
-    setup_operations(app)  # keys, rate limits, metrics: after the backends are open
+    setup_operations(app, ops or OpsSettings())  # keys, rate limits, metrics: after the backends are open
     return app

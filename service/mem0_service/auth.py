@@ -1,4 +1,4 @@
-"""Who is calling: API keys resolved to a principal that handlers consult before touching a user's data."""
+"""Who is calling: API keys resolved to a principal whose access the route policy and the core apply."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from mem0_service.core.access import Access
+from mem0_service.core.memory import Scope
 from mem0_service.errors import Forbidden, Unauthorized
 from mem0_service.keys.model import PREFIX as SCOPED_PREFIX
 from mem0_service.keys.store import KeyStore
@@ -26,17 +28,13 @@ class Principal:
     def is_admin(self) -> bool:
         return self.role == "admin"
 
-    def check_user(self, user_id: str) -> None:
-        if self.user_id is not None and user_id != self.user_id:
-            raise Forbidden(f"This API key is limited to user_id '{self.user_id}'", field="user_id")
+    @property
+    def access(self) -> Access:
+        """The memories this key reaches, in the core's terms."""
+        return Access(user_id=self.user_id, agent_id=self.agent_id)
 
-    def check_agent(self, agent_id: str | None, *, default_allowed: bool = False) -> None:
-        """A key bound to an agent acts only on that agent's memories; `default_allowed` when the handler fills
-        the agent in from the key itself (creating a memory)."""
-        if self.agent_id is None or agent_id == self.agent_id or (agent_id is None and default_allowed):
-            return
-        raise Forbidden(f"This API key is limited to agent_id '{self.agent_id}': pass \"agent_id\": "
-                        f"\"{self.agent_id}\"", field="agent_id")
+    def restrict(self, scope: Scope, **how: bool) -> Scope:
+        return self.access.restrict(scope, **how)
 
     def check_write(self) -> None:
         if not self.can_write:

@@ -29,15 +29,15 @@ def load_settings() -> Settings:
         raise click.ClickException(str(exc)) from None
 
 
-def _log_format() -> str:
+def load_ops_settings() -> OpsSettings:
     try:
-        return OpsSettings.from_env().log_format
+        return OpsSettings.from_env()
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
 
 
 def setup_logging(level: str, fmt: str | None = None) -> None:
-    configure_logging(level, fmt or _log_format())
+    configure_logging(level, fmt or load_ops_settings().log_format)
 
 
 @click.group(invoke_without_command=True)
@@ -75,7 +75,8 @@ def serve(host: str | None, port: int | None, workers: int | None, worker_index:
     # numpy's BLAS would start a thread per core for every vector scan; in a server, concurrent requests are the
     # parallelism, and spinning BLAS threads slowed searches down at every concurrency measured.
     threadpool_limits(limits=1, user_api="blas")
-    app = create_app(settings, background=worker_index in (None, 0))  # the pool's first worker does it for all
+    # the pool's first worker repairs and sweeps for all
+    app = create_app(settings, ops=load_ops_settings(), background=worker_index in (None, 0))
     if worker_index is not None:
         async def announce(app: web.Application) -> None:
             logging.getLogger("mem0_service").info("worker %d started", worker_index)
@@ -121,7 +122,7 @@ def _run(coro):
 
 
 def _quiet_logs() -> None:
-    setup_logging("WARNING", _log_format())
+    setup_logging("WARNING")
 
 
 @main.command()

@@ -1,8 +1,7 @@
-"""Cross-cutting request handling: metrics, CORS, request ids and JSON errors, authentication, rate limits."""
+"""Cross-cutting request handling: metrics, CORS, request ids and JSON errors, and the access gate."""
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import secrets
@@ -11,11 +10,11 @@ import time
 from aiohttp import web
 
 from mem0_service import timing
+from mem0_service.api.policy import route_of
 from mem0_service.api.responses import json_response
 from mem0_service.auth import PRINCIPAL, Principal, authenticate
 from mem0_service.errors import (
     ApiError,
-    Forbidden,
     MethodNotAllowed,
     NotFound,
     PayloadTooLarge,
@@ -25,7 +24,7 @@ from mem0_service.errors import (
 from mem0_service.ops.logs import AUDIT, audit
 from mem0_service.ops.logs import REQUEST_ID as REQUEST_ID_VAR
 from mem0_service.ops.state import AUTHENTICATOR, METRICS, OPS_SETTINGS, RATE_LIMITER
-from mem0_service.state import SERVICE, SETTINGS
+from mem0_service.state import SETTINGS
 
 log = logging.getLogger("mem0_service.http")
 access_log = logging.getLogger("mem0_service.access")
@@ -33,8 +32,11 @@ REQUEST_ID = "request_id"
 _SAFE_REQUEST_ID = re.compile(r"^[\w.\-]{1,64}$")
 
 
-def error_response(error: ApiError, request_id: str) -> web.Response:
-    return json_response(error.body(), status=error.status, headers={**error.headers, "X-Request-ID": request_id})
+def error_response(error: ApiError, request_id: str, style: str = "api") -> web.Response:
+    body = error.body()
+    if style == "mem0":  # mem0's clients show `detail` to the user
+        body["detail"] = error.message
+    return json_response(body, status=error.status, headers={**error.headers, "X-Request-ID": request_id})
 
 
 def route_label(request: web.Request) -> str:
@@ -102,9 +104,10 @@ async def errors_middleware(request: web.Request, handler) -> web.StreamResponse
     try:
         response = await handler(request)
     except ApiError as error:
-        if error.status >= 500:
+        if error.status >= 500 and error.status != 501:
             log.warning("%s %s -> %s: %s", request.method, request.path, error.status, error.message)
-        response = error_response(error, request_id)
+        route = route_of(request)
+        response = error_response(error, request_id, route.errors if route is not None else "api")
     except web.HTTPNotFound:
         response = error_response(NotFound(f"No route for {request.method} {request.path}"), request_id)
     except web.HTTPMethodNotAllowed as exc:
@@ -131,32 +134,50 @@ async def errors_middleware(request: web.Request, handler) -> web.StreamResponse
 
 
 @web.middleware
-async def auth_middleware(request: web.Request, handler) -> web.StreamResponse:
-    if not request.path.startswith("/api/") or _is_public(request):
+async def access_middleware(request: web.Request, handler) -> web.StreamResponse:
+    """The one gate: authentication, the route's declared access, the key's rate limit and the audit line, for
+    every route of the table (/api, mem0's /v1-/v3, /metrics) alike."""
+    if request.match_info.http_exception is not None or request.method == "OPTIONS":
+        return await handler(request)  # 404/405 and CORS preflights carry no data
+    route = route_of(request)
+    if route is None:  # a route added outside the table has no policy: refuse rather than guess
+        log.error("route %s %s is not declared in the route table", request.method, request.path)
+        raise NotFound(f"No route for {request.method} {request.path}")
+    if route.public or (route.public_setting and getattr(request.app.get(OPS_SETTINGS), route.public_setting, False)):
         return await handler(request)
+    who = await _authenticate(request)
+    request[PRINCIPAL] = who
+    if route.access == "write":
+        who.check_write()
+    elif route.access == "admin":
+        who.check_admin()
+    enforce_rate_limit(request, who)
+    try:
+        response = await handler(request)
+    except ApiError as error:
+        if route.audited:
+            _audit(request, who, error.status)
+        raise
+    if route.audited:
+        _audit(request, who, response.status)
+    return response
+
+
+async def _authenticate(request: web.Request) -> Principal:
     authenticator = request.app.get(AUTHENTICATOR)
     try:
-        who = (await authenticator.authenticate(request) if authenticator is not None
-               else authenticate(request, request.app[SETTINGS].api_keys))
+        return (await authenticator.authenticate(request) if authenticator is not None
+                else authenticate(request, request.app[SETTINGS].api_keys))
     except Unauthorized:
         if (metrics := request.app.get(METRICS)) is not None:
             metrics.inc("mem0_auth_failures_total")
         raise
-    request[PRINCIPAL] = who
-    enforce_rate_limit(request, who)
-    if who.agent_id is not None:
-        await _guard_agent(request, who)
-    response = await handler(request)
-    audit_admin_action(request, who, response.status)
-    return response
 
 
-def audit_admin_action(request: web.Request, who: Principal, status: int) -> None:
-    """Key management and whole-user or whole-session deletions leave an audit line, whatever the outcome."""
-    if _is_admin_action(request):
-        audit(f"{request.method} {route_label(request)}", actor=who.key_id,
-              outcome="ok" if status < 400 else f"http {status}", path=request.path, status=status,
-              **request.get(AUDIT, {}))
+def _audit(request: web.Request, who: Principal, status: int) -> None:
+    audit(f"{request.method} {route_label(request)}", actor=who.key_id,
+          outcome="ok" if status < 400 else f"http {status}", path=request.path, status=status,
+          **request.get(AUDIT, {}))
 
 
 def enforce_rate_limit(request: web.Request, who: Principal) -> None:
@@ -169,54 +190,3 @@ def enforce_rate_limit(request: web.Request, who: Principal) -> None:
             metrics.inc("mem0_rate_limited_total", key_id=who.key_id)
         raise TooManyRequests(f"Rate limit exceeded for this API key; retry in {limiter.retry_after(wait)} s",
                               headers={"Retry-After": limiter.retry_after(wait)})
-
-
-_MEMORY_BY_ID = re.compile(r"^/api/memories/(?!user/|search$|batch$)([^/]+)(?:/history)?$")
-
-
-async def _guard_agent(request: web.Request, who: Principal) -> None:
-    """A key bound to an agent touches only that agent's memories, on every endpoint."""
-    path, method = request.path, request.method
-    if (match := _MEMORY_BY_ID.match(path)) is not None:
-        memory = await request.app[SERVICE].store.get(match.group(1))
-        if memory is not None and memory.agent_id != who.agent_id:
-            # Reported as missing, like another user's memory: ids must not leak across tenants.
-            raise NotFound(f"Memory {match.group(1)} not found")
-        return
-    if method == "POST" and path in ("/api/memories", "/api/memories/search", "/api/memories/batch"):
-        body = await _json_body(request)
-        items = body.get("memories") if path.endswith("/batch") and isinstance(body.get("memories"), list) else [body]
-        for item in items:
-            if isinstance(item, dict):
-                who.check_agent(item.get("agent_id"), default_allowed=path != "/api/memories/search")
-        return
-    if path.startswith("/api/sessions/") or (path.startswith("/api/memories/user/") and path.endswith("/export")):
-        # These act on every agent's memories of the user and take no agent filter.
-        raise Forbidden(f"This API key is limited to agent_id '{who.agent_id}'; this operation spans every agent",
-                        field="agent_id")
-    if path.startswith("/api/memories/user/"):
-        who.check_agent(request.query.get("agent_id") or None)
-
-
-async def _json_body(request: web.Request) -> dict:
-    # aiohttp keeps the bytes it read, so the handler parses the same body afterwards.
-    try:
-        data = json.loads(await request.read() or b"{}")
-    except (ValueError, UnicodeDecodeError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _is_admin_action(request: web.Request) -> bool:
-    if request.path.startswith("/api/keys"):
-        return True
-    return request.method == "DELETE" and (request.path.startswith(("/api/memories/user/", "/api/sessions/",
-                                                                     "/v1/entities/"))
-                                           or request.path == "/v1/memories/")  # mem0's delete-all
-
-
-PUBLIC_PATHS = frozenset({"/api/health", "/api/openapi.json", "/api/ready"})
-
-
-def _is_public(request: web.Request) -> bool:
-    return request.path in PUBLIC_PATHS or request.method == "OPTIONS"

