@@ -96,7 +96,7 @@ def test_metrics_after_traffic(service_factory):
     assert samples['mem0_http_requests_total{method="POST",route="/api/memories/search",status="200"}'] == 1
     assert samples['mem0_http_requests_total{method="GET",route="/api/memories/{memory_id}",status="404"}'] == 1
     assert samples['mem0_http_requests_total{method="GET",route="/api/auth/check",status="401"}'] == 1
-    assert samples["mem0_auth_failures_total"] == 1
+    assert samples["mem0_auth_failures_total"] == 2  # the wrong key, and /metrics asked without one
     assert samples['mem0_http_request_duration_seconds_count{method="POST",route="/api/memories"}'] == 3
     assert samples['mem0_http_request_duration_seconds_bucket{method="POST",route="/api/memories",le="+Inf"}'] == 3
     for dependency, operation in (("embedder", "embed"), ("embedder", "embed_one"), ("vector_index", "upsert"),
