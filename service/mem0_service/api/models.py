@@ -126,6 +126,30 @@ class MemoryListQuery(Request):
     metadata: str | None = Field(None, description='JSON object of metadata keys that must match, e.g. {"source":"n8n"}')
 
 
+class UserListQuery(Request):
+    prefix: Annotated[str, StringConstraints(pattern=r"^[\w.@:+\-]{0,128}$")] = Field(
+        "", description="Only users whose id starts with this")
+    limit: int = Field(100, ge=1, le=1000)
+    offset: int = Field(0, ge=0)
+
+
+class UserOut(BaseModel):
+    user_id: str
+    memory_count: int = Field(description="Live memories of the user")
+    last_activity: datetime = Field(description="When a memory of the user was last written or changed")
+
+    @field_serializer("last_activity")
+    def _utc(self, value: datetime) -> str:
+        return iso(value)
+
+
+class UserListResponse(BaseModel):
+    users: list[UserOut] = Field(description="Ordered by user id")
+    total: int = Field(description="Users matching the prefix")
+    limit: int
+    offset: int
+
+
 class ScopeDeleteQuery(Request):
     session_id: Identifier | None = None
     agent_id: Identifier | None = None

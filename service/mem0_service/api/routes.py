@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from aiohttp import web
 from pydantic import BaseModel
 
-from mem0_service.api import health, keys, memories, models, ops, platform
+from mem0_service.api import health, keys, memories, models, ops, platform, users
 from mem0_service.api import platform_models as pm
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -62,6 +62,8 @@ ROUTES: list[Route] = [
           "secret is shown once)", "keys", keys.KeyCreated, body=keys.KeyCreate, status=201),
     Route("GET", "/api/keys", keys.list_keys, "List API keys (admin only; secrets are never shown)", "keys",
           keys.KeyList, query=keys.KeyListQuery),
+    Route("GET", "/api/users", users.list_users, "Users that have memories, by id (admin only)", "users",
+          models.UserListResponse, query=models.UserListQuery),
     Route("DELETE", "/api/keys/{key_id}", keys.revoke_key, "Revoke an API key (admin only)", "keys", keys.KeyRevoked),
     Route("GET", "/metrics", ops.metrics_endpoint, "Prometheus metrics (admin key unless MEM0_METRICS_PUBLIC=true)",
           "health", None),

@@ -14,7 +14,7 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from mem0_service.core.memory import HistoryEvent, Memory, MemoryType, Scope, utcnow
 from mem0_service.errors import ServiceUnavailable
-from mem0_service.stores.base import IndexOp, RecordStore, keyword_terms, migrations, scope_where
+from mem0_service.stores.base import IndexOp, RecordStore, UserSummary, keyword_terms, migrations, prefix_upper_bound, scope_where
 
 log = logging.getLogger("mem0_service.postgres")
 COLUMNS = "m.id, m.user_id, m.session_id, m.agent_id, m.type, m.content, m.metadata, m.created_at, m.updated_at, m.expires_at"
@@ -220,6 +220,19 @@ class PostgresRecordStore(RecordStore):
             await cur.execute(f"SELECT {COLUMNS} FROM memories m WHERE {where} "
                               f"ORDER BY m.created_at {order}, m.id {order} LIMIT %s OFFSET %s", [*params, limit, offset])
             return [_row_to_memory(r) for r in await cur.fetchall()], total
+
+    async def list_users(self, prefix: str, *, limit: int, offset: int) -> tuple[list[UserSummary], int]:
+        # The range walks the user_id index; starts_with keeps the answer exact under any collation, where the
+        # range alone could admit ids that merely sort near the prefix.
+        where = ("m.user_id >= %s AND m.user_id < %s AND starts_with(m.user_id, %s) "
+                 "AND (m.expires_at IS NULL OR m.expires_at > %s)")
+        params = [prefix, prefix_upper_bound(prefix), prefix, utcnow()]
+        async with self._tx() as cur:
+            await cur.execute(f"SELECT COUNT(DISTINCT m.user_id) FROM memories m WHERE {where}", params)
+            total = (await cur.fetchone())[0]
+            await cur.execute(f"SELECT m.user_id, COUNT(*), MAX(m.updated_at) FROM memories m WHERE {where} "
+                              "GROUP BY m.user_id ORDER BY m.user_id LIMIT %s OFFSET %s", [*params, limit, offset])
+            return [UserSummary(user_id, count, last) for user_id, count, last in await cur.fetchall()], total
 
     async def keyword_search(self, scope: Scope, query: str, *, limit: int) -> list[tuple[str, float]]:
         terms = keyword_terms(query)
