@@ -10,8 +10,7 @@ import httpx
 from langchain_core.messages import BaseMessage
 
 from . import _api
-from ._api import DEFAULT_TIMEOUT, ClientConfig, MetadataFilter, Timeout, When, should_retry
-from .errors import Mem0ConnectionError
+from ._api import ClientConfig, MetadataFilter, Timeout, When, connection_error, httpx_timeout
 from .models import (
     ApiKeyList,
     AuthCheck,
@@ -49,7 +48,7 @@ class AsyncMem0Client(ClientConfig):
         base_url: str | None = None,
         api_key: str | None = None,
         *,
-        timeout: Timeout = DEFAULT_TIMEOUT,
+        timeout: Timeout | None = None,
         max_retries: int = 3,
         backoff_factor: float = 0.3,
         http_client: httpx.AsyncClient | None = None,
@@ -57,12 +56,7 @@ class AsyncMem0Client(ClientConfig):
         super().__init__(base_url, api_key, timeout, max_retries, backoff_factor)
         self._owns_client = http_client is None
         if http_client is None:
-            connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
-            http_client = httpx.AsyncClient(
-                # The transport retries failed connections, whatever the method.
-                transport=httpx.AsyncHTTPTransport(retries=max_retries),
-                timeout=httpx.Timeout(read, connect=connect),
-            )
+            http_client = httpx.AsyncClient(timeout=httpx_timeout(self.timeout))
         self.http_client = http_client
 
     async def request(
@@ -87,15 +81,18 @@ class AsyncMem0Client(ClientConfig):
                     json=json,
                     headers={**self.headers, **(headers or {})},
                 )
-            except httpx.TimeoutException as exc:
-                raise Mem0ConnectionError(f"{method} {url} timed out: {exc}") from exc
             except httpx.HTTPError as exc:
-                raise Mem0ConnectionError(f"cannot reach the Mem0 service at {url}: {exc}") from exc
-            if not should_retry(method, response.status_code) or attempt >= self.max_retries:
-                return _api.decode(
-                    response.status_code, response.reason_phrase, response.text, answers_with
-                )
-            await asyncio.sleep(_delay(response, self.backoff_factor * (2**attempt)))
+                delay = self.retry.after_error(method, attempt, exc)
+                if delay is None:
+                    raise connection_error(method, url, exc) from exc
+            else:
+                delay = self.retry.after_answer(method, attempt, response)
+                if delay is None:
+                    return _api.decode(
+                        response.status_code, response.reason_phrase, response.text, answers_with
+                    )
+                await response.aclose()
+            await asyncio.sleep(delay)
             attempt += 1
 
     async def _call(self, call: _api.Call[T]) -> T:
@@ -321,10 +318,3 @@ class AsyncMem0Client(ClientConfig):
         """See :meth:`Mem0Client.revoke_key`."""
         return await self._call(_api.revoke_key(key_id))
 
-
-def _delay(response: httpx.Response, backoff: float) -> float:
-    """Seconds to wait before a retry: the service's Retry-After when it sends one."""
-    try:
-        return max(float(response.headers.get("Retry-After", "")), 0.0)
-    except ValueError:
-        return backoff

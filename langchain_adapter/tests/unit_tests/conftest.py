@@ -1,4 +1,4 @@
-"""Fixtures for the unit tests: every HTTP request is answered by ``responses``."""
+"""Fixtures for the unit tests: every HTTP request is answered by the canned answers of http_mock."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import responses
+import http_mock as responses
 
 from mem0_langchain import Mem0Client
 

@@ -7,9 +7,9 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-import requests
-import responses
-from responses import matchers
+import httpx
+import http_mock as responses
+from http_mock import matchers
 
 from mem0_langchain import (
     Mem0APIError,
@@ -338,22 +338,10 @@ def test_repr_never_shows_the_key() -> None:
 def test_timeout_is_passed_to_every_request(
     mocked: responses.RequestsMock, memory_json: Any
 ) -> None:
-    seen: list[Any] = []
-
-    def answer(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
-        return 200, {}, json.dumps(memory_json())
-
-    mocked.add_callback(responses.GET, f"{BASE}/api/memories/mem_1", callback=answer)
-    client = Mem0Client(BASE, api_key=KEY, timeout=(1.5, 7.0))
-    original = client.session.request
-
-    def spy(*args: Any, **kwargs: Any) -> Any:
-        seen.append(kwargs["timeout"])
-        return original(*args, **kwargs)
-
-    client.session.request = spy  # type: ignore[method-assign]
-    client.get("mem_1")
-    assert seen == [(1.5, 7.0)]
+    mocked.get(f"{BASE}/api/memories/mem_1", json=memory_json())
+    with Mem0Client(BASE, api_key=KEY, timeout=(1.5, 7.0)) as client:
+        client.get("mem_1")
+    assert mocked.calls[0].request.timeout == {"connect": 1.5, "read": 7.0, "write": 7.0, "pool": 7.0}
 
 
 # -- error paths -------------------------------------------------------------------
@@ -515,14 +503,14 @@ def test_a_search_refused_with_503_is_retried(
 
 def test_unreachable_service_raises_connection_error(client: Mem0Client) -> None:
     with responses.RequestsMock() as rsps:
-        rsps.get(f"{BASE}/api/health", body=requests.ConnectionError("connection refused"))
+        rsps.get(f"{BASE}/api/health", body=httpx.ConnectError("connection refused"))
         with pytest.raises(Mem0ConnectionError, match="cannot reach the Mem0 service"):
             client.health()
 
 
 def test_read_timeout_raises_connection_error(client: Mem0Client) -> None:
     with responses.RequestsMock() as rsps:
-        rsps.post(f"{BASE}/api/memories/search", body=requests.ReadTimeout("read timed out"))
+        rsps.post(f"{BASE}/api/memories/search", body=httpx.ReadTimeout("read timed out"))
         with pytest.raises(Mem0ConnectionError, match="timed out"):
             client.search("q", user_id="u")
 

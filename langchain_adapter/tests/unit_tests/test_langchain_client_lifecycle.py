@@ -7,9 +7,9 @@ from datetime import datetime, timezone
 from typing import Any
 
 import pytest
-import responses
+import http_mock as responses
 from langchain_core.messages import AIMessage, HumanMessage
-from responses import matchers
+from http_mock import matchers
 
 from mem0_langchain import Mem0Client, Mem0PermissionError
 

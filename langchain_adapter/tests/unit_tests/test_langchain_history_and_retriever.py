@@ -6,10 +6,10 @@ import json
 from typing import Any
 
 import pytest
-import responses
+import http_mock as responses
 from langchain_core.documents import Document
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
-from responses import matchers
+from http_mock import matchers
 
 from mem0_langchain import Mem0ChatMessageHistory, Mem0Client, Mem0Retriever
 

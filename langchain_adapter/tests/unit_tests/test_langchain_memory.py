@@ -10,9 +10,9 @@ import textwrap
 from typing import Any
 
 import pytest
-import responses
+import http_mock as responses
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
-from responses import matchers
+from http_mock import matchers
 
 from mem0_langchain import Mem0Client, Mem0Memory, Mem0UnavailableError
 

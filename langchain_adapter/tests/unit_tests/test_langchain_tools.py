@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import responses
+import http_mock as responses
 from langchain_core.messages import ToolMessage
-from responses import matchers
+from http_mock import matchers
 
 from mem0_langchain import Mem0Client, Mem0RecallTool, Mem0RememberTool
 
