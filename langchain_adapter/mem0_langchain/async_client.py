@@ -317,4 +317,3 @@ class AsyncMem0Client(ClientConfig):
     async def revoke_key(self, key_id: str) -> RevokedApiKey:
         """See :meth:`Mem0Client.revoke_key`."""
         return await self._call(_api.revoke_key(key_id))
-

@@ -1,12 +1,12 @@
-"""Fixtures for the unit tests: every HTTP request is answered by the canned answers of http_mock."""
+"""Fixtures for the unit tests: every HTTP request gets a canned answer (see http_mock)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
 
-import pytest
 import http_mock as responses
+import pytest
 
 from mem0_langchain import Mem0Client
 

@@ -173,7 +173,7 @@ class RequestsMock:
             assert not unused, f"canned answers never requested: {unused}"
 
 
-class matchers:  # noqa: N801 - read like responses' module of the same name
+class matchers:  # read like the responses library's module of the same name
     """Conditions a request must meet for a canned answer to apply."""
 
     @staticmethod

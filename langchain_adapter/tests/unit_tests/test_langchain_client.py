@@ -6,9 +6,9 @@ import json
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-import pytest
-import httpx
 import http_mock as responses
+import httpx
+import pytest
 from http_mock import matchers
 
 from mem0_langchain import (
@@ -341,7 +341,8 @@ def test_timeout_is_passed_to_every_request(
     mocked.get(f"{BASE}/api/memories/mem_1", json=memory_json())
     with Mem0Client(BASE, api_key=KEY, timeout=(1.5, 7.0)) as client:
         client.get("mem_1")
-    assert mocked.calls[0].request.timeout == {"connect": 1.5, "read": 7.0, "write": 7.0, "pool": 7.0}
+    timeout = mocked.calls[0].request.timeout
+    assert timeout == {"connect": 1.5, "read": 7.0, "write": 7.0, "pool": 7.0}
 
 
 # -- error paths -------------------------------------------------------------------

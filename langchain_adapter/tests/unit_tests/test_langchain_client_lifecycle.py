@@ -6,10 +6,10 @@ import json
 from datetime import datetime, timezone
 from typing import Any
 
-import pytest
 import http_mock as responses
-from langchain_core.messages import AIMessage, HumanMessage
+import pytest
 from http_mock import matchers
+from langchain_core.messages import AIMessage, HumanMessage
 
 from mem0_langchain import Mem0Client, Mem0PermissionError
 

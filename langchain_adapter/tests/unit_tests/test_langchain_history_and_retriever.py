@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pytest
 import http_mock as responses
+import pytest
+from http_mock import matchers
 from langchain_core.documents import Document
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
-from http_mock import matchers
 
 from mem0_langchain import Mem0ChatMessageHistory, Mem0Client, Mem0Retriever
 

@@ -9,10 +9,10 @@ import sys
 import textwrap
 from typing import Any
 
-import pytest
 import http_mock as responses
-from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+import pytest
 from http_mock import matchers
+from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
 from mem0_langchain import Mem0Client, Mem0Memory, Mem0UnavailableError
 

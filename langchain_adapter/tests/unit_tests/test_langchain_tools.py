@@ -6,8 +6,8 @@ import json
 from typing import Any
 
 import http_mock as responses
-from langchain_core.messages import ToolMessage
 from http_mock import matchers
+from langchain_core.messages import ToolMessage
 
 from mem0_langchain import Mem0Client, Mem0RecallTool, Mem0RememberTool
 
