@@ -34,6 +34,7 @@ from .models import (
     Readiness,
     RevokedApiKey,
     SearchResult,
+    UserPage,
 )
 
 T = TypeVar("T")
@@ -357,6 +358,11 @@ def end_session(session_id: str, user_id: str) -> Call[DeleteResult]:
         DeleteResult.model_validate,
         params={"user_id": user_id},
     )
+
+
+def list_users(prefix: str | None, limit: int | None, offset: int | None) -> Call[UserPage]:
+    params = _compact({"prefix": prefix, "limit": limit, "offset": offset})
+    return Call("GET", "/api/users", UserPage.model_validate, params=params or None)
 
 
 def health() -> Call[Health]:

@@ -27,6 +27,7 @@ from .models import (
     Readiness,
     RevokedApiKey,
     SearchResult,
+    UserPage,
 )
 
 T = TypeVar("T")
@@ -298,6 +299,12 @@ class AsyncMem0Client(ClientConfig):
     async def openapi(self) -> dict[str, Any]:
         """See :meth:`Mem0Client.openapi`."""
         return await self._call(_api.openapi())
+
+    async def list_users(
+        self, *, prefix: str | None = None, limit: int | None = None, offset: int | None = None
+    ) -> UserPage:
+        """See :meth:`Mem0Client.list_users`."""
+        return await self._call(_api.list_users(prefix, limit, offset))
 
     async def create_key(
         self,

@@ -38,6 +38,7 @@ from .models import (
     Readiness,
     RevokedApiKey,
     SearchResult,
+    UserPage,
 )
 
 __all__ = ["DEFAULT_BASE_URL", "DEFAULT_TIMEOUT", "Mem0Client", "RetryPolicy", "should_retry"]
@@ -372,6 +373,13 @@ class Mem0Client(ClientConfig):
         return self._call(_api.openapi())
 
     # -- API keys (admin key only) --------------------------------------------
+
+    def list_users(
+        self, *, prefix: str | None = None, limit: int | None = None, offset: int | None = None
+    ) -> UserPage:
+        """The users that have memories, by id, with their counts and last activity
+        (``GET /api/users``, admin key only); ``prefix`` narrows to ids starting with it."""
+        return self._call(_api.list_users(prefix, limit, offset))
 
     def create_key(
         self,
