@@ -101,7 +101,7 @@ class RetryPolicy:
         return None
 
     def _backoff(self, attempt: int) -> float:
-        return self.backoff_factor * (2**attempt)
+        return self.backoff_factor * 2.0**attempt
 
 
 def httpx_timeout(timeout: Timeout) -> httpx.Timeout:
