@@ -368,7 +368,8 @@ _MISSING = object()
 
 
 def matches(value: Mapping[str, Any], filter: Mapping[str, Any]) -> bool:
-    """Whether a stored value passes a LangGraph search filter."""
+    """Whether a stored value passes a LangGraph search filter (a missing field equals None,
+    as in LangGraph's own stores)."""
     for field, condition in filter.items():
         actual = _path(value, field)
         if (
@@ -381,16 +382,16 @@ def matches(value: Mapping[str, Any], filter: Mapping[str, Any]) -> bool:
         elif isinstance(condition, Mapping):
             if not isinstance(actual, Mapping) or not matches(actual, condition):
                 return False
-        elif actual is _MISSING or actual != condition:
+        elif (None if actual is _MISSING else actual) != condition:
             return False
     return True
 
 
 def _compare(op: str, actual: Any, operand: Any) -> bool:
     if op == "$eq":
-        return actual is not _MISSING and actual == operand
+        return (None if actual is _MISSING else actual) == operand
     if op == "$ne":
-        return actual is _MISSING or actual != operand
+        return (None if actual is _MISSING else actual) != operand
     if op == "$in":
         return actual is not _MISSING and actual in operand
     if op == "$nin":
