@@ -389,9 +389,9 @@ def matches(value: Mapping[str, Any], filter: Mapping[str, Any]) -> bool:
 
 def _compare(op: str, actual: Any, operand: Any) -> bool:
     if op == "$eq":
-        return (None if actual is _MISSING else actual) == operand
+        return bool((None if actual is _MISSING else actual) == operand)
     if op == "$ne":
-        return (None if actual is _MISSING else actual) != operand
+        return bool((None if actual is _MISSING else actual) != operand)
     if op == "$in":
         return actual is not _MISSING and actual in operand
     if op == "$nin":
