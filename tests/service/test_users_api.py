@@ -73,6 +73,9 @@ def test_bad_paging_and_prefixes_are_refused_naming_the_field(api):
         response = api.get("/api/users", params=params)
         assert response.status_code == 400, params
         assert response.json()["field"] == field
+    too_long = api.get("/api/users", params={"prefix": "x" * 129}).json()
+    assert too_long["message"] == ("Invalid value for field 'prefix': must be at most 128 characters: "
+                                   "letters, digits and _ . @ : + -")
 
 
 def test_the_listing_is_in_the_openapi_document(api):

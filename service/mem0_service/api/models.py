@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any, Literal
 
@@ -126,9 +127,19 @@ class MemoryListQuery(Request):
     metadata: str | None = Field(None, description='JSON object of metadata keys that must match, e.g. {"source":"n8n"}')
 
 
+ID_PREFIX = re.compile(r"[\w.@:+\-]{0,128}")
+
+
+def _id_prefix(value: str) -> str:
+    if not ID_PREFIX.fullmatch(value):
+        raise ValueError("must be at most 128 characters: letters, digits and _ . @ : + -")
+    return value
+
+
 class UserListQuery(Request):
-    prefix: Annotated[str, StringConstraints(pattern=r"^[\w.@:+\-]{0,128}$")] = Field(
-        "", description="Only users whose id starts with this")
+    prefix: Annotated[str, AfterValidator(_id_prefix)] = Field(
+        "", description="Only users whose id starts with this",
+        json_schema_extra={"pattern": r"^[\w.@:+\-]{0,128}$", "maxLength": 128})
     limit: int = Field(100, ge=1, le=1000)
     offset: int = Field(0, ge=0)
 
