@@ -59,6 +59,17 @@ class AsyncMem0Client(ClientConfig):
         if http_client is None:
             http_client = httpx.AsyncClient(timeout=httpx_timeout(self.timeout))
         self.http_client = http_client
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _client_for_this_loop(self) -> httpx.AsyncClient:
+        # An httpx client's pooled connections belong to the event loop that opened them. A
+        # script that calls asyncio.run() once per step would reuse a connection of a closed
+        # loop, so a client this object made is replaced when the loop changes.
+        loop = asyncio.get_running_loop()
+        if self._owns_client and self._loop is not None and self._loop is not loop:
+            self.http_client = httpx.AsyncClient(timeout=httpx_timeout(self.timeout))
+        self._loop = loop
+        return self.http_client
 
     async def request(
         self,
@@ -75,7 +86,7 @@ class AsyncMem0Client(ClientConfig):
         attempt = 0
         while True:
             try:
-                response = await self.http_client.request(
+                response = await self._client_for_this_loop().request(
                     method,
                     url,
                     params=params,

@@ -258,3 +258,14 @@ def test_langmem_tools_keep_an_agents_memory_in_the_service(
     found = [m.text for m in result["messages"] if isinstance(m, ToolMessage)]
     assert len(found) == 1 and "allergic to peanuts" in found[0]
     assert store.list_namespaces(prefix=("memories", user_id)) == [("memories", user_id)]
+
+
+def test_async_calls_work_from_one_event_loop_to_the_next(live_service: Any, user_id: str) -> None:
+    """Scripts call asyncio.run once per step; the store's async client must not hold on to a
+    connection of a loop that is gone."""
+    import asyncio
+
+    store = Mem0Store(base_url=live_service.url, api_key=live_service.api_key)
+    asyncio.run(store.aput((user_id,), "k", {"content": "First loop"}))
+    item = asyncio.run(store.aget((user_id,), "k"))
+    assert item is not None and item.value == {"content": "First loop"}
