@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import http_mock as responses
+import http_mock
 import pytest
 
 from mem0_langchain import Mem0Client
@@ -38,9 +38,9 @@ def memory_json() -> Any:
 
 
 @pytest.fixture
-def mocked() -> Iterator[responses.RequestsMock]:
+def mocked() -> Iterator[http_mock.RequestsMock]:
     """Strict mock: unregistered requests fail and every registered one must be sent."""
-    with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
+    with http_mock.RequestsMock(assert_all_requests_are_fired=True) as rsps:
         yield rsps
 
 

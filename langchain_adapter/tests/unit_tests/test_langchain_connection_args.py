@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import http_mock as responses
+import http_mock
 import pytest
 from http_mock import matchers
 
@@ -23,7 +23,7 @@ SEARCH_ANSWER = {"memories": [], "total": 0}
 PAGE_ANSWER = {"memories": [], "total": 0, "limit": 20, "offset": 0}
 
 
-def _search_with_key(mocked: responses.RequestsMock, key: str) -> None:
+def _search_with_key(mocked: http_mock.RequestsMock, key: str) -> None:
     mocked.post(
         f"{HOST}/api/memories/search",
         json=SEARCH_ANSWER,
@@ -41,7 +41,7 @@ USES: dict[str, tuple[Callable[..., Any], Callable[[Any], Any]]] = {
 
 @pytest.mark.parametrize("kind", sorted(USES))
 def test_base_url_api_key_and_timeout_are_used_not_ignored(
-    kind: str, mocked: responses.RequestsMock
+    kind: str, mocked: http_mock.RequestsMock
 ) -> None:
     cls, use = USES[kind]
     _search_with_key(mocked, "key-1")
@@ -52,14 +52,14 @@ def test_base_url_api_key_and_timeout_are_used_not_ignored(
 
 
 @pytest.mark.parametrize("kind", sorted(USES))
-def test_the_guides_camel_case_names_work_too(kind: str, mocked: responses.RequestsMock) -> None:
+def test_the_guides_camel_case_names_work_too(kind: str, mocked: http_mock.RequestsMock) -> None:
     cls, use = USES[kind]
     _search_with_key(mocked, "key-2")
     use(cls(baseUrl=HOST, apiKey="key-2", userId="u1", sessionId="s1"))
     assert '"session_id":"s1"' in mocked.calls[0].request.body.decode().replace(" ", "")
 
 
-def test_chat_history_takes_the_same_arguments(mocked: responses.RequestsMock) -> None:
+def test_chat_history_takes_the_same_arguments(mocked: http_mock.RequestsMock) -> None:
     mocked.get(
         f"{HOST}/api/memories/user/u1",
         json=PAGE_ANSWER,
@@ -73,7 +73,7 @@ def test_chat_history_takes_the_same_arguments(mocked: responses.RequestsMock) -
 
 
 def test_remember_tool_writes_where_it_is_told(
-    mocked: responses.RequestsMock, memory_json: Any
+    mocked: http_mock.RequestsMock, memory_json: Any
 ) -> None:
     mocked.post(
         f"{HOST}/api/memories",
@@ -116,7 +116,7 @@ def test_the_environment_fills_in_what_is_not_given(
     assert explicit.client.base_url == HOST and explicit.client.api_key == "explicit"
 
 
-def test_retriever_takes_k_per_call_and_in_the_constructor(mocked: responses.RequestsMock) -> None:
+def test_retriever_takes_k_per_call_and_in_the_constructor(mocked: http_mock.RequestsMock) -> None:
     for limit in (3, 1, 2):
         mocked.post(
             f"{HOST}/api/memories/search",
