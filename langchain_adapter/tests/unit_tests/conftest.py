@@ -7,6 +7,7 @@ from typing import Any
 
 import http_mock
 import pytest
+import pytest_socket
 
 from mem0_langchain import Mem0Client
 
@@ -29,6 +30,14 @@ def _memory_json(**overrides: Any) -> dict[str, Any]:
     }
     data.update(overrides)
     return data
+
+
+@pytest.fixture(autouse=True)
+def _no_network() -> Iterator[None]:
+    """Unit tests never reach a network: any socket but the event loop's own fails the test."""
+    pytest_socket.disable_socket(allow_unix_socket=True)
+    yield
+    pytest_socket.enable_socket()
 
 
 @pytest.fixture
