@@ -82,3 +82,14 @@ def test_the_listing_is_in_the_openapi_document(api):
     spec = api.get("/api/openapi.json", auth=False).json()
     operation = spec["paths"]["/api/users"]["get"]
     assert {p["name"] for p in operation["parameters"]} >= {"prefix", "limit", "offset"}
+
+
+def test_ids_come_in_byte_order_and_a_prefix_is_literal(api):
+    tenant = f"t{secrets.token_hex(4)}"
+    ids = [f"{tenant}-a", f"{tenant}-B", f"{tenant}_c", f"{tenant}-Z", f"{tenant}.dot"]
+    for user in ids:
+        api.create(user, "Counted")
+    # The same order on every backend, whatever the database's collation: by the bytes of the id.
+    assert [u["user_id"] for u in users_of(api, tenant)["users"]] == sorted(ids, key=str.encode)
+    # "_" is a character like any other here, not a wildcard.
+    assert [u["user_id"] for u in users_of(api, f"{tenant}_")["users"]] == [f"{tenant}_c"]

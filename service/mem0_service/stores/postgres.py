@@ -222,16 +222,16 @@ class PostgresRecordStore(RecordStore):
             return [_row_to_memory(r) for r in await cur.fetchall()], total
 
     async def list_users(self, prefix: str, *, limit: int, offset: int) -> tuple[list[UserSummary], int]:
-        # The range walks the user_id index; starts_with keeps the answer exact under any collation, where the
-        # range alone could admit ids that merely sort near the prefix.
-        where = ("m.user_id >= %s AND m.user_id < %s AND starts_with(m.user_id, %s) "
+        # In byte order (COLLATE "C", migration 005): under a language collation a range would not be a prefix,
+        # and the order would differ from the embedded store's.
+        where = ('m.user_id COLLATE "C" >= %s AND m.user_id COLLATE "C" < %s '
                  "AND (m.expires_at IS NULL OR m.expires_at > %s)")
-        params = [prefix, prefix_upper_bound(prefix), prefix, utcnow()]
+        params = [prefix, prefix_upper_bound(prefix), utcnow()]
         async with self._tx() as cur:
-            await cur.execute(f"SELECT COUNT(DISTINCT m.user_id) FROM memories m WHERE {where}", params)
+            await cur.execute(f'SELECT COUNT(DISTINCT m.user_id COLLATE "C") FROM memories m WHERE {where}', params)
             total = (await cur.fetchone())[0]
-            await cur.execute(f"SELECT m.user_id, COUNT(*), MAX(m.updated_at) FROM memories m WHERE {where} "
-                              "GROUP BY m.user_id ORDER BY m.user_id LIMIT %s OFFSET %s", [*params, limit, offset])
+            await cur.execute(f'SELECT m.user_id COLLATE "C", COUNT(*), MAX(m.updated_at) FROM memories m WHERE {where} '
+                              "GROUP BY 1 ORDER BY 1 LIMIT %s OFFSET %s", [*params, limit, offset])
             return [UserSummary(user_id, count, last) for user_id, count, last in await cur.fetchall()], total
 
     async def keyword_search(self, scope: Scope, query: str, *, limit: int) -> list[tuple[str, float]]:
