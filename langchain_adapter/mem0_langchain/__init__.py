@@ -1,7 +1,8 @@
 """LangChain integration and typed HTTP client for a self-hosted Mem0 memory service.
 
-``Mem0Memory`` needs the optional ``langchain-classic`` package and is imported on
-first use, so everything else works without it.
+``Mem0Memory`` needs the optional ``langchain-classic`` package and ``Mem0Store`` the
+optional ``langgraph`` package; both are imported on first use, so everything else works
+without them.
 """
 
 from __future__ import annotations
@@ -45,12 +46,15 @@ from .models import (
     RevokedApiKey,
     ScoredMemory,
     SearchResult,
+    UserPage,
+    UserSummary,
 )
 from .retrievers import Mem0Retriever
 from .tools import Mem0RecallTool, Mem0RememberTool
 
 if TYPE_CHECKING:
     from .memory import Mem0Memory
+    from .store import Mem0Store
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -82,6 +86,7 @@ __all__ = [
     "Mem0RecallTool",
     "Mem0RememberTool",
     "Mem0Retriever",
+    "Mem0Store",
     "Mem0UnavailableError",
     "Memory",
     "MemoryPage",
@@ -90,6 +95,8 @@ __all__ = [
     "RevokedApiKey",
     "ScoredMemory",
     "SearchResult",
+    "UserPage",
+    "UserSummary",
     "__version__",
     "should_retry",
 ]
@@ -100,4 +107,8 @@ def __getattr__(name: str) -> Any:
         from .memory import Mem0Memory
 
         return Mem0Memory
+    if name == "Mem0Store":
+        from .store import Mem0Store
+
+        return Mem0Store
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -12,11 +12,12 @@ from datetime import datetime, timezone
 from typing import Any, Generic, TypeVar
 from urllib.parse import quote
 
+import httpx
 from langchain_core.messages import BaseMessage
 from pydantic import TypeAdapter
 
 from ._version import __version__
-from .errors import Mem0APIError, api_error
+from .errors import Mem0APIError, Mem0ConnectionError, api_error
 from .models import (
     ApiKeyList,
     AuthCheck,
@@ -33,6 +34,7 @@ from .models import (
     Readiness,
     RevokedApiKey,
     SearchResult,
+    UserPage,
 )
 
 T = TypeVar("T")
@@ -68,6 +70,51 @@ def should_retry(method: str, status_code: int) -> bool:
     if method.upper() in IDEMPOTENT_METHODS:
         return status_code in RETRY_STATUSES
     return status_code in NOT_ACTED_ON
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """When the sync and async clients try a request again, and how long they wait first."""
+
+    max_retries: int = 3
+    backoff_factor: float = 0.3
+
+    def after_answer(self, method: str, attempt: int, response: httpx.Response) -> float | None:
+        """Seconds to wait before retrying this answer, or None to accept it."""
+        if attempt >= self.max_retries or not should_retry(method, response.status_code):
+            return None
+        try:  # the service's Retry-After, when it sends one
+            return max(float(response.headers.get("Retry-After", "")), 0.0)
+        except ValueError:
+            return self._backoff(attempt)
+
+    def after_error(self, method: str, attempt: int, error: httpx.HTTPError) -> float | None:
+        """Seconds to wait before retrying after a transport error, or None to give up."""
+        if attempt >= self.max_retries:
+            return None
+        # Nothing reached the service when the connection failed: safe for every method. A failed
+        # read may hide a stored memory: only requests that cannot change anything twice go again.
+        if isinstance(error, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)):
+            return self._backoff(attempt)
+        if isinstance(error, httpx.TransportError) and method.upper() in IDEMPOTENT_METHODS:
+            return self._backoff(attempt)
+        return None
+
+    def _backoff(self, attempt: int) -> float:
+        return self.backoff_factor * 2.0**attempt
+
+
+def httpx_timeout(timeout: Timeout) -> httpx.Timeout:
+    """The httpx form of a timeout in seconds or a (connect, read) pair."""
+    connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
+    return httpx.Timeout(read, connect=connect)
+
+
+def connection_error(method: str, url: str, error: httpx.HTTPError) -> Mem0ConnectionError:
+    """The error raised when the service cannot be reached (after the retries)."""
+    if isinstance(error, httpx.TimeoutException):
+        return Mem0ConnectionError(f"{method} {url} timed out: {error}")
+    return Mem0ConnectionError(f"cannot reach the Mem0 service at {url}: {error}")
 
 
 # -- calls ------------------------------------------------------------------------------
@@ -313,6 +360,11 @@ def end_session(session_id: str, user_id: str) -> Call[DeleteResult]:
     )
 
 
+def list_users(prefix: str | None, limit: int | None, offset: int | None) -> Call[UserPage]:
+    params = _compact({"prefix": prefix, "limit": limit, "offset": offset})
+    return Call("GET", "/api/users", UserPage.model_validate, params=params or None)
+
+
 def health() -> Call[Health]:
     return Call("GET", "/api/health", Health.model_validate)
 
@@ -358,7 +410,7 @@ class ClientConfig:
         self,
         base_url: str | None,
         api_key: str | None,
-        timeout: Timeout,
+        timeout: Timeout | None,
         max_retries: int,
         backoff_factor: float,
     ) -> None:
@@ -367,9 +419,13 @@ class ClientConfig:
         self.api_key: str | None = (
             api_key if api_key is not None else os.environ.get("MEM0_API_KEY")
         )
-        self.timeout: Timeout = timeout
-        self.max_retries = max_retries
-        self.backoff_factor = backoff_factor
+        self.timeout: Timeout = DEFAULT_TIMEOUT if timeout is None else timeout
+        self.retry = RetryPolicy(max_retries, backoff_factor)
+
+    @property
+    def max_retries(self) -> int:
+        """How many times a failed request is tried again (see :class:`RetryPolicy`)."""
+        return self.retry.max_retries
 
     @property
     def headers(self) -> dict[str, str]:

@@ -10,8 +10,7 @@ import httpx
 from langchain_core.messages import BaseMessage
 
 from . import _api
-from ._api import DEFAULT_TIMEOUT, ClientConfig, MetadataFilter, Timeout, When, should_retry
-from .errors import Mem0ConnectionError
+from ._api import ClientConfig, MetadataFilter, Timeout, When, connection_error, httpx_timeout
 from .models import (
     ApiKeyList,
     AuthCheck,
@@ -28,6 +27,7 @@ from .models import (
     Readiness,
     RevokedApiKey,
     SearchResult,
+    UserPage,
 )
 
 T = TypeVar("T")
@@ -49,7 +49,7 @@ class AsyncMem0Client(ClientConfig):
         base_url: str | None = None,
         api_key: str | None = None,
         *,
-        timeout: Timeout = DEFAULT_TIMEOUT,
+        timeout: Timeout | None = None,
         max_retries: int = 3,
         backoff_factor: float = 0.3,
         http_client: httpx.AsyncClient | None = None,
@@ -57,13 +57,19 @@ class AsyncMem0Client(ClientConfig):
         super().__init__(base_url, api_key, timeout, max_retries, backoff_factor)
         self._owns_client = http_client is None
         if http_client is None:
-            connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
-            http_client = httpx.AsyncClient(
-                # The transport retries failed connections, whatever the method.
-                transport=httpx.AsyncHTTPTransport(retries=max_retries),
-                timeout=httpx.Timeout(read, connect=connect),
-            )
+            http_client = httpx.AsyncClient(timeout=httpx_timeout(self.timeout))
         self.http_client = http_client
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _client_for_this_loop(self) -> httpx.AsyncClient:
+        # An httpx client's pooled connections belong to the event loop that opened them. A
+        # script that calls asyncio.run() once per step would reuse a connection of a closed
+        # loop, so a client this object made is replaced when the loop changes.
+        loop = asyncio.get_running_loop()
+        if self._owns_client and self._loop is not None and self._loop is not loop:
+            self.http_client = httpx.AsyncClient(timeout=httpx_timeout(self.timeout))
+        self._loop = loop
+        return self.http_client
 
     async def request(
         self,
@@ -80,22 +86,25 @@ class AsyncMem0Client(ClientConfig):
         attempt = 0
         while True:
             try:
-                response = await self.http_client.request(
+                response = await self._client_for_this_loop().request(
                     method,
                     url,
                     params=params,
                     json=json,
                     headers={**self.headers, **(headers or {})},
                 )
-            except httpx.TimeoutException as exc:
-                raise Mem0ConnectionError(f"{method} {url} timed out: {exc}") from exc
             except httpx.HTTPError as exc:
-                raise Mem0ConnectionError(f"cannot reach the Mem0 service at {url}: {exc}") from exc
-            if not should_retry(method, response.status_code) or attempt >= self.max_retries:
-                return _api.decode(
-                    response.status_code, response.reason_phrase, response.text, answers_with
-                )
-            await asyncio.sleep(_delay(response, self.backoff_factor * (2**attempt)))
+                delay = self.retry.after_error(method, attempt, exc)
+                if delay is None:
+                    raise connection_error(method, url, exc) from exc
+            else:
+                delay = self.retry.after_answer(method, attempt, response)
+                if delay is None:
+                    return _api.decode(
+                        response.status_code, response.reason_phrase, response.text, answers_with
+                    )
+                await response.aclose()
+            await asyncio.sleep(delay)
             attempt += 1
 
     async def _call(self, call: _api.Call[T]) -> T:
@@ -302,6 +311,12 @@ class AsyncMem0Client(ClientConfig):
         """See :meth:`Mem0Client.openapi`."""
         return await self._call(_api.openapi())
 
+    async def list_users(
+        self, *, prefix: str | None = None, limit: int | None = None, offset: int | None = None
+    ) -> UserPage:
+        """See :meth:`Mem0Client.list_users`."""
+        return await self._call(_api.list_users(prefix, limit, offset))
+
     async def create_key(
         self,
         *,
@@ -320,11 +335,3 @@ class AsyncMem0Client(ClientConfig):
     async def revoke_key(self, key_id: str) -> RevokedApiKey:
         """See :meth:`Mem0Client.revoke_key`."""
         return await self._call(_api.revoke_key(key_id))
-
-
-def _delay(response: httpx.Response, backoff: float) -> float:
-    """Seconds to wait before a retry: the service's Retry-After when it sends one."""
-    try:
-        return max(float(response.headers.get("Retry-After", "")), 0.0)
-    except ValueError:
-        return backoff

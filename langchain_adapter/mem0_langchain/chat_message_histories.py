@@ -17,7 +17,8 @@ from langchain_core.messages import (
     messages_from_dict,
 )
 
-from ._api import chat_role
+from ._api import Timeout, chat_role
+from ._connection import make_client, normalize_kwargs, split_connection
 from .client import Mem0Client
 from .models import Memory
 
@@ -56,28 +57,51 @@ class Mem0ChatMessageHistory(BaseChatMessageHistory):
         )
 
     Args:
-        user_id: owner of the conversation.
-        session_id: the conversation.
-        client: HTTP client; by default built from ``$MEM0_BASE_URL`` / ``$MEM0_API_KEY``.
+        user_id: owner of the conversation (also ``userId``).
+        session_id: the conversation (also ``sessionId``).
+        client: HTTP client; by default built from ``base_url`` / ``api_key`` / ``timeout``.
+        base_url: where the service is (also ``baseUrl``); default ``$MEM0_BASE_URL``.
+        api_key: the service's key (also ``apiKey``); default ``$MEM0_API_KEY``.
+        timeout: seconds, or a ``(connect, read)`` pair.
         agent_id: keep the history of this agent only.
         max_messages: when set, ``messages`` returns only the latest this many.
     """
 
     def __init__(
         self,
-        user_id: str,
-        session_id: str,
+        user_id: str | None = None,
+        session_id: str | None = None,
         *,
         client: Mem0Client | None = None,
         agent_id: str | None = None,
         max_messages: int | None = None,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        timeout: Timeout | None = None,
+        **camel_case: Any,
     ) -> None:
-        if not user_id or not session_id:
+        given = normalize_kwargs(
+            type(self).__name__,
+            {
+                **_given(
+                    user_id=user_id,
+                    session_id=session_id,
+                    agent_id=agent_id,
+                    base_url=base_url,
+                    api_key=api_key,
+                    timeout=timeout,
+                ),
+                **camel_case,
+            },
+            ("user_id", "session_id", "agent_id"),
+        )
+        if not given.get("user_id") or not given.get("session_id"):
             raise ValueError("Mem0ChatMessageHistory needs both user_id and session_id")
-        self.client = client if client is not None else Mem0Client()
-        self.user_id = user_id
-        self.session_id = session_id
-        self.agent_id = agent_id
+        connection = split_connection(type(self).__name__, {**given, "client": client})
+        self.client = client if client is not None else make_client(**connection)
+        self.user_id: str = given["user_id"]
+        self.session_id: str = given["session_id"]
+        self.agent_id: str | None = given.get("agent_id")
         self.max_messages = max_messages
 
     def _stored(self, latest: int | None = None) -> list[Memory]:
@@ -132,6 +156,10 @@ class Mem0ChatMessageHistory(BaseChatMessageHistory):
         """Delete this history's messages (other memories of the session stay)."""
         for memory in self._stored():
             self.client.delete(memory.id)
+
+
+def _given(**values: Any) -> dict[str, Any]:
+    return {name: value for name, value in values.items() if value is not None}
 
 
 def _number(value: Any) -> int:

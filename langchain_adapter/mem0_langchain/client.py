@@ -2,27 +2,26 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
-import requests
+import httpx
 from langchain_core.messages import BaseMessage
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 
 from . import _api
 from ._api import (
     DEFAULT_BASE_URL,
     DEFAULT_TIMEOUT,
-    IDEMPOTENT_METHODS,
-    RETRY_STATUSES,
     ClientConfig,
     MetadataFilter,
+    RetryPolicy,
     Timeout,
     When,
+    connection_error,
+    httpx_timeout,
     should_retry,
 )
-from .errors import Mem0ConnectionError
 from .models import (
     ApiKeyList,
     AuthCheck,
@@ -39,23 +38,16 @@ from .models import (
     Readiness,
     RevokedApiKey,
     SearchResult,
+    UserPage,
 )
 
-__all__ = ["DEFAULT_BASE_URL", "DEFAULT_TIMEOUT", "Mem0Client", "should_retry"]
+__all__ = ["DEFAULT_BASE_URL", "DEFAULT_TIMEOUT", "Mem0Client", "RetryPolicy", "should_retry"]
 
 T = TypeVar("T")
 
 
-class _Retry(Retry):
-    """urllib3 retries following :func:`should_retry`; read errors stay limited to
-    ``allowed_methods`` (the idempotent ones)."""
-
-    def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
-        return should_retry(method, status_code)
-
-
 class Mem0Client(ClientConfig):
-    """Client for the Mem0 HTTP API, built on a :class:`requests.Session`.
+    """Client for the Mem0 HTTP API, built on an :class:`httpx.Client`.
 
     Every method maps to one endpoint and returns a typed pydantic model. Errors
     answered by the service raise :class:`~mem0_langchain.Mem0APIError` (or a
@@ -65,11 +57,12 @@ class Mem0Client(ClientConfig):
     Args:
         base_url: e.g. ``"http://localhost:3456"``; defaults to ``$MEM0_BASE_URL``.
         api_key: the service's key; defaults to ``$MEM0_API_KEY``.
-        timeout: seconds, or a ``(connect, read)`` pair.
+        timeout: seconds, or a ``(connect, read)`` pair (default 5 s / 30 s).
         max_retries: retries for failed connections, for 429/502/503/504 answers
-            to GET, PUT and DELETE, and for 429/503 answers to POST (see ``should_retry``).
+            to GET, PUT and DELETE, and for 429/503 answers to POST (see :class:`RetryPolicy`).
         backoff_factor: exponential backoff between retries, in seconds.
-        session: a ready ``requests.Session`` to use as is (no retry adapter is mounted).
+        http_client: a ready ``httpx.Client`` to send through (its own timeout applies;
+            the retry policy still does).
 
     Example:
         .. code-block:: python
@@ -86,31 +79,16 @@ class Mem0Client(ClientConfig):
         base_url: str | None = None,
         api_key: str | None = None,
         *,
-        timeout: Timeout = DEFAULT_TIMEOUT,
+        timeout: Timeout | None = None,
         max_retries: int = 3,
         backoff_factor: float = 0.3,
-        session: requests.Session | None = None,
+        http_client: httpx.Client | None = None,
     ) -> None:
         super().__init__(base_url, api_key, timeout, max_retries, backoff_factor)
-        self._owns_session = session is None
-        if session is None:
-            session = requests.Session()
-            retry = _Retry(
-                total=max_retries,
-                connect=max_retries,
-                read=max_retries,
-                status=max_retries,
-                other=0,
-                backoff_factor=backoff_factor,
-                status_forcelist=sorted(RETRY_STATUSES),
-                allowed_methods=IDEMPOTENT_METHODS,
-                raise_on_status=False,
-                respect_retry_after_header=True,
-            )
-            adapter = HTTPAdapter(max_retries=retry)
-            session.mount("http://", adapter)
-            session.mount("https://", adapter)
-        self.session = session
+        self._owns_client = http_client is None
+        if http_client is None:
+            http_client = httpx.Client(timeout=httpx_timeout(self.timeout))
+        self.http_client = http_client
 
     # -- plumbing -------------------------------------------------------------
 
@@ -129,20 +107,29 @@ class Mem0Client(ClientConfig):
         For endpoints this client does not wrap yet: ``client.request("GET", "/api/...")``.
         """
         url = self.base_url + path
-        try:
-            response = self.session.request(
-                method,
-                url,
-                params=params,
-                json=json,
-                headers={**self.headers, **(headers or {})},
-                timeout=self.timeout,
-            )
-        except requests.Timeout as exc:
-            raise Mem0ConnectionError(f"{method} {url} timed out: {exc}") from exc
-        except requests.RequestException as exc:
-            raise Mem0ConnectionError(f"cannot reach the Mem0 service at {url}: {exc}") from exc
-        return _api.decode(response.status_code, response.reason, response.text, answers_with)
+        attempt = 0
+        while True:
+            try:
+                response = self.http_client.request(
+                    method,
+                    url,
+                    params=params,
+                    json=json,
+                    headers={**self.headers, **(headers or {})},
+                )
+            except httpx.HTTPError as exc:
+                delay = self.retry.after_error(method, attempt, exc)
+                if delay is None:
+                    raise connection_error(method, url, exc) from exc
+            else:
+                delay = self.retry.after_answer(method, attempt, response)
+                if delay is None:
+                    return _api.decode(
+                        response.status_code, response.reason_phrase, response.text, answers_with
+                    )
+                response.close()
+            time.sleep(delay)
+            attempt += 1
 
     def _call(self, call: _api.Call[T]) -> T:
         body = self.request(
@@ -156,9 +143,9 @@ class Mem0Client(ClientConfig):
         return call.parse(body)
 
     def close(self) -> None:
-        """Close the underlying session (only if this client created it)."""
-        if self._owns_session:
-            self.session.close()
+        """Close the underlying httpx client (only if this client created it)."""
+        if self._owns_client:
+            self.http_client.close()
 
     def __enter__(self) -> Mem0Client:
         return self
@@ -386,6 +373,13 @@ class Mem0Client(ClientConfig):
         return self._call(_api.openapi())
 
     # -- API keys (admin key only) --------------------------------------------
+
+    def list_users(
+        self, *, prefix: str | None = None, limit: int | None = None, offset: int | None = None
+    ) -> UserPage:
+        """The users that have memories, by id, with their counts and last activity
+        (``GET /api/users``, admin key only); ``prefix`` narrows to ids starting with it."""
+        return self._call(_api.list_users(prefix, limit, offset))
 
     def create_key(
         self,

@@ -11,9 +11,10 @@ from datetime import datetime, timezone
 from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from ._api import MAX_QUERY_CHARS
+from ._connection import ConnectionArgsMixin
 from .client import Mem0Client
 from .errors import Mem0Error
 from .models import MemoryType, ScoredMemory
@@ -35,7 +36,7 @@ DEFAULT_CONTEXT_HEADER = "Previous context:"
 _MAX_SIDES_BYTES = 8 * 1024  # the service accepts up to 16 KiB of metadata JSON
 
 
-class Mem0Memory(BaseMemory):
+class Mem0Memory(ConnectionArgsMixin, BaseMemory):
     """LangChain ``BaseMemory`` backed by a Mem0 service.
 
     ``save_context`` stores the exchange as one ``interaction`` memory of the scope
@@ -48,10 +49,11 @@ class Mem0Memory(BaseMemory):
     Example:
         .. code-block:: python
 
-            from mem0_langchain import Mem0Client, Mem0Memory
+            from mem0_langchain import Mem0Memory
 
             memory = Mem0Memory(
-                client=Mem0Client("http://localhost:3456", api_key="secret"),
+                base_url="http://localhost:3456",
+                api_key="secret",
                 user_id="user123",
                 session_id="session456",
             )
@@ -61,7 +63,8 @@ class Mem0Memory(BaseMemory):
     """
 
     client: Mem0Client = Field(default_factory=Mem0Client)
-    """The HTTP client; by default built from ``$MEM0_BASE_URL`` and ``$MEM0_API_KEY``."""
+    """The HTTP client; by default built from ``base_url`` / ``api_key`` / ``timeout`` (each
+    falling back to ``$MEM0_BASE_URL``, ``$MEM0_API_KEY`` and 5 s / 30 s)."""
     user_id: str
     """Whose memories these are (required by the service)."""
     session_id: str | None = None
@@ -98,6 +101,11 @@ class Mem0Memory(BaseMemory):
     """First line of the text block returned when ``return_messages`` is False."""
     fail_silently: bool = False
     """Log service errors instead of raising them (loads then return no context)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _connect(cls, data: Any) -> Any:
+        return cls._prepare(data)
 
     @property
     def memory_variables(self) -> list[str]:

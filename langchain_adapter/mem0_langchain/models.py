@@ -214,3 +214,25 @@ class RevokedApiKey(_Result):
     success: bool
     message: str = ""
     key: ApiKey | None = None
+
+
+class UserSummary(_Result):
+    """A user who has memories (``GET /api/users``)."""
+
+    user_id: str
+    memory_count: int = 0
+    last_activity: datetime | None = None
+
+    @field_validator("last_activity")
+    @classmethod
+    def _assume_utc(cls, value: datetime | None) -> datetime | None:
+        return _utc(value)
+
+
+class UserPage(_Result):
+    """One page of ``GET /api/users`` (admin key only), ordered by user id."""
+
+    users: list[UserSummary]
+    total: int = 0
+    limit: int = 0
+    offset: int = 0

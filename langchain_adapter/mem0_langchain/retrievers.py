@@ -7,14 +7,15 @@ from typing import Any
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from ._api import MAX_QUERY_CHARS
+from ._connection import ConnectionArgsMixin
 from .client import Mem0Client
 from .models import MemoryType, ScoredMemory
 
 
-class Mem0Retriever(BaseRetriever):
+class Mem0Retriever(ConnectionArgsMixin, BaseRetriever):
     """Retrieve a user's memories relevant to a query, as LangChain ``Document`` s.
 
     Each document's ``page_content`` is the memory's content, ``id`` is the memory id
@@ -29,7 +30,8 @@ class Mem0Retriever(BaseRetriever):
             from mem0_langchain import Mem0Client, Mem0Retriever
 
             retriever = Mem0Retriever(
-                client=Mem0Client("http://localhost:3456", api_key="secret"),
+                base_url="http://localhost:3456",
+                api_key="secret",
                 user_id="user123",
                 types=["preference", "fact"],
                 relevance_threshold=0.5,
@@ -40,7 +42,8 @@ class Mem0Retriever(BaseRetriever):
     """
 
     client: Mem0Client = Field(default_factory=Mem0Client)
-    """The HTTP client; by default built from ``$MEM0_BASE_URL`` and ``$MEM0_API_KEY``."""
+    """The HTTP client; by default built from ``base_url`` / ``api_key`` / ``timeout`` (each
+    falling back to ``$MEM0_BASE_URL``, ``$MEM0_API_KEY`` and 5 s / 30 s)."""
     user_id: str
     """Whose memories to search."""
     session_id: str | None = None
@@ -52,7 +55,22 @@ class Mem0Retriever(BaseRetriever):
     relevance_threshold: float | None = None
     """Minimum relevance score 0..1 (the service's default, 0.7, when unset)."""
     limit: int | None = None
-    """Maximum number of documents (the service's default, 5, when unset)."""
+    """Maximum number of documents (the service's default, 5, when unset); also ``k``, as
+    LangChain retrievers call it, in the constructor and per call: ``invoke(query, k=3)``."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _connect(cls, data: Any) -> Any:
+        return cls._prepare(data)
+
+    @classmethod
+    def _prepare(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "k" in data:
+            data = dict(data)
+            if data.get("limit") is not None:
+                raise TypeError("Mem0Retriever got both k and limit: they are the same setting")
+            data["limit"] = data.pop("k")
+        return super()._prepare(data)
 
     def _get_relevant_documents(
         self,
@@ -61,6 +79,7 @@ class Mem0Retriever(BaseRetriever):
         run_manager: CallbackManagerForRetrieverRun,
         **kwargs: Any,
     ) -> list[Document]:
+        limit = _per_call_limit(kwargs, self.limit)
         found = self.client.search(
             query[:MAX_QUERY_CHARS],
             user_id=self.user_id,
@@ -68,9 +87,23 @@ class Mem0Retriever(BaseRetriever):
             agent_id=self.agent_id,
             types=self.types,
             relevance_threshold=self.relevance_threshold,
-            limit=self.limit,
+            limit=limit,
         )
         return [memory_to_document(memory) for memory in found.memories]
+
+
+def _per_call_limit(kwargs: dict[str, Any], default: int | None) -> int | None:
+    """The ``k`` (or ``limit``) given to ``invoke``; anything else is refused by name."""
+    given = dict(kwargs)
+    k, limit = given.pop("k", None), given.pop("limit", None)
+    if given:
+        raise TypeError(
+            f"Mem0Retriever.invoke got unexpected keyword argument(s): {', '.join(sorted(given))}"
+        )
+    if k is not None and limit is not None and k != limit:
+        raise TypeError("Mem0Retriever.invoke got both k and limit: they are the same setting")
+    chosen = k if k is not None else limit
+    return default if chosen is None else int(chosen)
 
 
 def memory_to_document(memory: ScoredMemory) -> Document:

@@ -6,8 +6,9 @@ from typing import Any, Literal
 
 from langchain_core.callbacks import CallbackManagerForToolRun
 from langchain_core.tools import BaseTool
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
+from ._connection import ConnectionArgsMixin
 from .client import Mem0Client
 from .models import MemoryType
 
@@ -34,17 +35,23 @@ class RecallInput(BaseModel):
     )
 
 
-class _ScopedTool(BaseTool):
+class _ScopedTool(ConnectionArgsMixin, BaseTool):
     # The scope is fixed by the application, never chosen by the model: a model cannot
     # read or write another user's memories through these tools.
     client: Mem0Client = Field(default_factory=Mem0Client)
-    """The HTTP client; by default built from ``$MEM0_BASE_URL`` and ``$MEM0_API_KEY``."""
+    """The HTTP client; by default built from ``base_url`` / ``api_key`` / ``timeout`` (each
+    falling back to ``$MEM0_BASE_URL``, ``$MEM0_API_KEY`` and 5 s / 30 s)."""
     user_id: str
     """Whose memories the tool reads or writes."""
     session_id: str | None = None
     """Limit the tool to this session (usually unset: long-term memory spans sessions)."""
     agent_id: str | None = None
     """Limit the tool to this agent's memories."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _connect(cls, data: Any) -> Any:
+        return cls._prepare(data)
 
 
 class Mem0RememberTool(_ScopedTool):

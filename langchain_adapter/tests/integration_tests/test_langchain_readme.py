@@ -16,6 +16,11 @@ BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.DOTALL)
 # For each example (found by a line of its code): patterns its output must contain.
 EXPECTED: dict[str, list[str]] = {
     "client.check_auth().authenticated": [r"^ok$", r"^True$"],
+    'Mem0Retriever(base_ur="http://localhost:3456"': [
+        r"^True$",
+        r"^Mem0Retriever got unexpected keyword argument\(s\): 'base_ur' "
+        r"\(did you mean 'base_url'\?\)$",
+    ],
     "client.iter_all(": [
         r"^mem_\w+ preference \d{4}-\d\d-\d\d",
         r"^0\.\d+ Prefers email notifications$",
@@ -42,7 +47,17 @@ EXPECTED: dict[str, list[str]] = {
     "RunnableWithMessageHistory(": [
         r"^\['Hi, I am Ann', 'Hi Ann!', 'Who am I\?', 'You are Ann\.'\]$"
     ],
-    "Mem0Retriever(": [r"^0\.\d+ Prefers email notifications$", r"^Prefers email notifications$"],
+    "create_retriever_tool(": [
+        r"^0\.\d+ Prefers email notifications$",
+        r"^Prefers email notifications$",
+    ],
+    'store.put(("user123",), "diet"': [
+        r"^\{'content': 'Is vegetarian', 'since': 2019\}$",
+        r"^\[\('diet', \('[\w-]+',\)\)\]$",
+        r"^\[\('[\w-]+',\), \('[\w-]+', 'travel-agent'\)\]$",
+        r"^None$",
+    ],
+    "create_manage_memory_tool(": [r"^\['manage_memory', 'search_memory'\]$"],
     "Mem0RememberTool(": [
         r"^Remembered \(fact\): Is allergic to peanuts$",
         r"^- \(fact\) Is allergic to peanuts$",

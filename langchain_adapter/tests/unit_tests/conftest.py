@@ -1,12 +1,13 @@
-"""Fixtures for the unit tests: every HTTP request is answered by ``responses``."""
+"""Fixtures for the unit tests: every HTTP request gets a canned answer (see http_mock)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
 
+import http_mock
 import pytest
-import responses
+import pytest_socket
 
 from mem0_langchain import Mem0Client
 
@@ -31,6 +32,14 @@ def _memory_json(**overrides: Any) -> dict[str, Any]:
     return data
 
 
+@pytest.fixture(autouse=True)
+def _no_network() -> Iterator[None]:
+    """Unit tests never reach a network: any socket but the event loop's own fails the test."""
+    pytest_socket.disable_socket(allow_unix_socket=True)
+    yield
+    pytest_socket.enable_socket()
+
+
 @pytest.fixture
 def memory_json() -> Any:
     """Factory of memory objects shaped like the service's answers."""
@@ -38,9 +47,9 @@ def memory_json() -> Any:
 
 
 @pytest.fixture
-def mocked() -> Iterator[responses.RequestsMock]:
+def mocked() -> Iterator[http_mock.RequestsMock]:
     """Strict mock: unregistered requests fail and every registered one must be sent."""
-    with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
+    with http_mock.RequestsMock(assert_all_requests_are_fired=True) as rsps:
         yield rsps
 
 

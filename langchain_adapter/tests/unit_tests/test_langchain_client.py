@@ -6,10 +6,10 @@ import json
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import http_mock
+import httpx
 import pytest
-import requests
-import responses
-from responses import matchers
+from http_mock import matchers
 
 from mem0_langchain import (
     Mem0APIError,
@@ -33,7 +33,7 @@ HEADERS = {
 }
 
 
-def _sent_json(rsps: responses.RequestsMock, index: int = 0) -> Any:
+def _sent_json(rsps: http_mock.RequestsMock, index: int = 0) -> Any:
     body = rsps.calls[index].request.body
     return json.loads(body) if body else None
 
@@ -42,7 +42,7 @@ def _sent_json(rsps: responses.RequestsMock, index: int = 0) -> Any:
 
 
 def test_add_sends_the_memory_and_returns_a_typed_memory(
-    mocked: responses.RequestsMock, client: Mem0Client, memory_json: Any
+    mocked: http_mock.RequestsMock, client: Mem0Client, memory_json: Any
 ) -> None:
     sent = {
         "user_id": "user123",
@@ -76,7 +76,7 @@ def test_add_sends_the_memory_and_returns_a_typed_memory(
 
 
 def test_add_leaves_unset_fields_to_the_service(
-    mocked: responses.RequestsMock, client: Mem0Client, memory_json: Any
+    mocked: http_mock.RequestsMock, client: Mem0Client, memory_json: Any
 ) -> None:
     mocked.post(
         f"{BASE}/api/memories",
@@ -90,7 +90,7 @@ def test_add_leaves_unset_fields_to_the_service(
 
 
 def test_search_sends_every_filter_and_returns_scored_memories(
-    mocked: responses.RequestsMock, client: Mem0Client, memory_json: Any
+    mocked: http_mock.RequestsMock, client: Mem0Client, memory_json: Any
 ) -> None:
     sent = {
         "user_id": "user123",
@@ -123,7 +123,7 @@ def test_search_sends_every_filter_and_returns_scored_memories(
 
 
 def test_search_without_query_sends_only_the_user(
-    mocked: responses.RequestsMock, client: Mem0Client
+    mocked: http_mock.RequestsMock, client: Mem0Client
 ) -> None:
     mocked.post(
         f"{BASE}/api/memories/search",
@@ -134,7 +134,7 @@ def test_search_without_query_sends_only_the_user(
 
 
 def test_get_update_delete_address_the_memory_by_id(
-    mocked: responses.RequestsMock, client: Mem0Client, memory_json: Any
+    mocked: http_mock.RequestsMock, client: Mem0Client, memory_json: Any
 ) -> None:
     mocked.get(
         f"{BASE}/api/memories/mem_1", json=memory_json(), match=[matchers.header_matcher(HEADERS)]
@@ -174,7 +174,7 @@ def test_update_with_nothing_to_change_is_refused_before_sending(client: Mem0Cli
 
 
 def test_ids_with_reserved_characters_are_escaped_in_the_path(
-    mocked: responses.RequestsMock, client: Mem0Client
+    mocked: http_mock.RequestsMock, client: Mem0Client
 ) -> None:
     mocked.get(
         f"{BASE}/api/memories/user/a%2Fb%20c%3F",
@@ -190,7 +190,7 @@ def test_empty_ids_are_refused(client: Mem0Client) -> None:
 
 
 def test_get_all_sends_filters_as_query_parameters(
-    mocked: responses.RequestsMock, client: Mem0Client, memory_json: Any
+    mocked: http_mock.RequestsMock, client: Mem0Client, memory_json: Any
 ) -> None:
     before = datetime(2025, 5, 18, 12, 0, tzinfo=timezone(timedelta(hours=2)))
     mocked.get(
@@ -228,7 +228,7 @@ def test_get_all_sends_filters_as_query_parameters(
 
 
 def test_get_all_without_filters_sends_no_query_string(
-    mocked: responses.RequestsMock, client: Mem0Client
+    mocked: http_mock.RequestsMock, client: Mem0Client
 ) -> None:
     mocked.get(
         f"{BASE}/api/memories/user/u", json={"memories": [], "total": 0, "limit": 10, "offset": 0}
@@ -238,7 +238,7 @@ def test_get_all_without_filters_sends_no_query_string(
 
 
 def test_iter_all_walks_every_page(
-    mocked: responses.RequestsMock, client: Mem0Client, memory_json: Any
+    mocked: http_mock.RequestsMock, client: Mem0Client, memory_json: Any
 ) -> None:
     for offset, ids in ((0, ["m1", "m2"]), (2, ["m3"])):
         mocked.get(
@@ -259,7 +259,7 @@ def test_iter_all_walks_every_page(
 
 
 def test_delete_all_of_a_user_or_of_part_of_it(
-    mocked: responses.RequestsMock, client: Mem0Client
+    mocked: http_mock.RequestsMock, client: Mem0Client
 ) -> None:
     mocked.delete(
         f"{BASE}/api/memories/user/u",
@@ -288,7 +288,7 @@ def test_delete_all_of_a_user_or_of_part_of_it(
     assert client.delete_all("u", session_id="s1", agent_id="a1", type="interaction").deleted == 2
 
 
-def test_health_auth_check_and_openapi(mocked: responses.RequestsMock, client: Mem0Client) -> None:
+def test_health_auth_check_and_openapi(mocked: http_mock.RequestsMock, client: Mem0Client) -> None:
     mocked.get(
         f"{BASE}/api/health",
         json={"status": "ok", "version": "1.2.3", "timestamp": "2025-05-18T10:30:05Z"},
@@ -309,7 +309,7 @@ def test_health_auth_check_and_openapi(mocked: responses.RequestsMock, client: M
 
 
 def test_base_url_and_key_come_from_the_environment(
-    monkeypatch: pytest.MonkeyPatch, mocked: responses.RequestsMock
+    monkeypatch: pytest.MonkeyPatch, mocked: http_mock.RequestsMock
 ) -> None:
     monkeypatch.setenv("MEM0_BASE_URL", "http://env-host:9999/")
     monkeypatch.setenv("MEM0_API_KEY", "env-key")
@@ -322,7 +322,7 @@ def test_base_url_and_key_come_from_the_environment(
 
 
 def test_without_a_key_no_authorization_header_is_sent(
-    monkeypatch: pytest.MonkeyPatch, mocked: responses.RequestsMock
+    monkeypatch: pytest.MonkeyPatch, mocked: http_mock.RequestsMock
 ) -> None:
     monkeypatch.delenv("MEM0_API_KEY", raising=False)
     mocked.get(f"{BASE}/api/health", json={"status": "ok"})
@@ -336,24 +336,13 @@ def test_repr_never_shows_the_key() -> None:
 
 
 def test_timeout_is_passed_to_every_request(
-    mocked: responses.RequestsMock, memory_json: Any
+    mocked: http_mock.RequestsMock, memory_json: Any
 ) -> None:
-    seen: list[Any] = []
-
-    def answer(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
-        return 200, {}, json.dumps(memory_json())
-
-    mocked.add_callback(responses.GET, f"{BASE}/api/memories/mem_1", callback=answer)
-    client = Mem0Client(BASE, api_key=KEY, timeout=(1.5, 7.0))
-    original = client.session.request
-
-    def spy(*args: Any, **kwargs: Any) -> Any:
-        seen.append(kwargs["timeout"])
-        return original(*args, **kwargs)
-
-    client.session.request = spy  # type: ignore[method-assign]
-    client.get("mem_1")
-    assert seen == [(1.5, 7.0)]
+    mocked.get(f"{BASE}/api/memories/mem_1", json=memory_json())
+    with Mem0Client(BASE, api_key=KEY, timeout=(1.5, 7.0)) as client:
+        client.get("mem_1")
+    timeout = mocked.calls[0].request.timeout
+    assert timeout == {"connect": 1.5, "read": 7.0, "write": 7.0, "pool": 7.0}
 
 
 # -- error paths -------------------------------------------------------------------
@@ -371,7 +360,7 @@ def test_timeout_is_passed_to_every_request(
     ],
 )
 def test_error_answers_raise_typed_errors_carrying_the_api_json(
-    mocked: responses.RequestsMock,
+    mocked: http_mock.RequestsMock,
     client: Mem0Client,
     status: int,
     error_cls: type[Mem0APIError],
@@ -389,7 +378,7 @@ def test_error_answers_raise_typed_errors_carrying_the_api_json(
 
 
 def test_validation_error_names_the_field(
-    mocked: responses.RequestsMock, client: Mem0Client
+    mocked: http_mock.RequestsMock, client: Mem0Client
 ) -> None:
     mocked.post(
         f"{BASE}/api/memories/search",
@@ -407,7 +396,7 @@ def test_validation_error_names_the_field(
 
 
 def test_wrong_key_on_auth_check_raises_authentication_error(
-    mocked: responses.RequestsMock, client: Mem0Client
+    mocked: http_mock.RequestsMock, client: Mem0Client
 ) -> None:
     mocked.get(
         f"{BASE}/api/auth/check",
@@ -420,7 +409,7 @@ def test_wrong_key_on_auth_check_raises_authentication_error(
 
 
 def test_missing_memory_raises_not_found(
-    mocked: responses.RequestsMock, client: Mem0Client
+    mocked: http_mock.RequestsMock, client: Mem0Client
 ) -> None:
     mocked.get(
         f"{BASE}/api/memories/mem_missing",
@@ -432,7 +421,7 @@ def test_missing_memory_raises_not_found(
 
 
 def test_non_json_error_body_is_reported_with_its_text(
-    mocked: responses.RequestsMock, client: Mem0Client
+    mocked: http_mock.RequestsMock, client: Mem0Client
 ) -> None:
     mocked.post(
         f"{BASE}/api/memories",
@@ -449,7 +438,7 @@ def test_non_json_error_body_is_reported_with_its_text(
 
 
 def test_non_json_success_body_is_an_error(
-    mocked: responses.RequestsMock, client: Mem0Client
+    mocked: http_mock.RequestsMock, client: Mem0Client
 ) -> None:
     mocked.get(f"{BASE}/api/health", status=200, body="OK", content_type="text/plain")
     with pytest.raises(Mem0APIError, match="expected JSON"):
@@ -457,7 +446,7 @@ def test_non_json_success_body_is_an_error(
 
 
 def test_unavailable_backend_on_a_read_is_retried_then_succeeds(
-    mocked: responses.RequestsMock, client: Mem0Client, memory_json: Any
+    mocked: http_mock.RequestsMock, client: Mem0Client, memory_json: Any
 ) -> None:
     down = {"error": "Service Unavailable", "message": "vector store is down"}
     mocked.get(f"{BASE}/api/memories/mem_1", status=503, json=down)
@@ -467,7 +456,7 @@ def test_unavailable_backend_on_a_read_is_retried_then_succeeds(
 
 
 def test_unavailable_backend_raises_once_retries_are_spent(
-    mocked: responses.RequestsMock, client: Mem0Client
+    mocked: http_mock.RequestsMock, client: Mem0Client
 ) -> None:
     down = {"error": "Service Unavailable", "message": "vector store is down"}
     for _ in range(3):  # the first try and max_retries=2 retries
@@ -479,7 +468,7 @@ def test_unavailable_backend_raises_once_retries_are_spent(
 
 
 def test_a_create_behind_a_failing_proxy_is_not_retried(
-    mocked: responses.RequestsMock, client: Mem0Client
+    mocked: http_mock.RequestsMock, client: Mem0Client
 ) -> None:
     # A 502 may come after the service stored the memory: retrying could store it twice.
     mocked.post(f"{BASE}/api/memories", status=502, body="bad gateway")
@@ -489,7 +478,7 @@ def test_a_create_behind_a_failing_proxy_is_not_retried(
 
 
 def test_a_create_refused_with_503_is_retried_under_the_same_idempotency_key(
-    mocked: responses.RequestsMock, client: Mem0Client, memory_json: Any
+    mocked: http_mock.RequestsMock, client: Mem0Client, memory_json: Any
 ) -> None:
     down = {"error": "Service Unavailable", "message": "embedder is down"}
     mocked.post(f"{BASE}/api/memories", status=503, json=down)
@@ -504,7 +493,7 @@ def test_a_create_refused_with_503_is_retried_under_the_same_idempotency_key(
 
 
 def test_a_search_refused_with_503_is_retried(
-    mocked: responses.RequestsMock, client: Mem0Client
+    mocked: http_mock.RequestsMock, client: Mem0Client
 ) -> None:
     down = {"error": "Service Unavailable", "message": "vector store is down"}
     mocked.post(f"{BASE}/api/memories/search", status=503, json=down)
@@ -514,21 +503,21 @@ def test_a_search_refused_with_503_is_retried(
 
 
 def test_unreachable_service_raises_connection_error(client: Mem0Client) -> None:
-    with responses.RequestsMock() as rsps:
-        rsps.get(f"{BASE}/api/health", body=requests.ConnectionError("connection refused"))
+    with http_mock.RequestsMock() as rsps:
+        rsps.get(f"{BASE}/api/health", body=httpx.ConnectError("connection refused"))
         with pytest.raises(Mem0ConnectionError, match="cannot reach the Mem0 service"):
             client.health()
 
 
 def test_read_timeout_raises_connection_error(client: Mem0Client) -> None:
-    with responses.RequestsMock() as rsps:
-        rsps.post(f"{BASE}/api/memories/search", body=requests.ReadTimeout("read timed out"))
+    with http_mock.RequestsMock() as rsps:
+        rsps.post(f"{BASE}/api/memories/search", body=httpx.ReadTimeout("read timed out"))
         with pytest.raises(Mem0ConnectionError, match="timed out"):
             client.search("q", user_id="u")
 
 
 def test_rate_limited_search_is_retried_after_retry_after(
-    mocked: responses.RequestsMock, client: Mem0Client
+    mocked: http_mock.RequestsMock, client: Mem0Client
 ) -> None:
     mocked.post(
         f"{BASE}/api/memories/search",
@@ -542,7 +531,7 @@ def test_rate_limited_search_is_retried_after_retry_after(
 
 
 def test_auth_check_reports_the_key_role(
-    mocked: responses.RequestsMock, client: Mem0Client
+    mocked: http_mock.RequestsMock, client: Mem0Client
 ) -> None:
     mocked.get(f"{BASE}/api/auth/check", json={"authenticated": True, "role": "scoped"})
     assert client.check_auth().role == "scoped"

@@ -6,22 +6,22 @@ import json
 from datetime import datetime, timezone
 from typing import Any
 
+import http_mock
 import pytest
-import responses
+from http_mock import matchers
 from langchain_core.messages import AIMessage, HumanMessage
-from responses import matchers
 
 from mem0_langchain import Mem0Client, Mem0PermissionError
 
 BASE = "http://mem0.test"
 
 
-def _sent(rsps: responses.RequestsMock, index: int = 0) -> Any:
+def _sent(rsps: http_mock.RequestsMock, index: int = 0) -> Any:
     return json.loads(rsps.calls[index].request.body)
 
 
 def test_add_conversation_sends_messages_and_reads_the_events(
-    mocked: responses.RequestsMock, client: Mem0Client, memory_json: Any
+    mocked: http_mock.RequestsMock, client: Mem0Client, memory_json: Any
 ) -> None:
     mocked.post(
         f"{BASE}/api/memories",
@@ -75,7 +75,7 @@ def test_add_conversation_sends_messages_and_reads_the_events(
 
 
 def test_add_batch_reports_each_item(
-    mocked: responses.RequestsMock, client: Mem0Client, memory_json: Any
+    mocked: http_mock.RequestsMock, client: Mem0Client, memory_json: Any
 ) -> None:
     mocked.post(
         f"{BASE}/api/memories/batch",
@@ -125,7 +125,7 @@ def test_add_batch_reports_each_item(
 
 
 def test_history_export_and_session_end(
-    mocked: responses.RequestsMock, client: Mem0Client, memory_json: Any
+    mocked: http_mock.RequestsMock, client: Mem0Client, memory_json: Any
 ) -> None:
     mocked.get(
         f"{BASE}/api/memories/m1/history",
@@ -176,7 +176,7 @@ def test_history_export_and_session_end(
 
 
 def test_expiry_erase_and_metadata_filter(
-    mocked: responses.RequestsMock, client: Mem0Client, memory_json: Any
+    mocked: http_mock.RequestsMock, client: Mem0Client, memory_json: Any
 ) -> None:
     expires = "2025-06-01T00:00:00Z"
     mocked.post(f"{BASE}/api/memories", status=201, json=memory_json(expires_at=expires))
@@ -211,7 +211,7 @@ def test_expiry_erase_and_metadata_filter(
 
 
 def test_readiness_reads_the_failing_checks_from_a_503(
-    mocked: responses.RequestsMock, memory_json: Any
+    mocked: http_mock.RequestsMock, memory_json: Any
 ) -> None:
     not_ready = {
         "error": "Service Unavailable",
@@ -229,7 +229,7 @@ def test_readiness_reads_the_failing_checks_from_a_503(
 
 
 def test_scoped_keys_are_created_listed_and_revoked(
-    mocked: responses.RequestsMock, client: Mem0Client
+    mocked: http_mock.RequestsMock, client: Mem0Client
 ) -> None:
     key = {
         "id": "key_1",
@@ -277,7 +277,7 @@ def test_a_key_needs_a_scope(client: Mem0Client) -> None:
 
 
 def test_a_read_only_key_writing_gets_a_permission_error(
-    mocked: responses.RequestsMock, client: Mem0Client
+    mocked: http_mock.RequestsMock, client: Mem0Client
 ) -> None:
     mocked.post(
         f"{BASE}/api/memories",

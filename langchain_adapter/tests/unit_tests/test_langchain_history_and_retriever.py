@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import http_mock
 import pytest
-import responses
+from http_mock import matchers
 from langchain_core.documents import Document
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
-from responses import matchers
 
 from mem0_langchain import Mem0ChatMessageHistory, Mem0Client, Mem0Retriever
 
@@ -30,7 +30,7 @@ def _turn(
 
 
 def test_add_messages_stores_one_session_memory_per_message_with_its_role(
-    mocked: responses.RequestsMock, client: Mem0Client, memory_json: Any
+    mocked: http_mock.RequestsMock, client: Mem0Client, memory_json: Any
 ) -> None:
     for _ in range(3):
         mocked.post(f"{BASE}/api/memories", json=memory_json(), status=201)
@@ -63,7 +63,7 @@ def test_add_messages_stores_one_session_memory_per_message_with_its_role(
 
 
 def test_tool_calls_survive_the_round_trip(
-    mocked: responses.RequestsMock, client: Mem0Client, memory_json: Any
+    mocked: http_mock.RequestsMock, client: Mem0Client, memory_json: Any
 ) -> None:
     call = AIMessage(
         content="", tool_calls=[{"name": "weather", "args": {"city": "Oslo"}, "id": "c1"}]
@@ -113,7 +113,7 @@ def test_tool_calls_survive_the_round_trip(
 
 
 def test_messages_are_read_oldest_first_and_skip_other_memories(
-    mocked: responses.RequestsMock, client: Mem0Client, memory_json: Any
+    mocked: http_mock.RequestsMock, client: Mem0Client, memory_json: Any
 ) -> None:
     same_tick = "2025-05-18T10:00:01Z"
     mocked.get(
@@ -182,7 +182,7 @@ def test_messages_are_read_oldest_first_and_skip_other_memories(
 
 
 def test_max_messages_reads_only_the_latest(
-    mocked: responses.RequestsMock, client: Mem0Client, memory_json: Any
+    mocked: http_mock.RequestsMock, client: Mem0Client, memory_json: Any
 ) -> None:
     mocked.get(
         f"{BASE}/api/memories/user/user123",
@@ -207,7 +207,7 @@ def test_max_messages_reads_only_the_latest(
 
 
 def test_clear_deletes_only_the_chat_turns(
-    mocked: responses.RequestsMock, client: Mem0Client, memory_json: Any
+    mocked: http_mock.RequestsMock, client: Mem0Client, memory_json: Any
 ) -> None:
     mocked.get(
         f"{BASE}/api/memories/user/user123",
@@ -234,7 +234,7 @@ def test_history_needs_a_user_and_a_session(client: Mem0Client) -> None:
 
 
 def test_retriever_returns_documents_with_relevance_scores(
-    mocked: responses.RequestsMock, client: Mem0Client, memory_json: Any
+    mocked: http_mock.RequestsMock, client: Mem0Client, memory_json: Any
 ) -> None:
     mocked.post(
         f"{BASE}/api/memories/search",
@@ -287,7 +287,7 @@ def test_retriever_returns_documents_with_relevance_scores(
 
 
 def test_retriever_leaves_defaults_to_the_service(
-    mocked: responses.RequestsMock, client: Mem0Client
+    mocked: http_mock.RequestsMock, client: Mem0Client
 ) -> None:
     mocked.post(
         f"{BASE}/api/memories/search",

@@ -9,10 +9,10 @@ import sys
 import textwrap
 from typing import Any
 
+import http_mock
 import pytest
-import responses
+from http_mock import matchers
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
-from responses import matchers
 
 from mem0_langchain import Mem0Client, Mem0Memory, Mem0UnavailableError
 
@@ -24,7 +24,7 @@ def _memory(client: Mem0Client, **kwargs: Any) -> Mem0Memory:
 
 
 def test_save_context_stores_the_exchange_as_an_interaction(
-    mocked: responses.RequestsMock, client: Mem0Client, memory_json: Any
+    mocked: http_mock.RequestsMock, client: Mem0Client, memory_json: Any
 ) -> None:
     mocked.post(f"{BASE}/api/memories", json=memory_json(), status=201)
     _memory(client, session_id="s1", agent_id="a1").save_context(
@@ -44,7 +44,7 @@ def test_save_context_stores_the_exchange_as_an_interaction(
 
 
 def test_save_context_uses_the_configured_keys_and_template(
-    mocked: responses.RequestsMock, client: Mem0Client, memory_json: Any
+    mocked: http_mock.RequestsMock, client: Mem0Client, memory_json: Any
 ) -> None:
     mocked.post(f"{BASE}/api/memories", json=memory_json(), status=201)
     memory = _memory(
@@ -71,7 +71,7 @@ def test_ambiguous_keys_are_reported_clearly(client: Mem0Client) -> None:
 
 
 def test_load_searches_the_scope_with_the_input_as_query(
-    mocked: responses.RequestsMock, client: Mem0Client, memory_json: Any
+    mocked: http_mock.RequestsMock, client: Mem0Client, memory_json: Any
 ) -> None:
     mocked.post(
         f"{BASE}/api/memories/search",
@@ -116,7 +116,7 @@ def test_load_searches_the_scope_with_the_input_as_query(
 
 
 def test_default_load_matches_the_guide_request(
-    mocked: responses.RequestsMock, client: Mem0Client
+    mocked: http_mock.RequestsMock, client: Mem0Client
 ) -> None:
     # The guide's loadMemoryVariables: user, session, threshold 0.7, limit 5.
     mocked.post(
@@ -134,7 +134,7 @@ def test_default_load_matches_the_guide_request(
 
 
 def test_load_can_return_messages_in_time_order(
-    mocked: responses.RequestsMock, client: Mem0Client, memory_json: Any
+    mocked: http_mock.RequestsMock, client: Mem0Client, memory_json: Any
 ) -> None:
     later = memory_json(
         id="m2",
@@ -171,7 +171,7 @@ def test_load_can_return_messages_in_time_order(
     }
 
 
-def test_clear_deletes_the_session(mocked: responses.RequestsMock, client: Mem0Client) -> None:
+def test_clear_deletes_the_session(mocked: http_mock.RequestsMock, client: Mem0Client) -> None:
     mocked.delete(
         f"{BASE}/api/memories/user/user123",
         json={"success": True, "deleted": 3, "message": "deleted"},
@@ -181,7 +181,7 @@ def test_clear_deletes_the_session(mocked: responses.RequestsMock, client: Mem0C
 
 
 def test_clear_with_an_agent_deletes_only_that_agents_memories(
-    mocked: responses.RequestsMock, client: Mem0Client
+    mocked: http_mock.RequestsMock, client: Mem0Client
 ) -> None:
     mocked.delete(
         f"{BASE}/api/memories/user/user123",
@@ -192,7 +192,7 @@ def test_clear_with_an_agent_deletes_only_that_agents_memories(
 
 
 def test_service_errors_raise_by_default(
-    mocked: responses.RequestsMock, client: Mem0Client
+    mocked: http_mock.RequestsMock, client: Mem0Client
 ) -> None:
     mocked.post(
         f"{BASE}/api/memories/search",
@@ -204,7 +204,7 @@ def test_service_errors_raise_by_default(
 
 
 def test_fail_silently_logs_and_goes_on(
-    mocked: responses.RequestsMock, client: Mem0Client, caplog: pytest.LogCaptureFixture
+    mocked: http_mock.RequestsMock, client: Mem0Client, caplog: pytest.LogCaptureFixture
 ) -> None:
     down = {"error": "Service Unavailable", "message": "vector store down"}
     mocked.post(f"{BASE}/api/memories/search", status=503, json=down)
@@ -237,7 +237,7 @@ def test_missing_langchain_classic_gives_an_actionable_import_error() -> None:
 
 
 def test_a_very_long_exchange_keeps_its_text_only_in_the_content(
-    mocked: responses.RequestsMock, client: Mem0Client, memory_json: Any
+    mocked: http_mock.RequestsMock, client: Mem0Client, memory_json: Any
 ) -> None:
     # The service caps metadata at 16 KiB; the content has no such cap.
     mocked.post(f"{BASE}/api/memories", json=memory_json(), status=201)
@@ -249,7 +249,7 @@ def test_a_very_long_exchange_keeps_its_text_only_in_the_content(
 
 
 def test_query_less_load_accepts_memories_without_scores(
-    mocked: responses.RequestsMock, client: Mem0Client, memory_json: Any
+    mocked: http_mock.RequestsMock, client: Mem0Client, memory_json: Any
 ) -> None:
     mocked.post(
         f"{BASE}/api/memories/search",
@@ -260,7 +260,7 @@ def test_query_less_load_accepts_memories_without_scores(
 
 
 def test_infer_lets_the_service_learn_from_the_exchange(
-    mocked: responses.RequestsMock, client: Mem0Client
+    mocked: http_mock.RequestsMock, client: Mem0Client
 ) -> None:
     mocked.post(
         f"{BASE}/api/memories",
@@ -288,7 +288,7 @@ def test_infer_lets_the_service_learn_from_the_exchange(
 
 
 def test_infer_skips_empty_sides_and_empty_exchanges(
-    mocked: responses.RequestsMock, client: Mem0Client
+    mocked: http_mock.RequestsMock, client: Mem0Client
 ) -> None:
     mocked.post(
         f"{BASE}/api/memories",
@@ -305,7 +305,7 @@ def test_infer_skips_empty_sides_and_empty_exchanges(
 
 
 def test_a_very_long_input_is_searched_by_its_beginning(
-    mocked: responses.RequestsMock, client: Mem0Client
+    mocked: http_mock.RequestsMock, client: Mem0Client
 ) -> None:
     # The service refuses queries over 4000 characters; a pasted document must not break the chain.
     mocked.post(f"{BASE}/api/memories/search", json={"memories": [], "total": 0})

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import responses
+import http_mock
+from http_mock import matchers
 from langchain_core.messages import ToolMessage
-from responses import matchers
 
 from mem0_langchain import Mem0Client, Mem0RecallTool, Mem0RememberTool
 
@@ -15,7 +15,7 @@ BASE = "http://mem0.test"
 
 
 def test_remember_stores_into_the_applications_scope_not_the_models(
-    mocked: responses.RequestsMock, client: Mem0Client, memory_json: Any
+    mocked: http_mock.RequestsMock, client: Mem0Client, memory_json: Any
 ) -> None:
     mocked.post(
         f"{BASE}/api/memories",
@@ -57,7 +57,7 @@ def test_remember_schema_offers_only_content_and_type(client: Mem0Client) -> Non
 
 
 def test_recall_lists_relevant_memories(
-    mocked: responses.RequestsMock, client: Mem0Client, memory_json: Any
+    mocked: http_mock.RequestsMock, client: Mem0Client, memory_json: Any
 ) -> None:
     mocked.post(
         f"{BASE}/api/memories/search",
@@ -87,7 +87,7 @@ def test_recall_lists_relevant_memories(
 
 
 def test_recall_says_so_when_nothing_is_relevant(
-    mocked: responses.RequestsMock, client: Mem0Client
+    mocked: http_mock.RequestsMock, client: Mem0Client
 ) -> None:
     mocked.post(f"{BASE}/api/memories/search", json={"memories": [], "total": 0})
     tool = Mem0RecallTool(client=client, user_id="user123")

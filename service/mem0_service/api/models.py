@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any, Literal
 
@@ -124,6 +125,40 @@ class MemoryListQuery(Request):
     updated_after: datetime | None = None
     order: Literal["desc", "asc"] = "desc"
     metadata: str | None = Field(None, description='JSON object of metadata keys that must match, e.g. {"source":"n8n"}')
+
+
+ID_PREFIX = re.compile(r"[\w.@:+\-]{0,128}")
+
+
+def _id_prefix(value: str) -> str:
+    if not ID_PREFIX.fullmatch(value):
+        raise ValueError("must be at most 128 characters: letters, digits and _ . @ : + -")
+    return value
+
+
+class UserListQuery(Request):
+    prefix: Annotated[str, AfterValidator(_id_prefix)] = Field(
+        "", description="Only users whose id starts with this",
+        json_schema_extra={"pattern": r"^[\w.@:+\-]{0,128}$", "maxLength": 128})
+    limit: int = Field(100, ge=1, le=1000)
+    offset: int = Field(0, ge=0)
+
+
+class UserOut(BaseModel):
+    user_id: str
+    memory_count: int = Field(description="Live memories of the user")
+    last_activity: datetime = Field(description="When a memory of the user was last written or changed")
+
+    @field_serializer("last_activity")
+    def _utc(self, value: datetime) -> str:
+        return iso(value)
+
+
+class UserListResponse(BaseModel):
+    users: list[UserOut] = Field(description="Ordered by user id")
+    total: int = Field(description="Users matching the prefix")
+    limit: int
+    offset: int
 
 
 class ScopeDeleteQuery(Request):

@@ -3,7 +3,7 @@ document all read it."""
 
 from __future__ import annotations
 
-from mem0_service.api import health, keys, memories, models, ops, platform
+from mem0_service.api import health, keys, memories, models, ops, platform, users
 from mem0_service.api import platform_models as pm
 from mem0_service.api.policy import Route
 
@@ -48,6 +48,8 @@ ROUTES: list[Route] = [
           keys.KeyList, query=keys.KeyListQuery, access="admin", audited=True),
     Route("DELETE", "/api/keys/{key_id}", keys.revoke_key, "Revoke an API key (admin only)", "keys", keys.KeyRevoked,
           access="admin", audited=True),
+    Route("GET", "/api/users", users.list_users, "Users that have memories, by id (admin only)", "users",
+          models.UserListResponse, query=models.UserListQuery, access="admin"),
     Route("GET", "/metrics", ops.metrics_endpoint, "Prometheus metrics (admin key unless MEM0_METRICS_PUBLIC=true)",
           "health", None, access="admin", public_setting="metrics_public"),
 ]

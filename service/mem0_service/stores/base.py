@@ -17,6 +17,15 @@ WORD = re.compile(r"\w+", re.UNICODE)
 
 
 @dataclass(frozen=True)
+class UserSummary:
+    """A user who has live memories: how many, and when one was last written or changed."""
+
+    user_id: str
+    memory_count: int
+    last_activity: datetime
+
+
+@dataclass(frozen=True)
 class IndexOp:
     """One pending change the vector index has not confirmed yet (the transactional outbox)."""
 
@@ -94,6 +103,11 @@ class RecordStore(ABC):
     async def list(self, scope: Scope, *, limit: int, offset: int, newest_first: bool = True) -> tuple[list[Memory], int]: ...
 
     @abstractmethod
+    async def list_users(self, prefix: str, *, limit: int, offset: int) -> tuple[list[UserSummary], int]:
+        """One page of the users with live memories whose id starts with `prefix`, by user id, and how many
+        such users there are. Read through the user_id index: no scan of the memories outside the prefix."""
+
+    @abstractmethod
     async def keyword_search(self, scope: Scope, query: str, *, limit: int) -> list[tuple[str, float]]:
         """Full-text candidates in scope, best first, each with keyword evidence in (0, 1): how strongly
         the words match, on a scale shared by every store so that ranking does not depend on the backend."""
@@ -129,6 +143,12 @@ def keyword_terms(query: str, max_terms: int = 32) -> list[str]:
         if (len(word) > 1 or word.isdigit()) and word not in STOPWORDS:
             seen.setdefault(word, None)
     return sorted(seen, key=len, reverse=True)[:max_terms]
+
+
+def prefix_upper_bound(prefix: str) -> str:
+    """The smallest string above every string that starts with `prefix`, for an index range scan:
+    `prefix <= id < bound` (for the empty prefix: every id)."""
+    return prefix + "\U0010ffff"
 
 
 def iso(dt: datetime) -> str:

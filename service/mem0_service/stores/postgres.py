@@ -14,7 +14,7 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from mem0_service.core.memory import HistoryEvent, Memory, MemoryType, Scope, utcnow
 from mem0_service.errors import ServiceUnavailable
-from mem0_service.stores.base import IndexOp, RecordStore, keyword_terms, migrations, scope_where
+from mem0_service.stores.base import IndexOp, RecordStore, UserSummary, keyword_terms, migrations, prefix_upper_bound, scope_where
 
 log = logging.getLogger("mem0_service.postgres")
 COLUMNS = "m.id, m.user_id, m.session_id, m.agent_id, m.type, m.content, m.metadata, m.created_at, m.updated_at, m.expires_at"
@@ -220,6 +220,19 @@ class PostgresRecordStore(RecordStore):
             await cur.execute(f"SELECT {COLUMNS} FROM memories m WHERE {where} "
                               f"ORDER BY m.created_at {order}, m.id {order} LIMIT %s OFFSET %s", [*params, limit, offset])
             return [_row_to_memory(r) for r in await cur.fetchall()], total
+
+    async def list_users(self, prefix: str, *, limit: int, offset: int) -> tuple[list[UserSummary], int]:
+        # In byte order (COLLATE "C", migration 005): under a language collation a range would not be a prefix,
+        # and the order would differ from the embedded store's.
+        where = ('m.user_id COLLATE "C" >= %s AND m.user_id COLLATE "C" < %s '
+                 "AND (m.expires_at IS NULL OR m.expires_at > %s)")
+        params = [prefix, prefix_upper_bound(prefix), utcnow()]
+        async with self._tx() as cur:
+            await cur.execute(f'SELECT COUNT(DISTINCT m.user_id COLLATE "C") FROM memories m WHERE {where}', params)
+            total = (await cur.fetchone())[0]
+            await cur.execute(f'SELECT m.user_id COLLATE "C", COUNT(*), MAX(m.updated_at) FROM memories m WHERE {where} '
+                              "GROUP BY 1 ORDER BY 1 LIMIT %s OFFSET %s", [*params, limit, offset])
+            return [UserSummary(user_id, count, last) for user_id, count, last in await cur.fetchall()], total
 
     async def keyword_search(self, scope: Scope, query: str, *, limit: int) -> list[tuple[str, float]]:
         terms = keyword_terms(query)

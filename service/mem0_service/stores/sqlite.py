@@ -10,7 +10,17 @@ from pathlib import Path
 
 from mem0_service.core.memory import HistoryEvent, Memory, MemoryType, Scope, utcnow
 from mem0_service.sqlite_worker import SQLiteWorker
-from mem0_service.stores.base import IndexOp, RecordStore, iso, keyword_terms, migrations, parse_iso, scope_where
+from mem0_service.stores.base import (
+    IndexOp,
+    RecordStore,
+    UserSummary,
+    iso,
+    keyword_terms,
+    migrations,
+    parse_iso,
+    prefix_upper_bound,
+    scope_where,
+)
 
 # BM25 score at which keyword evidence counts half: short memories score 2-10 on a one-word hit.
 BM25_HALF = 6.0
@@ -214,6 +224,18 @@ class SQLiteRecordStore(RecordStore):
             rows = c.execute(f"SELECT {COLUMNS} FROM memories m WHERE {where} "
                              f"ORDER BY m.created_at {order}, m.id {order} LIMIT ? OFFSET ?", [*params, limit, offset])
             return [_row_to_memory(r) for r in rows], total
+        return await self._run(work)
+
+    async def list_users(self, prefix: str, *, limit: int, offset: int) -> tuple[list[UserSummary], int]:
+        # A range on user_id rather than LIKE, which SQLite cannot serve from the index (it folds case).
+        where = "m.user_id >= ? AND m.user_id < ? AND (m.expires_at IS NULL OR m.expires_at > ?)"
+        params = [prefix, prefix_upper_bound(prefix), iso(utcnow())]
+
+        def work(c: sqlite3.Connection) -> tuple[list[UserSummary], int]:
+            total = c.execute(f"SELECT COUNT(DISTINCT m.user_id) FROM memories m WHERE {where}", params).fetchone()[0]
+            rows = c.execute(f"SELECT m.user_id, COUNT(*), MAX(m.updated_at) FROM memories m WHERE {where} "
+                             "GROUP BY m.user_id ORDER BY m.user_id LIMIT ? OFFSET ?", [*params, limit, offset])
+            return [UserSummary(user_id, count, parse_iso(last)) for user_id, count, last in rows], total
         return await self._run(work)
 
     async def keyword_search(self, scope: Scope, query: str, *, limit: int) -> list[tuple[str, float]]:
