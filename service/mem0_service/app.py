@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from mem0_service.api.boundary import answer_parser_errors_in_json, boundary_middleware
 from mem0_service.api.openapi import build_openapi, openapi_handler
 from mem0_service.api.ops import setup_operations
 from mem0_service.api.routes import ROUTES, setup_routes
@@ -42,8 +43,9 @@ async def _service_context(app: web.Application) -> AsyncIterator[None]:
 def create_app(settings: Settings, *, background: bool = True) -> web.Application:
     """`background=False` for the extra processes of a worker pool: one process repairs and sweeps for all."""
     settings = settings.ensure_api_key()
-    app = web.Application(middlewares=[metrics_middleware, cors_middleware, errors_middleware, auth_middleware],
-                          client_max_size=settings.max_body_bytes)
+    app = web.Application(middlewares=[metrics_middleware, cors_middleware, errors_middleware, boundary_middleware,
+                                       auth_middleware], client_max_size=settings.max_body_bytes)
+    answer_parser_errors_in_json(app)
     app[SETTINGS] = settings
     app[BACKGROUND] = background
     setup_routes(app, ROUTES)

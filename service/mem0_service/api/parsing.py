@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from mem0_service.api import values
 from mem0_service.api.models import Identifier
 from mem0_service.errors import BadRequest, PayloadTooLarge
 from mem0_service.state import SETTINGS
@@ -42,10 +42,7 @@ async def parse_body(request: web.Request, model: type[M]) -> M:
         raise PayloadTooLarge(f"Request body is larger than {request.app[SETTINGS].max_body_bytes} bytes") from None
     if not raw.strip():
         raise BadRequest("Request body must be a JSON object")
-    try:
-        data = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise BadRequest(f"Malformed JSON body: {exc}") from None
+    data = values.strict_json(raw)
     if not isinstance(data, dict):
         raise BadRequest("Request body must be a JSON object")
     try:
@@ -54,11 +51,36 @@ async def parse_body(request: web.Request, model: type[M]) -> M:
         raise validation_error(exc) from None
 
 
+def query_values(request: web.Request) -> dict[str, str]:
+    """Every query parameter once: a parameter given twice is refused, so whoever reads it (the key's guard,
+    the handler) sees the same value. Empty values count as not given."""
+    found: dict[str, str] = {}
+    for name, value in request.query.items():
+        values.check_string(name, name[:64])
+        if name in found:
+            raise BadRequest(f"Query parameter '{name}' is given more than once", field=name)
+        found[name] = values.check_string(value, name)
+    return {name: value for name, value in found.items() if value != ""}
+
+
+def query_value(request: web.Request, name: str) -> str | None:
+    """One query parameter, read strictly (see query_values); None when absent or empty."""
+    given = request.query.getall(name, [])
+    if len(given) > 1:
+        raise BadRequest(f"Query parameter '{name}' is given more than once", field=name)
+    return values.check_string(given[0], name) or None if given else None
+
+
 def parse_query(request: web.Request, model: type[M]) -> M:
     try:
-        return model.model_validate({k: v for k, v in request.query.items() if v != ""})
+        return model.model_validate(query_values(request))
     except ValidationError as exc:
         raise validation_error(exc) from None
+
+
+def path_value(request: web.Request, name: str) -> str:
+    """A path parameter (an id) that may reach a store: no NUL, no lone surrogates."""
+    return values.check_string(request.match_info[name], name)
 
 
 _IDENTIFIER = TypeAdapter(Identifier)
@@ -66,7 +88,7 @@ _IDENTIFIER = TypeAdapter(Identifier)
 
 def parse_path_identifier(request: web.Request, name: str) -> str:
     try:
-        return _IDENTIFIER.validate_python(request.match_info[name])
+        return _IDENTIFIER.validate_python(path_value(request, name))
     except ValidationError as exc:
         error = validation_error(exc)
         raise BadRequest(f"Invalid value for field '{name}': {error.message.split(': ', 1)[-1]}", field=name) from None
