@@ -39,7 +39,8 @@ class _ParserErrorRequest(web.Request):
         if self._message is not PARSER_ERROR or not isinstance(response, web.Response) or response.status < 400:
             return
         status = HTTPStatus(response.status)
-        message = (response.text or status.phrase).strip()
+        # aiohttp's message is a line, then the offending bytes with a caret under them: the line says it.
+        message = ((response.text or "").strip().splitlines() or [status.phrase])[0].rstrip(":")
         if status >= 500:
             message = "Unexpected server error"  # aiohttp may put a traceback here in debug mode
         body = json.dumps({"error": status.phrase, "message": message}, ensure_ascii=False).encode()

@@ -221,9 +221,10 @@ def _expiry(value: str | None) -> datetime | None:
     if value is None:
         return None
     try:
-        end = datetime.fromisoformat(value.strip()[:10]).replace(tzinfo=_UTC) + timedelta(days=1)
-    except (ValueError, OverflowError):
+        day = datetime.fromisoformat(value.strip()[:10]).replace(tzinfo=_UTC)
+    except ValueError:
         raise BadRequest("Invalid value for field 'expiration_date': use YYYY-MM-DD", field="expiration_date") from None
+    end = check_timestamp(day, "expiration_date") + timedelta(days=1)
     end = check_timestamp(end, "expiration_date")
     if end <= utcnow():
         raise BadRequest("Invalid value for field 'expiration_date': must not be in the past", field="expiration_date")
