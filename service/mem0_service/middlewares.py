@@ -202,7 +202,7 @@ async def _json_body(request: web.Request) -> dict:
     # aiohttp keeps the bytes it read, so the handler parses the same body afterwards.
     try:
         data = json.loads(await request.read() or b"{}")
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # the handler refuses such a body with a 400
         return {}
     return data if isinstance(data, dict) else {}
 

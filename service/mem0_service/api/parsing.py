@@ -18,7 +18,7 @@ M = TypeVar("M", bound=BaseModel)
 
 def validation_error(exc: ValidationError) -> BadRequest:
     first = exc.errors()[0]
-    field = ".".join(str(part) for part in first["loc"]) or None
+    field = values.printable_name(".".join(str(part) for part in first["loc"]) or None)
     if first["type"] == "missing":
         return BadRequest(f"Missing required field: {field}", field=field)
     message = first["msg"].removeprefix("Value error, ")

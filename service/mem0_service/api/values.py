@@ -113,15 +113,24 @@ def string_problem(text: str) -> str | None:
     return None
 
 
+def printable_name(name: str | None) -> str | None:
+    """A field name built from client input, safe to echo in an error (no NUL, no lone surrogates, short)."""
+    if name is None:
+        return None
+    return name[:200].encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
+
+
 def check_string(text: str, field: str | None) -> str:
     problem = string_problem(text)
     if problem:
+        field = printable_name(field)
         raise BadRequest(f"Invalid value for {_label(field)}: {problem}", field=field)
     return text
 
 
 def _join(path: str | None, part: object) -> str:
-    return f"{path}.{part}" if path else str(part)
+    part = str(part)[:64]
+    return f"{path}.{part}" if path else part
 
 
 def check_value(value: Any, path: str | None = None) -> None:
@@ -142,7 +151,9 @@ def check_value(value: Any, path: str | None = None) -> None:
         for key, item in value.items():
             if not isinstance(key, str):
                 raise BadRequest(f"Invalid value for {_label(path)}: object keys must be strings", field=path)
-            check_string(key, _join(path, key[:64]))
+            if string_problem(key):
+                field = printable_name(_join(path, key))
+                raise BadRequest(f"Invalid key in {_label(field)}: {string_problem(key)}", field=field)
             check_value(item, _join(path, key))
     elif isinstance(value, list):
         for position, item in enumerate(value):
