@@ -206,7 +206,6 @@ def test_nul_and_lone_surrogates_are_refused_in_every_string_field(api, bad):
         ("POST", "/api/memories", {"user_id": user, "content": "x", "session_id": bad}, "session_id"),
         ("POST", "/api/memories", {"user_id": user, "messages": [{"role": "user", "content": bad}]},
          "messages.0.content"),
-        ("POST", "/api/memories/batch", {"memories": [{"user_id": user, "content": bad}]}, "memories.0.content"),
         ("POST", "/api/memories/search", {"user_id": user, "query": bad}, "query"),
         ("PUT", f"/api/memories/{memory['id']}", {"content": bad}, "content"),
         ("POST", "/api/keys", {"user_id": user, "name": bad}, "name"),
@@ -222,6 +221,22 @@ def test_nul_and_lone_surrogates_are_refused_in_every_string_field(api, bad):
         assert named == field or (field.endswith("*") and named.startswith(field[:-1])), (path, named)
     assert api.get(f"/api/memories/{memory['id']}").json()["content"] == "the user's memory"
     writes_still_work(api, user)
+
+
+def test_a_batch_item_no_store_can_hold_fails_alone(api):
+    user = unique_user()
+    items = [json.dumps({"user_id": user, "content": "first"}),
+             json.dumps({"user_id": user, "content": NUL}),
+             raw_json(user_id=json.dumps(user), content='"x"', metadata=raw_json(score="NaN")),
+             raw_json(user_id=json.dumps(user), content='"x"', expires_at='"9999-12-31T23:59:59-05:00"'),
+             json.dumps({"user_id": user, "content": "last"})]
+    response = raw_post(api, "/api/memories/batch", '{"memories": [' + ", ".join(items) + "]}")
+    assert response.status_code == 201, response.text
+    result = response.json()
+    assert (result["created"], result["failed"]) == (2, 3)
+    assert [(r["status"], (r["error"] or {}).get("field")) for r in result["results"]] == [
+        (201, None), (400, "content"), (400, "metadata.score"), (400, "expires_at"), (201, None)]
+    assert sorted(m["content"] for m in api.get(f"/api/memories/user/{user}").json()["memories"]) == ["first", "last"]
 
 
 @pytest.mark.parametrize("path", ["/api/memories/{}", "/api/memories/{}/history", "/v1/memories/{}/",

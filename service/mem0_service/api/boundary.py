@@ -14,8 +14,8 @@ from mem0_service.api import values
 from mem0_service.api.parsing import query_values
 from mem0_service.errors import BadRequest
 
-# Headers whose value reaches a store or a log line; a byte that is not UTF-8 arrives as a lone surrogate.
-CHECKED_HEADERS = ("Idempotency-Key", "X-Request-ID")
+# Headers whose value reaches a store; a byte that is not UTF-8 arrives as a lone surrogate.
+CHECKED_HEADERS = ("Idempotency-Key",)
 
 
 @web.middleware

@@ -94,12 +94,13 @@ async def create_memory(request: web.Request) -> web.Response:
 
 async def create_batch(request: web.Request) -> web.Response:
     """Many memories in one call: each item validated on its own; valid items are stored, the rest reported."""
-    body = await parse_body(request, MemoryBatch)
+    body = await parse_body(request, MemoryBatch, items_checked_later="memories")
     who = principal(request)
     results: list[BatchItemResult] = []
     valid: list[tuple[int, NewMemory]] = []
     for index, raw in enumerate(body.memories):
         try:
+            values.check_value(raw)
             item = MemoryCreate.model_validate(raw)
             if item.messages is not None:
                 raise BadRequest("Batch items take content, not messages", field="messages")

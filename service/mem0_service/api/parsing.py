@@ -33,7 +33,9 @@ def validation_error(exc: ValidationError) -> BadRequest:
     return BadRequest(f"Invalid value for field '{field}': {message}", field=field)
 
 
-async def parse_body(request: web.Request, model: type[M]) -> M:
+async def parse_body(request: web.Request, model: type[M], *, items_checked_later: str | None = None) -> M:
+    """The body as `model`. `items_checked_later` names a list whose items the handler checks one by one
+    (values.check_value) so that one bad item fails alone."""
     if request.content_length is not None and request.content_length > request.app[SETTINGS].max_body_bytes:
         raise PayloadTooLarge(f"Request body is larger than {request.app[SETTINGS].max_body_bytes} bytes")
     try:
@@ -42,9 +44,11 @@ async def parse_body(request: web.Request, model: type[M]) -> M:
         raise PayloadTooLarge(f"Request body is larger than {request.app[SETTINGS].max_body_bytes} bytes") from None
     if not raw.strip():
         raise BadRequest("Request body must be a JSON object")
-    data = values.strict_json(raw)
+    data = values.strict_json(raw, check=False)
     if not isinstance(data, dict):
         raise BadRequest("Request body must be a JSON object")
+    per_item = items_checked_later if isinstance(data.get(items_checked_later), list) else None
+    values.check_value({name: value for name, value in data.items() if name != per_item})
     try:
         return model.model_validate(data)
     except ValidationError as exc:

@@ -83,9 +83,11 @@ def _parse_constant(text: str) -> _Refused:
     return _Refused(text, f"{text} is not a JSON number")
 
 
-def strict_json(text: str | bytes, field: str | None = None) -> Any:
+def strict_json(text: str | bytes, field: str | None = None, *, check: bool = True) -> Any:
     """Strict JSON: RFC 8259 numbers only (no NaN/Infinity, nothing that overflows), bounded nesting, 64-bit
-    integers, and strings without NUL or lone surrogates. `field` names the parameter the text came from."""
+    integers, and strings without NUL or lone surrogates. `field` names the parameter the text came from.
+    With check=False the caller runs check_value itself, on parts of the document of its choosing; until then
+    refused numbers stand in the document as placeholders no model accepts."""
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8")
@@ -98,7 +100,8 @@ def strict_json(text: str | bytes, field: str | None = None) -> Any:
     except (json.JSONDecodeError, RecursionError) as exc:
         what = f"Invalid value for field '{field}': malformed JSON" if field else "Malformed JSON body"
         raise MalformedJson(f"{what}: {exc}", field=field) from None
-    check_value(value, field)
+    if check:
+        check_value(value, field)
     return value
 
 
