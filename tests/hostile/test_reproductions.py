@@ -277,6 +277,12 @@ def test_a_metadata_filter_key_that_cannot_be_a_json_path_is_a_400_not_a_503(api
     assert api.get(f"/api/memories/user/{user}", params={"metadata": '{"source": "n8n"}'}).json()["total"] == 1
 
 
+def test_ids_given_in_platform_filters_follow_the_id_rules(api):
+    for user_id in ("a/b c", "x" * 200, "?"):
+        response = api.post("/v1/memories/", json={"messages": "x", "infer": False, "filters": {"user_id": user_id}})
+        assert error_of(response)["field"] == "filters.user_id"
+
+
 def test_a_list_inside_an_in_filter_is_a_400(api):
     user = unique_user()
     api.create(user, "x")

@@ -90,9 +90,14 @@ def path_value(request: web.Request, name: str) -> str:
 _IDENTIFIER = TypeAdapter(Identifier)
 
 
-def parse_path_identifier(request: web.Request, name: str) -> str:
+def check_identifier(value: str, name: str) -> str:
+    """An id (user, session, agent) given outside a model, checked by the same rule as the models' ids."""
     try:
-        return _IDENTIFIER.validate_python(path_value(request, name))
+        return _IDENTIFIER.validate_python(value)
     except ValidationError as exc:
         error = validation_error(exc)
         raise BadRequest(f"Invalid value for field '{name}': {error.message.split(': ', 1)[-1]}", field=name) from None
+
+
+def parse_path_identifier(request: web.Request, name: str) -> str:
+    return check_identifier(path_value(request, name), name)

@@ -31,7 +31,7 @@ from typing import Any
 from aiohttp import web
 
 from mem0_service.api.models import MAX_CONTENT_CHARS
-from mem0_service.api.parsing import parse_body, parse_query, query_value
+from mem0_service.api.parsing import check_identifier, parse_body, parse_query, query_value
 from mem0_service.api.platform_models import (
     AddRequest,
     AddResponse,
@@ -503,7 +503,7 @@ def _entities_from(ids: Any, filters: dict[str, Any] | None) -> Entities:
     for field in ENTITY_FIELDS:
         given = (filters or {}).get(field)
         if values[field] is None and isinstance(given, str) and given != "*":
-            values[field] = given
+            values[field] = check_identifier(given, f"filters.{field}")  # it may become a stored id
     return Entities(**values)
 
 
