@@ -1,5 +1,6 @@
-"""Expiry dates stored before they were validated are repaired by a migration, on each backend: SQLite's unpadded
-years (which sorted after every four-digit year) and PostgreSQL timestamps psycopg cannot read back."""
+"""Values stored before they were validated are repaired by a migration, on each backend: SQLite's unpadded years
+(which sorted after every four-digit year) and NaN written as text that is not JSON, and PostgreSQL timestamps
+psycopg cannot read back."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ def _rerun_migration(service: ServiceProcess, run) -> None:
     service.start()
 
 
-def test_sqlite_unpadded_expiry_years_are_padded_so_expired_memories_stay_expired(tmp_path):
+def test_sqlite_unpadded_years_and_nan_metadata_are_repaired(tmp_path):
     service = ServiceProcess(tmp_path / "svc", api_key="dates-key").start()
     try:
         api = Api(service.url, service.api_key)
@@ -42,6 +43,8 @@ def test_sqlite_unpadded_expiry_years_are_padded_so_expired_memories_stay_expire
             with sqlite3.connect(tmp_path / "svc" / "memories.sqlite3") as db:
                 db.execute("UPDATE memories SET expires_at = '999-06-01T00:00:00.000000Z' WHERE id = ?",
                            (expired["id"],))
+                db.execute("""UPDATE memories SET metadata = '{"source": "n8n", "score": NaN, "list": [1, Infinity]}'
+                              WHERE id = ?""", (live["id"],))
                 db.execute("DELETE FROM schema_migrations WHERE version = 6")
 
         _rerun_migration(service, store_the_old_form)
@@ -50,6 +53,9 @@ def test_sqlite_unpadded_expiry_years_are_padded_so_expired_memories_stay_expire
         with sqlite3.connect(tmp_path / "svc" / "memories.sqlite3") as db:
             row = db.execute("SELECT expires_at FROM memories WHERE id = ?", (expired["id"],)).fetchone()
         assert row is None or row[0] == "0999-06-01T00:00:00.000000Z", "padded, or already swept as expired"
+        filtered = api.get(f"/api/memories/user/{user}", params={"metadata": '{"source": "n8n"}'})
+        assert filtered.status_code == 200, filtered.text
+        assert filtered.json()["memories"][0]["metadata"] == {"source": "n8n", "score": None, "list": [1, None]}
         assert api.create(unique_user(), "writes work")["id"]
     finally:
         service.stop()

@@ -1,5 +1,0 @@
--- Expiry dates before year 1000 used to be written without zero padding ("999-06-01T..."), which sorts after
--- every four-digit year and so made an expired memory look alive. Pad them to the one fixed-width form.
-UPDATE memories
-SET expires_at = substr('000', 1, 5 - instr(expires_at, '-')) || expires_at
-WHERE expires_at IS NOT NULL AND instr(expires_at, '-') BETWEEN 2 AND 4;
