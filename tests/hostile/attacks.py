@@ -215,6 +215,7 @@ def attacks(op: Operation, ctx: Context) -> list[Attack]:
         send("body nested 1,000 deep", body=b'{"a":' * 1000 + b"1" + b"}" * 1000, refuse=not op.unsupported)
         send("body not UTF-8", body=b'{"user_id": "\xff\xfe"}', refuse=not op.unsupported)
         send("body NaN at the top", body=b"NaN", refuse=not op.unsupported)
+        send("body over MEM0_MAX_BODY_BYTES", body=b'{"content": "' + b"x" * (1024 * 1024) + b'"}')
     elif op.method in ("POST", "PUT", "PATCH"):
         send("unexpected deep body", body=b"[" * 5000 + b"]" * 5000)
     return found

@@ -83,3 +83,10 @@ def test_the_attacks_cover_every_route_and_field():
         for name in op.path_params:
             assert (op.label, f"path {name}") in covered
     assert sum(len(attacks(op, ctx)) for op in OPERATIONS) < 800, "keep the suite at a few hundred requests"
+
+
+def test_a_body_over_the_limit_is_a_413_in_the_error_shape(api):
+    response = api.post("/api/memories", data=b'{"content": "' + b"x" * (1024 * 1024) + b'"}',
+                        headers={"Content-Type": "application/json"})
+    assert response.status_code == 413
+    assert response.json()["error"] == "Payload Too Large"
