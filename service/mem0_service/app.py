@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from mem0_service.api.boundary import answer_parser_errors_in_json, boundary_middleware
 from mem0_service.api.openapi import build_openapi, openapi_handler
 from mem0_service.api.ops import setup_operations
 from mem0_service.api.policy import Route, setup_routes
@@ -46,8 +47,9 @@ def create_app(settings: Settings, *, ops: OpsSettings | None = None, background
     to OpsSettings' defaults. `background=False` for the extra processes of a worker pool: one process repairs and
     sweeps for all."""
     settings = settings.ensure_api_key()
-    app = web.Application(middlewares=[metrics_middleware, cors_middleware, errors_middleware, access_middleware],
-                          client_max_size=settings.max_body_bytes)
+    app = web.Application(middlewares=[metrics_middleware, cors_middleware, errors_middleware, boundary_middleware,
+                                       access_middleware], client_max_size=settings.max_body_bytes)
+    answer_parser_errors_in_json(app)
     app[SETTINGS] = settings
     app[BACKGROUND] = background
     # The document describes the API; it is served under the same policy table but is not part of itself.

@@ -54,6 +54,10 @@ def _invalid() -> Unauthorized:
 
 def bearer_token(request: web.Request) -> str | None:
     header = request.headers.get("Authorization", "")
+    try:
+        header.encode()
+    except UnicodeEncodeError:  # bytes that are not UTF-8 arrive as lone surrogates: no key can match them
+        return None
     scheme, _, token = header.partition(" ")
     # mem0's platform clients send "Token <key>"; the guide's clients send "Bearer <key>".
     if scheme.lower() in ("bearer", "token") and token.strip():

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 from aiohttp import web
 from pydantic import ValidationError
 
+from mem0_service.api import values
 from mem0_service.api.models import (
     BatchItemResult,
     BatchResponse,
@@ -88,12 +87,13 @@ async def create_memory(request: web.Request) -> web.Response:
 
 async def create_batch(request: web.Request) -> web.Response:
     """Many memories in one call: each item validated on its own; valid items are stored, the rest reported."""
-    body = await parse_body(request, MemoryBatch)
+    body = await parse_body(request, MemoryBatch, items_checked_later="memories")
     who = principal(request)
     results: list[BatchItemResult] = []
     valid: list[tuple[int, NewMemory]] = []
     for index, raw in enumerate(body.memories):
         try:
+            values.check_value(raw)
             item = MemoryCreate.model_validate(raw)
             if item.messages is not None:
                 raise BadRequest("Batch items take content, not messages", field="messages")
@@ -172,14 +172,11 @@ async def delete_user_memories(request: web.Request) -> web.Response:
 def _metadata_filter(raw: str | None) -> tuple:
     if not raw:
         return ()
-    try:
-        value = json.loads(raw)
-    except json.JSONDecodeError:
-        value = None
-    if not isinstance(value, dict) or any(isinstance(v, (dict, list)) for v in value.values()):
+    value = values.strict_json(raw, "metadata")
+    if not isinstance(value, dict) or not all(values.is_scalar(v) for v in value.values()):
         raise BadRequest("Invalid value for field 'metadata': must be a JSON object of plain values, "
                          'e.g. {"source": "n8n"}', field="metadata")
-    return tuple(sorted(value.items()))
+    return tuple(sorted((values.check_filter_key(k, "metadata"), v) for k, v in value.items()))
 
 
 async def memory_history(request: web.Request) -> web.Response:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_serializer, model_validator
 
+from mem0_service.api.values import MAX_OFFSET, check_timestamp
 from mem0_service.core.memory import Memory, MemoryType
 from mem0_service.stores.base import iso
 
@@ -45,6 +46,8 @@ def _not_blank(value: str) -> str:
 
 
 Metadata = Annotated[dict[str, Any], AfterValidator(_check_metadata)]
+# An instant both record stores hold (see api/values.py), in UTC; a time without an offset is UTC.
+Timestamp = Annotated[datetime, AfterValidator(lambda value: check_timestamp(value))]
 Content = Annotated[str, StringConstraints(max_length=MAX_CONTENT_CHARS), AfterValidator(_not_blank)]
 
 
@@ -61,14 +64,13 @@ class ChatMessage(Request):
 
 
 class Expiry(Request):
-    expires_at: datetime | None = Field(None, description="When the memory is forgotten (ISO 8601)")
+    expires_at: Timestamp | None = Field(None, description="When the memory is forgotten (ISO 8601; between "
+                                                           "0001-01-02 and 9999-12-30 in UTC)")
     ttl_seconds: int | None = Field(None, ge=1, le=100 * 365 * 86400, description="Or: forget after this many seconds")
 
     def expiry(self, now: datetime) -> datetime | None:
         if self.ttl_seconds is not None:
             return now + timedelta(seconds=self.ttl_seconds)
-        if self.expires_at is not None and self.expires_at.tzinfo is None:
-            return self.expires_at.replace(tzinfo=timezone.utc)
         return self.expires_at
 
 
@@ -119,10 +121,10 @@ class MemoryListQuery(Request):
     session_id: Identifier | None = None
     agent_id: Identifier | None = None
     limit: int = Field(10, ge=1, le=1000)
-    offset: int = Field(0, ge=0)
-    created_before: datetime | None = None
-    created_after: datetime | None = None
-    updated_after: datetime | None = None
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
+    created_before: Timestamp | None = None
+    created_after: Timestamp | None = None
+    updated_after: Timestamp | None = None
     order: Literal["desc", "asc"] = "desc"
     metadata: str | None = Field(None, description='JSON object of metadata keys that must match, e.g. {"source":"n8n"}')
 

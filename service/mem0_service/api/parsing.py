@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from mem0_service.api import values
 from mem0_service.api.models import Identifier
 from mem0_service.errors import BadRequest, PayloadTooLarge
 from mem0_service.state import SETTINGS
@@ -18,7 +18,7 @@ M = TypeVar("M", bound=BaseModel)
 
 def validation_error(exc: ValidationError) -> BadRequest:
     first = exc.errors()[0]
-    field = ".".join(str(part) for part in first["loc"]) or None
+    field = values.printable_name(".".join(str(part) for part in first["loc"]) or None)
     if first["type"] == "missing":
         return BadRequest(f"Missing required field: {field}", field=field)
     message = first["msg"].removeprefix("Value error, ")
@@ -33,7 +33,9 @@ def validation_error(exc: ValidationError) -> BadRequest:
     return BadRequest(f"Invalid value for field '{field}': {message}", field=field)
 
 
-async def parse_body(request: web.Request, model: type[M]) -> M:
+async def parse_body(request: web.Request, model: type[M], *, items_checked_later: str | None = None) -> M:
+    """The body as `model`. `items_checked_later` names a list whose items the handler checks one by one
+    (values.check_value) so that one bad item fails alone."""
     if request.content_length is not None and request.content_length > request.app[SETTINGS].max_body_bytes:
         raise PayloadTooLarge(f"Request body is larger than {request.app[SETTINGS].max_body_bytes} bytes")
     try:
@@ -42,35 +44,60 @@ async def parse_body(request: web.Request, model: type[M]) -> M:
         raise PayloadTooLarge(f"Request body is larger than {request.app[SETTINGS].max_body_bytes} bytes") from None
     if not raw.strip():
         raise BadRequest("Request body must be a JSON object")
-    try:
-        data = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise BadRequest(f"Malformed JSON body: {exc}") from None
+    data = values.strict_json(raw, check=False)
     if not isinstance(data, dict):
         raise BadRequest("Request body must be a JSON object")
+    per_item = items_checked_later if isinstance(data.get(items_checked_later), list) else None
+    values.check_value({name: value for name, value in data.items() if name != per_item})
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         raise validation_error(exc) from None
 
 
+def query_values(request: web.Request) -> dict[str, str]:
+    """Every query parameter once: a parameter given twice is refused, so whoever reads it (the key's guard,
+    the handler) sees the same value. Empty values count as not given."""
+    found: dict[str, str] = {}
+    for name, value in request.query.items():
+        values.check_string(name, name[:64])
+        if name in found:
+            raise BadRequest(f"Query parameter '{name}' is given more than once", field=name)
+        found[name] = values.check_string(value, name)
+    return {name: value for name, value in found.items() if value != ""}
+
+
+def query_value(request: web.Request, name: str) -> str | None:
+    """One query parameter, read strictly (see query_values); None when absent or empty."""
+    given = request.query.getall(name, [])
+    if len(given) > 1:
+        raise BadRequest(f"Query parameter '{name}' is given more than once", field=name)
+    return values.check_string(given[0], name) or None if given else None
+
+
 def parse_query(request: web.Request, model: type[M]) -> M:
-    # One reading of each parameter: given twice, which value counts would depend on who reads it.
-    repeated = sorted({name for name in request.query if len(request.query.getall(name)) > 1})
-    if repeated:
-        raise BadRequest(f"Query parameter '{repeated[0]}' is given more than once", field=repeated[0])
     try:
-        return model.model_validate({k: v for k, v in request.query.items() if v != ""})
+        return model.model_validate(query_values(request))
     except ValidationError as exc:
         raise validation_error(exc) from None
+
+
+def path_value(request: web.Request, name: str) -> str:
+    """A path parameter (an id) that may reach a store: no NUL, no lone surrogates."""
+    return values.check_string(request.match_info[name], name)
 
 
 _IDENTIFIER = TypeAdapter(Identifier)
 
 
-def parse_path_identifier(request: web.Request, name: str) -> str:
+def check_identifier(value: str, name: str) -> str:
+    """An id (user, session, agent) given outside a model, checked by the same rule as the models' ids."""
     try:
-        return _IDENTIFIER.validate_python(request.match_info[name])
+        return _IDENTIFIER.validate_python(value)
     except ValidationError as exc:
         error = validation_error(exc)
         raise BadRequest(f"Invalid value for field '{name}': {error.message.split(': ', 1)[-1]}", field=name) from None
+
+
+def parse_path_identifier(request: web.Request, name: str) -> str:
+    return check_identifier(path_value(request, name), name)

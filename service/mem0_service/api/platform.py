@@ -18,7 +18,6 @@ here. How the platform's concepts land in this service:
 from __future__ import annotations
 
 import ast
-import json
 import logging
 import secrets
 import weakref
@@ -31,7 +30,7 @@ from typing import Any
 from aiohttp import web
 
 from mem0_service.api.models import MAX_CONTENT_CHARS
-from mem0_service.api.parsing import parse_body, parse_query
+from mem0_service.api.parsing import check_identifier, parse_body, parse_query, query_value
 from mem0_service.api.platform_models import (
     AddRequest,
     AddResponse,
@@ -65,6 +64,7 @@ from mem0_service.api.platform_models import (
     UpdateRequest,
 )
 from mem0_service.api.responses import json_response
+from mem0_service.api.values import MalformedJson, check_timestamp, check_value, is_scalar, strict_json
 from mem0_service.auth import principal
 from mem0_service.core.extraction import Message
 from mem0_service.core.memory import Memory, MemoryType, Scope, utcnow
@@ -181,7 +181,8 @@ def _expiry(value: str | None) -> datetime | None:
         day = datetime.fromisoformat(value.strip()[:10]).replace(tzinfo=_UTC)
     except ValueError:
         raise BadRequest("Invalid value for field 'expiration_date': use YYYY-MM-DD", field="expiration_date") from None
-    end = day + timedelta(days=1)
+    end = check_timestamp(day, "expiration_date") + timedelta(days=1)
+    end = check_timestamp(end, "expiration_date")
     if end <= utcnow():
         raise BadRequest("Invalid value for field 'expiration_date': must not be in the past", field="expiration_date")
     return end
@@ -214,17 +215,19 @@ def _view(memory: Memory) -> dict[str, Any]:
 
 def _moment(value: Any, field: str, *, end_of_day: bool = False) -> datetime:
     try:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return datetime.fromtimestamp(value, tz=_UTC)
         text = str(value).strip()
-        if len(text) == 10:  # a bare date
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            moment = datetime.fromtimestamp(value, tz=_UTC)
+        elif len(text) == 10:  # a bare date
             day = datetime.fromisoformat(text).replace(tzinfo=_UTC)
-            return day + timedelta(days=1) if end_of_day else day
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        return moment if moment.tzinfo else moment.replace(tzinfo=_UTC)
+            moment = day + timedelta(days=1) if end_of_day else day
+        else:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=_UTC)
     except (ValueError, OverflowError, OSError):
-        raise BadRequest(f"Invalid date in filters.{field}: {value!r} (use YYYY-MM-DD, ISO 8601 or a Unix time)",
-                         field=f"filters.{field}") from None
+        raise BadRequest(f"Invalid date in filters.{field}: {str(value)[:64]!r} (use YYYY-MM-DD, ISO 8601 or a Unix "
+                         "time)", field=f"filters.{field}") from None
+    return check_timestamp(moment, f"filters.{field}")
 
 
 Predicate = Callable[[dict[str, Any]], bool]
@@ -268,8 +271,9 @@ def _condition(field: str, spec: Any) -> Predicate:
             raise BadRequest(f"Unsupported operator '{op}' in filters.{field}; supported: "
                              f"{', '.join(sorted(_OPERATORS))}", field=f"filters.{field}")
         if op in ("in", "nin"):
-            if not isinstance(want, list):
-                raise BadRequest(f"filters.{field}.{op} must be a list", field=f"filters.{field}")
+            if not isinstance(want, list) or not all(is_scalar(w) for w in want):
+                raise BadRequest(f"filters.{field}.{op} must be a list of plain values (text, numbers, true/false, "
+                                 "null)", field=f"filters.{field}")
             values = set(want)
             checks.append((lambda v, s=values: v[field] in s) if op == "in" else (lambda v, s=values: v[field] not in s))
         elif op in ("eq", "ne"):
@@ -394,12 +398,13 @@ def _parse_filters_text(text: str | None) -> dict[str, Any] | None:
     if not text or text == "[object Object]":
         return None
     try:
-        value = json.loads(text)
-    except json.JSONDecodeError:
+        value = strict_json(text, "filters")  # nesting is checked before either parser runs
+    except MalformedJson:
         try:
             value = ast.literal_eval(text)
-        except (ValueError, SyntaxError):
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
             raise BadRequest("filters must be a JSON object", field="filters") from None
+        check_value(value, "filters")
     if not isinstance(value, dict):
         raise BadRequest("filters must be a JSON object", field="filters")
     return value or None
@@ -451,7 +456,7 @@ def _entities_from(ids: Any, filters: dict[str, Any] | None) -> Entities:
     for field in ENTITY_FIELDS:
         given = (filters or {}).get(field)
         if values[field] is None and isinstance(given, str) and given != "*":
-            values[field] = given
+            values[field] = check_identifier(given, f"filters.{field}")  # it may become a stored id
     return Entities(**values)
 
 
@@ -585,7 +590,7 @@ def _paged(request: web.Request, memories: list[Memory], page: int | None, page_
 
 async def mem0_list_v1(request: web.Request) -> web.Response:
     query = parse_query(request, ListQuery)
-    _reject_unsupported(enable_graph=request.query.get("enable_graph"))
+    _reject_unsupported(enable_graph=query_value(request, "enable_graph"))
     selection = select(request, _entities_from(query, None), _parse_filters_text(query.filters))
     memories = await collect(_service(request), selection)
     if query.page or query.page_size:

@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 from mem0_service.api.models import Identifier, Metadata
+from mem0_service.api.values import MAX_OFFSET
 
 
 class PlatformRequest(BaseModel):
@@ -93,7 +94,7 @@ class EntityQuery(PlatformRequest):
 
 
 class PageQuery(PlatformRequest):
-    page: int | None = Field(None, ge=1)
+    page: int | None = Field(None, ge=1, le=MAX_OFFSET)
     page_size: int | None = Field(None, ge=1, le=1000)
 
 

@@ -152,10 +152,18 @@ def prefix_upper_bound(prefix: str) -> str:
 
 
 def iso(dt: datetime) -> str:
-    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """The one written form of an instant: UTC, fixed width (the year always four digits), so stored text sorts in
+    time order. strftime("%Y") would write year 999 as "999" on glibc."""
+    utc = dt.astimezone(timezone.utc)
+    return (f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}"
+            f".{utc.microsecond:06d}Z")
 
 
 def parse_iso(text: str) -> datetime:
+    """Reads what iso() writes, and the unpadded years older versions wrote ("999-06-01T...")."""
+    date, sep, rest = text.partition("-")
+    if sep and date.isdigit() and len(date) < 4:
+        text = f"{int(date):04d}-{rest}"
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 

@@ -26,9 +26,22 @@ RANK_SCALE = 2.6
 MIGRATION_LOCK = 727_000_001  # advisory lock id: replicas starting together migrate one at a time
 
 
+def _as_written(value):
+    """jsonb keeps numbers as exact decimals and prints a float like 1e20 as 100000000000000000000. Integers
+    beyond 64 bits are refused on the way in, so such a number was a float: read it back as one, as SQLite does."""
+    if isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value < 2**63:
+        return float(value)
+    if isinstance(value, dict):
+        return {k: _as_written(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_as_written(v) for v in value]
+    return value
+
+
 def _row_to_memory(row: TupleRow) -> Memory:
     return Memory(id=row[0], user_id=row[1], session_id=row[2], agent_id=row[3], type=MemoryType(row[4]),
-                  content=row[5], metadata=row[6] or {}, created_at=row[7], updated_at=row[8], expires_at=row[9])
+                  content=row[5], metadata=_as_written(row[6] or {}), created_at=row[7], updated_at=row[8],
+                  expires_at=row[9])
 
 
 def _memory_row(m: Memory) -> tuple:
