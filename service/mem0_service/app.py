@@ -14,6 +14,7 @@ from mem0_service.api.ops import setup_operations
 from mem0_service.api.routes import ROUTES, setup_routes
 from mem0_service.backends import open_backends
 from mem0_service.config import Settings
+from mem0_service.mcp.http import setup_mcp
 from mem0_service.middlewares import auth_middleware, cors_middleware, errors_middleware, metrics_middleware
 from mem0_service.state import SERVICE, SETTINGS
 
@@ -50,4 +51,5 @@ def create_app(settings: Settings, *, background: bool = True) -> web.Applicatio
     app.router.add_get("/api/openapi.json", openapi_handler(build_openapi(ROUTES)))
     app.cleanup_ctx.append(_service_context)
     setup_operations(app)  # keys, rate limits, metrics: after the backends are open
+    setup_mcp(app)
     return app

@@ -22,6 +22,7 @@ from mem0_service.errors import (
     TooManyRequests,
     Unauthorized,
 )
+from mem0_service.mcp.http import MCP_PATH
 from mem0_service.ops.logs import AUDIT, audit
 from mem0_service.ops.logs import REQUEST_ID as REQUEST_ID_VAR
 from mem0_service.ops.state import AUTHENTICATOR, METRICS, OPS_SETTINGS, RATE_LIMITER
@@ -132,7 +133,7 @@ async def errors_middleware(request: web.Request, handler) -> web.StreamResponse
 
 @web.middleware
 async def auth_middleware(request: web.Request, handler) -> web.StreamResponse:
-    if not request.path.startswith("/api/") or _is_public(request):
+    if not (request.path.startswith("/api/") or request.path == MCP_PATH) or _is_public(request):
         return await handler(request)
     authenticator = request.app.get(AUTHENTICATOR)
     try:

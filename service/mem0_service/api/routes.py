@@ -10,6 +10,8 @@ from pydantic import BaseModel
 
 from mem0_service.api import health, keys, memories, models, ops, platform
 from mem0_service.api import platform_models as pm
+from mem0_service.mcp import http as mcp_http
+from mem0_service.mcp.models import McpRequest, McpResponse
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -63,6 +65,10 @@ ROUTES: list[Route] = [
     Route("GET", "/api/keys", keys.list_keys, "List API keys (admin only; secrets are never shown)", "keys",
           keys.KeyList, query=keys.KeyListQuery),
     Route("DELETE", "/api/keys/{key_id}", keys.revoke_key, "Revoke an API key (admin only)", "keys", keys.KeyRevoked),
+    # The Model Context Protocol (Streamable HTTP, stateless): the same memories as tools for MCP clients.
+    Route("POST", mcp_http.MCP_PATH, mcp_http.handle_mcp, "MCP endpoint (Streamable HTTP): JSON-RPC requests such as "
+          "tools/list and tools/call; the key decides which tools and which user", "mcp", McpResponse,
+          body=McpRequest),
     Route("GET", "/metrics", ops.metrics_endpoint, "Prometheus metrics (admin key unless MEM0_METRICS_PUBLIC=true)",
           "health", None),
 ]
