@@ -22,7 +22,7 @@ class Caller:
 
     service: MemoryService
     principal: Principal
-    default_user: str | None = None  # X-Mem0-User-Id or MEM0_MCP_USER_ID, for keys not bound to a user
+    default_user: str | None = None  # X-Mem0-User-Id, ?user_id= or MEM0_MCP_USER_ID, for keys not bound to a user
     user_argument: bool = False  # MEM0_MCP_USER_ARGUMENT: tools of such keys take a user_id argument
 
     @property
@@ -62,9 +62,10 @@ class Caller:
             try:
                 return _IDENTIFIER.validate_python(self.default_user)
             except ValidationError:
-                raise BadRequest(f"Invalid user id {self.default_user!r} from the {USER_HEADER} header or "
-                                 "MEM0_MCP_USER_ID: must be 1-128 characters: letters, digits and _ . @ : + -",
+                raise BadRequest(f"Invalid user id {self.default_user!r} (from the {USER_HEADER} header, ?user_id= "
+                                 "or MEM0_MCP_USER_ID): must be 1-128 characters: letters, digits and _ . @ : + -",
                                  field="user_id") from None
         hint = " or pass user_id" if self.user_argument else ""
-        raise BadRequest(f"No user to act for: send the {USER_HEADER} header or set MEM0_MCP_USER_ID{hint}",
+        raise BadRequest(f"No user to act for: send the {USER_HEADER} header, add ?user_id= to the MCP URL or set "
+                         f"MEM0_MCP_USER_ID{hint}",
                          field="user_id")

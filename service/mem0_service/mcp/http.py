@@ -31,6 +31,7 @@ from mem0_service.mcp.server import build_server
 from mem0_service.state import SERVICE, SETTINGS
 
 MCP_PATH = "/mcp"
+USER_QUERY = "user_id"
 CALLER_KEY = "mem0.caller"  # the ASGI scope entry that carries the authenticated caller to the tools
 
 BRIDGE = web.AppKey("mcp_bridge", StreamableHTTPSessionManager)
@@ -41,10 +42,12 @@ def _caller_of(ctx: ServerRequestContext[Any, Any]) -> Caller:
 
 
 def _caller(request: web.Request) -> Caller:
+    """The user for keys not bound to one: the header, or `/mcp?user_id=` for clients whose headers are fixed per
+    credential but whose URL can change per request (n8n's MCP Client Tool takes an expression), or the setting."""
     settings = request.app[SETTINGS]
+    requested = request.headers.get(USER_HEADER, "").strip() or request.query.get(USER_QUERY, "").strip()
     return Caller(service=request.app[SERVICE], principal=principal(request),
-                  default_user=request.headers.get(USER_HEADER, "").strip() or settings.mcp_user_id,
-                  user_argument=settings.mcp_user_argument)
+                  default_user=requested or settings.mcp_user_id, user_argument=settings.mcp_user_argument)
 
 
 def _scope(request: web.Request, body: bytes) -> dict[str, Any]:
