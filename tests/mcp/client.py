@@ -22,13 +22,13 @@ READ_TOOLS = ["search_memories", "list_memories", "get_memory"]
 
 
 @contextlib.asynccontextmanager
-async def http_client(service: ServiceProcess, key: str, *, user: str | None = None,
-                      mode: str = "legacy") -> AsyncIterator[Client]:
+async def http_client(service: ServiceProcess, key: str, *, user: str | None = None, mode: str = "legacy",
+                      query: str = "") -> AsyncIterator[Client]:
     """`legacy` is the initialize handshake every client of today speaks; `auto` probes the SDK's newer protocol."""
     headers = {"Authorization": f"Bearer {key}"}
     if user is not None:
         headers["X-Mem0-User-Id"] = user
-    transport = streamable_http_client(f"{service.url}/mcp", http_client=create_mcp_http_client(headers=headers))
+    transport = streamable_http_client(f"{service.url}/mcp{query}", http_client=create_mcp_http_client(headers=headers))
     async with Client(transport, mode=mode) as client:
         yield client
 

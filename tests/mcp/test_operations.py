@@ -52,6 +52,7 @@ async def test_mcp_calls_are_counted_logged_and_erasures_audited(service_factory
 
 async def test_admin_key_user_from_setting_header_or_argument(service_factory):
     configured, chosen, header = unique_user("configured"), unique_user("chosen"), unique_user("header")
+    in_url = unique_user("url")
     service = service_factory({"MEM0_MCP_USER_ID": configured, "MEM0_MCP_USER_ARGUMENT": "true"})
     api = Api(service.url, service.api_key)
     async with http_client(service, service.api_key) as client:
@@ -63,8 +64,10 @@ async def test_admin_key_user_from_setting_header_or_argument(service_factory):
             await client.call_tool("list_memories", {"user_id": "no spaces allowed"}))
     async with http_client(service, service.api_key, user=header) as client:
         answer(await client.call_tool("add_memory", {"text": "Header user's note"}))
+    async with http_client(service, service.api_key, query=f"?user_id={in_url}") as client:
+        answer(await client.call_tool("add_memory", {"text": "URL user's note"}))
     for user, content in ((configured, "Default user's note"), (chosen, "Chosen user's note"),
-                          (header, "Header user's note")):
+                          (header, "Header user's note"), (in_url, "URL user's note")):
         assert [m["content"] for m in api.get(f"/api/memories/user/{user}").json()["memories"]] == [content]
 
     # a user-bound key still gets no user argument, even where admin keys may name users
