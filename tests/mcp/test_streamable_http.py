@@ -32,6 +32,18 @@ async def test_initialize_and_list_tools(backend_service, mode):
     assert all("user_id" not in tool.input_schema["properties"] for tool in tools.values())
 
 
+async def test_prompt_tells_the_model_how_to_use_its_memory(backend_service):
+    api = Api(backend_service.url, backend_service.api_key)
+    read_only = make_key(api, user_id=unique_user(), access="read")
+    async with http_client(backend_service, backend_service.api_key) as client:
+        assert [p.name for p in (await client.list_prompts()).prompts] == ["use_memory"]
+        [message] = (await client.get_prompt("use_memory")).messages
+        assert "search_memories" in message.content.text and "add_memory" in message.content.text
+    async with http_client(backend_service, read_only) as client:
+        [message] = (await client.get_prompt("use_memory")).messages
+        assert "search_memories" in message.content.text and "add_memory" not in message.content.text
+
+
 async def test_every_tool_round_trip_shows_in_the_http_api(backend_service):
     api, user = Api(backend_service.url, backend_service.api_key), unique_user()
     async with http_client(backend_service, backend_service.api_key, user=user) as client:

@@ -27,6 +27,12 @@ INSTRUCTIONS = (
     "hand to recall what you know. When the user tells you something lasting about themselves (facts, "
     "preferences, plans), call add_memory with one short self-contained statement. Correct outdated memories "
     "with update_memory and remove wrong ones with delete_memory.")
+READ_ONLY_INSTRUCTIONS = (
+    "Long-term memory of the user you are talking to (read only). Before answering, call search_memories with the "
+    "topic at hand to recall what you know about the user, and use it in your answer.")
+
+PROMPT = types.Prompt(name="use_memory", title="Use your long-term memory",
+                      description="How to use the memory tools in a conversation")
 
 CallerOf = Callable[[ServerRequestContext[Any, Any]], Caller]
 
@@ -71,5 +77,18 @@ def build_server(caller_of: CallerOf) -> Server[Any]:
         return types.CallToolResult(content=[types.TextContent(text=result.model_dump_json())],
                                     structured_content=result.model_dump(mode="json"))
 
+    async def list_prompts(ctx: ServerRequestContext[Any, Any],
+                           params: types.PaginatedRequestParams | None) -> types.ListPromptsResult:
+        return types.ListPromptsResult(prompts=[PROMPT])
+
+    async def get_prompt(ctx: ServerRequestContext[Any, Any],
+                         params: types.GetPromptRequestParams) -> types.GetPromptResult:
+        if params.name != PROMPT.name:
+            raise MCPError(types.INVALID_PARAMS, f"Unknown prompt: {params.name}")
+        text = INSTRUCTIONS if caller_of(ctx).can_write else READ_ONLY_INSTRUCTIONS
+        return types.GetPromptResult(description=PROMPT.description, messages=[
+            types.PromptMessage(role="user", content=types.TextContent(text=text))])
+
     return Server(SERVER_NAME, version=__version__, instructions=INSTRUCTIONS,
-                  on_list_tools=list_tools, on_call_tool=call_tool)
+                  on_list_tools=list_tools, on_call_tool=call_tool,
+                  on_list_prompts=list_prompts, on_get_prompt=get_prompt)
