@@ -50,7 +50,7 @@ def _caller(request: web.Request) -> Caller:
                   default_user=requested or settings.mcp_user_id, user_argument=settings.mcp_user_argument)
 
 
-def _scope(request: web.Request, body: bytes) -> dict[str, Any]:
+def _scope(request: web.Request) -> dict[str, Any]:
     host, port = (request.transport.get_extra_info("sockname") or ("127.0.0.1", 0))[:2] \
         if request.transport is not None else ("127.0.0.1", 0)
     return {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": request.method,
@@ -58,11 +58,11 @@ def _scope(request: web.Request, body: bytes) -> dict[str, Any]:
             "query_string": request.query_string.encode(), "root_path": "",
             "headers": [(name.lower(), value) for name, value in request.raw_headers],
             "client": (request.remote or "", 0), "server": (host, port), "state": {},
-            CALLER_KEY: _caller(request), "content_length": len(body)}
+            CALLER_KEY: _caller(request)}
 
 
 async def handle_mcp(request: web.Request) -> web.StreamResponse:
-    """POST /mcp: one JSON-RPC message (or batch) in, its answer out."""
+    """POST /mcp: one JSON-RPC message in, its answer out."""
     body = await request.read()
     done = asyncio.Event()
     delivered = False
@@ -93,7 +93,7 @@ async def handle_mcp(request: web.Request) -> web.StreamResponse:
                 chunks.append(message.get("body", b""))
 
     try:
-        await request.app[BRIDGE].handle_request(_scope(request, body), receive, send)
+        await request.app[BRIDGE].handle_request(_scope(request), receive, send)
     finally:
         done.set()
     if stream is not None:
