@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import requests
 from mcp.shared.exceptions import MCPError
@@ -168,3 +170,21 @@ def test_without_a_key_the_endpoint_answers_401_like_every_route(backend_service
     # stateless: no server-to-client stream to open
     assert requests.get(f"{backend_service.url}/mcp", headers={**headers, "Authorization": f"Bearer "
                                                                 f"{backend_service.api_key}"}, timeout=10).status_code == 405
+
+
+async def test_memories_as_resources_under_the_same_scope(backend_service):
+    api, alice, bob = Api(backend_service.url, backend_service.api_key), unique_user("alice"), unique_user("bob")
+    alices = api.create(alice, "Alice's favourite tea is sencha")
+    bobs = api.create(bob, "Bob's favourite tea is rooibos")
+    async with http_client(backend_service, make_key(api, user_id=alice, access="read")) as client:
+        [template] = (await client.list_resource_templates()).resource_templates
+        assert template.uri_template == "memory://{user_id}/{memory_id}"
+        listed = (await client.list_resources()).resources
+        assert [r.uri for r in listed] == [f"memory://{alice}/{alices['id']}"] and listed[0].title == alices["content"]
+        [contents] = (await client.read_resource(listed[0].uri)).contents
+        assert json.loads(contents.text)["content"] == alices["content"]
+        for uri in (f"memory://{bob}/{bobs['id']}", f"memory://{alice}/{bobs['id']}"):
+            with pytest.raises(MCPError, match=f"Memory {bobs['id']} not found"):
+                await client.read_resource(uri)
+        with pytest.raises(MCPError, match="Not a memory URI"):
+            await client.read_resource("file:///etc/passwd")

@@ -6,8 +6,8 @@ key must not even see the write tools, and a key bound to a user gets schemas wi
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import mcp_types as types
 from mcp.server.context import ServerRequestContext
@@ -16,6 +16,7 @@ from mcp.shared.exceptions import MCPError
 
 from mem0_service import __version__
 from mem0_service.errors import ApiError
+from mem0_service.mcp import resources
 from mem0_service.mcp.caller import Caller
 from mem0_service.mcp.tools import TOOLS_BY_NAME, ToolSpec, visible_tools
 
@@ -33,6 +34,9 @@ READ_ONLY_INSTRUCTIONS = (
 
 PROMPT = types.Prompt(name="use_memory", title="Use your long-term memory",
                       description="How to use the memory tools in a conversation")
+
+RESOURCE_NOT_FOUND = -32002  # the code the MCP specification gives a missing resource
+T = TypeVar("T")
 
 CallerOf = Callable[[ServerRequestContext[Any, Any]], Caller]
 
@@ -89,6 +93,32 @@ def build_server(caller_of: CallerOf) -> Server[Any]:
         return types.GetPromptResult(description=PROMPT.description, messages=[
             types.PromptMessage(role="user", content=types.TextContent(text=text))])
 
+    async def list_resource_templates(ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
+                                      ) -> types.ListResourceTemplatesResult:
+        return types.ListResourceTemplatesResult(resource_templates=[resources.TEMPLATE])
+
+    async def list_resources(ctx: ServerRequestContext[Any, Any],
+                             params: types.PaginatedRequestParams | None) -> types.ListResourcesResult:
+        return types.ListResourcesResult(resources=await _protocol_errors(resources.list_resources(caller_of(ctx))))
+
+    async def read_resource(ctx: ServerRequestContext[Any, Any],
+                            params: types.ReadResourceRequestParams) -> types.ReadResourceResult:
+        return await _protocol_errors(resources.read_resource(caller_of(ctx), str(params.uri)))
+
     return Server(SERVER_NAME, version=__version__, instructions=INSTRUCTIONS,
                   on_list_tools=list_tools, on_call_tool=call_tool,
-                  on_list_prompts=list_prompts, on_get_prompt=get_prompt)
+                  on_list_prompts=list_prompts, on_get_prompt=get_prompt,
+                  on_list_resource_templates=list_resource_templates, on_list_resources=list_resources,
+                  on_read_resource=read_resource)
+
+
+async def _protocol_errors(work: Awaitable[T]) -> T:
+    """Resources have no error result like tools: the service's message travels as a JSON-RPC error."""
+    try:
+        return await work
+    except ApiError as error:
+        if error.status >= 500:
+            log.warning("mcp resource -> %s: %s", error.status, error.message)
+        code = RESOURCE_NOT_FOUND if error.status == 404 else types.INVALID_PARAMS if error.status < 500 \
+            else types.INTERNAL_ERROR
+        raise MCPError(code, error.message) from None

@@ -112,7 +112,7 @@ class ForgetEverythingInput(ToolInput):
 # -- what the tools do ----------------------------------------------------------------------------------------
 
 
-async def _own_memory(caller: Caller, memory_id: str, user: str) -> Memory:
+async def own_memory(caller: Caller, memory_id: str, user: str) -> Memory:
     memory = await caller.service.get(memory_id, scope_user=user)
     if caller.agent_id is not None and memory.agent_id != caller.agent_id:
         # reported as missing, like another user's memory: ids must not leak across agents
@@ -156,12 +156,12 @@ async def list_memories(caller: Caller, args: ListMemoriesInput) -> ListResponse
 
 
 async def get_memory(caller: Caller, args: MemoryIdInput) -> MemoryOut:
-    return MemoryOut.of(await _own_memory(caller, args.memory_id, caller.user(args.user_id)))
+    return MemoryOut.of(await own_memory(caller, args.memory_id, caller.user(args.user_id)))
 
 
 async def update_memory(caller: Caller, args: UpdateMemoryInput) -> MemoryOut:
     user = caller.user(args.user_id)
-    await _own_memory(caller, args.memory_id, user)
+    await own_memory(caller, args.memory_id, user)
     memory = await caller.service.update(args.memory_id, content=args.text, type=args.type, metadata=args.metadata,
                                          scope_user=user, actor="mcp")
     return MemoryOut.of(memory)
@@ -169,7 +169,7 @@ async def update_memory(caller: Caller, args: UpdateMemoryInput) -> MemoryOut:
 
 async def delete_memory(caller: Caller, args: MemoryIdInput) -> DeleteResponse:
     user = caller.user(args.user_id)
-    await _own_memory(caller, args.memory_id, user)
+    await own_memory(caller, args.memory_id, user)
     await caller.service.delete(args.memory_id, scope_user=user, actor="mcp")
     return DeleteResponse(success=True, message="Memory deleted successfully")
 
