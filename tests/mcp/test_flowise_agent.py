@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from unittest import mock
 
 import pytest
+import requests
 
 from tests.flowise.flowise_server import FlowiseServer, bind_flow, cache_dir, load_workflow
 from tests.support.api import Api
@@ -18,6 +19,7 @@ pytestmark = pytest.mark.e2e
 
 FLOWISE_VERSION = "3.1.2"
 FLOW_FILE = "agent-with-mcp-memory.json"
+EXAMPLE_URL = "http://localhost:3456/mcp"
 
 
 @pytest.fixture(scope="module")
@@ -33,6 +35,17 @@ def flowise_mcp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FlowiseSer
     server.stop()
 
 
+def create_variable(flowise: FlowiseServer, name: str, value: str) -> None:
+    """A static variable, as created on Flowise's Variables page (the owner's login; API keys cannot)."""
+    session = requests.Session()
+    login = session.post(f"{flowise.base}/auth/login", timeout=30,
+                         json={"email": "admin@example.com", "password": "Passw0rd!23"})
+    assert login.status_code == 200, login.text
+    created = session.post(f"{flowise.base}/variables", headers={"x-request-from": "internal"}, timeout=30,
+                           json={"name": name, "value": value, "type": "static"})
+    assert created.status_code in (200, 201), created.text
+
+
 def tool_call(call_id: str, name: str, arguments: dict) -> dict:
     return {"content": "", "tool_calls": [{"id": call_id, "type": "function",
                                             "function": {"name": name, "arguments": json.dumps(arguments)}}]}
@@ -42,11 +55,15 @@ def test_agent_remembers_through_custom_mcp_and_recalls_it(flowise_mcp, fake_ope
     api, user = Api(live_service.url, live_service.api_key), unique_user("flowise-mcp")
     key = api.post("/api/keys", json={"user_id": user, "name": "flowise agent"}).json()["key"]
     openai = flowise_mcp.create_credential("fake openai", "openAIApi", {"openAIApiKey": "sk-fake"})
-    flow = bind_flow(load_workflow(FLOW_FILE), credentials={"openAIApi": openai}, inputs={
-        # what a user does after the import: their model, their service address and key
+    create_variable(flowise_mcp, "mem0ApiKey", key)
+    shipped = load_workflow(FLOW_FILE)
+    [mcp_node] = [n for n in shipped["nodes"] if n["data"]["name"] == "customMCP"]
+    config = mcp_node["data"]["inputs"]["mcpServerConfig"]
+    assert "{{$vars.mem0ApiKey}}" in config and EXAMPLE_URL in config
+    flow = bind_flow(shipped, credentials={"openAIApi": openai}, inputs={
+        # what a user does after the import: their model and their service's address
         "chatOpenAI": {"basepath": fake_openai.base_url, "streaming": False},
-        "customMCP": {"mcpServerConfig": json.dumps({"url": f"{live_service.url}/mcp",
-                                                     "headers": {"Authorization": f"Bearer {key}"}})}})
+        "customMCP": {"mcpServerConfig": config.replace(EXAMPLE_URL, f"{live_service.url}/mcp")}})
     flow_id = flowise_mcp.import_chatflow(FLOW_FILE, flow)
 
     fake_openai.clear()
