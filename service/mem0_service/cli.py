@@ -404,10 +404,6 @@ def doctor(timeout: float) -> None:
         sys.exit(1)
 
 
-if __name__ == "__main__":
-    main()
-
-
 @main.command(name="mcp")
 @click.option("--user-id", default=None,
               help="The user an admin key's tools act for (default MEM0_MCP_USER_ID); a user-bound key fixes its own")
@@ -419,3 +415,8 @@ def mcp_command(user_id: str | None) -> None:
     # stdout carries the protocol: logs go to stderr, and only warnings, so a client's log pane stays readable
     setup_logging("WARNING", _log_format())
     _run(serve_stdio(settings, user_id=user_id))
+
+
+if __name__ == "__main__":
+    main()
+

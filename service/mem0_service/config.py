@@ -42,7 +42,8 @@ class Settings(BaseModel):
     log_level: str = "INFO"
     deduplicate: bool = True
     score_calibration: str | None = None
-    mcp_user_id: str | None = Field(None, description="The user an admin key's MCP tools act for by default")
+    mcp_user_id: str | None = Field(None, pattern=r"^[\w.@:+\-]{1,128}$",
+                                    description="The user an admin key's MCP tools act for by default")
     mcp_user_argument: bool = Field(False, description="Let MCP tools of keys not bound to a user name the user")
     api_key_generated: bool = False
 
