@@ -81,3 +81,17 @@ async def test_without_the_setting_tools_refuse_a_user_argument(service_factory)
     async with http_client(service, service.api_key) as client:
         message = error_text(await client.call_tool("list_memories", {"user_id": unique_user()}))
     assert "MEM0_MCP_USER_ARGUMENT" in message
+
+
+async def test_a_dependency_outage_is_a_tool_error_and_nothing_is_stored(service_factory, fake_openai):
+    fake_openai.clear()
+    user = unique_user()
+    service = service_factory({"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": fake_openai.base_url,
+                               "MEM0_OPENAI_TIMEOUT": "2", "MEM0_MCP_USER_ID": user})
+    fake_openai.queue_error("/embeddings", 401, {"error": {"message": "Incorrect API key provided", "type": "x"}})
+    async with http_client(service, service.api_key) as client:
+        message = error_text(await client.call_tool("add_memory", {"text": "never stored"}))
+        assert "OpenAI API error: 401" in message
+        # the client and the endpoint carry on: the next call works
+        assert answer(await client.call_tool("list_memories", {}))["total"] == 0
+    assert Api(service.url, service.api_key).get(f"/api/memories/user/{user}").json()["total"] == 0
