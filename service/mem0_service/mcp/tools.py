@@ -5,6 +5,7 @@ failures raise the service's own errors (ApiError), which the protocol server tu
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -189,6 +190,21 @@ async def forget_everything(caller: Caller, args: ForgetEverythingInput) -> Bulk
 # -- the table ------------------------------------------------------------------------------------------------
 
 
+# Building a JSON schema costs more than a search: every tools/list would rebuild fourteen of them.
+@functools.cache
+def _input_schema(model: type[ToolInput], *, with_user: bool) -> dict[str, Any]:
+    schema = model.model_json_schema()
+    if not with_user:
+        # a key bound to a user (or a server that fixes the user) never lets the model name one
+        schema["properties"].pop(USER_ARGUMENT, None)
+    return schema
+
+
+@functools.cache
+def _output_schema(model: type[BaseModel]) -> dict[str, Any]:
+    return model.model_json_schema(mode="serialization")
+
+
 @dataclass(frozen=True)
 class ToolSpec:
     name: str
@@ -205,14 +221,10 @@ class ToolSpec:
         return (not self.writes or caller.can_write) and (not self.erases or caller.can_erase)
 
     def input_schema(self, caller: Caller) -> dict[str, Any]:
-        schema = self.input.model_json_schema()
-        if not caller.offers_user_argument:
-            # a key bound to a user (or a server that fixes the user) never lets the model name one
-            schema["properties"].pop(USER_ARGUMENT, None)
-        return schema
+        return _input_schema(self.input, with_user=caller.offers_user_argument)
 
     def output_schema(self) -> dict[str, Any]:
-        return self.output.model_json_schema(mode="serialization")
+        return _output_schema(self.output)
 
     def parse(self, arguments: dict[str, Any] | None) -> ToolInput:
         try:
