@@ -1,4 +1,4 @@
-"""The protocol server: the SDK's low-level Server, answering tools/list and tools/call for one caller at a time.
+"""The protocol server: the SDK's low-level Server, answering for one caller at a time (tools, a prompt, resources).
 
 The low-level Server (not the decorator-based MCPServer) because the tool list depends on who asks: a read-only
 key must not even see the write tools, and a key bound to a user gets schemas without a user argument."""
@@ -46,7 +46,7 @@ def _tool(spec: ToolSpec, caller: Caller) -> types.Tool:
         name=spec.name, title=spec.title, description=spec.description, input_schema=spec.input_schema(caller),
         output_schema=spec.output_schema(),
         annotations=types.ToolAnnotations(title=spec.title, read_only_hint=not spec.writes,
-                                          destructive_hint=spec.writes and spec.name != "add_memory",
+                                          destructive_hint=spec.destructive,
                                           idempotent_hint=spec.idempotent, open_world_hint=False))
 
 

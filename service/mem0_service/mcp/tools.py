@@ -214,6 +214,7 @@ class ToolSpec:
     output: type[BaseModel]
     run: Callable[[Caller, Any], Awaitable[BaseModel]]
     writes: bool = False
+    destructive: bool = False  # changes or removes what is there (adding is not)
     erases: bool = False
     idempotent: bool = True
 
@@ -259,14 +260,15 @@ TOOLS: list[ToolSpec] = [
     ToolSpec("update_memory", "Correct a memory",
              "Change a memory that is out of date or wrong: new text, type or metadata. Use the id from "
              "search_memories or list_memories.",
-             UpdateMemoryInput, MemoryOut, update_memory, writes=True),
+             UpdateMemoryInput, MemoryOut, update_memory, writes=True, destructive=True),
     ToolSpec("delete_memory", "Forget a memory",
              "Delete one memory by its id, when the user asks to forget it or it is no longer true.",
-             MemoryIdInput, DeleteResponse, delete_memory, writes=True),
+             MemoryIdInput, DeleteResponse, delete_memory, writes=True, destructive=True),
     ToolSpec("forget_everything", "Forget everything about the user",
              "Erase every memory of the user for good. Only when the user explicitly asks to be forgotten "
              "entirely; confirm must be true.",
-             ForgetEverythingInput, BulkDeleteResponse, forget_everything, writes=True, erases=True),
+             ForgetEverythingInput, BulkDeleteResponse, forget_everything, writes=True, destructive=True,
+             erases=True),
 ]
 
 TOOLS_BY_NAME = {tool.name: tool for tool in TOOLS}
