@@ -95,3 +95,13 @@ async def test_a_dependency_outage_is_a_tool_error_and_nothing_is_stored(service
         # the client and the endpoint carry on: the next call works
         assert answer(await client.call_tool("list_memories", {}))["total"] == 0
     assert Api(service.url, service.api_key).get(f"/api/memories/user/{user}").json()["total"] == 0
+
+
+async def test_a_worker_pool_answers_every_mcp_request(service_factory):
+    # stateless: no session lives in one process, so whichever worker takes a request can answer it
+    user = unique_user()
+    service = service_factory({"MEM0_WORKERS": "2", "MEM0_MCP_USER_ID": user})
+    for number in range(12):  # a new connection each time, which the kernel hands to either worker
+        async with http_client(service, service.api_key) as client:
+            answer(await client.call_tool("add_memory", {"text": f"Note number {number}"}))
+            assert answer(await client.call_tool("list_memories", {"limit": 100}))["total"] == number + 1
