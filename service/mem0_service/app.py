@@ -16,6 +16,7 @@ from mem0_service.api.policy import Route, setup_routes
 from mem0_service.api.routes import ROUTES
 from mem0_service.backends import open_backends
 from mem0_service.config import Settings
+from mem0_service.mcp.http import setup_mcp
 from mem0_service.middlewares import access_middleware, cors_middleware, errors_middleware, metrics_middleware
 from mem0_service.ops.settings import OpsSettings
 from mem0_service.state import SERVICE, SETTINGS
@@ -58,4 +59,5 @@ def create_app(settings: Settings, *, ops: OpsSettings | None = None, background
     setup_routes(app, [*ROUTES, document])
     app.cleanup_ctx.append(_service_context)
     setup_operations(app, ops or OpsSettings())  # keys, rate limits, metrics: after the backends are open
+    setup_mcp(app)
     return app

@@ -90,7 +90,10 @@ class Authenticator:
         self._cache: dict[str, tuple[float, Principal]] = {}
 
     async def authenticate(self, request: web.Request) -> Principal:
-        token = bearer_token(request)
+        return await self.authenticate_token(bearer_token(request))
+
+    async def authenticate_token(self, token: str | None) -> Principal:
+        """The principal of a key, however it arrived (a request header, or the environment of `mcp`)."""
         if token is None:
             raise _invalid()
         position = match_admin_key(token, self.admin_keys)

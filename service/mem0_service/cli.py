@@ -405,5 +405,19 @@ def doctor(timeout: float) -> None:
         sys.exit(1)
 
 
+@main.command(name="mcp")
+@click.option("--user-id", default=None,
+              help="The user an admin key's tools act for (default MEM0_MCP_USER_ID); a user-bound key fixes its own")
+def mcp_command(user_id: str | None) -> None:
+    """Serve the memory tools over MCP on stdin/stdout, with the key in MEM0_MCP_API_KEY."""
+    from mem0_service.mcp.stdio import serve_stdio
+
+    settings = load_settings().ensure_api_key()  # the admin key the service generated works here too
+    # stdout carries the protocol: logs go to stderr, and only warnings, so a client's log pane stays readable
+    setup_logging("WARNING")
+    _run(serve_stdio(settings, user_id=user_id))
+
+
 if __name__ == "__main__":
     main()
+

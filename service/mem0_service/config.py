@@ -42,6 +42,9 @@ class Settings(BaseModel):
     log_level: str = "INFO"
     deduplicate: bool = True
     score_calibration: str | None = None
+    mcp_user_id: str | None = Field(None, pattern=r"^[\w.@:+\-]{1,128}$",
+                                    description="The user an admin key's MCP tools act for by default")
+    mcp_user_argument: bool = Field(False, description="Let MCP tools of keys not bound to a user name the user")
     api_key_generated: bool = False
 
     @field_validator("database_url")
@@ -78,6 +81,7 @@ class Settings(BaseModel):
             ("sweep_interval", "MEM0_SWEEP_INTERVAL"),
             ("max_body_bytes", "MEM0_MAX_BODY_BYTES"), ("log_level", "MEM0_LOG_LEVEL"), ("deduplicate", "MEM0_DEDUPLICATE"),
             ("score_calibration", "MEM0_SCORE_CALIBRATION"),
+            ("mcp_user_id", "MEM0_MCP_USER_ID"), ("mcp_user_argument", "MEM0_MCP_USER_ARGUMENT"),
         ]:
             if (value := get(var)) is not None:
                 values[field] = value

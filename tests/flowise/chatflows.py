@@ -41,6 +41,18 @@ AGENT_SYSTEM_MESSAGE = (
     "(one short sentence, type preference or fact). Never invent memories."
 )
 
+MCP_AGENT_SYSTEM_MESSAGE = (
+    "You are a helpful assistant with a long-term memory about the user, reached through the memory service's "
+    "MCP tools. Before answering anything that depends on who the user is or what they like, call "
+    "search_memories. When the user tells you a lasting fact or preference about themselves, store it with "
+    "add_memory (one short sentence). Never invent memories."
+)
+# A key bound to the user (`mem0-service keys create --user-id ...`), kept in a Flowise variable
+MCP_SERVER_CONFIG = json.dumps({"url": "http://localhost:3456/mcp",
+                                "headers": {"Authorization": "Bearer {{$vars.mem0ApiKey}}"}}, indent=2)
+# every tool but forget_everything: an agent should not be able to erase the user on its own
+MCP_ACTIONS = ["add_memory", "delete_memory", "get_memory", "list_memories", "search_memories", "update_memory"]
+
 
 @dataclass
 class NodeSpec:
@@ -106,6 +118,19 @@ FLOWS = [
         ],
         edges=[("mem0Search_0", "toolAgent_0", "tools"), ("mem0Save_0", "toolAgent_0", "tools"),
                ("chatOpenAI_0", "toolAgent_0", "model"), ("mem0Memory_0", "toolAgent_0", "memory")],
+    ),
+    FlowSpec(
+        file="agent-with-mcp-memory.json",
+        title="Tool agent with the memory service's MCP tools",
+        nodes=[
+            NodeSpec("customMCP_0", "customMCP", (80, 20),
+                     {"mcpServerConfig": MCP_SERVER_CONFIG, "mcpActions": json.dumps(MCP_ACTIONS)}),
+            NodeSpec("chatOpenAI_0", "chatOpenAI", (480, 20), {"modelName": "gpt-4o-mini", "temperature": 0.3}),
+            NodeSpec("bufferMemory_0", "bufferMemory", (880, 520)),
+            NodeSpec("toolAgent_0", "toolAgent", (1280, 160), {"systemMessage": MCP_AGENT_SYSTEM_MESSAGE}),
+        ],
+        edges=[("customMCP_0", "toolAgent_0", "tools"), ("chatOpenAI_0", "toolAgent_0", "model"),
+               ("bufferMemory_0", "toolAgent_0", "memory")],
     ),
 ]
 

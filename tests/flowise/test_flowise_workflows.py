@@ -14,7 +14,9 @@ from tests.flowise.flowise_server import WORKFLOWS, load_workflow
 pytestmark = pytest.mark.e2e
 
 # Each file must be run by a test below; a new file without a test fails here.
-TESTED = {"chatbot-with-memory.json", "image-prompt-personalization.json", "agent-with-mem0-tools.json"}
+# agent-with-mcp-memory.json runs in tests/mcp/test_flowise_agent.py (a Flowise that may reach loopback MCP servers)
+TESTED = {"chatbot-with-memory.json", "image-prompt-personalization.json", "agent-with-mem0-tools.json",
+          "agent-with-mcp-memory.json"}
 
 
 def _new_user(prefix: str) -> str:

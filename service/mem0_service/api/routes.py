@@ -6,6 +6,8 @@ from __future__ import annotations
 from mem0_service.api import health, keys, memories, models, ops, platform, users
 from mem0_service.api import platform_models as pm
 from mem0_service.api.policy import Route
+from mem0_service.mcp import http as mcp_http
+from mem0_service.mcp.models import McpRequest, McpResponse
 
 ROUTES: list[Route] = [
     Route("GET", "/api/health", health.health, "Service status (public)", "health", models.HealthResponse,
@@ -50,6 +52,11 @@ ROUTES: list[Route] = [
           access="admin", audited=True),
     Route("GET", "/api/users", users.list_users, "Users that have memories, by id (admin only)", "users",
           models.UserListResponse, query=models.UserListQuery, access="admin"),
+    # The Model Context Protocol (Streamable HTTP, stateless): the same memories as tools for MCP clients. Any key
+    # may connect; each tool is offered only to keys that may use it (write tools to writers, erasure to erasers).
+    Route("POST", mcp_http.MCP_PATH, mcp_http.handle_mcp, "MCP endpoint (Streamable HTTP): JSON-RPC requests such as "
+          "tools/list and tools/call; the key decides which tools and which user", "mcp", McpResponse,
+          body=McpRequest),
     Route("GET", "/metrics", ops.metrics_endpoint, "Prometheus metrics (admin key unless MEM0_METRICS_PUBLIC=true)",
           "health", None, access="admin", public_setting="metrics_public"),
 ]
