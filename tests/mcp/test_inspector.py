@@ -63,8 +63,9 @@ def test_inspector_lists_the_tools_over_streamable_http(live_service):
 
 def test_inspector_lists_the_tools_over_stdio(live_service):
     env = {"MEM0_DATA_DIR": str(live_service.data_dir), "MEM0_API_KEY": live_service.api_key,
-           "MEM0_MCP_API_KEY": live_service.api_key, "MEM0_MCP_USER_ID": unique_user("inspector"),
-           "PYTHONPATH": os.environ.get("PYTHONPATH", "")}
+           "MEM0_MCP_API_KEY": live_service.api_key, "MEM0_MCP_USER_ID": unique_user("inspector")}
+    if os.environ.get("PYTHONPATH"):  # the inspector refuses an empty value
+        env["PYTHONPATH"] = os.environ["PYTHONPATH"]
     options = [item for name, value in env.items() for item in ("-e", f"{name}={value}")]
     listed = inspector(*options, "--cwd", str(REPO), "--method", "tools/list", "--",
                        sys.executable, "-m", "mem0_service", "mcp")

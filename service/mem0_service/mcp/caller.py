@@ -8,6 +8,8 @@ from pydantic import TypeAdapter, ValidationError
 
 from mem0_service.api.models import Identifier
 from mem0_service.auth import Principal
+from mem0_service.core.access import Access
+from mem0_service.core.memory import Scope
 from mem0_service.core.service import MemoryService
 from mem0_service.errors import BadRequest, Forbidden
 
@@ -46,12 +48,16 @@ class Caller:
     def agent_id(self) -> str | None:
         return self.principal.agent_id
 
+    def access(self, user: str) -> Access:
+        """What a tool acting for `user` may reach: that user's memories, and only the key's agent's if it has one."""
+        return Access(user_id=user, agent_id=self.agent_id)
+
     def user(self, requested: str | None) -> str:
         """The user a tool call acts for. The model can only name one when the key and configuration allow it."""
         if self.user_is_fixed:
             assert self.principal.user_id is not None
             if requested is not None:
-                self.principal.check_user(requested)
+                self.principal.restrict(Scope(user_id=requested), fill_agent=True)
             return self.principal.user_id
         if requested is not None:
             if not self.user_argument:

@@ -32,7 +32,7 @@ from mem0_service.api.parsing import validation_error
 from mem0_service.core.extraction import Message
 from mem0_service.core.memory import Memory, MemoryType, Scope
 from mem0_service.core.service import NewMemory
-from mem0_service.errors import BadRequest, Forbidden, NotFound
+from mem0_service.errors import BadRequest, Forbidden
 from mem0_service.mcp.caller import Caller
 from mem0_service.ops.logs import audit
 
@@ -114,11 +114,8 @@ class ForgetEverythingInput(ToolInput):
 
 
 async def own_memory(caller: Caller, memory_id: str, user: str) -> Memory:
-    memory = await caller.service.get(memory_id, scope_user=user)
-    if caller.agent_id is not None and memory.agent_id != caller.agent_id:
-        # reported as missing, like another user's memory: ids must not leak across agents
-        raise NotFound(f"Memory {memory_id} not found")
-    return memory
+    # another user's or agent's memory is reported as missing: ids must not leak across tenants
+    return await caller.service.get(memory_id, access=caller.access(user))
 
 
 async def add_memory(caller: Caller, args: AddMemoryInput) -> ConversationResponse:
@@ -162,16 +159,14 @@ async def get_memory(caller: Caller, args: MemoryIdInput) -> MemoryOut:
 
 async def update_memory(caller: Caller, args: UpdateMemoryInput) -> MemoryOut:
     user = caller.user(args.user_id)
-    await own_memory(caller, args.memory_id, user)
     memory = await caller.service.update(args.memory_id, content=args.text, type=args.type, metadata=args.metadata,
-                                         scope_user=user, actor="mcp")
+                                         access=caller.access(user), actor="mcp")
     return MemoryOut.of(memory)
 
 
 async def delete_memory(caller: Caller, args: MemoryIdInput) -> DeleteResponse:
     user = caller.user(args.user_id)
-    await own_memory(caller, args.memory_id, user)
-    await caller.service.delete(args.memory_id, scope_user=user, actor="mcp")
+    await caller.service.delete(args.memory_id, access=caller.access(user), actor="mcp")
     return DeleteResponse(success=True, message="Memory deleted successfully")
 
 
