@@ -70,7 +70,7 @@ from mem0_service.auth import PRINCIPAL, Principal, authenticate
 from mem0_service.core.extraction import Message
 from mem0_service.core.memory import Memory, MemoryType, Scope, utcnow
 from mem0_service.core.service import MemoryService, NewMemory
-from mem0_service.errors import ApiError, BadRequest, NotFound
+from mem0_service.errors import ApiError, BadRequest, NotFound, PreconditionFailed
 from mem0_service.middlewares import audit_admin_action, enforce_rate_limit
 from mem0_service.ops.state import AUTHENTICATOR
 from mem0_service.state import SERVICE, SETTINGS
@@ -90,6 +90,8 @@ DEFAULT_TOP_K = 10
 DEFAULT_PAGE_SIZE = 100
 ORG_ID, PROJECT_ID = "self-hosted", "default"
 ACTOR = "mem0-platform"  # how changes made through these routes are named in a memory's history
+# Metadata updates merge into what is stored; a merge that lost a race is redone from a fresh read this often.
+MERGE_ATTEMPTS = 5
 
 
 class NotSupported(ApiError):
@@ -759,11 +761,20 @@ async def mem0_update_memory(request: web.Request) -> web.Response:
                            field="expiration_date")
     if body.text is None and body.metadata is None and body.categories is None and body.expiration_date is None:
         raise BadRequest("Nothing to update: give text, metadata, categories or expiration_date", field="text")
-    current = await _own_memory(request, request.match_info["memory_id"])
-    updated = await _service(request).update(
-        current.id, content=_text(body.text, "text"), metadata=_merged_metadata(current, body.metadata, body.categories),
-        expires_at=_expiry(body.expiration_date), scope_user=who.user_id, actor=ACTOR)
-    return json_response(to_platform(updated))
+    for attempt in range(MERGE_ATTEMPTS):
+        current = await _own_memory(request, request.match_info["memory_id"])
+        try:
+            # the merged metadata is computed from `current`: written only if nobody changed it meanwhile
+            updated = await _service(request).update(
+                current.id, content=_text(body.text, "text"),
+                metadata=_merged_metadata(current, body.metadata, body.categories),
+                expires_at=_expiry(body.expiration_date), scope_user=who.user_id, actor=ACTOR,
+                if_version=current.version)
+            return json_response(to_platform(updated))
+        except PreconditionFailed:
+            if attempt == MERGE_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
 
 
 @platform_route
@@ -827,8 +838,16 @@ async def mem0_batch_update(request: web.Request) -> web.Response:
         current = await _own_memory(request, item.memory_id)
         plans.append((current, _text(item.text, f"memories.{position}.text"), item.metadata))
     for current, text, metadata in plans:
-        await _service(request).update(current.id, content=text, metadata=_merged_metadata(current, metadata, None),
-                                       scope_user=who.user_id, actor=ACTOR)
+        for attempt in range(MERGE_ATTEMPTS):
+            try:
+                await _service(request).update(current.id, content=text,
+                                               metadata=_merged_metadata(current, metadata, None),
+                                               scope_user=who.user_id, actor=ACTOR, if_version=current.version)
+                break
+            except PreconditionFailed:
+                if attempt == MERGE_ATTEMPTS - 1:
+                    raise
+                current = await _own_memory(request, current.id)
     return json_response(MessageResponse(message=f"Successfully updated {len(plans)} memories"))
 
 

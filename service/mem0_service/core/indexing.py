@@ -15,7 +15,7 @@ from mem0_service.errors import ServiceUnavailable
 from mem0_service.vectors.base import VectorIndex, VectorPoint
 
 if TYPE_CHECKING:  # the record stores import the domain model from this package
-    from mem0_service.stores.base import RecordStore
+    from mem0_service.stores.base import IndexOp, RecordStore
 
 log = logging.getLogger("mem0_service.indexing")
 BATCH = 256
@@ -40,21 +40,59 @@ class Indexer:
         self._fresh_vectors[memory_id] = (content, vector)
 
     async def flush(self, on_progress: Callable[[int], None] | None = None) -> bool:
-        """Apply all pending work; False (and logged) if the index or embedder is down: the work stays queued."""
+        """Apply all pending work; False (and logged) if the index or embedder is down: the work stays queued.
+
+        Never raises: the writes that call it have committed their records already. Their answer stands, and
+        whatever could not be indexed is retried by the background loop, or quarantined when it fails for one
+        memory alone, so that one bad entry never holds up everyone else's."""
         async with self._lock:
             try:
                 while ops := await self.store.pending_index_ops(BATCH):
-                    await self._apply(ops)
+                    try:
+                        await self._apply(ops)
+                    except Exception as exc:
+                        await self._isolate(ops, exc)
                     if on_progress is not None:
                         on_progress(len(ops))
                 self.backlog, self.last_error = 0, None
                 return True
-            except ServiceUnavailable as exc:
-                self.last_error = exc.message
+            except Exception as exc:
+                self.last_error = exc.message if isinstance(exc, ServiceUnavailable) else f"{type(exc).__name__}: {exc}"
                 self.backlog = await self._safe_backlog()
-                log.warning("index sync deferred: %s (%s pending)", exc.message, self.backlog)
+                if isinstance(exc, ServiceUnavailable):
+                    log.warning("index sync deferred: %s (%s pending)", self.last_error, self.backlog)
+                else:
+                    log.exception("index sync failed: %s (%s pending)", self.last_error, self.backlog)
                 self._wakeup.set()
                 return False
+
+    async def _isolate(self, ops: list[IndexOp], batch_error: Exception) -> None:
+        """A batch failed: apply it memory by memory. A memory whose work fails while others' succeeds (or fails
+        with a fault of its own, not an outage) is quarantined. If every memory fails with an outage, that is an
+        outage: the error is raised and the whole batch stays queued."""
+        groups: dict[str, list[IndexOp]] = {}
+        for op in ops:
+            groups.setdefault(op.memory_id, []).append(op)
+        failed: list[tuple[list[IndexOp], Exception]] = []
+        succeeded = 0
+        for group in groups.values():
+            try:
+                await self._apply(group)
+                succeeded += 1
+            except Exception as exc:
+                failed.append((group, exc))
+        if failed and not succeeded and all(isinstance(exc, ServiceUnavailable) for _, exc in failed):
+            raise batch_error
+        for group, exc in failed:
+            if isinstance(exc, ServiceUnavailable):
+                try:  # the dependency answers for others: one more try tells a passing hiccup from this memory's fault
+                    await self._apply(group)
+                    continue
+                except Exception as again:
+                    exc = again
+            cause = exc.message if isinstance(exc, ServiceUnavailable) else f"{type(exc).__name__}: {exc}"
+            log.error("index work for memory %s quarantined: %s", group[-1].memory_id, cause)
+            await self.store.quarantine(group, cause)
 
     async def _safe_backlog(self) -> int:
         try:
@@ -62,13 +100,18 @@ class Indexer:
         except ServiceUnavailable:
             return -1
 
-    async def _apply(self, ops) -> None:
+    async def _apply(self, ops: list[IndexOp]) -> None:
         final: dict[str, str] = {}
         for op in ops:  # only the last operation per memory matters
             final[op.memory_id] = op.op
         upsert_ids = [i for i, op in final.items() if op == "upsert"]
         delete_ids = [i for i, op in final.items() if op == "delete"]
-        records = await self.store.get_many(upsert_ids)
+        records, unreadable = await self.store.load_many(upsert_ids)
+        for memory_id, cause in unreadable.items():
+            log.error("memory %s cannot be read back; its index work is quarantined: %s", memory_id, cause)
+            await self.store.quarantine([op for op in ops if op.memory_id == memory_id], cause)
+            final.pop(memory_id)
+        ops = [op for op in ops if op.memory_id not in unreadable]
         # A record gone since it was queued is skipped: its delete op is in the outbox too.
         live = [records[i] for i in upsert_ids if i in records]
         vectors: dict[str, np.ndarray] = {}
@@ -86,7 +129,8 @@ class Indexer:
         if live:
             await self._settle(live, vectors)
         failpoints.crash_if("before-index-ack")
-        await self.store.ack_index_ops([op.seq for op in ops])
+        if ops:
+            await self.store.ack_index_ops([op.seq for op in ops])
         for memory_id in final:
             self._fresh_vectors.pop(memory_id, None)
 
