@@ -14,6 +14,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field
 
 from mem0_service.auth import Principal
 from mem0_service.errors import Conflict, PayloadTooLarge, ServiceUnavailable, UnprocessableContent
@@ -25,6 +26,14 @@ HEADER = "Idempotency-Key"
 LEASE_SECONDS = 60.0
 # How long a duplicate waits for the first request's answer before asking the client to retry later.
 WAIT_SECONDS = 30.0
+
+
+class IdempotencyHeaders(BaseModel):
+    """Request headers of an idempotent create (OpenAPI only)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+    idempotency_key: str | None = Field(None, alias=HEADER, description="Retries with this key replay the first "
+                                        "answer (a concurrent one waits for it); reused with another body: 422")
 
 
 async def fingerprint(request: web.Request) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field
 
 from mem0_service.core.memory import Memory
 from mem0_service.errors import BadRequest, PreconditionFailed
@@ -13,6 +14,14 @@ from mem0_service.errors import BadRequest, PreconditionFailed
 IF_MATCH = "If-Match"
 ANY = "*"
 _TAG = re.compile(r'\s*(W/)?"v(\d{1,18})"\s*')
+
+
+class PreconditionHeaders(BaseModel):
+    """Request headers of a conditional write (OpenAPI only: the handler reads them with if_match())."""
+
+    model_config = ConfigDict(populate_by_name=True)
+    if_match: str | None = Field(None, alias=IF_MATCH, description='Write only if the memory still has this ETag '
+                                 '(from GET or PUT; several may be listed), or "*" for any version: 412 otherwise')
 
 
 def etag(memory: Memory) -> str:
