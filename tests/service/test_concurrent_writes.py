@@ -3,8 +3,12 @@ Idempotency-Key and per exact duplicate, and the end state agrees through GET, l
 
 from __future__ import annotations
 
+import hashlib
+import sqlite3
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
 
+import psycopg
 import requests
 
 from tests.support.fixtures import unique_user
@@ -193,3 +197,42 @@ def test_openapi_documents_etag_if_match_and_idempotency_key(api):
     create = doc["paths"]["/api/memories"]["post"]
     assert "Idempotency-Key" in [p["name"] for p in create["parameters"] if p["in"] == "header"]
     assert "422" in create["responses"]
+
+
+def test_platform_metadata_updates_racing_a_text_update_keep_the_new_text(api):
+    user = unique_user()
+    memory = api.create(user, "works in Kazan")
+    path = f"/v1/memories/{memory['id']}/"
+    calls = [("PUT", path, {"json": {"metadata": {"writer": n}}}) for n in range(8)]
+    calls.insert(2, ("PUT", path, {"json": {"text": "works in Novosibirsk"}}))
+    answers = _parallel(api, calls)
+    assert [a.status_code for a in answers] == [200] * len(calls), [a.text for a in answers if a.status_code != 200]
+    assert api.get(f"/api/memories/{memory['id']}").json()["content"] == "works in Novosibirsk"
+    assert api.get(path).json()["memory"] == "works in Novosibirsk"
+
+
+def _store_sql(service, sql: str, params: tuple) -> None:
+    """Write straight into the service's record store, as a process that died mid-request leaves it."""
+    if service.backend == "sqlite":
+        with sqlite3.connect(service.data_dir / "memories.sqlite3", timeout=10) as conn:
+            conn.execute(sql.replace("%s", "?"), params)
+    else:
+        with psycopg.connect(service.extra_env["DATABASE_URL"]) as conn:
+            conn.execute(sql, params)
+
+
+def test_a_reservation_left_by_a_crashed_request_does_not_block_its_key(api, backend_service):
+    user = unique_user()
+    raw = f"crashed-{user}"
+    owner = "admin:" + hashlib.sha256(backend_service.api_key.encode()).hexdigest()[:8]
+    stale = (datetime.now(timezone.utc) - timedelta(minutes=10)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    _store_sql(backend_service, "INSERT INTO idempotency_keys (key, status, body, created_at, fingerprint) "
+                                "VALUES (%s, 0, '', %s, 'fingerprint of the crashed request')",
+               (f"{owner}:{raw}", stale))
+    answer = api.post("/api/memories", json={"user_id": user, "content": "written after the crash"},
+                      headers={"Idempotency-Key": raw})
+    assert answer.status_code == 201, answer.text
+    replay = api.post("/api/memories", json={"user_id": user, "content": "written after the crash"},
+                      headers={"Idempotency-Key": raw})
+    assert replay.status_code == 201 and replay.json() == answer.json()
+    assert [m["id"] for m in _listed(api, user)] == [answer.json()["id"]]

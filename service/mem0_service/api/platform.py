@@ -90,8 +90,9 @@ DEFAULT_TOP_K = 10
 DEFAULT_PAGE_SIZE = 100
 ORG_ID, PROJECT_ID = "self-hosted", "default"
 ACTOR = "mem0-platform"  # how changes made through these routes are named in a memory's history
-# Metadata updates merge into what is stored; a merge that lost a race is redone from a fresh read this often.
-MERGE_ATTEMPTS = 5
+# Metadata updates merge into what is stored; a merge that lost a race is redone from a fresh read. Every round
+# of a race has a winner, so this bounds how many concurrent merges of one memory all succeed.
+MERGE_ATTEMPTS = 50
 
 
 class NotSupported(ApiError):
@@ -763,13 +764,13 @@ async def mem0_update_memory(request: web.Request) -> web.Response:
         raise BadRequest("Nothing to update: give text, metadata, categories or expiration_date", field="text")
     for attempt in range(MERGE_ATTEMPTS):
         current = await _own_memory(request, request.match_info["memory_id"])
+        merged = _merged_metadata(current, body.metadata, body.categories)
         try:
-            # the merged metadata is computed from `current`: written only if nobody changed it meanwhile
+            # merged metadata is computed from `current`: written only if nobody changed the memory meanwhile
             updated = await _service(request).update(
-                current.id, content=_text(body.text, "text"),
-                metadata=_merged_metadata(current, body.metadata, body.categories),
+                current.id, content=_text(body.text, "text"), metadata=merged,
                 expires_at=_expiry(body.expiration_date), scope_user=who.user_id, actor=ACTOR,
-                if_version=current.version)
+                if_version=current.version if merged is not None else None)
             return json_response(to_platform(updated))
         except PreconditionFailed:
             if attempt == MERGE_ATTEMPTS - 1:
@@ -839,10 +840,10 @@ async def mem0_batch_update(request: web.Request) -> web.Response:
         plans.append((current, _text(item.text, f"memories.{position}.text"), item.metadata))
     for current, text, metadata in plans:
         for attempt in range(MERGE_ATTEMPTS):
+            merged = _merged_metadata(current, metadata, None)
             try:
-                await _service(request).update(current.id, content=text,
-                                               metadata=_merged_metadata(current, metadata, None),
-                                               scope_user=who.user_id, actor=ACTOR, if_version=current.version)
+                await _service(request).update(current.id, content=text, metadata=merged, scope_user=who.user_id,
+                                               actor=ACTOR, if_version=current.version if merged is not None else None)
                 break
             except PreconditionFailed:
                 if attempt == MERGE_ATTEMPTS - 1:
