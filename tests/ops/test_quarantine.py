@@ -114,3 +114,38 @@ def test_quarantine_retry_queues_the_memory_again(backend, tmp_path):
         assert api.post("/api/memories", json={"user_id": user, "content": "another write"}).status_code == 201
         ready = api.get("/api/ready", auth=False).json()
         assert ready["quarantined"] == 1 and ready["quarantine"][0]["memory_id"] == poison
+
+
+def test_content_the_embedder_refuses_is_quarantined_while_the_rest_is_indexed(service_factory, fake_openai, tmp_path):
+    data = tmp_path / "data"
+    local = service_factory(data_dir=data)
+    api = Api(local.url, local.api_key)
+    user = unique_user()
+    kept = [api.create(user, "Olga drinks black coffee"), api.create(user, "Olga lives in Kazan")]
+    refused = api.create(user, "Olga wrote a forbidden word")
+    local.stop()
+
+    # a new embedding model whose provider refuses one memory's content: the others are still embedded
+    remote_env = {"MEM0_DATA_DIR": str(data), "OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": fake_openai.base_url}
+    fake_openai.clear()
+    fake_openai.refuse_embedding("forbidden")
+    result = cli(remote_env, "reembed", "--no-progress")
+    assert result.returncode == 0, result.stderr
+    assert "the index holds 2 vectors" in result.stdout
+    listing = cli(remote_env, "quarantine", "list")
+    assert refused["id"] in listing.stdout and "400" in listing.stdout, listing.stdout + listing.stderr
+
+    remote = service_factory(data_dir=data, env={"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": fake_openai.base_url})
+    api = Api(remote.url, remote.api_key)
+    hits = api.search(user, "black coffee Olga drinks", relevance_threshold=0.0)["memories"]
+    assert hits[0]["id"] == kept[0]["id"]
+    assert api.get("/api/ready", auth=False).json()["quarantine"][0]["memory_id"] == refused["id"]
+    assert api.post("/api/memories", json={"user_id": user, "content": "Olga plays chess"}).status_code == 201
+    assert "\nmem0_vectors 3\n" in api.get("/metrics").text
+
+    # the provider accepts it again: a retry indexes it
+    fake_openai.clear()
+    assert cli(remote_env, "quarantine", "retry", refused["id"]).returncode == 0
+    assert api.post("/api/memories", json={"user_id": user, "content": "Olga reads poems"}).status_code == 201
+    assert api.get("/api/ready", auth=False).json()["quarantined"] == 0
+    assert "\nmem0_vectors 5\n" in api.get("/metrics").text

@@ -19,6 +19,8 @@ if TYPE_CHECKING:  # the record stores import the domain model from this package
 
 log = logging.getLogger("mem0_service.indexing")
 BATCH = 256
+# Embedded to tell an outage from content the embedder refuses.
+PROBE_TEXT = "index health probe"
 
 
 class Indexer:
@@ -67,32 +69,32 @@ class Indexer:
                 return False
 
     async def _isolate(self, ops: list[IndexOp], batch_error: Exception) -> None:
-        """A batch failed: apply it memory by memory. A memory whose work fails while others' succeeds (or fails
-        with a fault of its own, not an outage) is quarantined. If every memory fails with an outage, that is an
-        outage: the error is raised and the whole batch stays queued."""
+        """A batch failed: apply it memory by memory, and quarantine the work of each memory that fails while the
+        dependencies answer (its own fault: a record that cannot be read back, content the embedder refuses).
+        While a dependency does not answer, that is an outage: the error is raised and the work stays queued."""
+        if isinstance(batch_error, ServiceUnavailable) and not await self._dependencies_answer():
+            raise batch_error
         groups: dict[str, list[IndexOp]] = {}
         for op in ops:
             groups.setdefault(op.memory_id, []).append(op)
-        failed: list[tuple[list[IndexOp], Exception]] = []
-        succeeded = 0
         for group in groups.values():
             try:
                 await self._apply(group)
-                succeeded += 1
             except Exception as exc:
-                failed.append((group, exc))
-        if failed and not succeeded and all(isinstance(exc, ServiceUnavailable) for _, exc in failed):
-            raise batch_error
-        for group, exc in failed:
-            if isinstance(exc, ServiceUnavailable):
-                try:  # the dependency answers for others: one more try tells a passing hiccup from this memory's fault
-                    await self._apply(group)
-                    continue
-                except Exception as again:
-                    exc = again
-            cause = exc.message if isinstance(exc, ServiceUnavailable) else f"{type(exc).__name__}: {exc}"
-            log.error("index work for memory %s quarantined: %s", group[-1].memory_id, cause)
-            await self.store.quarantine(group, cause)
+                if isinstance(exc, ServiceUnavailable) and not await self._dependencies_answer():
+                    raise
+                cause = exc.message if isinstance(exc, ServiceUnavailable) else f"{type(exc).__name__}: {exc}"
+                log.error("index work for memory %s quarantined: %s", group[-1].memory_id, cause)
+                await self.store.quarantine(group, cause)
+
+    async def _dependencies_answer(self) -> bool:
+        """Whether the embedder and the vector index work for a harmless input, i.e. a failure was the data's."""
+        try:
+            await self.embedder.embed_one(PROBE_TEXT)
+            await self.index.ping()
+            return True
+        except ServiceUnavailable:
+            return False
 
     async def _safe_backlog(self) -> int:
         try:
