@@ -7,6 +7,7 @@ import json
 from aiohttp import web
 from pydantic import ValidationError
 
+from mem0_service.api.idempotency import idempotent
 from mem0_service.api.models import (
     BatchItemResult,
     BatchResponse,
@@ -32,7 +33,6 @@ from mem0_service.api.models import (
     SearchResponse,
     SessionEndQuery,
 )
-from mem0_service.api.idempotency import idempotent
 from mem0_service.api.parsing import parse_body, parse_path_identifier, parse_query, validation_error
 from mem0_service.api.preconditions import etag, expected_version, if_match
 from mem0_service.api.responses import json_response
@@ -43,7 +43,6 @@ from mem0_service.core.service import NewMemory
 from mem0_service.errors import ApiError, BadRequest
 from mem0_service.state import SERVICE
 from mem0_service.stores.base import iso
-
 
 
 def _scoped_user(request: web.Request) -> str | None:
