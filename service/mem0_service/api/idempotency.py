@@ -81,5 +81,5 @@ async def idempotent(request: web.Request, who: Principal,
         except ServiceUnavailable as exc:
             log.warning("Idempotency-Key reservation kept until its lease ends: %s", exc.message)
         raise
-    await store.complete_idempotent(key, response.status, response.text)
+    await store.complete_idempotent(key, response.status, response.text or "")
     return response

@@ -94,7 +94,10 @@ class RecordStore(ABC):
         """Raise if the store cannot answer."""
 
     @abstractmethod
-    async def insert(self, memories: list[Memory], *, actor: str = "api") -> None: ...
+    async def insert(self, memories: list[Memory], *, actor: str = "api", deduplicate: bool = True) -> list[Memory]:
+        """Store new memories; returns, for each, the memory that is stored: itself, or the memory with the same
+        content in the same scope that the unique index kept (see `dedup_key`), whether it was stored before or
+        by a concurrent insert a moment ago."""
 
     @abstractmethod
     async def load_many(self, ids: list[str]) -> tuple[dict[str, Memory], dict[str, str]]:
