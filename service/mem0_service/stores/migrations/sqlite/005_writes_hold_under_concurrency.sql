@@ -13,13 +13,12 @@ UPDATE memories SET dedup_key = content_hash WHERE type != 'interaction';
 -- Duplicates stored before the index existed: the oldest stays; the others are deleted (their vectors through the
 -- outbox) with a history event naming the memory they were merged into.
 CREATE TEMP TABLE dedup_merge AS
-SELECT m.id AS loser,
-       (SELECT k.id FROM memories k
-        WHERE k.user_id = m.user_id AND IFNULL(k.agent_id, '') = IFNULL(m.agent_id, '')
-          AND IFNULL(k.session_id, '') = IFNULL(m.session_id, '') AND k.dedup_key = m.dedup_key
-        ORDER BY k.created_at, k.id LIMIT 1) AS keeper
-FROM memories m WHERE m.dedup_key IS NOT NULL;
-DELETE FROM dedup_merge WHERE loser = keeper;
+SELECT id AS loser, keeper FROM (
+    SELECT id, first_value(id) OVER (
+               PARTITION BY user_id, IFNULL(agent_id, ''), IFNULL(session_id, ''), dedup_key
+               ORDER BY created_at, id) AS keeper
+    FROM memories WHERE dedup_key IS NOT NULL)
+WHERE id <> keeper;
 INSERT INTO memory_history (memory_id, user_id, event, old_content, new_content, actor, created_at)
 SELECT m.id, m.user_id, 'DELETE', m.content, NULL, 'merged into ' || d.keeper, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
 FROM dedup_merge d JOIN memories m ON m.id = d.loser;
