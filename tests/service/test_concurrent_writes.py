@@ -236,3 +236,18 @@ def test_a_reservation_left_by_a_crashed_request_does_not_block_its_key(api, bac
                       headers={"Idempotency-Key": raw})
     assert replay.status_code == 201 and replay.json() == answer.json()
     assert [m["id"] for m in _listed(api, user)] == [answer.json()["id"]]
+
+
+def test_an_update_that_would_duplicate_another_memory_is_refused(api):
+    user = unique_user()
+    tea = api.create(user, "likes green tea")
+    coffee = api.create(user, "likes black coffee")
+    clash = api.put(f"/api/memories/{coffee['id']}", json={"content": "Likes  GREEN tea"})
+    assert clash.status_code == 409, clash.text
+    assert clash.json()["field"] == "content"
+    assert api.get(f"/api/memories/{coffee['id']}").json()["content"] == "likes black coffee"
+    assert [e["event"] for e in api.get(f"/api/memories/{coffee['id']}/history").json()["history"]] == ["ADD"]
+    # as an interaction it is no duplicate: interactions are exempt
+    moved = api.put(f"/api/memories/{coffee['id']}", json={"content": "likes green tea", "type": "interaction"})
+    assert moved.status_code == 200, moved.text
+    assert sorted(m["id"] for m in _listed(api, user)) == sorted([tea["id"], coffee["id"]])
