@@ -17,13 +17,14 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from mem0_service.auth import Principal
-from mem0_service.errors import Conflict, PayloadTooLarge, ServiceUnavailable, UnprocessableContent
+from mem0_service.errors import BadRequest, Conflict, PayloadTooLarge, ServiceUnavailable, UnprocessableContent
 from mem0_service.state import SERVICE, SETTINGS
 
 log = logging.getLogger("mem0_service.idempotency")
 HEADER = "Idempotency-Key"
 # A reservation whose answer never came (the process crashed mid-request) is taken over after this long.
 LEASE_SECONDS = 60.0
+MAX_KEY_CHARS = 255
 # How long a duplicate waits for the first request's answer before asking the client to retry later.
 WAIT_SECONDS = 30.0
 
@@ -32,8 +33,9 @@ class IdempotencyHeaders(BaseModel):
     """Request headers of an idempotent create (OpenAPI only)."""
 
     model_config = ConfigDict(populate_by_name=True)
-    idempotency_key: str | None = Field(None, alias=HEADER, description="Retries with this key replay the first "
-                                        "answer (a concurrent one waits for it); reused with another body: 422")
+    idempotency_key: str | None = Field(None, alias=HEADER, max_length=MAX_KEY_CHARS,
+                                        description="Retries with this key replay the first answer (a concurrent "
+                                                    "one waits for it); reused with another body: 422")
 
 
 async def fingerprint(request: web.Request) -> str:
@@ -53,6 +55,8 @@ async def idempotent(request: web.Request, who: Principal,
     raw = request.headers.get(HEADER, "").strip()
     if not raw:
         return await work()
+    if len(raw) > MAX_KEY_CHARS:
+        raise BadRequest(f"The {HEADER} header must be at most {MAX_KEY_CHARS} characters", field=HEADER)
     key = f"{who.key_id or who.role}:{raw}"
     mine = await fingerprint(request)
     store = request.app[SERVICE].store
