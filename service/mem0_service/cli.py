@@ -385,6 +385,69 @@ def keys_revoke(key_id: str) -> None:
     click.echo(f"Revoked {key.id}")
 
 
+@main.group()
+def quarantine() -> None:
+    """Memories whose index work failed for them alone (e.g. a stored value that cannot be read back) and was
+    set aside so that everyone else's went on. Searches miss them until they are retried or dropped."""
+
+
+def _quarantine_call(fn):
+    from mem0_service.ops.quarantine import record_store
+
+    settings = load_settings()
+    _quiet_logs()
+
+    async def work():
+        async with record_store(settings) as store:
+            return await fn(store)
+
+    return _run(work())
+
+
+@quarantine.command(name="list")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per entry")
+def quarantine_list(as_json: bool) -> None:
+    """Name every quarantined memory with the reason."""
+    from mem0_service.ops.quarantine import describe
+    from mem0_service.stores.base import iso
+
+    entries = _quarantine_call(lambda s: s.quarantined(limit=1_000_000))
+    for entry in entries:
+        if as_json:
+            click.echo(json.dumps({"memory_id": entry.memory_id, "user_id": entry.user_id, "op": entry.op,
+                                   "cause": entry.cause, "quarantined_at": iso(entry.quarantined_at)}))
+        else:
+            click.echo(f"{entry.quarantined_at:%Y-%m-%d %H:%M:%S}  {describe(entry)}")
+    if not entries and not as_json:
+        click.echo("The quarantine is empty.", err=True)
+
+
+def _chosen(memory_ids: tuple[str, ...], everything: bool) -> list[str] | None:
+    if bool(memory_ids) == everything:
+        raise click.UsageError("name the memory ids, or give --all")
+    return None if everything else list(memory_ids)
+
+
+@quarantine.command(name="retry")
+@click.argument("memory_ids", nargs=-1)
+@click.option("--all", "everything", is_flag=True, help="Every quarantined memory")
+def quarantine_retry(memory_ids: tuple[str, ...], everything: bool) -> None:
+    """Queue quarantined memories for indexing again (after fixing the cause); failing again quarantines them again."""
+    queued = _quarantine_call(lambda s: s.retry_quarantined(_chosen(memory_ids, everything)))
+    audit("quarantine retry", actor=_cli_actor(), memory_ids=list(memory_ids) or "all", count=queued)
+    click.echo(f"Queued {queued} memories for indexing again; the service applies them with its next index sync")
+
+
+@quarantine.command(name="drop")
+@click.argument("memory_ids", nargs=-1)
+@click.option("--all", "everything", is_flag=True, help="Every quarantined memory")
+def quarantine_drop(memory_ids: tuple[str, ...], everything: bool) -> None:
+    """Delete quarantined memories (their history keeps a DELETE event; their vectors follow through the outbox)."""
+    dropped = _quarantine_call(lambda s: s.drop_quarantined(_chosen(memory_ids, everything), actor=_cli_actor()))
+    audit("quarantine drop", actor=_cli_actor(), memory_ids=list(memory_ids) or "all", count=dropped)
+    click.echo(f"Dropped {dropped} quarantined memories")
+
+
 @main.command()
 @click.option("--timeout", default=10.0, show_default=True, help="Seconds each dependency may take")
 def doctor(timeout: float) -> None:

@@ -48,6 +48,16 @@ class Conflict(ApiError):
     status, title = 409, "Conflict"
 
 
+class PreconditionFailed(ApiError):
+    """If-Match named another version than the stored one: the client's copy is stale."""
+
+    status, title = 412, "Precondition Failed"
+
+
+class UnprocessableContent(ApiError):
+    status, title = 422, "Unprocessable Content"
+
+
 class PayloadTooLarge(ApiError):
     status, title = 413, "Payload Too Large"
 

@@ -152,8 +152,8 @@ class Timed:
 
 EMBEDDER_METHODS = ("embed", "embed_one")
 INDEX_METHODS = ("upsert", "delete", "search", "similarity", "refresh")
-STORE_METHODS = ("insert", "get_many", "first_in_scope", "update", "delete", "delete_scope", "list", "keyword_search",
-                 "find_by_hash")
+STORE_METHODS = ("insert", "load_many", "first_in_scope", "update", "update_fields", "delete", "delete_scope", "list",
+                 "keyword_search", "find_by_hash", "reserve_idempotent")
 
 
 def instrument(service: Any, metrics: Metrics) -> None:

@@ -33,6 +33,7 @@ class FakeOpenAI:
         self.requests: list[dict[str, Any]] = []
         self._chat_queue: deque[dict[str, Any]] = deque()
         self._error_queue: deque[tuple[str, int, Any]] = deque()
+        self._refused: set[str] = set()
         self._replies = 0
         self._lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
@@ -56,6 +57,17 @@ class FakeOpenAI:
             self.requests.clear()
             self._chat_queue.clear()
             self._error_queue.clear()
+            self._refused.clear()
+
+    def refuse_embedding(self, text: str) -> None:
+        """Embedding requests with an input containing `text` answer 400, as a provider refuses some content
+        (too long for the model, flagged) while it embeds everything else."""
+        with self._lock:
+            self._refused.add(text)
+
+    def _refuses(self, inputs: list[Any]) -> bool:
+        with self._lock:
+            return any(word in str(t) for t in inputs for word in self._refused)
 
     def queue_chat(self, message: dict[str, Any]) -> None:
         """The next chat completion answers with this assistant message ({"content": ...} or {"tool_calls": [...]})."""
@@ -147,6 +159,9 @@ class FakeOpenAI:
                     return self._chat(body or {})
                 if path.endswith("/embeddings"):
                     inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]
+                    if fake._refuses(inputs):
+                        return self._reply({"error": {"message": "This input cannot be embedded", "type":
+                                                      "invalid_request_error", "code": "content_refused"}}, 400)
                     return self._reply({"object": "list", "model": body.get("model"),
                                         "data": [{"object": "embedding", "index": i, "embedding": fake_embedding(str(t))}
                                                  for i, t in enumerate(inputs)],

@@ -6,6 +6,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from mem0_service.api import values
+from mem0_service.api.idempotency import idempotent
 from mem0_service.api.models import (
     BatchItemResult,
     BatchResponse,
@@ -32,6 +33,7 @@ from mem0_service.api.models import (
     SessionEndQuery,
 )
 from mem0_service.api.parsing import parse_body, parse_path_identifier, parse_query, validation_error
+from mem0_service.api.preconditions import etag, expected_version, if_match
 from mem0_service.api.responses import json_response
 from mem0_service.auth import Principal, principal
 from mem0_service.core.extraction import Message
@@ -41,8 +43,6 @@ from mem0_service.errors import ApiError, BadRequest
 from mem0_service.state import SERVICE
 from mem0_service.stores.base import iso
 
-IDEMPOTENCY_HEADER = "Idempotency-Key"
-
 
 def _new_memory(body: MemoryCreate, who: Principal) -> NewMemory:
     scope = who.restrict(Scope(user_id=body.user_id, agent_id=body.agent_id), fill_agent=True)
@@ -50,20 +50,15 @@ def _new_memory(body: MemoryCreate, who: Principal) -> NewMemory:
                      agent_id=scope.agent_id, metadata=body.metadata, expires_at=body.expiry(utcnow()))
 
 
-def _idempotency_key(request: web.Request, who: Principal) -> str | None:
-    """Keys are per caller: one tenant's Idempotency-Key can never replay another tenant's answer."""
-    key = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
-    return f"{who.key_id or who.role}:{key}" if key else None
-
-
 async def create_memory(request: web.Request) -> web.Response:
     """One memory from `content`, or what a conversation in `messages` teaches (see ConversationResponse)."""
-    service = request.app[SERVICE]
     who = principal(request)
-    key = _idempotency_key(request, who)
     # a retried request gets the first answer, not a second memory
-    if key and (stored := await service.store.get_idempotent(key)) is not None:
-        return web.Response(text=stored[1], status=stored[0], content_type="application/json")
+    return await idempotent(request, who, lambda: _create_memory(request, who))
+
+
+async def _create_memory(request: web.Request, who: Principal) -> web.Response:
+    service = request.app[SERVICE]
     body = await parse_body(request, MemoryCreate)
     if body.messages is None:
         memory, created = await service.create(_new_memory(body, who))
@@ -80,15 +75,17 @@ async def create_memory(request: web.Request) -> web.Response:
             extraction=ExtractionStatus(status=outcome.extraction, reason=outcome.reason))
         added = any(e.event == "ADD" for e in outcome.events)
         response = json_response(result, status=201 if added else 200)
-    if key:
-        await service.store.put_idempotent(key, response.status, response.text)
     return response
 
 
 async def create_batch(request: web.Request) -> web.Response:
     """Many memories in one call: each item validated on its own; valid items are stored, the rest reported."""
-    body = await parse_body(request, MemoryBatch, items_checked_later="memories")
     who = principal(request)
+    return await idempotent(request, who, lambda: _create_batch(request, who))
+
+
+async def _create_batch(request: web.Request, who: Principal) -> web.Response:
+    body = await parse_body(request, MemoryBatch, items_checked_later="memories")
     results: list[BatchItemResult] = []
     valid: list[tuple[int, NewMemory]] = []
     for index, raw in enumerate(body.memories):
@@ -127,21 +124,32 @@ async def search_memories(request: web.Request) -> web.Response:
 
 async def get_memory(request: web.Request) -> web.Response:
     memory = await request.app[SERVICE].get(request.match_info["memory_id"], access=principal(request).access)
-    return json_response(MemoryOut.of(memory))
+    return json_response(MemoryOut.of(memory), headers={"ETag": etag(memory)})
+
+
+async def _if_version(request: web.Request) -> int | None:
+    """The version If-Match pins this write to (None: any), checked against the memory as it is now."""
+    admitted = if_match(request)
+    if admitted is None:
+        return None
+    current = await request.app[SERVICE].get(request.match_info["memory_id"], access=principal(request).access)
+    return expected_version(admitted, current)
 
 
 async def update_memory(request: web.Request) -> web.Response:
+    """Only the fields given change (a concurrent update of other fields is kept). With If-Match: only if the
+    memory still has that ETag, 412 otherwise."""
     body = await parse_body(request, MemoryUpdate)
     memory = await request.app[SERVICE].update(request.match_info["memory_id"], content=body.content,
                                                metadata=body.metadata, type=body.type, expires_at=body.expiry(utcnow()),
-                                               access=principal(request).access)
-    return json_response(MemoryOut.of(memory))
+                                               access=principal(request).access, if_version=await _if_version(request))
+    return json_response(MemoryOut.of(memory), headers={"ETag": etag(memory)})
 
 
 async def delete_memory(request: web.Request) -> web.Response:
     query = parse_query(request, MemoryDeleteQuery)
     await request.app[SERVICE].delete(request.match_info["memory_id"], access=principal(request).access,
-                                      erase=query.erase)
+                                      erase=query.erase, if_version=await _if_version(request))
     return json_response(DeleteResponse(success=True, message="Memory deleted successfully"))
 
 

@@ -18,6 +18,11 @@ REF = "#/components/schemas/{model}"
 ERRORS = {400: "Invalid input (the field is named)", 401: "Missing or invalid API key", 403: "Key not allowed",
           404: "Not found", 413: "Body too large", 429: "Rate limit exceeded (see Retry-After)",
           501: "A mem0 platform feature this self-hosted service does not offer", 503: "A dependency is unavailable"}
+# Errors only routes reading these request headers give.
+HEADER_ERRORS = {"If-Match": {412: "The memory changed: its ETag is not the one given in If-Match"},
+                 "Idempotency-Key": {409: "A request with this Idempotency-Key is still being processed",
+                                     422: "The Idempotency-Key was used before with a different request"}}
+ETAG = {"ETag": {"description": "The memory's version, for If-Match on PUT and DELETE", "schema": {"type": "string"}}}
 
 
 def _responses(route: Route) -> tuple[type[BaseModel], ...]:
@@ -42,6 +47,11 @@ def build_openapi(routes: list[Route]) -> dict[str, Any]:
             for name, field in route.query.model_fields.items():
                 schema = route.query.model_json_schema()["properties"][name]
                 params.append({"name": name, "in": "query", "required": field.is_required(), "schema": schema})
+        if route.headers is not None:
+            for name, field in route.headers.model_fields.items():
+                schema = route.headers.model_json_schema(by_alias=False)["properties"][name]
+                params.append({"name": field.alias or name, "in": "header", "required": field.is_required(),
+                               "description": field.description, "schema": schema})
         if params:
             op["parameters"] = params
         if route.body is not None:
@@ -58,10 +68,14 @@ def build_openapi(routes: list[Route]) -> dict[str, Any]:
             if route.status == 201:
                 responses["200"] = {"description": "Nothing new stored (existing duplicate returned)",
                                     "content": {"application/json": {"schema": schema}}}
+        if route.etag:
+            responses[str(route.status)]["headers"] = ETAG
         error_ref = mapping[(ErrorResponse, "serialization")]
-        codes = sorted(ERRORS) if not route.public else []
-        for code in codes:
-            responses[str(code)] = {"description": ERRORS[code], "content": {"application/json": {"schema": error_ref}}}
+        errors = dict(ERRORS) if not route.public else {}
+        for field in (route.headers.model_fields.values() if route.headers is not None else ()):
+            errors.update(HEADER_ERRORS.get(field.alias or "", {}))
+        for code in sorted(errors):
+            responses[str(code)] = {"description": errors[code], "content": {"application/json": {"schema": error_ref}}}
         op["responses"] = responses
         if not route.public:
             op["security"] = [{"bearerAuth": []}]

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from mem0_service import __version__
 from mem0_service.api.responses import json_response
@@ -29,14 +30,25 @@ from mem0_service.ops.state import (
 from mem0_service.state import SERVICE, SETTINGS
 from mem0_service.stores.base import iso
 
+log = logging.getLogger("mem0_service.ops")
 # An embedding call costs money on a paid provider: a passing embedder check is trusted this long.
 EMBEDDER_CHECK_TTL = 30.0
+# Quarantined memories named in readiness and metrics (all of them: `mem0-service quarantine list`).
+SHOWN_QUARANTINE = 20
 
 
 class CheckOut(BaseModel):
     status: str
     latency_ms: float
     error: str | None = None
+
+
+class QuarantinedOut(BaseModel):
+    memory_id: str
+    user_id: str | None
+    op: str
+    cause: str
+    quarantined_at: str
 
 
 class ReadinessResponse(BaseModel):
@@ -46,6 +58,16 @@ class ReadinessResponse(BaseModel):
     checks: dict[str, CheckOut]
     index_backlog: int | None = None
     failing: list[str] = []
+    quarantined: int | None = Field(None, description="Memories whose index work failed for them alone and waits "
+                                                      "for `mem0-service quarantine retry|drop`")
+    quarantine: list[QuarantinedOut] = Field([], description=f"The first {SHOWN_QUARANTINE} of them")
+
+
+async def quarantine_report(store) -> tuple[int, list[QuarantinedOut]]:
+    entries = await store.quarantined(SHOWN_QUARANTINE)
+    count = len(entries) if len(entries) < SHOWN_QUARANTINE else await store.count_quarantined()
+    return count, [QuarantinedOut(memory_id=e.memory_id, user_id=e.user_id, op=e.op, cause=e.cause,
+                                  quarantined_at=iso(e.quarantined_at)) for e in entries]
 
 
 async def _check(name: str, probe: Callable[[], Awaitable[Any]], timeout: float) -> tuple[str, CheckOut]:
@@ -82,9 +104,16 @@ async def readiness(request: web.Request) -> web.Response:
     failing = [name for name, check in results.items() if check.status != "ok"]
     if "embedder" in failing:
         state["at"] = 0.0
+    quarantined, quarantine = None, []
+    if "record_store" not in failing:
+        try:
+            quarantined, quarantine = await asyncio.wait_for(quarantine_report(service.store), timeout)
+        except (asyncio.TimeoutError, ServiceUnavailable) as exc:
+            log.warning("readiness could not read the index quarantine: %s", getattr(exc, "message", exc))
     body = ReadinessResponse(status="ok" if not failing else "unavailable", version=__version__,
                              timestamp=iso(utcnow()).split(".")[0] + "Z", checks=results,
-                             index_backlog=service.indexer.backlog, failing=failing)
+                             index_backlog=service.indexer.backlog, failing=failing, quarantined=quarantined,
+                             quarantine=quarantine)
     if not failing:
         return json_response(body)
     message = "; ".join(f"{name} unavailable: {results[name].error}" for name in failing)
@@ -116,6 +145,15 @@ async def metrics_endpoint(request: web.Request) -> web.Response:
     await gauge("mem0_vectors", "Vectors in the vector index", service.index.count)
     await gauge("mem0_index_outbox", "Pending index operations in the record store's outbox",
                 service.store.count_pending_index_ops)
+    try:
+        count, entries = await asyncio.wait_for(quarantine_report(service.store), 5)
+        gauges["mem0_index_quarantined"] = ("Memories whose index work is quarantined (mem0-service quarantine list)",
+                                            [({}, count)])
+        gauges["mem0_index_quarantined_memory"] = (
+            f"1 for each quarantined memory (the first {SHOWN_QUARANTINE})",
+            [({"memory_id": e.memory_id, "user_id": e.user_id or "", "op": e.op}, 1) for e in entries])
+    except (asyncio.TimeoutError, ApiError):
+        pass  # the record store cannot answer: its errors are counted elsewhere
     sweeps = getattr(service, "sweeps", None)
     if sweeps is not None:
         gauges["mem0_sweeper_runs"] = ("Sweeper runs since start", [({}, sweeps.runs)])

@@ -69,7 +69,7 @@ from mem0_service.auth import principal
 from mem0_service.core.extraction import Message
 from mem0_service.core.memory import Memory, MemoryType, Scope, utcnow
 from mem0_service.core.service import MemoryService, NewMemory
-from mem0_service.errors import ApiError, BadRequest, NotFound
+from mem0_service.errors import ApiError, BadRequest, NotFound, PreconditionFailed
 from mem0_service.state import SERVICE
 from mem0_service.stores.base import iso
 
@@ -87,6 +87,9 @@ DEFAULT_TOP_K = 10
 DEFAULT_PAGE_SIZE = 100
 ORG_ID, PROJECT_ID = "self-hosted", "default"
 ACTOR = "mem0-platform"  # how changes made through these routes are named in a memory's history
+# Metadata updates merge into what is stored; a merge that lost a race is redone from a fresh read. Every round
+# of a race has a winner, so this bounds how many concurrent merges of one memory all succeed.
+MERGE_ATTEMPTS = 50
 
 
 class NotSupported(ApiError):
@@ -698,11 +701,20 @@ async def mem0_update_memory(request: web.Request) -> web.Response:
                            field="expiration_date")
     if body.text is None and body.metadata is None and body.categories is None and body.expiration_date is None:
         raise BadRequest("Nothing to update: give text, metadata, categories or expiration_date", field="text")
-    current = await _own_memory(request, request.match_info["memory_id"])
-    updated = await _service(request).update(
-        current.id, content=_text(body.text, "text"), metadata=_merged_metadata(current, body.metadata, body.categories),
-        expires_at=_expiry(body.expiration_date), access=principal(request).access, actor=ACTOR)
-    return json_response(to_platform(updated))
+    for attempt in range(MERGE_ATTEMPTS):
+        current = await _own_memory(request, request.match_info["memory_id"])
+        merged = _merged_metadata(current, body.metadata, body.categories)
+        try:
+            # merged metadata is computed from `current`: written only if nobody changed the memory meanwhile
+            updated = await _service(request).update(
+                current.id, content=_text(body.text, "text"), metadata=merged,
+                expires_at=_expiry(body.expiration_date), access=principal(request).access, actor=ACTOR,
+                if_version=current.version if merged is not None else None)
+            return json_response(to_platform(updated))
+        except PreconditionFailed:
+            if attempt == MERGE_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
 
 
 async def mem0_delete_memory(request: web.Request) -> web.Response:
@@ -754,8 +766,16 @@ async def mem0_batch_update(request: web.Request) -> web.Response:
         current = await _own_memory(request, item.memory_id)
         plans.append((current, _text(item.text, f"memories.{position}.text"), item.metadata))
     for current, text, metadata in plans:
-        await _service(request).update(current.id, content=text, metadata=_merged_metadata(current, metadata, None),
-                                       access=principal(request).access, actor=ACTOR)
+        for attempt in range(MERGE_ATTEMPTS):
+            merged = _merged_metadata(current, metadata, None)
+            try:
+                await _service(request).update(current.id, content=text, metadata=merged, access=principal(request).access,
+                                               actor=ACTOR, if_version=current.version if merged is not None else None)
+                break
+            except PreconditionFailed:
+                if attempt == MERGE_ATTEMPTS - 1:
+                    raise
+                current = await _own_memory(request, current.id)
     return json_response(MessageResponse(message=f"Successfully updated {len(plans)} memories"))
 
 

@@ -36,6 +36,8 @@ class Route:
     audited: bool = False  # an audit line for every call, whatever its outcome
     errors: ErrorStyle = "api"
     public_setting: str | None = None  # an operations setting that, when true, makes the route public
+    headers: type[BaseModel] | None = None  # request headers the route reads, by alias
+    etag: bool = False  # answers with the memory's ETag header
 
     @property
     def public(self) -> bool:

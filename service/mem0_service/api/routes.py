@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from mem0_service.api import health, keys, memories, models, ops, platform, users
 from mem0_service.api import platform_models as pm
+from mem0_service.api.idempotency import IdempotencyHeaders
 from mem0_service.api.policy import Route
+from mem0_service.api.preconditions import PreconditionHeaders
 from mem0_service.mcp import http as mcp_http
 from mem0_service.mcp.models import McpRequest, McpResponse
 
@@ -17,10 +19,10 @@ ROUTES: list[Route] = [
     Route("POST", "/api/memories", memories.create_memory, "Create a memory from content (200 with the existing one if "
           "an exact duplicate exists in the same scope), or learn from a conversation in messages",
           "memories", (models.MemoryOut, models.ConversationResponse), body=models.MemoryCreate, status=201,
-          access="write"),
+          access="write", headers=IdempotencyHeaders),
     Route("POST", "/api/memories/batch", memories.create_batch, "Create up to 1000 memories in one call; each item "
           "is validated on its own", "memories", models.BatchResponse, body=models.MemoryBatch, status=201,
-          access="write"),
+          access="write", headers=IdempotencyHeaders),
     Route("POST", "/api/memories/search", memories.search_memories, "Find relevant memories", "memories",
           models.SearchResponse, body=models.MemorySearch),
     Route("GET", "/api/memories/user/{user_id}", memories.list_user_memories, "List a user's memories, newest first",
@@ -35,11 +37,13 @@ ROUTES: list[Route] = [
           query=models.SessionEndQuery, access="write", audited=True),
     Route("GET", "/api/memories/{memory_id}/history", memories.memory_history,
           "Every change of a memory: ADD, UPDATE (old and new content), DELETE", "memories", models.HistoryResponse),
-    Route("GET", "/api/memories/{memory_id}", memories.get_memory, "Get a memory", "memories", models.MemoryOut),
-    Route("PUT", "/api/memories/{memory_id}", memories.update_memory, "Update a memory's content, type or metadata",
-          "memories", models.MemoryOut, body=models.MemoryUpdate, access="write"),
+    Route("GET", "/api/memories/{memory_id}", memories.get_memory, "Get a memory", "memories", models.MemoryOut,
+          etag=True),
+    Route("PUT", "/api/memories/{memory_id}", memories.update_memory, "Update a memory's content, type or metadata "
+          "(only the fields given change)", "memories", models.MemoryOut, body=models.MemoryUpdate,
+          access="write", headers=PreconditionHeaders, etag=True),
     Route("DELETE", "/api/memories/{memory_id}", memories.delete_memory, "Delete a memory", "memories",
-          models.DeleteResponse, query=models.MemoryDeleteQuery, access="write"),
+          models.DeleteResponse, query=models.MemoryDeleteQuery, access="write", headers=PreconditionHeaders),
     Route("GET", "/api/ready", ops.readiness, "Readiness: record store, vector index and embedder all answer "
           "(503 names the failing one); also GET /api/health?deep=1", "health", ops.ReadinessResponse,
           access="public"),

@@ -15,10 +15,12 @@ from mem0_service.errors import ServiceUnavailable
 from mem0_service.vectors.base import VectorIndex, VectorPoint
 
 if TYPE_CHECKING:  # the record stores import the domain model from this package
-    from mem0_service.stores.base import RecordStore
+    from mem0_service.stores.base import IndexOp, RecordStore
 
 log = logging.getLogger("mem0_service.indexing")
 BATCH = 256
+# Embedded to tell an outage from content the embedder refuses.
+PROBE_TEXT = "index health probe"
 
 
 class Indexer:
@@ -40,21 +42,59 @@ class Indexer:
         self._fresh_vectors[memory_id] = (content, vector)
 
     async def flush(self, on_progress: Callable[[int], None] | None = None) -> bool:
-        """Apply all pending work; False (and logged) if the index or embedder is down: the work stays queued."""
+        """Apply all pending work; False (and logged) if the index or embedder is down: the work stays queued.
+
+        Never raises: the writes that call it have committed their records already. Their answer stands, and
+        whatever could not be indexed is retried by the background loop, or quarantined when it fails for one
+        memory alone, so that one bad entry never holds up everyone else's."""
         async with self._lock:
             try:
                 while ops := await self.store.pending_index_ops(BATCH):
-                    await self._apply(ops)
+                    try:
+                        await self._apply(ops)
+                    except Exception as exc:
+                        await self._isolate(ops, exc)
                     if on_progress is not None:
                         on_progress(len(ops))
                 self.backlog, self.last_error = 0, None
                 return True
-            except ServiceUnavailable as exc:
-                self.last_error = exc.message
+            except Exception as exc:
+                self.last_error = exc.message if isinstance(exc, ServiceUnavailable) else f"{type(exc).__name__}: {exc}"
                 self.backlog = await self._safe_backlog()
-                log.warning("index sync deferred: %s (%s pending)", exc.message, self.backlog)
+                if isinstance(exc, ServiceUnavailable):
+                    log.warning("index sync deferred: %s (%s pending)", self.last_error, self.backlog)
+                else:
+                    log.exception("index sync failed: %s (%s pending)", self.last_error, self.backlog)
                 self._wakeup.set()
                 return False
+
+    async def _isolate(self, ops: list[IndexOp], batch_error: Exception) -> None:
+        """A batch failed: apply it memory by memory, and quarantine the work of each memory that fails while the
+        dependencies answer (its own fault: a record that cannot be read back, content the embedder refuses).
+        While a dependency does not answer, that is an outage: the error is raised and the work stays queued."""
+        if isinstance(batch_error, ServiceUnavailable) and not await self._dependencies_answer():
+            raise batch_error
+        groups: dict[str, list[IndexOp]] = {}
+        for op in ops:
+            groups.setdefault(op.memory_id, []).append(op)
+        for group in groups.values():
+            try:
+                await self._apply(group)
+            except Exception as exc:
+                if isinstance(exc, ServiceUnavailable) and not await self._dependencies_answer():
+                    raise
+                cause = exc.message if isinstance(exc, ServiceUnavailable) else f"{type(exc).__name__}: {exc}"
+                log.error("index work for memory %s quarantined: %s", group[-1].memory_id, cause)
+                await self.store.quarantine(group, cause)
+
+    async def _dependencies_answer(self) -> bool:
+        """Whether the embedder and the vector index work for a harmless input, i.e. a failure was the data's."""
+        try:
+            await self.embedder.embed_one(PROBE_TEXT)
+            await self.index.ping()
+            return True
+        except ServiceUnavailable:
+            return False
 
     async def _safe_backlog(self) -> int:
         try:
@@ -62,13 +102,18 @@ class Indexer:
         except ServiceUnavailable:
             return -1
 
-    async def _apply(self, ops) -> None:
+    async def _apply(self, ops: list[IndexOp]) -> None:
         final: dict[str, str] = {}
         for op in ops:  # only the last operation per memory matters
             final[op.memory_id] = op.op
         upsert_ids = [i for i, op in final.items() if op == "upsert"]
         delete_ids = [i for i, op in final.items() if op == "delete"]
-        records = await self.store.get_many(upsert_ids)
+        records, unreadable = await self.store.load_many(upsert_ids)
+        for memory_id, cause in unreadable.items():
+            log.error("memory %s cannot be read back; its index work is quarantined: %s", memory_id, cause)
+            await self.store.quarantine([op for op in ops if op.memory_id == memory_id], cause)
+            final.pop(memory_id)
+        ops = [op for op in ops if op.memory_id not in unreadable]
         # A record gone since it was queued is skipped: its delete op is in the outbox too.
         live = [records[i] for i in upsert_ids if i in records]
         vectors: dict[str, np.ndarray] = {}
@@ -86,7 +131,8 @@ class Indexer:
         if live:
             await self._settle(live, vectors)
         failpoints.crash_if("before-index-ack")
-        await self.store.ack_index_ops([op.seq for op in ops])
+        if ops:
+            await self.store.ack_index_ops([op.seq for op in ops])
         for memory_id in final:
             self._fresh_vectors.pop(memory_id, None)
 

@@ -53,6 +53,7 @@ class Memory:
     agent_id: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
     expires_at: datetime | None = None
+    version: int = 1  # bumped by every stored change: the ETag clients compare
 
     @property
     def hash(self) -> str:

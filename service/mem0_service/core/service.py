@@ -15,7 +15,7 @@ from mem0_service.core.indexing import Indexer
 from mem0_service.core.memory import HistoryEvent, Memory, MemoryType, Scope, new_memory_id, utcnow
 from mem0_service.core.ranking import fuse
 from mem0_service.embedders.base import Embedder
-from mem0_service.errors import BadRequest, NotFound, ServiceUnavailable
+from mem0_service.errors import BadRequest, Conflict, NotFound, ServiceUnavailable
 from mem0_service.llm.client import LLMJunk
 from mem0_service.vectors.base import VectorFilter, VectorIndex
 
@@ -108,19 +108,29 @@ class MemoryService:
             # Embed before committing: a provider outage answers 503 with nothing stored, never a record
             # that can't be found.
             vectors = await self.embedder.embed([m.content for _, m in fresh])
-            await self.store.insert([m for _, m in fresh], actor=actor)
+            # The unique index has the last word on duplicates: a create racing another with the same content
+            # in the same scope gets the memory that was stored first, exactly like a create that came later.
+            stored = await self.store.insert([m for _, m in fresh], actor=actor, deduplicate=self.deduplicate)
             failpoints.crash_if("after-record-commit")
-            for (position, memory), vector in zip(fresh, vectors):
-                self.indexer.remember_vector(memory.id, memory.content, vector)
-                results[position] = memory
+            for (position, memory), kept, vector in zip(fresh, stored, vectors):
+                if kept.id == memory.id:
+                    self.indexer.remember_vector(memory.id, memory.content, vector)
+                else:
+                    is_new[position] = False
+                results[position] = kept
+            # The records are committed: this answer stands even if indexing fails now. The outbox keeps the
+            # work, the background loop retries it, and work that fails for one memory alone is quarantined.
             await self.indexer.flush()
         return [m for m in results if m is not None], is_new
 
     async def update(self, memory_id: str, *, content: str | None = None, metadata: dict[str, Any] | None = None,
                      type: MemoryType | None = None, expires_at: datetime | None = None, access: Access = EVERYTHING,
-                     actor: str = "api") -> Memory:
+                     actor: str = "api", if_version: int | None = None) -> Memory:
+        """Change the named fields only; the others keep whatever they hold at the moment of the write, even if a
+        concurrent update changed them after this one began. `if_version`: only if the memory is still at that
+        version (If-Match), PreconditionFailed otherwise."""
         current = await self.get(memory_id, access=access)
-        changes: dict[str, Any] = {"updated_at": utcnow()}
+        changes: dict[str, Any] = {}
         if content is not None:
             changes["content"] = content
         if metadata is not None:
@@ -129,20 +139,22 @@ class MemoryService:
             changes["type"] = type
         if expires_at is not None:
             changes["expires_at"] = expires_at
-        updated = current.with_changes(**changes)
-        reindex = updated.content != current.content or updated.type != current.type
-        if updated.content != current.content:
-            self.indexer.remember_vector(memory_id, updated.content, await self.embedder.embed_one(updated.content))
-        if not await self.store.update(updated, reindex=reindex, actor=actor):
+        if content is not None and content != current.content:
+            # embedded before the write: a provider outage answers 503 with nothing changed
+            self.indexer.remember_vector(memory_id, content, await self.embedder.embed_one(content))
+        result = await self.store.update_fields(memory_id, changes, expected_version=if_version,
+                                                deduplicate=self.deduplicate, actor=actor)
+        if result is None:
             raise NotFound(f"Memory {memory_id} not found")
-        if reindex:
+        before, after = result
+        if after.content != before.content or after.type != before.type:
             await self.indexer.flush()
-        return updated
+        return after
 
     async def delete(self, memory_id: str, *, access: Access = EVERYTHING, actor: str = "api",
-                     erase: bool = False) -> None:
+                     erase: bool = False, if_version: int | None = None) -> None:
         await self.get(memory_id, access=access)
-        if not await self.store.delete([memory_id], actor=actor, erase=erase):
+        if not await self.store.delete([memory_id], actor=actor, erase=erase, expected_version=if_version):
             raise NotFound(f"Memory {memory_id} not found")
         await self.indexer.flush()
 
@@ -251,7 +263,11 @@ class MemoryService:
     # -- reads --------------------------------------------------------------------------------------------
 
     async def get(self, memory_id: str, *, access: Access = EVERYTHING) -> Memory:
-        memory = await self.store.get(memory_id)
+        found, unreadable = await self.store.load_many([memory_id])
+        memory = found.get(memory_id)
+        if memory_id in unreadable and access.unbounded:
+            raise Conflict(f"Memory {memory_id} is quarantined: its stored record cannot be read back "
+                           f"({unreadable[memory_id]}); see `mem0-service quarantine list`")
         # Another tenant's memory is reported as missing, not forbidden: ids must not leak across tenants.
         if memory is None or not access.admits(memory) or _expired(memory):
             raise NotFound(f"Memory {memory_id} not found")

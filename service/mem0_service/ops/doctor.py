@@ -14,6 +14,7 @@ from mem0_service.config import Settings
 from mem0_service.errors import ConfigError
 from mem0_service.ops.settings import OpsSettings
 
+SCHEMA_CURRENT = "schema up to date"
 PLACEHOLDER_KEYS = {"ваш_случайный_ключ", "your_mem0_api_key", "YOUR_MEM0_API_KEY", "changeme", "change-me"}
 
 
@@ -40,6 +41,8 @@ async def run(env: dict[str, str] | None = None, timeout: float = 10.0) -> list[
     findings.append(_admin_keys(settings))
     findings.append(_data_dir(settings))
     findings.append(await _guard("record store", _record_store(settings), timeout))
+    if findings[-1].text.endswith(SCHEMA_CURRENT):  # reading it must neither create nor migrate the store
+        findings.append(await _guard("index quarantine", _quarantine(settings), timeout))
     embedder_finding, embedder = await _embedder(settings, timeout)
     findings.append(await _guard("vector index", _vector_index(settings, embedder), timeout))
     findings.append(embedder_finding)
@@ -111,6 +114,18 @@ async def _record_store(settings: Settings) -> Finding:
     return _schema(f"SQLite file {path} is readable", versions, "sqlite")
 
 
+async def _quarantine(settings: Settings) -> Finding:
+    """Memories whose index work failed for them alone: searches miss them until they are retried or dropped."""
+    from mem0_service.ops.quarantine import NAMED, record_store, summary
+
+    async with record_store(settings) as store:
+        entries = await store.quarantined(NAMED)
+        total = await store.count_quarantined()
+    if not total:
+        return Finding("ok", "index quarantine", "empty: every memory's index work could be applied")
+    return Finding("fail", "index quarantine", summary(entries, total))
+
+
 def _schema(prefix: str, versions: set[int], dialect: str) -> Finding:
     from mem0_service.stores.base import migrations
 
@@ -119,7 +134,7 @@ def _schema(prefix: str, versions: set[int], dialect: str) -> Finding:
         return Finding("warn", "record store", f"{prefix}; {len(missing)} migration(s) not applied yet "
                                                f"({', '.join(map(str, missing))}): run `mem0-service migrate` "
                                                "or start the service")
-    return Finding("ok", "record store", f"{prefix}; schema up to date")
+    return Finding("ok", "record store", f"{prefix}; {SCHEMA_CURRENT}")
 
 
 async def _embedder(settings: Settings, timeout: float):

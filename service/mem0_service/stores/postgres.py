@@ -5,19 +5,39 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 import psycopg
 from psycopg.rows import TupleRow
+from psycopg.types.datetime import TimestamptzLoader
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from mem0_service.core.memory import HistoryEvent, Memory, MemoryType, Scope, utcnow
-from mem0_service.errors import ServiceUnavailable
-from mem0_service.stores.base import IndexOp, RecordStore, UserSummary, keyword_terms, migrations, prefix_upper_bound, scope_where
+from mem0_service.errors import Conflict, PreconditionFailed, ServiceUnavailable
+from mem0_service.stores.base import (
+    IdempotencyState,
+    IndexOp,
+    QuarantineEntry,
+    RecordStore,
+    UnreadableRecord,
+    UserSummary,
+    changed_columns,
+    dedup_key,
+    keyword_terms,
+    load_rows,
+    migrations,
+    prefix_upper_bound,
+    scope_where,
+)
 
 log = logging.getLogger("mem0_service.postgres")
-COLUMNS = "m.id, m.user_id, m.session_id, m.agent_id, m.type, m.content, m.metadata, m.created_at, m.updated_at, m.expires_at"
+COLUMNS = ("m.id, m.user_id, m.session_id, m.agent_id, m.type, m.content, m.metadata, m.created_at, m.updated_at, "
+           "m.expires_at, m.version")
+# The scope a duplicate is unique in (see migration 003): NULL agent/session folded into ''.
+SAME_SCOPE = ("m.user_id = %s AND COALESCE(m.agent_id, '') = COALESCE(%s, '') "
+              "AND COALESCE(m.session_id, '') = COALESCE(%s, '') AND m.dedup_key = %s")
 # ts_rank_cd has no IDF: a word every memory shares ("user") ranks like a rare name. A small scale keeps a
 # one-common-word hit from lifting an unrelated memory over the threshold; several matching words still count.
 # Set so the default threshold means about what it means on the embedded store (LoCoMo, bench.retrieval: 30% of
@@ -38,15 +58,50 @@ def _as_written(value):
     return value
 
 
+class UnreadableTimestamp:
+    """A timestamptz PostgreSQL holds but Python cannot (e.g. 9999-12-31T23:59:59-05:00 is in year 10000 in UTC)."""
+
+    def __init__(self, text: str, cause: str):
+        self.text, self.cause = text, cause
+
+
+class TolerantTimestamptzLoader(TimestamptzLoader):
+    """psycopg fails a whole result set on one such value; this marks the value so only its row is refused."""
+
+    def load(self, data):  # type: ignore[override]
+        try:
+            return super().load(data)
+        except (psycopg.DataError, ValueError, OverflowError) as exc:
+            return UnreadableTimestamp(bytes(data).decode(errors="replace"), str(exc))
+
+
+async def _configure(conn: psycopg.AsyncConnection) -> None:
+    conn.adapters.register_loader("timestamptz", TolerantTimestamptzLoader)
+
+
+def _timestamp(value: Any) -> Any:
+    if isinstance(value, UnreadableTimestamp):
+        raise ValueError(f"timestamp {value.text!r}: {value.cause}")
+    return value
+
+
 def _row_to_memory(row: TupleRow) -> Memory:
     return Memory(id=row[0], user_id=row[1], session_id=row[2], agent_id=row[3], type=MemoryType(row[4]),
-                  content=row[5], metadata=_as_written(row[6] or {}), created_at=row[7], updated_at=row[8],
-                  expires_at=row[9])
+                  content=row[5], metadata=_as_written(row[6] or {}), created_at=_timestamp(row[7]),
+                  updated_at=_timestamp(row[8]), expires_at=_timestamp(row[9]), version=row[10])
 
 
-def _memory_row(m: Memory) -> tuple:
+def _memory_row(m: Memory, deduplicate: bool = True) -> tuple:
     return (m.id, m.user_id, m.session_id, m.agent_id, m.type.value, m.content, m.hash, Jsonb(m.metadata),
-            m.created_at, m.updated_at, m.expires_at)
+            m.created_at, m.updated_at, m.expires_at, dedup_key(m, deduplicate))
+
+
+def _column_value(name: str, value: Any) -> Any:
+    if name == "type":
+        return value.value
+    if name == "metadata":
+        return Jsonb(value)
+    return value
 
 
 def _metadata_equals(key: str, value) -> tuple[str, list]:
@@ -69,7 +124,7 @@ class PostgresRecordStore(RecordStore):
         self.timeout = timeout
         self.pool = AsyncConnectionPool(url, min_size=min_size, max_size=max_size, open=False, timeout=timeout,
                                         kwargs={"connect_timeout": max(1, int(timeout))},
-                                        check=AsyncConnectionPool.check_connection)
+                                        check=AsyncConnectionPool.check_connection, configure=_configure)
 
     @asynccontextmanager
     async def _tx(self) -> AsyncIterator[psycopg.AsyncCursor]:
@@ -114,22 +169,56 @@ class PostgresRecordStore(RecordStore):
         async with self._tx() as cur:
             await cur.execute("SELECT 1")
 
-    async def insert(self, memories: list[Memory], *, actor: str = "api") -> None:
+    async def insert(self, memories: list[Memory], *, actor: str = "api", deduplicate: bool = True) -> list[Memory]:
+        stored: dict[int, Memory] = {}
+        # Rows go in in the order of their unique key: two batches racing over the same contents wait for each
+        # other instead of deadlocking.
+        order = sorted(range(len(memories)), key=lambda i: memories[i].hash)
         async with self._tx() as cur:
-            await cur.executemany("INSERT INTO memories (id, user_id, session_id, agent_id, type, content, content_hash, "
-                                  "metadata, created_at, updated_at, expires_at) VALUES "
-                                  "(%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)", [_memory_row(m) for m in memories])
-            await cur.executemany("INSERT INTO index_outbox (memory_id, op) VALUES (%s, 'upsert')",
-                                  [(m.id,) for m in memories])
-            await cur.executemany(HISTORY_INSERT, [(m.id, m.user_id, "ADD", None, m.content, actor, m.created_at)
-                                                   for m in memories])
+            for position in order:
+                memory = memories[position]
+                row = _memory_row(memory, deduplicate)
+                if row[-1] is not None:
+                    await self._remove_expired_twin(cur, memory, row[-1])
+                # A racing create of the same content in the same scope waits here for the other transaction;
+                # once that commits, this insert does nothing and the other's memory is returned.
+                await cur.execute("INSERT INTO memories (id, user_id, session_id, agent_id, type, content, content_hash, "
+                                  "metadata, created_at, updated_at, expires_at, dedup_key) VALUES "
+                                  "(%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s) ON CONFLICT DO NOTHING", row)
+                if not cur.rowcount:
+                    stored[position] = await self._twin(cur, memory, row[-1])
+                    continue
+                await cur.execute("INSERT INTO index_outbox (memory_id, op) VALUES (%s, 'upsert')", (memory.id,))
+                await cur.execute(HISTORY_INSERT, (memory.id, memory.user_id, "ADD", None, memory.content, actor,
+                                                   memory.created_at))
+                stored[position] = memory
+        return [stored[i] for i in range(len(memories))]
 
-    async def get_many(self, ids: list[str]) -> dict[str, Memory]:
+    async def _remove_expired_twin(self, cur, memory: Memory, key: str) -> None:
+        """An expired memory the sweeper has not removed yet must not stand in for a new one."""
+        await cur.execute(f"DELETE FROM memories m WHERE {SAME_SCOPE} AND m.expires_at <= %s "
+                          "RETURNING m.id, m.user_id, m.content",
+                          (memory.user_id, memory.agent_id, memory.session_id, key, utcnow()))
+        gone = await cur.fetchall()
+        if gone:
+            await self._after_delete(cur, gone, "expiry", False)
+
+    @staticmethod
+    async def _twin(cur, memory: Memory, key: str | None) -> Memory:
+        await cur.execute(f"SELECT {COLUMNS} FROM memories m WHERE {SAME_SCOPE}",
+                          (memory.user_id, memory.agent_id, memory.session_id, key))
+        found, unreadable = load_rows(await cur.fetchall(), _row_to_memory)
+        if not found:
+            raise Conflict(f"A memory with this content exists in this scope but cannot be read back "
+                           f"({'; '.join(unreadable.values()) or 'gone'})", field="content")
+        return next(iter(found.values()))
+
+    async def load_many(self, ids: list[str]) -> tuple[dict[str, Memory], dict[str, str]]:
         if not ids:
-            return {}
+            return {}, {}
         async with self._tx() as cur:
             await cur.execute(f"SELECT {COLUMNS} FROM memories m WHERE m.id = ANY(%s)", (ids,))
-            return {row[0]: _row_to_memory(row) for row in await cur.fetchall()}
+            return load_rows(await cur.fetchall(), _row_to_memory)
 
     async def first_in_scope(self, scope: Scope, ids: list[str], limit: int) -> tuple[list[Memory], int]:
         if not ids:
@@ -140,7 +229,7 @@ class PostgresRecordStore(RecordStore):
             admitted = {i for (i,) in await cur.fetchall()}
             first = [i for i in ids if i in admitted][:limit]
             await cur.execute(f"SELECT {COLUMNS} FROM memories m WHERE m.id = ANY(%s)", (first,))
-            found = {row[0]: _row_to_memory(row) for row in await cur.fetchall()}
+            found, _ = load_rows(await cur.fetchall(), _row_to_memory)
         return [found[i] for i in first if i in found], len(admitted)
 
     async def update(self, memory: Memory, *, reindex: bool, actor: str = "api") -> bool:
@@ -149,8 +238,8 @@ class PostgresRecordStore(RecordStore):
             await cur.execute("SELECT content FROM memories WHERE id = %s FOR UPDATE", (memory.id,))
             old = await cur.fetchone()
             await cur.execute("UPDATE memories SET session_id=%s, agent_id=%s, type=%s, content=%s, content_hash=%s, "
-                              "metadata=%s, updated_at=%s, expires_at=%s WHERE id=%s",
-                              (*row[2:8], row[9], row[10], memory.id))
+                              "metadata=%s, updated_at=%s, expires_at=%s, dedup_key=%s, version=version+1 WHERE id=%s",
+                              (*row[2:8], row[9], row[10], row[11], memory.id))
             found = cur.rowcount > 0
             if found and reindex:
                 await cur.execute("INSERT INTO index_outbox (memory_id, op) VALUES (%s, 'upsert')", (memory.id,))
@@ -158,6 +247,39 @@ class PostgresRecordStore(RecordStore):
                 await cur.execute(HISTORY_INSERT, (memory.id, memory.user_id, "UPDATE", old[0], memory.content, actor,
                                                    memory.updated_at))
             return found
+
+    async def update_fields(self, memory_id: str, changes: dict[str, Any], *, expected_version: int | None = None,
+                            deduplicate: bool = True, actor: str = "api") -> tuple[Memory, Memory] | None:
+        async with self._tx() as cur:
+            # The row lock makes read-then-write one step: a concurrent update waits, then reads what this one wrote.
+            await cur.execute(f"SELECT {COLUMNS} FROM memories m WHERE m.id = %s FOR UPDATE", (memory_id,))
+            found, unreadable = load_rows(await cur.fetchall(), _row_to_memory)
+            if memory_id in unreadable:
+                raise Conflict(f"Memory {memory_id} is quarantined: its stored record cannot be read back "
+                               f"({unreadable[memory_id]}); see `mem0-service quarantine list`")
+            current = found.get(memory_id)
+            if current is None:
+                return None
+            if expected_version is not None and current.version != expected_version:
+                raise PreconditionFailed(f"Memory {memory_id} is at version {current.version}, not "
+                                         f"{expected_version}: read it again", field="If-Match")
+            diff = changed_columns(current, changes)
+            after = current.with_changes(**diff, updated_at=utcnow(), version=current.version + 1)
+            columns = {k: _column_value(k, v) for k, v in diff.items()}
+            if "content" in diff or "type" in diff:
+                columns.update(content_hash=after.hash, dedup_key=dedup_key(after, deduplicate))
+            columns.update(updated_at=after.updated_at, version=after.version)
+            try:
+                async with cur.connection.transaction():  # a savepoint: the duplicate check must not end the outer one
+                    await cur.execute(f"UPDATE memories SET {', '.join(f'{k} = %s' for k in columns)} WHERE id = %s",
+                                      [*columns.values(), memory_id])
+            except psycopg.errors.UniqueViolation as exc:
+                raise Conflict("Another memory in this scope already has this content", field="content") from exc
+            if "content" in diff or "type" in diff:
+                await cur.execute("INSERT INTO index_outbox (memory_id, op) VALUES (%s, 'upsert')", (memory_id,))
+            await cur.execute(HISTORY_INSERT, (memory_id, current.user_id, "UPDATE", current.content, after.content,
+                                               actor, after.updated_at))
+            return current, after
 
     @staticmethod
     async def _after_delete(cur, gone: list[tuple[str, str, str]], actor: str, erase: bool) -> list[str]:
@@ -172,10 +294,21 @@ class PostgresRecordStore(RecordStore):
                               "WHERE memory_id = ANY(%s)", (ids,))
         return ids
 
-    async def delete(self, ids: list[str], *, actor: str = "api", erase: bool = False) -> int:
+    async def delete(self, ids: list[str], *, actor: str = "api", erase: bool = False,
+                     expected_version: int | None = None) -> int:
         async with self._tx() as cur:
-            await cur.execute("DELETE FROM memories WHERE id = ANY(%s) RETURNING id, user_id, content", (ids,))
-            return len(await self._after_delete(cur, await cur.fetchall(), actor, erase))
+            if expected_version is None:
+                await cur.execute("DELETE FROM memories WHERE id = ANY(%s) RETURNING id, user_id, content", (ids,))
+            else:
+                await cur.execute("DELETE FROM memories WHERE id = ANY(%s) AND version = %s "
+                                  "RETURNING id, user_id, content", (ids, expected_version))
+            gone = await cur.fetchall()
+            if expected_version is not None and len(gone) < len(ids):
+                await cur.execute("SELECT id, version FROM memories WHERE id = ANY(%s)", (ids,))
+                for memory_id, version in await cur.fetchall():
+                    raise PreconditionFailed(f"Memory {memory_id} is at version {version}, not {expected_version}: "
+                                             "read it again", field="If-Match")
+            return len(await self._after_delete(cur, gone, actor, erase))
 
     async def delete_scope(self, scope: Scope, *, actor: str = "api", erase: bool = True) -> list[str]:
         where, params = _where(scope, live=False)
@@ -213,16 +346,31 @@ class PostgresRecordStore(RecordStore):
             await cur.executemany(HISTORY_INSERT, rows)
         return len(rows)
 
-    async def get_idempotent(self, key: str) -> tuple[int, str] | None:
+    async def reserve_idempotent(self, key: str, fingerprint: str, *, lease_seconds: float) -> IdempotencyState:
+        now = utcnow()
         async with self._tx() as cur:
-            await cur.execute("SELECT status, body FROM idempotency_keys WHERE key = %s", (key,))
-            row = await cur.fetchone()
-        return (row[0], row[1]) if row else None
+            await cur.execute("INSERT INTO idempotency_keys (key, status, body, created_at, fingerprint) "
+                              "VALUES (%s, 0, '', %s, %s) ON CONFLICT (key) DO NOTHING", (key, now, fingerprint))
+            if cur.rowcount:
+                return IdempotencyState("reserved", fingerprint)
+            await cur.execute("SELECT status, body, fingerprint, created_at FROM idempotency_keys WHERE key = %s "
+                              "FOR UPDATE", (key,))
+            status, body, stored, reserved_at = await cur.fetchone()
+            if status:
+                return IdempotencyState("done", stored, status, body)
+            if reserved_at < now - timedelta(seconds=lease_seconds):
+                await cur.execute("UPDATE idempotency_keys SET created_at = %s, fingerprint = %s WHERE key = %s",
+                                  (now, fingerprint, key))
+                return IdempotencyState("reserved", fingerprint)
+            return IdempotencyState("pending", stored)
 
-    async def put_idempotent(self, key: str, status: int, body: str) -> None:
+    async def complete_idempotent(self, key: str, status: int, body: str) -> None:
         async with self._tx() as cur:
-            await cur.execute("INSERT INTO idempotency_keys VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
-                              (key, status, body, utcnow()))
+            await cur.execute("UPDATE idempotency_keys SET status = %s, body = %s WHERE key = %s", (status, body, key))
+
+    async def release_idempotent(self, key: str) -> None:
+        async with self._tx() as cur:
+            await cur.execute("DELETE FROM idempotency_keys WHERE key = %s AND status = 0", (key,))
 
     async def list(self, scope: Scope, *, limit: int, offset: int, newest_first: bool = True) -> tuple[list[Memory], int]:
         where, params = _where(scope)
@@ -232,7 +380,8 @@ class PostgresRecordStore(RecordStore):
             total = (await cur.fetchone())[0]
             await cur.execute(f"SELECT {COLUMNS} FROM memories m WHERE {where} "
                               f"ORDER BY m.created_at {order}, m.id {order} LIMIT %s OFFSET %s", [*params, limit, offset])
-            return [_row_to_memory(r) for r in await cur.fetchall()], total
+            found, _ = load_rows(await cur.fetchall(), _row_to_memory)
+            return list(found.values()), total
 
     async def list_users(self, prefix: str, *, limit: int, offset: int) -> tuple[list[UserSummary], int]:
         # In byte order (COLLATE "C", migration 005): under a language collation a range would not be a prefix,
@@ -265,10 +414,56 @@ class PostgresRecordStore(RecordStore):
     async def find_by_hash(self, scope: Scope, digest: str) -> Memory | None:
         where, params = _where(scope)
         async with self._tx() as cur:
-            await cur.execute(f"SELECT {COLUMNS} FROM memories m WHERE {where} AND m.content_hash = %s LIMIT 1",
+            await cur.execute(f"SELECT {COLUMNS} FROM memories m WHERE {where} AND m.content_hash = %s",
                               [*params, digest])
-            row = await cur.fetchone()
-        return _row_to_memory(row) if row else None
+            found, _ = load_rows(await cur.fetchall(), _row_to_memory)
+        return next(iter(found.values()), None)
+
+    async def quarantine(self, ops: list[IndexOp], cause: str) -> None:
+        memory_id = ops[-1].memory_id
+        async with self._tx() as cur:
+            await cur.execute("INSERT INTO index_quarantine (memory_id, user_id, op, cause, quarantined_at) "
+                              "SELECT %s, (SELECT user_id FROM memories WHERE id = %s), %s, %s, %s "
+                              "ON CONFLICT (memory_id) DO UPDATE SET op = EXCLUDED.op, cause = EXCLUDED.cause, "
+                              "quarantined_at = EXCLUDED.quarantined_at",
+                              (memory_id, memory_id, ops[-1].op, cause[:1000], utcnow()))
+            await cur.execute("DELETE FROM index_outbox WHERE seq = ANY(%s)", ([op.seq for op in ops],))
+
+    async def quarantined(self, limit: int = 100) -> list[QuarantineEntry]:
+        async with self._tx() as cur:
+            await cur.execute("SELECT memory_id, user_id, op, cause, quarantined_at FROM index_quarantine "
+                              "ORDER BY quarantined_at, memory_id LIMIT %s", (limit,))
+            return [QuarantineEntry(*r) for r in await cur.fetchall()]
+
+    async def count_quarantined(self) -> int:
+        async with self._tx() as cur:
+            await cur.execute("SELECT COUNT(*) FROM index_quarantine")
+            return (await cur.fetchone())[0]
+
+    @staticmethod
+    async def _quarantined_ids(cur, ids: list[str] | None) -> list[str]:
+        await cur.execute("SELECT memory_id FROM index_quarantine WHERE %s::text[] IS NULL OR memory_id = ANY(%s) "
+                          "ORDER BY memory_id FOR UPDATE", (ids, ids))
+        return [r[0] for r in await cur.fetchall()]
+
+    async def retry_quarantined(self, ids: list[str] | None) -> int:
+        async with self._tx() as cur:
+            chosen = await self._quarantined_ids(cur, ids)
+            await cur.execute("INSERT INTO index_outbox (memory_id, op) SELECT memory_id, op FROM index_quarantine "
+                              "WHERE memory_id = ANY(%s) ORDER BY quarantined_at", (chosen,))
+            await cur.execute("DELETE FROM index_quarantine WHERE memory_id = ANY(%s)", (chosen,))
+        return len(chosen)
+
+    async def drop_quarantined(self, ids: list[str] | None, *, actor: str = "quarantine") -> int:
+        async with self._tx() as cur:
+            chosen = await self._quarantined_ids(cur, ids)
+            await cur.execute("DELETE FROM memories WHERE id = ANY(%s) RETURNING id, user_id, content", (chosen,))
+            deleted = set(await self._after_delete(cur, await cur.fetchall(), actor, False))
+            # a memory already gone still needs its vector removed
+            await cur.executemany("INSERT INTO index_outbox (memory_id, op) VALUES (%s, 'delete')",
+                                  [(i,) for i in chosen if i not in deleted])
+            await cur.execute("DELETE FROM index_quarantine WHERE memory_id = ANY(%s)", (chosen,))
+        return len(chosen)
 
     async def pending_index_ops(self, limit: int) -> list[IndexOp]:
         async with self._tx() as cur:
@@ -293,7 +488,10 @@ class PostgresRecordStore(RecordStore):
                 rows = await cur.fetchall()
             if not rows:
                 return
-            yield [_row_to_memory(r) for r in rows]
+            found, unreadable = load_rows(rows, _row_to_memory)
+            for memory_id, cause in unreadable.items():  # an export must not leave a memory out silently
+                raise UnreadableRecord(memory_id, cause)
+            yield list(found.values())
             after = rows[-1][0]
 
     async def count(self) -> int:

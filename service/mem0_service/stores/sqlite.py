@@ -5,17 +5,25 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from mem0_service.core.memory import HistoryEvent, Memory, MemoryType, Scope, utcnow
+from mem0_service.errors import Conflict, PreconditionFailed, ServiceUnavailable
 from mem0_service.sqlite_worker import SQLiteWorker
 from mem0_service.stores.base import (
+    IdempotencyState,
     IndexOp,
+    QuarantineEntry,
     RecordStore,
+    UnreadableRecord,
     UserSummary,
+    changed_columns,
+    dedup_key,
     iso,
     keyword_terms,
+    load_rows,
     migrations,
     parse_iso,
     prefix_upper_bound,
@@ -24,19 +32,44 @@ from mem0_service.stores.base import (
 
 # BM25 score at which keyword evidence counts half: short memories score 2-10 on a one-word hit.
 BM25_HALF = 6.0
-COLUMNS = "m.id, m.user_id, m.session_id, m.agent_id, m.type, m.content, m.metadata, m.created_at, m.updated_at, m.expires_at"
+COLUMNS = ("m.id, m.user_id, m.session_id, m.agent_id, m.type, m.content, m.metadata, m.created_at, m.updated_at, "
+           "m.expires_at, m.version")
+# The scope a duplicate is unique in (see migration 005): NULL agent/session folded into ''.
+SAME_SCOPE = ("m.user_id = ? AND IFNULL(m.agent_id, '') = IFNULL(?, '') AND IFNULL(m.session_id, '') = IFNULL(?, '') "
+              "AND m.dedup_key = ?")
+# An update that keeps losing its compare-and-set to other processes gives up after this many reads.
+CAS_ATTEMPTS = 8
 
 
 def _row_to_memory(row: tuple) -> Memory:
     return Memory(id=row[0], user_id=row[1], session_id=row[2], agent_id=row[3], type=MemoryType(row[4]),
                   content=row[5], metadata=json.loads(row[6]), created_at=parse_iso(row[7]),
-                  updated_at=parse_iso(row[8]), expires_at=parse_iso(row[9]) if row[9] else None)
+                  updated_at=parse_iso(row[8]), expires_at=parse_iso(row[9]) if row[9] else None, version=row[10])
 
 
-def _memory_row(m: Memory) -> tuple:
+def _memory_row(m: Memory, deduplicate: bool = True) -> tuple:
     return (m.id, m.user_id, m.session_id, m.agent_id, m.type.value, m.content, m.hash,
             json.dumps(m.metadata, ensure_ascii=False), iso(m.created_at), iso(m.updated_at),
-            iso(m.expires_at) if m.expires_at else None)
+            iso(m.expires_at) if m.expires_at else None, dedup_key(m, deduplicate))
+
+
+def _column_value(name: str, value: Any) -> Any:
+    if name == "type":
+        return value.value
+    if name == "metadata":
+        return json.dumps(value, ensure_ascii=False)
+    if name == "expires_at":
+        return iso(value) if value is not None else None
+    return value
+
+
+def _load_one(c: sqlite3.Connection, memory_id: str) -> Memory | None:
+    found, unreadable = load_rows(c.execute(f"SELECT {COLUMNS} FROM memories m WHERE m.id = ?", (memory_id,)),
+                                  _row_to_memory)
+    if memory_id in unreadable:
+        raise Conflict(f"Memory {memory_id} is quarantined: its stored record cannot be read back "
+                       f"({unreadable[memory_id]}); see `mem0-service quarantine list`")
+    return found.get(memory_id)
 
 
 def _metadata_equals(key: str, value) -> tuple[str, list]:
@@ -98,26 +131,57 @@ class SQLiteRecordStore(RecordStore):
     async def ping(self) -> None:
         await self._run(lambda c: c.execute("SELECT 1").fetchone())
 
-    async def insert(self, memories: list[Memory], *, actor: str = "api") -> None:
-        def work(c: sqlite3.Connection) -> None:
-            c.executemany("INSERT INTO memories (id, user_id, session_id, agent_id, type, content, content_hash, "
-                          "metadata, created_at, updated_at, expires_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                          [_memory_row(m) for m in memories])
-            c.executemany("INSERT INTO index_outbox (memory_id, op) VALUES (?, 'upsert')", [(m.id,) for m in memories])
-            _history(c, [(m.id, m.user_id, "ADD", None, m.content, actor, iso(m.created_at)) for m in memories])
-        await self._run(work)
+    async def insert(self, memories: list[Memory], *, actor: str = "api", deduplicate: bool = True) -> list[Memory]:
+        def work(c: sqlite3.Connection) -> list[Memory]:
+            stored: list[Memory] = []
+            for memory in memories:
+                row = _memory_row(memory, deduplicate)
+                if row[-1] is not None:
+                    self._remove_expired_twin(c, memory, row[-1])
+                inserted = c.execute(
+                    "INSERT INTO memories (id, user_id, session_id, agent_id, type, content, content_hash, metadata, "
+                    "created_at, updated_at, expires_at, dedup_key) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) "
+                    "ON CONFLICT DO NOTHING", row).rowcount
+                if not inserted:  # the unique index found the same content in the same scope: that one wins
+                    stored.append(self._twin(c, memory, row[-1]))
+                    continue
+                c.execute("INSERT INTO index_outbox (memory_id, op) VALUES (?, 'upsert')", (memory.id,))
+                _history(c, [(memory.id, memory.user_id, "ADD", None, memory.content, actor, iso(memory.created_at))])
+                stored.append(memory)
+            return stored
+        return await self._run(work)
 
-    async def get_many(self, ids: list[str]) -> dict[str, Memory]:
+    def _remove_expired_twin(self, c: sqlite3.Connection, memory: Memory, key: str) -> None:
+        """An expired memory the sweeper has not removed yet must not stand in for a new one."""
+        ids = [i for (i,) in c.execute(f"SELECT m.id FROM memories m WHERE {SAME_SCOPE} AND m.expires_at <= ?",
+                                       (memory.user_id, memory.agent_id, memory.session_id, key, iso(utcnow())))]
+        if ids:
+            self._delete_rows(c, ids, "expiry", erase=False)
+
+    @staticmethod
+    def _twin(c: sqlite3.Connection, memory: Memory, key: str | None) -> Memory:
+        rows = c.execute(f"SELECT {COLUMNS} FROM memories m WHERE {SAME_SCOPE}",
+                         (memory.user_id, memory.agent_id, memory.session_id, key)).fetchall()
+        found, unreadable = load_rows(rows, _row_to_memory)
+        if not found:
+            raise Conflict(f"A memory with this content exists in this scope but cannot be read back "
+                           f"({'; '.join(unreadable.values()) or 'gone'})", field="content")
+        return next(iter(found.values()))
+
+    async def load_many(self, ids: list[str]) -> tuple[dict[str, Memory], dict[str, str]]:
         if not ids:
-            return {}
+            return {}, {}
 
-        def work(c: sqlite3.Connection) -> dict[str, Memory]:
+        def work(c: sqlite3.Connection) -> tuple[dict[str, Memory], dict[str, str]]:
             found: dict[str, Memory] = {}
+            unreadable: dict[str, str] = {}
             for start in range(0, len(ids), 500):
                 chunk = ids[start:start + 500]
                 rows = c.execute(f"SELECT {COLUMNS} FROM memories m WHERE m.id IN ({','.join('?' * len(chunk))})", chunk)
-                found.update((row[0], _row_to_memory(row)) for row in rows)
-            return found
+                good, bad = load_rows(rows, _row_to_memory)
+                found.update(good)
+                unreadable.update(bad)
+            return found, unreadable
         return await self._run(work)
 
     async def first_in_scope(self, scope: Scope, ids: list[str], limit: int) -> tuple[list[Memory], int]:
@@ -133,7 +197,7 @@ class SQLiteRecordStore(RecordStore):
                 f"(SELECT rowid FROM memories WHERE id IN ({','.join('?' * len(ids))})) AND {where}", [*ids, *params])}
             first = [i for i in ids if i in admitted][:limit]
             rows = c.execute(f"SELECT {COLUMNS} FROM memories m WHERE m.id IN ({','.join('?' * len(first))})", first)
-            found = {row[0]: _row_to_memory(row) for row in rows}
+            found, _ = load_rows(rows, _row_to_memory)
             return [found[i] for i in first if i in found], len(admitted)
         return await self._run(work)
 
@@ -142,7 +206,8 @@ class SQLiteRecordStore(RecordStore):
             row = _memory_row(memory)
             old = c.execute("SELECT content FROM memories WHERE id = ?", (memory.id,)).fetchone()
             cur = c.execute("UPDATE memories SET session_id=?, agent_id=?, type=?, content=?, content_hash=?, metadata=?, "
-                            "updated_at=?, expires_at=? WHERE id=?", (*row[2:8], row[9], row[10], memory.id))
+                            "updated_at=?, expires_at=?, dedup_key=?, version=version+1 WHERE id=?",
+                            (*row[2:8], row[9], row[10], row[11], memory.id))
             if cur.rowcount and reindex:
                 c.execute("INSERT INTO index_outbox (memory_id, op) VALUES (?, 'upsert')", (memory.id,))
             if cur.rowcount:
@@ -150,11 +215,54 @@ class SQLiteRecordStore(RecordStore):
             return cur.rowcount > 0
         return await self._run(work)
 
+    async def update_fields(self, memory_id: str, changes: dict[str, Any], *, expected_version: int | None = None,
+                            deduplicate: bool = True, actor: str = "api") -> tuple[Memory, Memory] | None:
+        def work(c: sqlite3.Connection) -> tuple[Memory, Memory] | None:
+            # SQLite has no row locks: read, then write only if the version is still the one read. Another
+            # process (a worker) that wrote in between makes the UPDATE match nothing, and the record is read again.
+            for _ in range(CAS_ATTEMPTS):
+                current = _load_one(c, memory_id)
+                if current is None:
+                    return None
+                if expected_version is not None and current.version != expected_version:
+                    raise PreconditionFailed(f"Memory {memory_id} is at version {current.version}, not "
+                                             f"{expected_version}: read it again", field="If-Match")
+                diff = changed_columns(current, changes)
+                after = current.with_changes(**diff, updated_at=utcnow(), version=current.version + 1)
+                columns = {k: _column_value(k, v) for k, v in diff.items()}
+                if "content" in diff or "type" in diff:
+                    columns.update(content_hash=after.hash, dedup_key=dedup_key(after, deduplicate))
+                columns.update(updated_at=iso(after.updated_at), version=after.version)
+                try:
+                    cur = c.execute(f"UPDATE memories SET {', '.join(f'{k} = ?' for k in columns)} "
+                                    "WHERE id = ? AND version = ?", [*columns.values(), memory_id, current.version])
+                except sqlite3.IntegrityError as exc:
+                    raise Conflict("Another memory in this scope already has this content", field="content") from exc
+                if not cur.rowcount:
+                    continue
+                if "content" in diff or "type" in diff:
+                    c.execute("INSERT INTO index_outbox (memory_id, op) VALUES (?, 'upsert')", (memory_id,))
+                _history(c, [(memory_id, current.user_id, "UPDATE", current.content, after.content, actor,
+                              iso(after.updated_at))])
+                return current, after
+            raise ServiceUnavailable(f"Memory {memory_id} kept changing while being updated; try again",
+                                     dependency="record_store")
+        return await self._run(work)
+
     @staticmethod
-    def _delete_rows(c: sqlite3.Connection, ids: list[str], actor: str, erase: bool) -> list[str]:
+    def _delete_rows(c: sqlite3.Connection, ids: list[str], actor: str, erase: bool,
+                     expected_version: int | None = None) -> list[str]:
         now, gone = iso(utcnow()), []
         for memory_id in ids:
-            row = c.execute("DELETE FROM memories WHERE id = ? RETURNING user_id, content", (memory_id,)).fetchone()
+            if expected_version is None:
+                row = c.execute("DELETE FROM memories WHERE id = ? RETURNING user_id, content", (memory_id,)).fetchone()
+            else:
+                row = c.execute("DELETE FROM memories WHERE id = ? AND version = ? RETURNING user_id, content",
+                                (memory_id, expected_version)).fetchone()
+                if row is None and (other := c.execute("SELECT version FROM memories WHERE id = ?",
+                                                        (memory_id,)).fetchone()):
+                    raise PreconditionFailed(f"Memory {memory_id} is at version {other[0]}, not {expected_version}: "
+                                             "read it again", field="If-Match")
             if row is None:
                 continue
             gone.append(memory_id)
@@ -165,8 +273,9 @@ class SQLiteRecordStore(RecordStore):
                           [(i,) for i in gone])
         return gone
 
-    async def delete(self, ids: list[str], *, actor: str = "api", erase: bool = False) -> int:
-        return len(await self._run(lambda c: self._delete_rows(c, ids, actor, erase)))
+    async def delete(self, ids: list[str], *, actor: str = "api", erase: bool = False,
+                     expected_version: int | None = None) -> int:
+        return len(await self._run(lambda c: self._delete_rows(c, ids, actor, erase, expected_version)))
 
     async def delete_scope(self, scope: Scope, *, actor: str = "api", erase: bool = True) -> list[str]:
         where, params = _where(scope, live=False)
@@ -206,14 +315,29 @@ class SQLiteRecordStore(RecordStore):
             return len(rows)
         return await self._run(work) if events else 0
 
-    async def get_idempotent(self, key: str) -> tuple[int, str] | None:
-        row = await self._run(lambda c: c.execute("SELECT status, body FROM idempotency_keys WHERE key = ?",
-                                                  (key,)).fetchone())
-        return (row[0], row[1]) if row else None
+    async def reserve_idempotent(self, key: str, fingerprint: str, *, lease_seconds: float) -> IdempotencyState:
+        def work(c: sqlite3.Connection) -> IdempotencyState:
+            now = utcnow()
+            if c.execute("INSERT INTO idempotency_keys (key, status, body, created_at, fingerprint) "
+                         "VALUES (?, 0, '', ?, ?) ON CONFLICT (key) DO NOTHING", (key, iso(now), fingerprint)).rowcount:
+                return IdempotencyState("reserved", fingerprint)
+            status, body, stored, reserved_at = c.execute(
+                "SELECT status, body, fingerprint, created_at FROM idempotency_keys WHERE key = ?", (key,)).fetchone()
+            if status:
+                return IdempotencyState("done", stored, status, body)
+            if parse_iso(reserved_at) < now - timedelta(seconds=lease_seconds) and c.execute(
+                    "UPDATE idempotency_keys SET created_at = ?, fingerprint = ? WHERE key = ? AND status = 0 "
+                    "AND created_at = ?", (iso(now), fingerprint, key, reserved_at)).rowcount:
+                return IdempotencyState("reserved", fingerprint)
+            return IdempotencyState("pending", stored)
+        return await self._run(work)
 
-    async def put_idempotent(self, key: str, status: int, body: str) -> None:
-        await self._run(lambda c: c.execute("INSERT OR IGNORE INTO idempotency_keys VALUES (?, ?, ?, ?)",
-                                            (key, status, body, iso(utcnow()))))
+    async def complete_idempotent(self, key: str, status: int, body: str) -> None:
+        await self._run(lambda c: c.execute("UPDATE idempotency_keys SET status = ?, body = ? WHERE key = ?",
+                                            (status, body, key)))
+
+    async def release_idempotent(self, key: str) -> None:
+        await self._run(lambda c: c.execute("DELETE FROM idempotency_keys WHERE key = ? AND status = 0", (key,)))
 
     async def list(self, scope: Scope, *, limit: int, offset: int, newest_first: bool = True) -> tuple[list[Memory], int]:
         where, params = _where(scope)
@@ -223,7 +347,8 @@ class SQLiteRecordStore(RecordStore):
             total = c.execute(f"SELECT COUNT(*) FROM memories m WHERE {where}", params).fetchone()[0]
             rows = c.execute(f"SELECT {COLUMNS} FROM memories m WHERE {where} "
                              f"ORDER BY m.created_at {order}, m.id {order} LIMIT ? OFFSET ?", [*params, limit, offset])
-            return [_row_to_memory(r) for r in rows], total
+            found, _ = load_rows(rows, _row_to_memory)
+            return list(found.values()), total
         return await self._run(work)
 
     async def list_users(self, prefix: str, *, limit: int, offset: int) -> tuple[list[UserSummary], int]:
@@ -274,9 +399,55 @@ class SQLiteRecordStore(RecordStore):
         where, params = _where(scope)
 
         def work(c: sqlite3.Connection) -> Memory | None:
-            row = c.execute(f"SELECT {COLUMNS} FROM memories m WHERE {where} AND m.content_hash = ? LIMIT 1",
-                            [*params, digest]).fetchone()
-            return _row_to_memory(row) if row else None
+            rows = c.execute(f"SELECT {COLUMNS} FROM memories m WHERE {where} AND m.content_hash = ?",
+                             [*params, digest]).fetchall()
+            found, _ = load_rows(rows, _row_to_memory)
+            return next(iter(found.values()), None)
+        return await self._run(work)
+
+    async def quarantine(self, ops: list[IndexOp], cause: str) -> None:
+        memory_id = ops[-1].memory_id
+
+        def work(c: sqlite3.Connection) -> None:
+            owner = c.execute("SELECT user_id FROM memories WHERE id = ?", (memory_id,)).fetchone()
+            c.execute("INSERT OR REPLACE INTO index_quarantine VALUES (?, ?, ?, ?, ?)",
+                      (memory_id, owner[0] if owner else None, ops[-1].op, cause[:1000], iso(utcnow())))
+            c.executemany("DELETE FROM index_outbox WHERE seq = ?", [(op.seq,) for op in ops])
+        await self._run(work)
+
+    async def quarantined(self, limit: int = 100) -> list[QuarantineEntry]:
+        rows = await self._run(lambda c: c.execute(
+            "SELECT memory_id, user_id, op, cause, quarantined_at FROM index_quarantine "
+            "ORDER BY quarantined_at, memory_id LIMIT ?", (limit,)).fetchall())
+        return [QuarantineEntry(r[0], r[1], r[2], r[3], parse_iso(r[4])) for r in rows]
+
+    async def count_quarantined(self) -> int:
+        return await self._run(lambda c: c.execute("SELECT COUNT(*) FROM index_quarantine").fetchone()[0])
+
+    @staticmethod
+    def _quarantined_ids(c: sqlite3.Connection, ids: list[str] | None) -> list[str]:
+        known = [i for (i,) in c.execute("SELECT memory_id FROM index_quarantine ORDER BY memory_id")]
+        return known if ids is None else [i for i in known if i in set(ids)]
+
+    async def retry_quarantined(self, ids: list[str] | None) -> int:
+        def work(c: sqlite3.Connection) -> int:
+            chosen = self._quarantined_ids(c, ids)
+            for memory_id in chosen:
+                c.execute("INSERT INTO index_outbox (memory_id, op) SELECT memory_id, op FROM index_quarantine "
+                          "WHERE memory_id = ?", (memory_id,))
+                c.execute("DELETE FROM index_quarantine WHERE memory_id = ?", (memory_id,))
+            return len(chosen)
+        return await self._run(work)
+
+    async def drop_quarantined(self, ids: list[str] | None, *, actor: str = "quarantine") -> int:
+        def work(c: sqlite3.Connection) -> int:
+            chosen = self._quarantined_ids(c, ids)
+            deleted = set(self._delete_rows(c, chosen, actor, erase=False))
+            # a memory already gone still needs its vector removed
+            c.executemany("INSERT INTO index_outbox (memory_id, op) VALUES (?, 'delete')",
+                          [(i,) for i in chosen if i not in deleted])
+            c.executemany("DELETE FROM index_quarantine WHERE memory_id = ?", [(i,) for i in chosen])
+            return len(chosen)
         return await self._run(work)
 
     async def pending_index_ops(self, limit: int) -> list[IndexOp]:
@@ -300,7 +471,10 @@ class SQLiteRecordStore(RecordStore):
             rows = await self._run(page(after))
             if not rows:
                 return
-            yield [_row_to_memory(r) for r in rows]
+            found, unreadable = load_rows(rows, _row_to_memory)
+            for memory_id, cause in unreadable.items():  # an export must not leave a memory out silently
+                raise UnreadableRecord(memory_id, cause)
+            yield list(found.values())
             after = rows[-1][0]
 
     async def count(self) -> int:
