@@ -149,8 +149,9 @@ class PostgresSnapshot(Snapshot):
         import psycopg
 
         try:
-            self._conn = psycopg.connect(url, connect_timeout=5)
-            self._live = psycopg.connect(url, connect_timeout=5, autocommit=True)
+            # UTC: psycopg gives back timestamps in the session's zone, where year 1 or 9999 may not exist
+            self._conn = psycopg.connect(url, connect_timeout=5, options="-c timezone=UTC")
+            self._live = psycopg.connect(url, connect_timeout=5, autocommit=True, options="-c timezone=UTC")
         except psycopg.OperationalError as exc:
             raise ConfigError(f"Cannot connect to PostgreSQL at DATABASE_URL: {str(exc).strip()}") from None
         self._conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
@@ -207,14 +208,18 @@ class PostgresSnapshot(Snapshot):
         return {i: u for i, u in rows}
 
 
+def database_location(settings: Settings) -> tuple[str, str]:
+    """("postgres", its URL) or ("sqlite", the path of its file), as the settings select."""
+    url = settings.database_url
+    if url and url.startswith(("postgres://", "postgresql://")):
+        return "postgres", url
+    return "sqlite", str(Path(url.removeprefix("sqlite:///")) if url else settings.data_dir / "memories.sqlite3")
+
+
 @contextlib.contextmanager
 def open_snapshot(settings: Settings) -> Iterator[Snapshot]:
-    url = settings.database_url
-    snapshot: Snapshot
-    if url and url.startswith(("postgres://", "postgresql://")):
-        snapshot = PostgresSnapshot(url)
-    else:
-        snapshot = SQLiteSnapshot(Path(url.removeprefix("sqlite:///")) if url else settings.data_dir / "memories.sqlite3")
+    kind, location = database_location(settings)
+    snapshot: Snapshot = PostgresSnapshot(location) if kind == "postgres" else SQLiteSnapshot(Path(location))
     try:
         yield snapshot
     finally:
