@@ -22,19 +22,17 @@ class InvalidValue(ValueError):
     """A value breaks a rule; `field` names where it sits (e.g. metadata.tags[2])."""
 
     def __init__(self, field: str, problem: str):
-        super().__init__(f"field '{field}' {problem}")
+        shown = field if len(field) <= 80 else field[:60] + "..." + field[-17:]
+        super().__init__(f"field '{shown}' {problem}")
         self.field = field
         self.problem = problem
 
 
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
-
-
 def parse_json(text: str | bytes) -> Any:
-    """One JSON document; NaN and Infinity are refused, and nesting too deep for the parser is an error, not a crash."""
+    """One JSON document. NaN and Infinity parse (as floats) so that check_json can name the field holding them;
+    nesting too deep for the parser is an error, not a crash."""
     try:
-        return json.loads(text, parse_constant=_refuse_constant)
+        return json.loads(text)
     except RecursionError:
         raise ValueError("not valid JSON: nested too deeply") from None
     except ValueError as exc:
