@@ -250,6 +250,7 @@ def test_a_good_archive_restores_the_exact_history_and_names_its_keys(world, tmp
         assert f"0 added, 0 brought back, {LAST_MEMORY} already identical" in again.stdout
         assert "0 history events and 0 scoped keys added" in again.stdout
         assert "Scoped key restored" not in again.stdout
+        assert "2 scoped keys of the archive are here already" in again.stdout
 
         with _service_on(env, data_dir) as service:
             after = {i: _history(service, i) for i in world["history"]}

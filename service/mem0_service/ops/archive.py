@@ -393,10 +393,16 @@ def _write(loader: Loader, work: Path, contents: ArchiveContents, dim: int, keys
     if (work / "history.jsonl").exists():
         result.history = _write_history(loader, work / "history.jsonl", restored_history)
     if keys and (work / "keys.jsonl").exists():
+        present = 0
         for _, (key, digest) in _records(work / "keys.jsonl", key_from_json):  # type: ignore[misc]
             if loader.add_key(key, digest):
                 result.restored_keys.append(key)
+            else:
+                present += 1
         result.keys = len(result.restored_keys)
+        if present:
+            result.notes.append(f"{present} scoped keys of the archive are here already (same id or secret) "
+                                "and were left as they are")
     written: set[str] = set()
     batch: list[Memory] = []
     with bar(contents.memories, "restore", progress) as shown:

@@ -170,6 +170,7 @@ def _sqlite(path: Path) -> Iterator[Loader]:
     conn = sqlite3.connect(path, isolation_level=None)
     try:
         conn.execute("PRAGMA busy_timeout=30000")  # a running service's writes finish first
+        conn.execute("PRAGMA synchronous=FULL")  # as the service's own connection: a committed restore survives
         conn.execute("BEGIN IMMEDIATE")  # the write lock from the start: no other writer slips in half-way
         try:
             yield SQLiteLoader(conn)
