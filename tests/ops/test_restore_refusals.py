@@ -281,3 +281,24 @@ def test_no_keys_leaves_the_archived_keys_out(world, tmp_path):
         assert "Note: 2 scoped keys in the archive left out (--no-keys)" in restored.stdout
         listed = cli(env, "keys", "list", "--all", "--json")
         assert listed.returncode == 0 and listed.stdout.strip() == ""
+
+
+@pytest.mark.postgres
+def test_a_restore_that_dies_mid_write_leaves_nothing_behind(world, tmp_path):
+    """The process dies (like a power cut) after the history, the keys and a first batch of memories were written:
+    none of it was committed, and the same archive then restores in full."""
+    kind = world["kind"]
+    with contextlib.ExitStack() as stack:
+        env = {**BACKENDS[kind], "MEM0_DATA_DIR": str(tmp_path / "crash"), "MEM0_API_KEY": "k"}
+        if kind != "sqlite":
+            env["DATABASE_URL"] = stack.enter_context(fresh_database("mem0_crash"))
+        died = cli({**env, "MEM0_FAILPOINT": "restore-mid-transaction"}, "restore", str(world["archive"]))
+        assert died.returncode == 137, (died.stdout, died.stderr)
+        probe = ServiceProcess(tmp_path / "crash", env={k: v for k, v in env.items()
+                                                        if k not in ("MEM0_DATA_DIR", "MEM0_API_KEY")})
+        assert {table: count for table, (count, _) in _store(probe).items()} == \
+            {"memories": 0, "memory_history": 0, "api_keys": 0, "index_outbox": 0}
+        restored = cli(env, "restore", str(world["archive"]))
+        assert restored.returncode == 0, restored.stderr
+        assert f"{LAST_MEMORY} added" in restored.stdout and "2 scoped keys added" in restored.stdout
+        assert f"{sum(len(h) for h in world['history'].values())} history events" in restored.stdout

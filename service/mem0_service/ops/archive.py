@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mem0_service import __version__
+from mem0_service import __version__, failpoints
 from mem0_service.config import Settings
 from mem0_service.core.memory import HistoryEvent, Memory, utcnow
 from mem0_service.errors import ServiceUnavailable
@@ -410,6 +410,7 @@ def _write(loader: Loader, work: Path, contents: ArchiveContents, dim: int, keys
             batch.append(memory)
             if len(batch) >= BATCH:
                 written.update(_write_memories(loader, batch, restored_history, result))
+                failpoints.crash_if("restore-mid-transaction")  # history, keys and a batch written, none committed
                 shown.update(len(batch))
                 batch = []
         written.update(_write_memories(loader, batch, restored_history, result))
