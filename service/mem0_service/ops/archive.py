@@ -229,6 +229,8 @@ def open_archive(path: Path) -> Iterator[tuple[dict, Path]]:
             manifest = json.loads((work / "manifest.json").read_text())
         except ValueError as exc:
             raise BackupError(f"manifest.json is not valid JSON: {exc}") from None
+        if not isinstance(manifest, dict):
+            raise BackupError("manifest.json is not a JSON object")
         parts = READABLE_VERSIONS.get(manifest.get("format_version")) if manifest.get("format") == FORMAT else None
         if parts is None:
             raise BackupError(f"unsupported backup format {manifest.get('format')!r} "
@@ -237,7 +239,9 @@ def open_archive(path: Path) -> Iterator[tuple[dict, Path]]:
             member = work / f"{part}.jsonl"
             if not member.exists():
                 raise BackupError(f"{path} is not a complete mem0 backup: {member.name} is missing")
-            info = manifest.get(part) or {}
+            info = manifest.get(part)
+            if not isinstance(info, dict):
+                raise BackupError(f"manifest.json: field '{part}' is missing or not an object")
             digest, lines = hashlib.sha256(), 0
             with open(member, "rb") as f:
                 for line in f:
@@ -257,7 +261,6 @@ class ArchiveContents:
     vectors: int = 0
     history: int = 0
     keys: int = 0
-    history_ids: set[str] = field(default_factory=set)  # memories the archive has a history for
 
 
 def _lines(path: Path) -> Iterator[tuple[int, dict]]:
@@ -318,7 +321,8 @@ def check_archive(manifest: dict, work: Path) -> ArchiveContents:
     """Read every line of every member and apply the value rules, so that a restore refuses an archive before it
     writes anything rather than half-way through. Raises BackupError naming the member, the line and the field."""
     contents = ArchiveContents()
-    dim = (manifest.get("embedding") or {}).get("dimension")
+    embedding = manifest.get("embedding")
+    dim = embedding.get("dimension") if isinstance(embedding, dict) else None
     if not isinstance(dim, int) or isinstance(dim, bool) or dim < 0:
         raise BackupError("manifest.json: field 'embedding.dimension' must be a whole number")
     ids: set[str] = set()
@@ -329,8 +333,7 @@ def check_archive(manifest: dict, work: Path) -> ArchiveContents:
         contents.memories += 1
         contents.vectors += vector is not None
     if (work / "history.jsonl").exists():
-        for _, (_, event) in _records(work / "history.jsonl", history_from_json):  # type: ignore[misc]
-            contents.history_ids.add(event.memory_id)
+        for _ in _records(work / "history.jsonl", history_from_json):
             contents.history += 1
     if (work / "keys.jsonl").exists():
         key_ids: set[str] = set()
