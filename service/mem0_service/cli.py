@@ -155,11 +155,15 @@ def backup(output: Path | None, progress: bool | None) -> None:
     restore instead of being saved half-written.
     """
     from mem0_service.ops.archive import backup as take_backup
+    from mem0_service.ops.snapshot import UnreadableRecord
 
     settings = load_settings()
     _quiet_logs()
     output = output or Path(f"mem0_backup_{datetime.now(timezone.utc):%Y%m%d_%H%M%S}.tar.gz")
-    result = _run(take_backup(settings, output, progress=progress))
+    try:
+        result = _run(take_backup(settings, output, progress=progress))
+    except UnreadableRecord as exc:
+        raise click.ClickException(f"backup stopped, no archive written: {exc}") from None
     audit("backup", actor=_cli_actor(), file=str(result.path), memories=result.memories)
     click.echo(f"Backup written to {result.path}: {result.memories} memories, {result.vectors} vectors, "
                f"{result.history} history events, {result.keys} scoped keys")
@@ -258,6 +262,7 @@ def reembed(everything: bool, progress: bool | None) -> None:
 @progress_option
 def export_command(output, user_id: str | None, progress: bool | None) -> None:
     """Write memories as JSON lines (one object per line, ids and timestamps kept) to OUTPUT or stdout."""
+    from mem0_service.ops.snapshot import UnreadableRecord
     from mem0_service.ops.transfer import export
 
     settings = load_settings()
@@ -266,6 +271,8 @@ def export_command(output, user_id: str | None, progress: bool | None) -> None:
         count = export(settings, output, user_id=user_id, progress=progress)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
+    except UnreadableRecord as exc:
+        raise click.ClickException(f"export stopped: {exc}") from None
     click.echo(f"Exported {count} memories", err=True)
 
 

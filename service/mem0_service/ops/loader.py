@@ -16,7 +16,7 @@ from pathlib import Path
 from mem0_service.config import Settings
 from mem0_service.core.memory import HistoryEvent, Memory
 from mem0_service.keys.model import ApiKey
-from mem0_service.ops.snapshot import COLUMNS, _memory, database_location
+from mem0_service.ops.snapshot import COLUMNS, UnreadableRecord, _memory, database_location
 from mem0_service.ops.validation import parse_timestamp, utc_text
 
 MEMORY_INSERT = ("INSERT INTO memories (id, user_id, session_id, agent_id, type, content, content_hash, metadata, "
@@ -66,7 +66,7 @@ class Loader(ABC):
             for row in rows:
                 try:
                     found[row[0]] = _memory(row, self._decode_stamp)
-                except ValueError:
+                except UnreadableRecord:
                     found[row[0]] = None  # unreadable here (written by an older version): the load replaces it
         return found
 
