@@ -17,9 +17,10 @@ import json
 import os
 import tarfile
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -48,6 +49,7 @@ FORMAT_VERSION = 2
 READABLE_VERSIONS = {1: ("memories", "vectors"), 2: ("memories", "vectors", "history", "keys")}  # members per format
 MEMBERS = ("manifest.json", "memories.jsonl", "vectors.jsonl", "history.jsonl", "keys.jsonl")
 BATCH = 500
+T = TypeVar("T")
 
 
 class BackupError(Exception):
@@ -231,19 +233,21 @@ def open_archive(path: Path) -> Iterator[tuple[dict, Path]]:
             raise BackupError(f"manifest.json is not valid JSON: {exc}") from None
         if not isinstance(manifest, dict):
             raise BackupError("manifest.json is not a JSON object")
-        parts = READABLE_VERSIONS.get(manifest.get("format_version")) if manifest.get("format") == FORMAT else None
+        version = manifest.get("format_version")
+        parts = READABLE_VERSIONS.get(version) if manifest.get("format") == FORMAT and isinstance(version, int) \
+            else None
         if parts is None:
             raise BackupError(f"unsupported backup format {manifest.get('format')!r} "
                               f"version {manifest.get('format_version')!r}")
         for part in parts:
-            member = work / f"{part}.jsonl"
-            if not member.exists():
-                raise BackupError(f"{path} is not a complete mem0 backup: {member.name} is missing")
+            unpacked = work / f"{part}.jsonl"
+            if not unpacked.exists():
+                raise BackupError(f"{path} is not a complete mem0 backup: {unpacked.name} is missing")
             info = manifest.get(part)
             if not isinstance(info, dict):
                 raise BackupError(f"manifest.json: field '{part}' is missing or not an object")
             digest, lines = hashlib.sha256(), 0
-            with open(member, "rb") as f:
+            with open(unpacked, "rb") as f:
                 for line in f:
                     digest.update(line)
                     lines += 1
@@ -276,7 +280,7 @@ def _lines(path: Path) -> Iterator[tuple[int, dict]]:
                 raise BackupError(f"{path.name} line {number}: {exc}") from None
 
 
-def _records(path: Path, parse) -> Iterator[tuple[int, object]]:
+def _records(path: Path, parse: Callable[[Any], T]) -> Iterator[tuple[int, T]]:
     for number, data in _lines(path):
         try:
             yield number, parse(data)
@@ -306,7 +310,6 @@ def _memories_with_vectors(work: Path, dim: int) -> Iterator[tuple[int, Memory, 
     vectors = ((n, *_vector(data, dim, n)) for n, data in _lines(work / "vectors.jsonl"))
     pending = next(vectors, None)
     for number, memory in _records(work / "memories.jsonl", memory_from_json):
-        assert isinstance(memory, Memory)
         vector = None
         if pending is not None and pending[1] == memory.id:
             vector = pending[2]
@@ -338,7 +341,7 @@ def check_archive(manifest: dict, work: Path) -> ArchiveContents:
     if (work / "keys.jsonl").exists():
         key_ids: set[str] = set()
         digests: set[str] = set()
-        for number, (key, digest) in _records(work / "keys.jsonl", key_from_json):  # type: ignore[misc]
+        for number, (key, digest) in _records(work / "keys.jsonl", key_from_json):
             if key.id in key_ids:
                 raise BackupError(f"keys.jsonl line {number}: field 'id' repeats key {key.id!r}")
             if digest in digests:
@@ -397,7 +400,7 @@ def _write(loader: Loader, work: Path, contents: ArchiveContents, dim: int, keys
         result.history = _write_history(loader, work / "history.jsonl", restored_history)
     if keys and (work / "keys.jsonl").exists():
         present = 0
-        for _, (key, digest) in _records(work / "keys.jsonl", key_from_json):  # type: ignore[misc]
+        for _, (key, digest) in _records(work / "keys.jsonl", key_from_json):
             if loader.add_key(key, digest):
                 result.restored_keys.append(key)
             else:
@@ -423,7 +426,7 @@ def _write(loader: Loader, work: Path, contents: ArchiveContents, dim: int, keys
 
 def _write_history(loader: Loader, path: Path, restored: set[str]) -> int:
     decided: dict[str, bool] = {}  # memory id -> its archived events are written (it had no history here)
-    added, batch = 0, []
+    added, batch = 0, list[tuple[str, HistoryEvent]]()
 
     def write() -> int:
         unknown = list({e.memory_id: None for _, e in batch if e.memory_id not in decided})
@@ -435,7 +438,7 @@ def _write_history(loader: Loader, path: Path, restored: set[str]) -> int:
         return len(kept)
 
     for _, pair in _records(path, history_from_json):
-        batch.append(pair)  # type: ignore[arg-type]
+        batch.append(pair)
         if len(batch) >= BATCH * 4:
             added += write()
             batch = []
