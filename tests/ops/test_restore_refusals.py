@@ -302,3 +302,35 @@ def test_a_restore_that_dies_mid_write_leaves_nothing_behind(world, tmp_path):
         assert restored.returncode == 0, restored.stderr
         assert f"{LAST_MEMORY} added" in restored.stdout and "2 scoped keys added" in restored.stdout
         assert f"{sum(len(h) for h in world['history'].values())} history events" in restored.stdout
+
+
+def _manifest(edit: Callable[[dict], object]) -> Callable[[dict[str, bytes]], None]:
+    def change(contents: dict[str, bytes]) -> None:
+        contents["manifest.json"] = json.dumps(edit(json.loads(contents["manifest.json"]))).encode()
+    return change
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("edit, words", [
+    (lambda m: [m], "manifest.json is not a JSON object"),
+    (lambda m: {**m, "format_version": [2]}, "unsupported backup format"),
+    (lambda m: {**m, "memories": "all of them"}, "manifest.json: field 'memories' is missing or not an object"),
+    (lambda m: {**m, "embedding": {"model": m["embedding"]["model"], "dimension": "512"}},
+     "manifest.json: field 'embedding.dimension' must be a whole number"),
+], ids=["not-an-object", "odd-version", "odd-member", "odd-dimension"])
+def test_a_crafted_manifest_is_refused_with_one_line(world, edit, words, tmp_path):
+    with tarfile.open(world["archive"]) as tar:
+        contents = {m.name: tar.extractfile(m).read() for m in tar.getmembers()}
+    _manifest(edit)(contents)
+    crafted = tmp_path / "manifest.tar.gz"
+    with tarfile.open(crafted, "w:gz") as tar:
+        for name, data in contents.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    before = _store(world["target"])
+    refused = cli(service_env(world["target"]), "restore", str(crafted))
+    assert refused.returncode == 3, refused.stdout
+    message = refused.stderr.strip()
+    assert "\n" not in message and "Traceback" not in message and words in message, message
+    _unchanged(world, before)
