@@ -156,11 +156,15 @@ def backup(output: Path | None, progress: bool | None) -> None:
     restore instead of being saved half-written.
     """
     from mem0_service.ops.archive import backup as take_backup
+    from mem0_service.ops.snapshot import UnreadableRecord
 
     settings = load_settings()
     _quiet_logs()
     output = output or Path(f"mem0_backup_{datetime.now(timezone.utc):%Y%m%d_%H%M%S}.tar.gz")
-    result = _run(take_backup(settings, output, progress=progress))
+    try:
+        result = _run(take_backup(settings, output, progress=progress))
+    except UnreadableRecord as exc:
+        raise click.ClickException(f"backup stopped, no archive written: {exc}") from None
     audit("backup", actor=_cli_actor(), file=str(result.path), memories=result.memories)
     click.echo(f"Backup written to {result.path}: {result.memories} memories, {result.vectors} vectors, "
                f"{result.history} history events, {result.keys} scoped keys")
@@ -168,35 +172,52 @@ def backup(output: Path | None, progress: bool | None) -> None:
         click.echo(f"Note: {result.vectors_note}")
 
 
+def _describe_key(key) -> str:
+    """A restored key as an operator recognises it: never its secret, nor its digest."""
+    bound = ", ".join(part for part in (f"user {key.user_id}" if key.user_id else "",
+                                        f"agent {key.agent_id}" if key.agent_id else "") if part)
+    state = "read-only" if key.access == "read" else "read-write"
+    return f"{key.id} ({bound}; {state}{'; revoked' if key.revoked_at else ''}{'; ' + key.name if key.name else ''})"
+
+
 @main.command()
 @click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--reembed", is_flag=True, help="Accept a backup made with another embedding model: embed every "
                                               "memory again with the current one")
-@click.option("--check", "check_only", is_flag=True, help="Only verify the archive against its manifest")
+@click.option("--check", "check_only", is_flag=True,
+              help="Only verify the archive: checksums against the manifest and every line against the value rules")
+@click.option("--no-keys", "no_keys", is_flag=True, help="Leave out the archive's scoped keys")
 @progress_option
-def restore(archive: Path, reembed: bool, check_only: bool, progress: bool | None) -> None:
+def restore(archive: Path, reembed: bool, check_only: bool, no_keys: bool, progress: bool | None) -> None:
     """Restore a backup into the configured store (empty or not: archived memories are added or brought back to
-    their archived version, others are left alone). Safe next to a running service on the embedded index (it
-    takes in the restored vectors at its next search); stop the service first with Qdrant's local mode.
+    their archived version, others are left alone). The whole archive is verified first and written in one
+    transaction, so a refused archive leaves the store untouched. Safe next to a running service on the embedded
+    index (it takes in the restored vectors at its next search); stop the service first with Qdrant's local mode.
     """
-    from mem0_service.ops.archive import BackupError, describe, open_archive
+    from mem0_service.ops.archive import BackupError, describe, verified_archive
     from mem0_service.ops.archive import restore as do_restore
+    from mem0_service.ops.loader import LoadError
 
     settings = load_settings()
     _quiet_logs()
     try:
         if check_only:
-            with open_archive(archive) as (manifest, _):
+            with verified_archive(archive) as (manifest, _, _):
                 click.echo(f"{archive}: verified: {describe(manifest)}")
             return
-        result = _run(do_restore(settings, archive, reembed=reembed, progress=progress))
+        result = _run(do_restore(settings, archive, reembed=reembed, keys=not no_keys, progress=progress))
     except BackupError as exc:
-        click.echo(f"Error: restore refused: {exc}", err=True)
+        click.echo(f"Error: restore refused, nothing was written: {exc}", err=True)
         sys.exit(EXIT_REFUSED)
-    audit("restore", actor=_cli_actor(), file=str(archive), inserted=result.inserted, updated=result.updated)
+    except LoadError as exc:
+        raise click.ClickException(f"restore failed: {exc}") from None
+    audit("restore", actor=_cli_actor(), file=str(archive), inserted=result.inserted, updated=result.updated,
+          keys=[key.id for key in result.restored_keys])
     click.echo(f"Restored from {archive}: {result.inserted} added, {result.updated} brought back, "
                f"{result.unchanged} already identical; {result.vectors_reused} vectors reused, "
                f"{result.embedded} embedded; {result.history} history events and {result.keys} scoped keys added")
+    for key in result.restored_keys:
+        click.echo(f"Scoped key restored: {_describe_key(key)}")
     for note in result.notes:
         click.echo(f"Note: {note}")
 
@@ -242,6 +263,7 @@ def reembed(everything: bool, progress: bool | None) -> None:
 @progress_option
 def export_command(output, user_id: str | None, progress: bool | None) -> None:
     """Write memories as JSON lines (one object per line, ids and timestamps kept) to OUTPUT or stdout."""
+    from mem0_service.ops.snapshot import UnreadableRecord
     from mem0_service.ops.transfer import export
 
     settings = load_settings()
@@ -250,6 +272,8 @@ def export_command(output, user_id: str | None, progress: bool | None) -> None:
         count = export(settings, output, user_id=user_id, progress=progress)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
+    except UnreadableRecord as exc:
+        raise click.ClickException(f"export stopped: {exc}") from None
     click.echo(f"Exported {count} memories", err=True)
 
 
@@ -260,10 +284,12 @@ def export_command(output, user_id: str | None, progress: bool | None) -> None:
 def import_command(source, skip_invalid: bool, progress: bool | None) -> None:
     """Read memories from JSON lines (as written by `export`) into the configured store, embedding them.
 
-    Ids and timestamps are kept, so moving from SQLite to PostgreSQL loses nothing; an id that already exists
+    The whole file is checked before anything is written, and written in one transaction. Ids and timestamps
+    are kept, so moving from SQLite to PostgreSQL loses nothing; an id that already exists
     is brought to the imported version. A running service on the embedded index finds imported memories at
     its next search; stop it first when it uses Qdrant's local mode.
     """
+    from mem0_service.ops.loader import LoadError
     from mem0_service.ops.transfer import ImportError_, import_lines
 
     settings = load_settings()
@@ -271,7 +297,9 @@ def import_command(source, skip_invalid: bool, progress: bool | None) -> None:
     try:
         result = _run(import_lines(settings, source, skip_invalid=skip_invalid, progress=progress))
     except ImportError_ as exc:
-        raise click.ClickException(f"import stopped at {exc} (nothing after it was written)") from None
+        raise click.ClickException(f"import refused, nothing was written: {exc}") from None
+    except LoadError as exc:
+        raise click.ClickException(f"import failed: {exc}") from None
     audit("import", actor=_cli_actor(), inserted=result.inserted, updated=result.updated)
     click.echo(f"Imported: {result.inserted} added, {result.updated} updated, {result.unchanged} already identical"
                + (f", {result.skipped} invalid lines skipped" if result.skipped else ""))

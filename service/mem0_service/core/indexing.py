@@ -41,22 +41,28 @@ class Indexer:
         text: when concurrent updates race, only a vector of the content that finally won is used."""
         self._fresh_vectors[memory_id] = (content, vector)
 
-    async def flush(self, on_progress: Callable[[int], None] | None = None) -> bool:
-        """Apply all pending work; False (and logged) if the index or embedder is down: the work stays queued.
+    async def flush(self, on_progress: Callable[[int], None] | None = None, *, limit: int | None = None) -> bool:
+        """Apply all pending work (or the oldest `limit` operations); False (and logged) if the index or embedder
+        is down: the work stays queued.
 
         Never raises: the writes that call it have committed their records already. Their answer stands, and
         whatever could not be indexed is retried by the background loop, or quarantined when it fails for one
         memory alone, so that one bad entry never holds up everyone else's."""
         async with self._lock:
             try:
-                while ops := await self.store.pending_index_ops(BATCH):
+                done = 0
+                while (limit is None or done < limit) and (ops := await self.store.pending_index_ops(
+                        BATCH if limit is None else min(BATCH, limit - done))):
                     try:
                         await self._apply(ops)
                     except Exception as exc:
                         await self._isolate(ops, exc)
+                    done += len(ops)
                     if on_progress is not None:
                         on_progress(len(ops))
-                self.backlog, self.last_error = 0, None
+                if limit is None:
+                    self.backlog = 0
+                self.last_error = None
                 return True
             except Exception as exc:
                 self.last_error = exc.message if isinstance(exc, ServiceUnavailable) else f"{type(exc).__name__}: {exc}"

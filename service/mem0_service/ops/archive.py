@@ -17,17 +17,19 @@ import json
 import os
 import tarfile
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import Any, TypeVar
 
 import numpy as np
 
-from mem0_service import __version__
+from mem0_service import __version__, failpoints
 from mem0_service.config import Settings
-from mem0_service.core.memory import Memory, utcnow
+from mem0_service.core.memory import HistoryEvent, Memory, utcnow
 from mem0_service.errors import ServiceUnavailable
+from mem0_service.keys.model import ApiKey
+from mem0_service.ops.loader import Loader, open_loader
 from mem0_service.ops.progress import bar
 from mem0_service.ops.records import (
     BadRecord,
@@ -39,13 +41,15 @@ from mem0_service.ops.records import (
     memory_line,
 )
 from mem0_service.ops.snapshot import open_snapshot
-from mem0_service.stores.base import iso
+from mem0_service.ops.validation import parse_json
+from mem0_service.ops.validation import utc_text as iso
 
 FORMAT = "mem0-backup"
 FORMAT_VERSION = 2
 READABLE_VERSIONS = {1: ("memories", "vectors"), 2: ("memories", "vectors", "history", "keys")}  # members per format
 MEMBERS = ("manifest.json", "memories.jsonl", "vectors.jsonl", "history.jsonl", "keys.jsonl")
 BATCH = 500
+T = TypeVar("T")
 
 
 class BackupError(Exception):
@@ -75,6 +79,7 @@ class RestoreResult:
     embedded: int = 0
     history: int = 0
     keys: int = 0
+    restored_keys: list[ApiKey] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
 
@@ -113,13 +118,6 @@ async def _open_index(settings: Settings, embedder):
 
 def encode_vector(vector: np.ndarray) -> str:
     return base64.b64encode(np.asarray(vector, dtype="<f4").tobytes()).decode()
-
-
-def decode_vector(text: str, dim: int) -> np.ndarray:
-    vector = np.frombuffer(base64.b64decode(text), dtype="<f4")
-    if vector.shape != (dim,):
-        raise BackupError(f"a vector in the archive has {vector.size} dimensions, the manifest says {dim}")
-    return vector.astype(np.float32)
 
 
 async def backup(settings: Settings, output: Path, *, progress: bool | None = None) -> BackupResult:
@@ -233,17 +231,23 @@ def open_archive(path: Path) -> Iterator[tuple[dict, Path]]:
             manifest = json.loads((work / "manifest.json").read_text())
         except ValueError as exc:
             raise BackupError(f"manifest.json is not valid JSON: {exc}") from None
-        parts = READABLE_VERSIONS.get(manifest.get("format_version")) if manifest.get("format") == FORMAT else None
+        if not isinstance(manifest, dict):
+            raise BackupError("manifest.json is not a JSON object")
+        version = manifest.get("format_version")
+        parts = READABLE_VERSIONS.get(version) if manifest.get("format") == FORMAT and isinstance(version, int) \
+            else None
         if parts is None:
             raise BackupError(f"unsupported backup format {manifest.get('format')!r} "
                               f"version {manifest.get('format_version')!r}")
         for part in parts:
-            member = work / f"{part}.jsonl"
-            if not member.exists():
-                raise BackupError(f"{path} is not a complete mem0 backup: {member.name} is missing")
-            info = manifest.get(part) or {}
+            unpacked = work / f"{part}.jsonl"
+            if not unpacked.exists():
+                raise BackupError(f"{path} is not a complete mem0 backup: {unpacked.name} is missing")
+            info = manifest.get(part)
+            if not isinstance(info, dict):
+                raise BackupError(f"manifest.json: field '{part}' is missing or not an object")
             digest, lines = hashlib.sha256(), 0
-            with open(member, "rb") as f:
+            with open(unpacked, "rb") as f:
                 for line in f:
                     digest.update(line)
                     lines += 1
@@ -253,22 +257,116 @@ def open_archive(path: Path) -> Iterator[tuple[dict, Path]]:
         yield manifest, work
 
 
-def _lines(handle: IO[str]) -> Iterator[dict]:
-    for number, line in enumerate(handle, 1):
-        if line.strip():
+@dataclass
+class ArchiveContents:
+    """What a verified archive holds, learnt by reading every line of it."""
+
+    memories: int = 0
+    vectors: int = 0
+    history: int = 0
+    keys: int = 0
+
+
+def _lines(path: Path) -> Iterator[tuple[int, dict]]:
+    """(line number, parsed JSON) of a member; a line that is not JSON is refused with its number."""
+    with open(path, "rb") as handle:
+        for number, raw in enumerate(handle, 1):
+            if not raw.strip():
+                continue
             try:
-                yield json.loads(line)
-            except ValueError as exc:
-                raise BackupError(f"line {number}: {exc}") from None
+                text = raw.decode("utf-8")
+                yield number, parse_json(text)
+            except ValueError as exc:  # UnicodeDecodeError included
+                raise BackupError(f"{path.name} line {number}: {exc}") from None
 
 
-async def restore(settings: Settings, archive: Path, *, reembed: bool = False,
+def _records(path: Path, parse: Callable[[Any], T]) -> Iterator[tuple[int, T]]:
+    for number, data in _lines(path):
+        try:
+            yield number, parse(data)
+        except BadRecord as exc:
+            raise BackupError(f"{path.name} line {number}: {exc}") from None
+
+
+def _vector(data: dict, dim: int, number: int) -> tuple[str, np.ndarray]:
+    where = f"vectors.jsonl line {number}"
+    if not isinstance(data, dict) or not isinstance(data.get("id"), str) or not isinstance(data.get("vector"), str):
+        raise BackupError(f"{where}: each line must be an object with string fields 'id' and 'vector'")
+    try:
+        raw = base64.b64decode(data["vector"], validate=True)
+    except ValueError:
+        raise BackupError(f"{where}: field 'vector' is not base64") from None
+    if len(raw) != 4 * dim:
+        raise BackupError(f"{where}: field 'vector' has {len(raw) / 4:g} dimensions, the manifest says {dim}")
+    vector = np.frombuffer(raw, dtype="<f4").astype(np.float32)
+    if not np.isfinite(vector).all():
+        raise BackupError(f"{where}: field 'vector' holds a number that is not finite")
+    return data["id"], vector
+
+
+def _memories_with_vectors(work: Path, dim: int) -> Iterator[tuple[int, Memory, np.ndarray | None]]:
+    """Each memory with its archived vector, if any. vectors.jsonl lists some of the memories, in the order of
+    memories.jsonl, so both members stream side by side; a vector out of that order is refused."""
+    vectors = ((n, *_vector(data, dim, n)) for n, data in _lines(work / "vectors.jsonl"))
+    pending = next(vectors, None)
+    for number, memory in _records(work / "memories.jsonl", memory_from_json):
+        vector = None
+        if pending is not None and pending[1] == memory.id:
+            vector = pending[2]
+            pending = next(vectors, None)
+        yield number, memory, vector
+    if pending is not None:
+        raise BackupError(f"vectors.jsonl line {pending[0]}: field 'id' names {pending[1]!r}, which is not a memory "
+                          "of the archive or is out of the order of memories.jsonl")
+
+
+def check_archive(manifest: dict, work: Path) -> ArchiveContents:
+    """Read every line of every member and apply the value rules, so that a restore refuses an archive before it
+    writes anything rather than half-way through. Raises BackupError naming the member, the line and the field."""
+    contents = ArchiveContents()
+    embedding = manifest.get("embedding")
+    dim = embedding.get("dimension") if isinstance(embedding, dict) else None
+    if not isinstance(dim, int) or isinstance(dim, bool) or dim < 0:
+        raise BackupError("manifest.json: field 'embedding.dimension' must be a whole number")
+    ids: set[str] = set()
+    for number, memory, vector in _memories_with_vectors(work, dim):
+        if memory.id in ids:
+            raise BackupError(f"memories.jsonl line {number}: field 'id' repeats memory {memory.id!r}")
+        ids.add(memory.id)
+        contents.memories += 1
+        contents.vectors += vector is not None
+    if (work / "history.jsonl").exists():
+        for _ in _records(work / "history.jsonl", history_from_json):
+            contents.history += 1
+    if (work / "keys.jsonl").exists():
+        key_ids: set[str] = set()
+        digests: set[str] = set()
+        for number, (key, digest) in _records(work / "keys.jsonl", key_from_json):
+            if key.id in key_ids:
+                raise BackupError(f"keys.jsonl line {number}: field 'id' repeats key {key.id!r}")
+            if digest in digests:
+                raise BackupError(f"keys.jsonl line {number}: field 'key_hash' repeats another key's digest")
+            key_ids.add(key.id)
+            digests.add(digest)
+            contents.keys += 1
+    return contents
+
+
+@contextlib.contextmanager
+def verified_archive(path: Path) -> Iterator[tuple[dict, Path, ArchiveContents]]:
+    """An archive whose checksums match its manifest and whose every line is a valid record (`restore --check`)."""
+    with open_archive(path) as (manifest, work):
+        yield manifest, work, check_archive(manifest, work)
+
+
+async def restore(settings: Settings, archive: Path, *, reembed: bool = False, keys: bool = True,
                   progress: bool | None = None) -> RestoreResult:
-    """Write the archive's memories into the configured store (new ids inserted, existing ones brought back to
-    the archived version), then their vectors; memories without a usable vector are embedded."""
+    """Verify the whole archive, then write its memories (new ids inserted, existing ones brought back to the
+    archived version), their history and the scoped keys in one transaction; then their vectors, reusing the
+    archived ones where the model matches. A refused archive leaves the store untouched."""
     from mem0_service.backends import open_backends
 
-    with open_archive(archive) as (manifest, work):
+    with verified_archive(archive) as (manifest, work, contents):
         model, dim, _ = embedder_identity(settings)
         archived = manifest.get("embedding") or {}
         same_model = archived.get("model") == model and (not dim or archived.get("dimension") == dim)
@@ -280,102 +378,122 @@ async def restore(settings: Settings, archive: Path, *, reembed: bool = False,
         use_vectors = same_model and not reembed
         if not use_vectors:
             result.notes.append("vectors in the archive ignored: every memory is embedded again")
-        async with open_backends(settings) as service:
-            # History first: inserting a memory writes its own ADD event, after which the archived events would
-            # count as "this memory has a history here already".
-            if (work / "history.jsonl").exists():
-                result.history = await _restore_history(service, work / "history.jsonl")
-            if (work / "keys.jsonl").exists():
-                result.keys = await _restore_keys(settings, work / "keys.jsonl")
-            # A one-shot command: reading local files synchronously is fine here.
-            records = open(work / "memories.jsonl", encoding="utf-8")  # noqa: SIM115
-            vector_lines = open(work / "vectors.jsonl", encoding="utf-8")  # noqa: SIM115
-            with records, vector_lines, bar(manifest["memories"]["count"], "restore", progress) as shown:
-                vectors = _lines(vector_lines)
-                next_vector = next(vectors, None)
-                batch: list[Memory] = []
-                for data in _lines(records):
-                    try:
-                        batch.append(memory_from_json(data))
-                    except BadRecord as exc:
-                        raise BackupError(f"memories.jsonl: {exc}") from None
-                    if len(batch) >= BATCH:
-                        next_vector = await _restore_batch(service, batch, vectors, next_vector, use_vectors,
-                                                           int(archived.get("dimension") or 0), result)
-                        shown.update(len(batch))
-                        batch = []
-                if batch:
-                    await _restore_batch(service, batch, vectors, next_vector, use_vectors,
-                                         int(archived.get("dimension") or 0), result)
-                    shown.update(len(batch))
+        if not keys and contents.keys:
+            result.notes.append(f"{contents.keys} scoped keys in the archive left out (--no-keys)")
+        async with open_backends(settings) as service:  # opening applies the schema migrations first
+            with open_loader(settings) as loader:
+                written = _write(loader, work, contents, int(archived["dimension"]), keys, result, progress)
+            await _index(service, work, written, use_vectors, int(archived["dimension"]), result)
             if not await service.indexer.flush():
                 result.notes.append(f"vector index not fully updated ({service.indexer.last_error}); "
                                     "the service finishes it when it starts")
         return result
 
 
-async def _restore_history(service, path: Path) -> int:
-    added, batch = 0, []
-    with open(path, encoding="utf-8") as handle:
-        for data in _lines(handle):
-            try:
-                user_id, event = history_from_json(data)
-            except BadRecord as exc:
-                raise BackupError(f"history.jsonl: {exc}") from None
-            # a memory's events travel together, so whether it has a history here is decided once for all of them
-            if len(batch) >= BATCH * 4 and batch[-1][1].memory_id != event.memory_id:
-                added += await service.store.restore_history(batch)
+def _write(loader: Loader, work: Path, contents: ArchiveContents, dim: int, keys: bool, result: RestoreResult,
+           progress: bool | None) -> set[str]:
+    """Everything of the archive the store lacks, in the loader's one transaction; returns the memories written."""
+    # History first, for memories without a history here: those memories' archived events are then their whole
+    # history, and inserting them adds no event of its own.
+    restored_history: set[str] = set()
+    if (work / "history.jsonl").exists():
+        result.history = _write_history(loader, work / "history.jsonl", restored_history)
+    if keys and (work / "keys.jsonl").exists():
+        present = 0
+        for _, (key, digest) in _records(work / "keys.jsonl", key_from_json):
+            if loader.add_key(key, digest):
+                result.restored_keys.append(key)
+            else:
+                present += 1
+        result.keys = len(result.restored_keys)
+        if present:
+            result.notes.append(f"{present} scoped keys of the archive are here already (same id or secret) "
+                                "and were left as they are")
+    written: set[str] = set()
+    batch: list[Memory] = []
+    with bar(contents.memories, "restore", progress) as shown:
+        for _, memory, _ in _memories_with_vectors(work, dim):
+            batch.append(memory)
+            if len(batch) >= BATCH:
+                written.update(_write_memories(loader, batch, restored_history, result))
+                failpoints.crash_if("restore-mid-transaction")  # history, keys and a batch written, none committed
+                shown.update(len(batch))
                 batch = []
-            batch.append((user_id, event))
-    return added + await service.store.restore_history(batch)
+        written.update(_write_memories(loader, batch, restored_history, result))
+        shown.update(len(batch))
+    return written
 
 
-async def _restore_keys(settings: Settings, path: Path) -> int:
-    from mem0_service.keys.store import open_key_store
+def _write_history(loader: Loader, path: Path, restored: set[str]) -> int:
+    decided: dict[str, bool] = {}  # memory id -> its archived events are written (it had no history here)
+    added, batch = 0, list[tuple[str, HistoryEvent]]()
 
-    with open(path, encoding="utf-8") as handle:
-        try:
-            keys = [key_from_json(data) for data in _lines(handle)]
-        except BadRecord as exc:
-            raise BackupError(f"keys.jsonl: {exc}") from None
-    if not keys:
-        return 0
-    store = open_key_store(settings)
-    await store.open()
-    try:
-        return sum([await store.restore(key, digest) for key, digest in keys])
-    finally:
-        await store.close()
+    def write() -> int:
+        unknown = list({e.memory_id: None for _, e in batch if e.memory_id not in decided})
+        present = loader.with_history(unknown)
+        decided.update((i, i not in present) for i in unknown)
+        kept = [(user, e) for user, e in batch if decided[e.memory_id]]
+        loader.add_history(kept)
+        restored.update(e.memory_id for _, e in kept)
+        return len(kept)
+
+    for _, pair in _records(path, history_from_json):
+        batch.append(pair)
+        if len(batch) >= BATCH * 4:
+            added += write()
+            batch = []
+    return added + (write() if batch else 0)
 
 
-async def _restore_batch(service, batch: list[Memory], vectors: Iterator[dict], next_vector: dict | None,
-                         use_vectors: bool, dim: int, result: RestoreResult) -> dict | None:
-    # vectors.jsonl is a subset of memories.jsonl in the same id order, so both files stream side by side.
-    known: dict[str, np.ndarray] = {}
-    last_id = batch[-1].id
-    while next_vector is not None and next_vector["id"] <= last_id:
-        if use_vectors:
-            known[next_vector["id"]] = decode_vector(next_vector["vector"], dim)
-        next_vector = next(vectors, None)
-    existing = await service.store.get_many([m.id for m in batch])
+def _write_memories(loader: Loader, batch: list[Memory], restored_history: set[str],
+                    result: RestoreResult) -> list[str]:
+    if not batch:
+        return []
+    existing = loader.existing([m.id for m in batch])
     fresh = [m for m in batch if m.id not in existing]
     changed = [m for m in batch if m.id in existing and existing[m.id] != m]
     result.unchanged += len(batch) - len(fresh) - len(changed)
-    if fresh:
-        await service.store.insert(fresh, actor="restore")
-        result.inserted += len(fresh)
+    loader.insert(fresh)
+    # A memory whose archived history was just restored has its ADD event already; any other gains one.
+    loader.add_history([(m.user_id, HistoryEvent(m.id, "ADD", None, m.content, "restore", m.created_at))
+                        for m in fresh if m.id not in restored_history])
     for memory in changed:
-        await service.store.update(memory, reindex=True, actor="restore")
-        result.updated += 1
-    for memory in [*fresh, *changed]:
-        if memory.id in known:
-            service.indexer.remember_vector(memory.id, memory.content, known[memory.id])
+        loader.update(memory)
+        before = existing[memory.id]
+        loader.add_history([(memory.user_id, HistoryEvent(memory.id, "UPDATE", before.content if before else None,
+                                                          memory.content, "restore", memory.updated_at))])
+    result.inserted += len(fresh)
+    result.updated += len(changed)
+    return [m.id for m in [*fresh, *changed]]
+
+
+async def _index(service, work: Path, written: set[str], use_vectors: bool, dim: int, result: RestoreResult) -> None:
+    """Vectors of the memories written, batch by batch: the archived ones where usable, others embedded."""
+    if not written:
+        return
+    batch = 0
+    for _, memory, vector in _memories_with_vectors(work, dim):
+        if memory.id not in written:
+            continue
+        if use_vectors and vector is not None:
+            service.indexer.remember_vector(memory.id, memory.content, vector)
             result.vectors_reused += 1
         else:
             result.embedded += 1
-    if not await service.indexer.flush():
-        raise ServiceUnavailable(f"vector index update failed: {service.indexer.last_error}", dependency="vector_index")
-    return next_vector
+        batch += 1
+        if batch >= BATCH:
+            await _flush(service, batch)
+            batch = 0
+    if batch:
+        await _flush(service, batch)
+
+
+async def _flush(service, count: int) -> None:
+    # Only this batch's share of the outbox: the rest waits for the vectors of its own batch.
+    if not await service.indexer.flush(limit=count):
+        raise ServiceUnavailable(f"vector index update failed: {service.indexer.last_error}; the records are "
+                                 "restored, and the service finishes the vectors when it starts",
+                                 dependency="vector_index")
 
 
 def describe(manifest: dict) -> str:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from typing import Any
 
 from mem0_service.core.memory import HistoryEvent, Memory, MemoryType
 from mem0_service.keys.model import ApiKey
-from mem0_service.stores.base import iso, parse_iso
+from mem0_service.ops.validation import InvalidValue, check_json, check_text, parse_timestamp
+from mem0_service.ops.validation import utc_text as iso
+
+DIGEST = re.compile(r"[0-9a-f]{64}")
 
 
 def memory_to_json(memory: Memory) -> dict[str, Any]:
@@ -39,56 +43,81 @@ def key_line(key: ApiKey, digest: str) -> str:
 
 
 class BadRecord(ValueError):
-    pass
+    """A line that is not a valid record; the message names the field."""
 
 
-def _strings(data: Any, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> dict[str, Any]:
+def _object(data: Any) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise BadRecord("each line must be a JSON object")
-    for name in required:
-        if not isinstance(data.get(name), str) or not data[name]:
-            raise BadRecord(f"field '{name}' is missing or not a string")
-    for name in optional:
-        if data.get(name) is not None and not isinstance(data[name], str):
-            raise BadRecord(f"field '{name}' must be a string or null")
     return data
 
 
-def _moment(text: str, name: str) -> datetime:
-    try:
-        moment = parse_iso(text)
-    except ValueError:
-        raise BadRecord(f"field '{name}' is not an ISO 8601 timestamp") from None
-    if moment.tzinfo is None:
-        raise BadRecord(f"field '{name}' must carry a time zone (e.g. ...Z)")
-    return moment
+def _required(data: dict[str, Any], name: str) -> str:
+    value = data.get(name)
+    if not isinstance(value, str) or not value:
+        raise BadRecord(f"field '{name}' is missing or not a string")
+    return check_text(value, name)
 
 
-def history_from_json(data: Any) -> tuple[str, HistoryEvent]:
-    data = _strings(data, ("memory_id", "user_id", "event", "actor", "created_at"), ("old_content", "new_content"))
-    if data["event"] not in ("ADD", "UPDATE", "DELETE"):
-        raise BadRecord(f"field 'event' has unknown value {data['event']!r}")
-    return data["user_id"], HistoryEvent(data["memory_id"], data["event"], data.get("old_content"),
-                                         data.get("new_content"), data["actor"], _moment(data["created_at"], "created_at"))
+def _optional(data: dict[str, Any], name: str) -> str | None:
+    value = data.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise BadRecord(f"field '{name}' must be a string or null")
+    return check_text(value, name)
 
 
-def key_from_json(data: Any) -> tuple[ApiKey, str]:
-    data = _strings(data, ("id", "key_hash", "prefix", "access", "created_at"), ("name", "user_id", "agent_id",
-                                                                                "revoked_at"))
-    if data["access"] not in ("read", "read_write"):
-        raise BadRecord(f"field 'access' has unknown value {data['access']!r}")
-    if data.get("user_id") is None and data.get("agent_id") is None:
+def _moment(data: dict[str, Any], name: str, *, required: bool = True) -> datetime | None:
+    text = _required(data, name) if required else _optional(data, name)
+    return parse_timestamp(text, name) if text else None
+
+
+def _checked(parse):
+    """Value rule violations surface as BadRecord, like every other problem with a line."""
+    def run(data: Any):
+        try:
+            return parse(_object(data))
+        except InvalidValue as exc:
+            raise BadRecord(str(exc)) from None
+    run.__doc__ = parse.__doc__
+    return run
+
+
+@_checked
+def history_from_json(data: dict[str, Any]) -> tuple[str, HistoryEvent]:
+    """A history event (with its memory's user) from one line of history.jsonl."""
+    memory_id, user_id, event = _required(data, "memory_id"), _required(data, "user_id"), _required(data, "event")
+    if event not in ("ADD", "UPDATE", "DELETE"):
+        raise BadRecord(f"field 'event' has unknown value {event!r}")
+    created = _moment(data, "created_at")
+    assert created is not None
+    return user_id, HistoryEvent(memory_id, event, _optional(data, "old_content"), _optional(data, "new_content"),
+                                 _required(data, "actor"), created)
+
+
+@_checked
+def key_from_json(data: dict[str, Any]) -> tuple[ApiKey, str]:
+    """A scoped key and the digest of its secret from one line of keys.jsonl."""
+    key_id, digest, prefix, access = (_required(data, name) for name in ("id", "key_hash", "prefix", "access"))
+    if not DIGEST.fullmatch(digest):
+        raise BadRecord("field 'key_hash' is not a SHA-256 digest (64 hexadecimal digits)")
+    if access not in ("read", "read_write"):
+        raise BadRecord(f"field 'access' has unknown value {access!r}")
+    user_id, agent_id = _optional(data, "user_id"), _optional(data, "agent_id")
+    if user_id is None and agent_id is None:
         raise BadRecord("a key needs a user_id, an agent_id or both")
-    revoked = data.get("revoked_at")
-    return ApiKey(id=data["id"], prefix=data["prefix"], name=data.get("name"), user_id=data.get("user_id"),
-                  agent_id=data.get("agent_id"), access=data["access"],
-                  created_at=_moment(data["created_at"], "created_at"),
-                  revoked_at=_moment(revoked, "revoked_at") if revoked else None), data["key_hash"]
+    created = _moment(data, "created_at")
+    assert created is not None
+    return ApiKey(id=key_id, prefix=prefix, name=_optional(data, "name"), user_id=user_id, agent_id=agent_id,
+                  access=access, created_at=created,  # type: ignore[arg-type]  # checked just above
+                  revoked_at=_moment(data, "revoked_at", required=False)), digest
 
 
-def memory_from_json(data: Any) -> Memory:
+@_checked
+def memory_from_json(data: dict[str, Any]) -> Memory:
     """A memory from one exported line; raises BadRecord saying which field is wrong."""
-    data = _strings(data, ("id", "user_id", "content", "created_at"))
+    memory_id, user_id, content = _required(data, "id"), _required(data, "user_id"), _required(data, "content")
     try:
         memory_type = MemoryType(data.get("type") or "fact")
     except ValueError:
@@ -96,14 +125,10 @@ def memory_from_json(data: Any) -> Memory:
     metadata = data.get("metadata") or {}
     if not isinstance(metadata, dict):
         raise BadRecord("field 'metadata' must be an object")
-    try:
-        created = parse_iso(data["created_at"])
-        updated = parse_iso(data.get("updated_at") or data["created_at"])
-        expires = parse_iso(data["expires_at"]) if data.get("expires_at") else None
-    except ValueError as exc:
-        raise BadRecord(f"bad timestamp: {exc}") from None
-    if created.tzinfo is None or updated.tzinfo is None:
-        raise BadRecord("timestamps must carry a time zone (e.g. ...Z)")
-    return Memory(id=data["id"], user_id=data["user_id"], content=data["content"], type=memory_type,
-                  created_at=created, updated_at=updated, session_id=data.get("session_id"),
-                  agent_id=data.get("agent_id"), metadata=metadata, expires_at=expires)
+    check_json(metadata, "metadata")
+    created = _moment(data, "created_at")
+    assert created is not None
+    updated = _moment(data, "updated_at", required=False) or created
+    return Memory(id=memory_id, user_id=user_id, content=content, type=memory_type, created_at=created,
+                  updated_at=updated, session_id=_optional(data, "session_id"), agent_id=_optional(data, "agent_id"),
+                  metadata=metadata, expires_at=_moment(data, "expires_at", required=False))

@@ -24,15 +24,34 @@ HISTORY_COLUMNS = "user_id, memory_id, event, old_content, new_content, actor, c
 KEY_COLUMNS = "id, prefix, name, user_id, agent_id, access, created_at, revoked_at, key_hash"
 
 
+class UnreadableRecord(Exception):
+    """A stored row cannot be read back (e.g. a timestamp written by an earlier version in a form it cannot parse)."""
+
+
+def _readable(what: str, position: int):
+    """A row decoder that names the row it could not read instead of failing with a traceback."""
+    def wrap(decode):
+        def run(row: tuple, parse):
+            try:
+                return decode(row, parse)
+            except (ValueError, TypeError, KeyError) as exc:
+                raise UnreadableRecord(f"{what} {row[position]!r} cannot be read from the record store ({exc})") from None
+        return run
+    return wrap
+
+
+@_readable("a history event of memory", 1)
 def _history(row: tuple, parse) -> tuple[str, HistoryEvent]:
     return row[0], HistoryEvent(row[1], row[2], row[3], row[4], row[5], parse(row[6]))
 
 
+@_readable("scoped key", 0)
 def _key(row: tuple, parse) -> tuple[ApiKey, str]:
     return ApiKey(id=row[0], prefix=row[1], name=row[2], user_id=row[3], agent_id=row[4], access=row[5],
                   created_at=parse(row[6]), revoked_at=parse(row[7]) if row[7] else None), row[8]
 
 
+@_readable("memory", 0)
 def _memory(row: tuple, parse) -> Memory:
     metadata = row[6]
     if isinstance(metadata, str):
@@ -149,8 +168,9 @@ class PostgresSnapshot(Snapshot):
         import psycopg
 
         try:
-            self._conn = psycopg.connect(url, connect_timeout=5)
-            self._live = psycopg.connect(url, connect_timeout=5, autocommit=True)
+            # UTC: psycopg gives back timestamps in the session's zone, where year 1 or 9999 may not exist
+            self._conn = psycopg.connect(url, connect_timeout=5, options="-c timezone=UTC")
+            self._live = psycopg.connect(url, connect_timeout=5, autocommit=True, options="-c timezone=UTC")
         except psycopg.OperationalError as exc:
             raise ConfigError(f"Cannot connect to PostgreSQL at DATABASE_URL: {str(exc).strip()}") from None
         self._conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
@@ -176,12 +196,20 @@ class PostgresSnapshot(Snapshot):
             yield [_memory(r, lambda v: v) for r in rows]
 
     def _stream(self, sql: str, params: tuple, batch_size: int) -> Iterator[list[tuple]]:
+        import psycopg
+
         self._cursors += 1
         # A server-side cursor streams millions of rows without holding them in memory.
         with self._conn.cursor(name=f"snapshot_{self._cursors}") as cur:
             cur.itersize = batch_size
             cur.execute(sql, params or None)
-            while rows := cur.fetchmany(batch_size):
+            while True:
+                try:
+                    rows = cur.fetchmany(batch_size)
+                except psycopg.DataError as exc:  # e.g. a timestamp beyond what psycopg can load
+                    raise UnreadableRecord(f"a stored value cannot be read from the record store ({exc})") from None
+                if not rows:
+                    return
                 yield rows
 
     def history_batches(self, batch_size: int = 1000) -> Iterator[list[tuple[str, HistoryEvent]]]:
@@ -207,14 +235,18 @@ class PostgresSnapshot(Snapshot):
         return {i: u for i, u in rows}
 
 
+def database_location(settings: Settings) -> tuple[str, str]:
+    """("postgres", its URL) or ("sqlite", the path of its file), as the settings select."""
+    url = settings.database_url
+    if url and url.startswith(("postgres://", "postgresql://")):
+        return "postgres", url
+    return "sqlite", str(Path(url.removeprefix("sqlite:///")) if url else settings.data_dir / "memories.sqlite3")
+
+
 @contextlib.contextmanager
 def open_snapshot(settings: Settings) -> Iterator[Snapshot]:
-    url = settings.database_url
-    snapshot: Snapshot
-    if url and url.startswith(("postgres://", "postgresql://")):
-        snapshot = PostgresSnapshot(url)
-    else:
-        snapshot = SQLiteSnapshot(Path(url.removeprefix("sqlite:///")) if url else settings.data_dir / "memories.sqlite3")
+    kind, location = database_location(settings)
+    snapshot: Snapshot = PostgresSnapshot(location) if kind == "postgres" else SQLiteSnapshot(Path(location))
     try:
         yield snapshot
     finally:

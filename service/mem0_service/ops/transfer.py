@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-import json
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO
 
 from mem0_service.config import Settings
-from mem0_service.core.memory import Memory
+from mem0_service.core.memory import HistoryEvent, Memory
+from mem0_service.ops.loader import Loader, open_loader
 from mem0_service.ops.progress import bar
-from mem0_service.ops.records import BadRecord, memory_from_json, memory_line
+from mem0_service.ops.records import memory_from_json, memory_line
 from mem0_service.ops.snapshot import open_snapshot
+from mem0_service.ops.validation import parse_json
 
 BATCH = 500
 
 
 class ImportError_(Exception):
-    """A line of the import file is not a memory (the message names the line)."""
+    """A line of the import file is not a memory (the message names the line and the field)."""
 
 
 @dataclass
@@ -45,48 +48,77 @@ def export(settings: Settings, out: IO[str], *, user_id: str | None = None, prog
     return written
 
 
+def _checked_copy(source: IO[str], target: IO[str], *, skip_invalid: bool) -> tuple[int, int]:
+    """Copy the valid memories of `source` to `target`, one line each; (copied, skipped). Without `skip_invalid`
+    the first invalid line stops the import before anything is written."""
+    copied = skipped = number = 0
+    lines = iter(source)
+    while True:
+        number += 1
+        try:
+            line = next(lines)
+        except StopIteration:
+            break
+        except UnicodeDecodeError:
+            raise ImportError_(f"line {number}: not UTF-8 text") from None
+        if not line.strip():
+            continue
+        try:
+            memory = memory_from_json(parse_json(line))
+        except ValueError as exc:  # BadRecord included
+            if not skip_invalid:
+                raise ImportError_(f"line {number}: {exc}") from None
+            skipped += 1
+            continue
+        target.write(memory_line(memory))
+        copied += 1
+    return copied, skipped
+
+
 async def import_lines(settings: Settings, source: IO[str], *, skip_invalid: bool = False,
                        progress: bool | None = None) -> ImportResult:
-    """Memories keep their ids and timestamps; an id already present is brought to the imported version."""
+    """Memories keep their ids and timestamps; an id already present is brought to the imported version. The whole
+    file is checked first, then written in one transaction: an invalid line leaves the store untouched."""
     from mem0_service.backends import open_backends
 
     result = ImportResult()
-    async with open_backends(settings) as service:
-        with bar(None, "import", progress) as shown:
-            batch: list[Memory] = []
-            for number, line in enumerate(source, 1):
-                if not line.strip():
-                    continue
-                try:
-                    batch.append(memory_from_json(json.loads(line)))
-                except (ValueError, BadRecord) as exc:
-                    if not skip_invalid:
-                        raise ImportError_(f"line {number}: {exc}") from None
-                    result.skipped += 1
-                    continue
-                if len(batch) >= BATCH:
-                    await _write(service, batch, result)
-                    shown.update(len(batch))
-                    batch = []
-            if batch:
-                await _write(service, batch, result)
+    with tempfile.TemporaryDirectory(prefix="mem0-import-") as tmp:
+        checked = Path(tmp) / "memories.jsonl"
+        with open(checked, "w", encoding="utf-8") as target:
+            copied, result.skipped = _checked_copy(source, target, skip_invalid=skip_invalid)
+        async with open_backends(settings) as service:  # opening applies the schema migrations first
+            with open_loader(settings) as loader, open(checked, encoding="utf-8") as lines, \
+                    bar(copied, "import", progress) as shown:
+                batch: list[Memory] = []
+                for line in lines:
+                    batch.append(memory_from_json(parse_json(line)))
+                    if len(batch) >= BATCH:
+                        _write(loader, batch, result)
+                        shown.update(len(batch))
+                        batch = []
+                _write(loader, batch, result)
                 shown.update(len(batch))
-        if not await service.indexer.flush():
-            result.index_note = (f"vector index not fully updated ({service.indexer.last_error}); "
-                                 "the service finishes it when it starts")
+            if not await service.indexer.flush():
+                result.index_note = (f"vector index not fully updated ({service.indexer.last_error}); "
+                                     "the service finishes it when it starts")
     return result
 
 
-async def _write(service, batch: list[Memory], result: ImportResult) -> None:
+def _write(loader: Loader, batch: list[Memory], result: ImportResult) -> None:
+    if not batch:
+        return
     unique = list({m.id: m for m in batch}.values())  # the last line for an id wins
-    existing = await service.store.get_many([m.id for m in unique])
+    existing = loader.existing([m.id for m in unique])
     fresh = [m for m in unique if m.id not in existing]
     changed = [m for m in unique if m.id in existing and existing[m.id] != m]
-    if fresh:
-        await service.store.insert(fresh, actor="import")
+    loader.insert(fresh)
+    loader.add_history([(m.user_id, HistoryEvent(m.id, "ADD", None, m.content, "import", m.created_at))
+                        for m in fresh])
     for memory in changed:
-        await service.store.update(memory, reindex=True, actor="import")
+        before = existing[memory.id]
+        loader.update(memory)
+        loader.add_history([(memory.user_id, HistoryEvent(memory.id, "UPDATE", before.content if before else None,
+                                                          memory.content, "import", memory.updated_at))])
     result.inserted += len(fresh)
     result.updated += len(changed)
     result.unchanged += len(unique) - len(fresh) - len(changed)
-    await service.indexer.flush()
