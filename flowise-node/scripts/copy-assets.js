@@ -1,13 +1,19 @@
-// Puts the icon beside every compiled component: Flowise resolves `icon` relative to the component's folder.
+// Copies the icons next to the compiled components, as Flowise's own build does: a component's `icon`
+// is a file name in its own folder.
 const fs = require('fs')
 const path = require('path')
 
 const root = path.join(__dirname, '..')
-const icon = path.join(root, 'assets', 'mem0.svg')
-const nodesDir = path.join(root, 'build', 'nodes')
 
-for (const category of fs.readdirSync(nodesDir)) {
-    for (const component of fs.readdirSync(path.join(nodesDir, category))) {
-        fs.copyFileSync(icon, path.join(nodesDir, category, component, 'mem0.svg'))
+function copyIcons(rel) {
+    for (const entry of fs.readdirSync(path.join(root, rel), { withFileTypes: true })) {
+        const child = path.join(rel, entry.name)
+        if (entry.isDirectory()) copyIcons(child)
+        else if (/\.(svg|png|jpg)$/.test(entry.name)) {
+            fs.mkdirSync(path.join(root, 'build', rel), { recursive: true })
+            fs.copyFileSync(path.join(root, child), path.join(root, 'build', child))
+        }
     }
 }
+
+copyIcons('nodes')

@@ -2,7 +2,7 @@ const { test } = require('node:test')
 const assert = require('node:assert/strict')
 const { load, startService, memory } = require('./helpers')
 
-const { Mem0Client, Mem0ApiError, normalizeBaseUrl } = load('mem0client/client.js')
+const { Mem0Client, Mem0ApiError, normalizeBaseUrl } = load('src/mem0Service/client.js')
 
 test('createMemory posts the memory with the bearer key and without empty fields', async (t) => {
     const service = await startService(() => ({ status: 201, body: memory({ content: 'Likes tea' }) }))

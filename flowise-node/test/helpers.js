@@ -8,6 +8,18 @@ process.env.NODE_PATH = [path.join(__dirname, 'stubs'), process.env.NODE_PATH].f
 Module._initPaths()
 
 const build = path.join(__dirname, '..', 'build')
+
+// The components import Flowise's own modules as Flowise's components do ('../../../src/utils'); inside Flowise
+// that is its real module, here one stand-in serves both.
+const flowiseSrcStub = path.join(__dirname, 'stubs', 'flowise-src', 'index.js')
+const flowiseSrc = [path.join(build, 'src', 'Interface'), path.join(build, 'src', 'utils')]
+const resolveFilename = Module._resolveFilename
+Module._resolveFilename = function (request, parent, ...rest) {
+    if (request.startsWith('.') && parent?.filename && flowiseSrc.includes(path.resolve(path.dirname(parent.filename), request))) {
+        return flowiseSrcStub
+    }
+    return resolveFilename.call(this, request, parent, ...rest)
+}
 const load = (relative) => require(path.join(build, relative))
 
 /**

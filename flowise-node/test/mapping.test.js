@@ -2,7 +2,7 @@ const { test } = require('node:test')
 const assert = require('node:assert/strict')
 const { load, memory } = require('./helpers')
 
-const m = load('mem0client/mapping.js')
+const m = load('src/mem0Service/mapping.js')
 
 test('a chat turn becomes an interaction memory of the session', () => {
     const input = m.chatTurnToMemory({ role: 'user', text: 'Hi' }, { userId: 'u1', sessionId: 's1' }, 7)

@@ -11,7 +11,9 @@ export class Mem0ServiceApi implements ICredentialType {
 
 	displayName = 'Mem0 Service API';
 
-	icon = 'file:mem0.svg' as const;
+	icon = { light: 'file:mem0.svg', dark: 'file:mem0.dark.svg' } as const;
+
+	documentationUrl = 'https://mem0-service.example/n8n-node#the-credential';
 
 	properties: INodeProperties[] = [
 		{

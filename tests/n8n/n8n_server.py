@@ -198,9 +198,46 @@ class N8nServer:
             handle.seek(since)
             return handle.read().decode(errors="replace")[-8000:]
 
+    def last_execution(self, workflow_id: str) -> dict[str, Any]:
+        """The run data of the workflow's latest execution, by node name, as the editor shows it."""
+        editor = self.editor()
+        listing = editor.get(f"{self.url}/rest/executions", timeout=30,
+                             params={"filter": json.dumps({"workflowId": workflow_id}), "limit": 1})
+        listing.raise_for_status()
+        [latest] = listing.json()["data"]["results"]
+        execution = editor.get(f"{self.url}/rest/executions/{latest['id']}", timeout=30)
+        execution.raise_for_status()
+        return unflatten(execution.json()["data"]["data"])["resultData"]["runData"]
+
     def webhook(self, path: str, body: dict[str, Any], timeout: float = 60) -> requests.Response:
         return requests.post(f"{self.url}/webhook/{path}", json=body, timeout=timeout)
 
     def remove(self) -> None:
         self.stop()
         shutil.rmtree(self.home, ignore_errors=True)
+
+
+def unflatten(text: str) -> Any:
+    """Decodes n8n's execution data, stored in the `flatted` format: a JSON list whose first entry is the value,
+    and in which every string inside an object or list is the index of the entry holding the real value."""
+    table = json.loads(text)
+    revived: dict[int, Any] = {}
+
+    def entry(index: int) -> Any:
+        if index in revived:
+            return revived[index]
+        item = table[index]
+        if isinstance(item, list):
+            revived[index] = out = []
+            out.extend(value(v) for v in item)
+            return out
+        if isinstance(item, dict):
+            revived[index] = out = {}
+            out.update({key: value(v) for key, v in item.items()})
+            return out
+        return item
+
+    def value(v: Any) -> Any:
+        return entry(int(v)) if isinstance(v, str) else v
+
+    return entry(0)

@@ -61,6 +61,24 @@ def test_agent_sees_the_earlier_exchanges_of_the_session(n8n, fake_openai, servi
     assert f"User: {first}\nAssistant: {first_reply}" in [m["content"] for m in stored]
 
 
+def test_the_memory_shows_what_it_read_and_saved_in_the_execution(n8n, fake_openai):
+    """The editor's view of the Mem0 Chat Memory sub-node in an execution: one run per read and per write."""
+    user, session = new_user(), "s-" + uuid.uuid4().hex[:8]
+    first = tagged("My favourite city is Porto.")
+    first_reply = ask(n8n, user, session, first)
+    second = tagged("Which city do I like?")
+    ask(n8n, user, session, second)
+
+    runs = n8n.last_execution("mem0HookAgent001")["Mem0 Chat Memory"]
+    logged = [(run["inputOverride"]["ai_memory"][0][0]["json"], run["data"]["ai_memory"][0][0]["json"])
+              for run in runs]
+    assert [given["action"] for given, _ in logged] == ["loadMemoryVariables", "saveContext"]
+    shown = logged[0][1]["chatHistory"]
+    assert [(m["id"][-1], m["kwargs"]["content"]) for m in shown] == [
+        ("HumanMessage", first), ("AIMessage", first_reply)]
+    assert logged[1][0]["input"] == {"input": second}
+
+
 def test_conversation_survives_an_n8n_restart(n8n, fake_openai):
     user, session = new_user(), "s-" + uuid.uuid4().hex[:8]
     first, second = tagged("Remember the number 4711."), tagged("Which number did I mention?")

@@ -6,9 +6,9 @@ import type {
 } from 'n8n-workflow';
 import { NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
 import { memoryTypeOptions } from '../Mem0/resources/memory/shared';
-import { loadLangChainMessages, loadLogWrapper } from './langchain';
+import { logged } from './executionLog';
 import { CREDENTIAL_TYPE, MemoryApi } from './MemoryApi';
-import type { RecallSettings } from './ServiceChatMemory';
+import type { Journal, RecallSettings } from './ServiceChatMemory';
 import { ServiceChatHistory, ServiceChatMemory } from './ServiceChatMemory';
 
 interface MemoryOptions {
@@ -28,8 +28,9 @@ export class Mem0ChatMemory implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Mem0 Chat Memory',
 		name: 'mem0ChatMemory',
-		icon: 'file:mem0.svg',
+		icon: { light: 'file:mem0.svg', dark: 'file:mem0.dark.svg' },
 		group: ['transform'],
+		subtitle: '={{ "last " + $parameter["contextWindowLength"] + " exchanges" }}',
 		version: 1,
 		description:
 			'Keeps the conversation in the Mem0 service and reminds the agent of what it knows about the user',
@@ -203,18 +204,18 @@ export class Mem0ChatMemory implements INodeType {
 						limit: options.recallLimit ?? 5,
 					};
 
-		const messages = loadLangChainMessages();
+		const journal: Journal = async (input, call, describe) => await logged(this, input, call, describe);
 		const api = new MemoryApi(this);
 		const history = new ServiceChatHistory(
 			api,
 			scope,
-			messages,
 			windowSize,
 			options.saveExchanges !== false,
 			options.learnFacts === true,
+			journal,
 		);
-		const memory = new ServiceChatMemory(history, api, scope, messages, recall);
-		return { response: loadLogWrapper()(memory, this) };
+		const memory = new ServiceChatMemory(history, api, scope, journal, recall);
+		return { response: memory };
 	}
 }
 

@@ -92,7 +92,7 @@ export class MemoryApi {
 }
 
 /** What went wrong when no answer came back at all. */
-function describeFailure(error: any): string {
+function describeFailure(error: { code?: string; cause?: { code?: string }; message?: string }): string {
 	const code = error?.code ?? error?.cause?.code;
 	if (code === 'ECONNREFUSED') return 'the service refused the connection - is it running?';
 	return String(error?.message ?? error);

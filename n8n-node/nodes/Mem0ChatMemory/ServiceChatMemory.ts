@@ -1,7 +1,12 @@
 import type { IDataObject } from 'n8n-workflow';
-import type { ChatMessage, LangChainMessages } from './langchain';
-import { messageRole, messageText } from './langchain';
+import type { IncomingMessage } from './messages';
+import { ChatLine, messageRole, messageText } from './messages';
 import type { MemoryApi, StoredMemory } from './MemoryApi';
+
+/** Runs one memory operation and records it in the execution log (see executionLog.ts). */
+export type Journal = <T>(input: IDataObject, call: () => Promise<T>, describe: (result: T) => IDataObject) => Promise<T>;
+
+const serialised = (messages: ChatLine[]) => messages.map((message) => message.toJSON());
 
 export interface ConversationScope {
 	userId: string;
@@ -39,14 +44,59 @@ export class ServiceChatHistory {
 	constructor(
 		private readonly api: MemoryApi,
 		private readonly scope: ConversationScope,
-		private readonly messages: LangChainMessages,
 		private readonly windowSize: number,
 		private readonly saveExchanges: boolean,
 		private readonly learnFacts: boolean,
+		private readonly journal: Journal,
 	) {}
 
+	async getMessages(): Promise<ChatLine[]> {
+		return await this.journal({ action: 'getMessages' }, async () => await this.window(), (response) => ({
+			action: 'getMessages',
+			response: serialised(response),
+		}));
+	}
+
+	async addMessage(message: IncomingMessage): Promise<void> {
+		await this.addMessages([message]);
+	}
+
+	async addMessages(messages: IncomingMessage[]): Promise<void> {
+		await this.journal(
+			{ action: 'addMessages', messages: messages.map((m) => ({ type: messageRole(m), content: messageText(m) })) },
+			async () => await this.store(messages),
+			() => ({ action: 'addMessages', saved: this.saveExchanges }),
+		);
+	}
+
+	async addUserMessage(text: string): Promise<void> {
+		await this.addMessages([new ChatLine('user', text)]);
+	}
+
+	async addAIChatMessage(text: string): Promise<void> {
+		await this.addMessages([new ChatLine('assistant', text)]);
+	}
+
+	async addAIMessage(text: string): Promise<void> {
+		await this.addAIChatMessage(text);
+	}
+
+	/** Forgets this session's conversation. Facts and preferences learned in it stay. */
+	async clear(): Promise<void> {
+		await this.journal(
+			{ action: 'clear' },
+			async () =>
+				await this.api.deleteOfUser(this.scope.userId, {
+					session_id: this.scope.sessionId,
+					type: 'interaction',
+					...(this.scope.agentId ? { agent_id: this.scope.agentId } : {}),
+				}),
+			() => ({ action: 'clear' }),
+		);
+	}
+
 	/** The last `windowSize` exchanges of the session, oldest first. */
-	async getMessages(): Promise<ChatMessage[]> {
+	async window(): Promise<ChatLine[]> {
 		if (this.windowSize <= 0) return [];
 		const page = await this.api.listOfUser(this.scope.userId, {
 			session_id: this.scope.sessionId,
@@ -63,15 +113,11 @@ export class ServiceChatHistory {
 			.flatMap((memory) => this.toMessages(memory));
 	}
 
-	async addMessage(message: ChatMessage): Promise<void> {
-		await this.addMessages([message]);
-	}
-
 	/**
 	 * Saves what the user said and the final answer. Tool calls and tool results, which the agent
 	 * also passes here, are working notes of one run and are not kept.
 	 */
-	async addMessages(messages: ChatMessage[]): Promise<void> {
+	async store(messages: IncomingMessage[]): Promise<void> {
 		if (!this.saveExchanges) return;
 		const lines: ExchangeLine[] = [];
 		for (const message of messages) {
@@ -110,42 +156,18 @@ export class ServiceChatHistory {
 		});
 	}
 
-	async addUserMessage(text: string): Promise<void> {
-		await this.addMessages([new this.messages.HumanMessage(text)]);
-	}
-
-	async addAIChatMessage(text: string): Promise<void> {
-		await this.addMessages([new this.messages.AIMessage(text)]);
-	}
-
-	async addAIMessage(text: string): Promise<void> {
-		await this.addAIChatMessage(text);
-	}
-
-	/** Forgets this session's conversation. Facts and preferences learned in it stay. */
-	async clear(): Promise<void> {
-		await this.api.deleteOfUser(this.scope.userId, {
-			session_id: this.scope.sessionId,
-			type: 'interaction',
-			...(this.scope.agentId ? { agent_id: this.scope.agentId } : {}),
-		});
-	}
-
-	private toMessages(memory: StoredMemory): ChatMessage[] {
+	private toMessages(memory: StoredMemory): ChatLine[] {
 		const stored = memory.metadata?.messages;
 		if (Array.isArray(stored)) {
 			return (stored as unknown as ExchangeLine[])
 				.filter((line) => line && typeof line.content === 'string')
-				.map((line) =>
-					line.role === 'assistant'
-						? new this.messages.AIMessage(line.content)
-						: line.role === 'system'
-							? new this.messages.SystemMessage(line.content)
-							: new this.messages.HumanMessage(line.content),
+				.map(
+					(line) =>
+						new ChatLine(line.role === 'assistant' || line.role === 'system' ? line.role : 'user', line.content),
 				);
 		}
 		// An interaction written by something else: show it to the model as it is.
-		return [new this.messages.HumanMessage(memory.content)];
+		return [new ChatLine('user', memory.content)];
 	}
 }
 
@@ -168,45 +190,47 @@ export class ServiceChatMemory {
 		readonly chatHistory: ServiceChatHistory,
 		private readonly api: MemoryApi,
 		private readonly scope: ConversationScope,
-		private readonly messages: LangChainMessages,
+		private readonly journal: Journal,
 		private readonly recall?: RecallSettings,
 	) {}
 
-	async loadMemoryVariables(_values: IDataObject): Promise<Record<string, ChatMessage[]>> {
-		const [history, recalled] = await Promise.all([
-			this.chatHistory.getMessages(),
-			this.recallMemories(),
-		]);
-		if (!recalled.length || !this.recall) return { [MEMORY_KEY]: history };
-		const list = recalled.map((memory) => `- ${memory.content}`).join('\n');
-		if (this.recall.placement === 'system') {
-			const summary = `Long-term memories about this user (most relevant first):\n${list}`;
-			return { [MEMORY_KEY]: [new this.messages.SystemMessage(summary), ...history] };
-		}
-		// The agent's own system prompt comes first, and several model APIs (Anthropic, Gemini, ...) refuse a
-		// second system message: a user message and a reply are understood by every chat model.
-		return {
-			[MEMORY_KEY]: [
-				new this.messages.HumanMessage(
-					`What you remember about me from earlier conversations (most relevant first):\n${list}`,
-				),
-				new this.messages.AIMessage(RECALL_ACKNOWLEDGEMENT),
-				...history,
-			],
-		};
+	async loadMemoryVariables(values: IDataObject): Promise<Record<string, ChatLine[]>> {
+		return await this.journal(
+			{ action: 'loadMemoryVariables', values },
+			async () => ({ [MEMORY_KEY]: await this.conversation() }),
+			(response) => ({ action: 'loadMemoryVariables', chatHistory: serialised(response[MEMORY_KEY]) }),
+		);
 	}
 
 	async saveContext(inputValues: IDataObject, outputValues: IDataObject): Promise<void> {
 		const input = pickText(inputValues, this.inputKey);
 		const output = pickText(outputValues, this.outputKey);
-		await this.chatHistory.addMessages([
-			new this.messages.HumanMessage(input),
-			new this.messages.AIMessage(output),
-		]);
+		await this.journal(
+			{ action: 'saveContext', input: inputValues, output: outputValues },
+			async () => await this.chatHistory.store([new ChatLine('user', input), new ChatLine('assistant', output)]),
+			() => ({ action: 'saveContext', saved: [input, output] }),
+		);
 	}
 
 	async clear(): Promise<void> {
 		await this.chatHistory.clear();
+	}
+
+	/** What the model is shown before the new message. */
+	private async conversation(): Promise<ChatLine[]> {
+		const [history, recalled] = await Promise.all([this.chatHistory.window(), this.recallMemories()]);
+		if (!recalled.length || !this.recall) return history;
+		const list = recalled.map((memory) => `- ${memory.content}`).join('\n');
+		if (this.recall.placement === 'system') {
+			return [new ChatLine('system', `Long-term memories about this user (most relevant first):\n${list}`), ...history];
+		}
+		// The agent's own system prompt comes first, and several model APIs (Anthropic, Gemini, ...) refuse a
+		// second system message: a user message and a reply are understood by every chat model.
+		return [
+			new ChatLine('user', `What you remember about me from earlier conversations (most relevant first):\n${list}`),
+			new ChatLine('assistant', RECALL_ACKNOWLEDGEMENT),
+			...history,
+		];
 	}
 
 	private async recallMemories(): Promise<StoredMemory[]> {

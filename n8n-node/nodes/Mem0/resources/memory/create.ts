@@ -39,7 +39,7 @@ export const createDescription: INodeProperties[] = [
 		required: true,
 		default: '[\n  {"role": "user", "content": "I moved to Porto last year"},\n  {"role": "assistant", "content": "How do you like it?"}\n]',
 		description:
-			'The conversation as a JSON array of {"role", "content"} objects, e.g. {{ JSON.stringify($json.messages) }}',
+			'The conversation as a JSON array of {"role", "content"} objects, typed in or built with an expression from the incoming data',
 		displayOptions: fromConversation,
 		routing: { send: { type: 'body', property: 'messages', value: messagesValue } },
 	},

@@ -22,6 +22,8 @@ export const getAllDescription: INodeProperties[] = [
 		name: 'limit',
 		type: 'number',
 		typeOptions: { minValue: 1, maxValue: LIST_PAGE_SIZE },
+		// The service's own default page size: saved workflows that never set a limit keep getting 10.
+		// eslint-disable-next-line n8n-nodes-base/node-param-default-wrong-for-limit
 		default: 10,
 		description: 'Max number of results to return',
 		displayOptions: { show: { ...show.show, returnAll: [false] } },

@@ -37,7 +37,8 @@ export const searchDescription: INodeProperties[] = [
 				name: 'limit',
 				type: 'number',
 				typeOptions: { minValue: 1 },
-				default: 5,
+				// Only prefills the option when it is added; without it the service returns its default of 5.
+				default: 50,
 				description: 'Max number of results to return',
 				routing: { send: { type: 'body', property: 'limit' } },
 			},

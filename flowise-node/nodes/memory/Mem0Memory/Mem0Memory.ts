@@ -1,8 +1,8 @@
-import { FlowiseMemory, getBaseClasses } from 'flowise-components'
-import type { ICommonObject, IMessage, INode, INodeData, INodeParams, MemoryMethods, MessageType } from 'flowise-components'
+import { FlowiseMemory, ICommonObject, IMessage, INode, INodeData, INodeParams, MemoryMethods, MessageType } from '../../../src/Interface'
+import { getBaseClasses } from '../../../src/utils'
 import { AIMessage, BaseMessage, getBufferString, HumanMessage, SystemMessage } from '@langchain/core/messages'
-import { Mem0Client, MemoryType } from '../../../mem0client/client'
-import { clientFromNode, MEM0_CREDENTIAL } from '../../../mem0client/credentials'
+import { Mem0Client, MemoryType } from '../../../src/mem0Service/client'
+import { clientFromNode, MEM0_CREDENTIAL } from '../../../src/mem0Service/credentials'
 import {
     ChatTurn,
     chatTurnToMemory,
@@ -13,8 +13,8 @@ import {
     parseTypes,
     resolveUserId,
     roleOf
-} from '../../../mem0client/mapping'
-import { MEMORY_TYPE_OPTIONS } from '../../../mem0client/options'
+} from '../../../src/mem0Service/mapping'
+import { MEMORY_TYPE_OPTIONS } from '../../../src/mem0Service/options'
 
 /**
  * User of each session seen in this Flowise process. Flowise clears a chat and reads `{{chat_history}}` with the

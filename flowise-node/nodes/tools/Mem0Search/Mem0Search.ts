@@ -1,11 +1,11 @@
-import { handleEscapeCharacters } from 'flowise-components'
-import type { ICommonObject, INode, INodeData, INodeOutputsValue, INodeParams } from 'flowise-components'
+import { ICommonObject, INode, INodeData, INodeOutputsValue, INodeParams } from '../../../src/Interface'
+import { handleEscapeCharacters } from '../../../src/utils'
 import { DynamicStructuredTool } from '@langchain/core/tools'
 import { z } from 'zod/v3'
-import { Mem0Client, MemoryType } from '../../../mem0client/client'
-import { clientFromNode, MEM0_CREDENTIAL } from '../../../mem0client/credentials'
-import { cleanInput, formatMemoriesText, formatToolResult, parseNumber, parseTypes, resolveUserId } from '../../../mem0client/mapping'
-import { MEMORY_TYPE_OPTIONS } from '../../../mem0client/options'
+import { Mem0Client, MemoryType } from '../../../src/mem0Service/client'
+import { clientFromNode, MEM0_CREDENTIAL } from '../../../src/mem0Service/credentials'
+import { cleanInput, formatMemoriesText, formatToolResult, parseNumber, parseTypes, resolveUserId } from '../../../src/mem0Service/mapping'
+import { MEMORY_TYPE_OPTIONS } from '../../../src/mem0Service/options'
 
 const DEFAULT_NAME = 'mem0_search'
 const DEFAULT_DESCRIPTION =

@@ -1,4 +1,4 @@
-// Test stand-in for the few flowise-components exports the components use.
+// Test stand-in for the few exports of Flowise's src/Interface and src/utils the components use.
 class BufferMemory {
     constructor(fields = {}) {
         this.memoryKey = fields.memoryKey ?? 'history'

@@ -1,10 +1,10 @@
-import type { ICommonObject, INode, INodeData, INodeParams } from 'flowise-components'
+import { ICommonObject, INode, INodeData, INodeParams } from '../../../src/Interface'
 import { DynamicStructuredTool } from '@langchain/core/tools'
 import { z } from 'zod/v3'
-import { MEMORY_TYPES, MemoryType } from '../../../mem0client/client'
-import { clientFromNode, MEM0_CREDENTIAL } from '../../../mem0client/credentials'
-import { cleanInput, resolveUserId } from '../../../mem0client/mapping'
-import { MEMORY_TYPE_OPTIONS } from '../../../mem0client/options'
+import { MEMORY_TYPES, MemoryType } from '../../../src/mem0Service/client'
+import { clientFromNode, MEM0_CREDENTIAL } from '../../../src/mem0Service/credentials'
+import { cleanInput, resolveUserId } from '../../../src/mem0Service/mapping'
+import { MEMORY_TYPE_OPTIONS } from '../../../src/mem0Service/options'
 
 const DEFAULT_NAME = 'mem0_save'
 const DEFAULT_DESCRIPTION =

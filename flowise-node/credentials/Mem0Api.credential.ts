@@ -1,4 +1,5 @@
-import type { INodeCredential, INodeParams } from 'flowise-components'
+import { INodeCredential, INodeParams } from '../src/Interface'
+
 
 class Mem0Api implements INodeCredential {
     label: string

@@ -1,7 +1,8 @@
 /** Reads the "Mem0 API" credential of a node inside Flowise and builds the service client from it. */
 
-import { getCredentialData, getCredentialParam } from 'flowise-components'
-import type { ICommonObject, INodeData, INodeParams } from 'flowise-components'
+import { ICommonObject, INodeData, INodeParams } from '../Interface'
+import { getCredentialData, getCredentialParam } from '../utils'
+
 import { Mem0Client } from './client'
 
 /** The credential input every Mem0 component declares. */

@@ -129,7 +129,9 @@ export class Mem0Client {
                 signal: AbortSignal.timeout(this.timeoutMs)
             })
         } catch (error) {
-            const reason = error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error)
+            // fetch reports the network error (ECONNREFUSED, ...) as the cause of a generic "fetch failed"
+            const cause = error instanceof Error ? (error as { cause?: unknown }).cause : undefined
+            const reason = cause instanceof Error ? cause.message : error instanceof Error ? error.message : String(error)
             throw new Mem0ApiError(`Mem0 service unreachable at ${this.baseUrl} (${method} ${path}): ${reason}`, 0)
         }
         const text = await response.text()
