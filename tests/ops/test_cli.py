@@ -141,3 +141,23 @@ def test_keys_from_the_command_line_work_over_http(service_factory):
     assert cli(env, "keys", "revoke", ours[0]["id"]).returncode == 0
     assert requests.get(f"{service.url}/api/auth/check", headers=auth(secret), timeout=10).status_code == 401
     assert cli(env, "keys", "revoke", "key_unknown").returncode == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("kind", ["sqlite", "postgres-qdrant"])
+def test_an_imported_memory_becomes_exactly_the_given_one(kind, new_backend, tmp_path):
+    """An id already stored under another user is brought to the imported version whole, owner and creation time
+    included: the old owner no longer has it."""
+    env = {**new_backend(kind), "MEM0_DATA_DIR": str(tmp_path), "MEM0_API_KEY": "k"}
+
+    def line(user: str, content: str, stamp: str) -> str:
+        return json.dumps({"id": "mem_shared", "user_id": user, "content": content, "created_at": stamp,
+                           "updated_at": stamp}) + "\n"
+
+    first = cli(env, "import", input=line("owner-one", "The first owner's note", "2025-01-01T00:00:00.000000Z"))
+    assert first.returncode == 0 and "1 added" in first.stdout, first.stderr
+    second = cli(env, "import", input=line("owner-two", "The second owner's note", "2025-06-01T12:00:00.000000Z"))
+    assert second.returncode == 0 and "1 updated" in second.stdout, second.stderr
+    assert cli(env, "export", "--user-id", "owner-one").stdout == ""
+    [moved] = [json.loads(text) for text in cli(env, "export", "--user-id", "owner-two").stdout.splitlines()]
+    assert (moved["content"], moved["created_at"]) == ("The second owner's note", "2025-06-01T12:00:00.000000Z")

@@ -21,8 +21,9 @@ from mem0_service.ops.validation import parse_timestamp, utc_text
 
 MEMORY_INSERT = ("INSERT INTO memories (id, user_id, session_id, agent_id, type, content, content_hash, metadata, "
                  "created_at, updated_at, expires_at) VALUES ({marks})")
-MEMORY_UPDATE = ("UPDATE memories SET session_id={m}, agent_id={m}, type={m}, content={m}, content_hash={m}, "
-                 "metadata={m}, updated_at={m}, expires_at={m} WHERE id={m}")
+# Every field, the owner and creation time included: the stored memory becomes exactly the given one.
+MEMORY_UPDATE = ("UPDATE memories SET user_id={m}, session_id={m}, agent_id={m}, type={m}, content={m}, "
+                 "content_hash={m}, metadata={m}, created_at={m}, updated_at={m}, expires_at={m} WHERE id={m}")
 HISTORY_INSERT = ("INSERT INTO memory_history (memory_id, user_id, event, old_content, new_content, actor, created_at) "
                   "VALUES ({marks})")
 KEY_COLUMNS = "id, key_hash, prefix, name, user_id, agent_id, access, created_at, revoked_at"
@@ -91,8 +92,9 @@ class Loader(ABC):
     def update(self, memory: Memory) -> None:
         m = memory
         self._execute(MEMORY_UPDATE.format(m=self.mark), (
-            m.session_id, m.agent_id, m.type.value, m.content, m.hash, self._json(m.metadata), self._stamp(m.updated_at),
-            self._stamp(m.expires_at) if m.expires_at else None, m.id))
+            m.user_id, m.session_id, m.agent_id, m.type.value, m.content, m.hash, self._json(m.metadata),
+            self._stamp(m.created_at), self._stamp(m.updated_at), self._stamp(m.expires_at) if m.expires_at else None,
+            m.id))
         self._queue_upserts([m.id])
 
     def _queue_upserts(self, ids: list[str]) -> None:
