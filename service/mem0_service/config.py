@@ -42,6 +42,7 @@ class Settings(BaseModel):
     log_level: str = "INFO"
     deduplicate: bool = True
     score_calibration: str | None = None
+    ui: bool = Field(True, description="Serve the web console at /ui/ (MEM0_UI)")
     api_key_generated: bool = False
 
     @field_validator("database_url")
@@ -77,7 +78,7 @@ class Settings(BaseModel):
             ("llm_base_url", "MEM0_LLM_BASE_URL"), ("session_ttl", "MEM0_SESSION_TTL"),
             ("sweep_interval", "MEM0_SWEEP_INTERVAL"),
             ("max_body_bytes", "MEM0_MAX_BODY_BYTES"), ("log_level", "MEM0_LOG_LEVEL"), ("deduplicate", "MEM0_DEDUPLICATE"),
-            ("score_calibration", "MEM0_SCORE_CALIBRATION"),
+            ("score_calibration", "MEM0_SCORE_CALIBRATION"), ("ui", "MEM0_UI"),
         ]:
             if (value := get(var)) is not None:
                 values[field] = value
