@@ -36,7 +36,8 @@ run: install
 	$(BIN)/mem0-service serve
 
 e2e-deps:
-	@for script in tests/n8n/install_n8n.sh tests/flowise/install_flowise.sh tests/platform/install_mem0ai_js.sh; do \
+	@for script in tests/n8n/install_n8n.sh tests/flowise/install_flowise.sh tests/platform/install_mem0ai_js.sh \
+		tests/ui/install_chromium.sh; do \
 		if [ -f $$script ]; then bash $$script || exit 1; fi; \
 	done
 

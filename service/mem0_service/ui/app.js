@@ -2,7 +2,7 @@
 
 import { call, session } from "./api.js";
 import { $, $$ } from "./dom.js";
-import { clearErrors, describe, showBanner, showFieldError } from "./errors.js";
+import { clearErrorBanner, clearErrors, describe, showBanner, showFieldError } from "./errors.js";
 import { language, setLanguage, t, translatePage } from "./i18n.js";
 import * as health from "./health.js";
 import * as keys from "./keys.js";
@@ -21,7 +21,7 @@ export const canWrite = () => !who.read_only;
 // shown next to its field. Returns undefined when the action failed.
 export async function run(action, form = null) {
   if (form) clearErrors(form);
-  showBanner("");
+  clearErrorBanner();
   try {
     return await action();
   } catch (error) {

@@ -4,7 +4,7 @@ import { $, $$ } from "./dom.js";
 import { t } from "./i18n.js";
 
 export function clearErrors(form) {
-  for (const line of $$(".field-error, .form-error", form)) line.textContent = "";
+  for (const line of $$(".field-error, .form-error, .form-note", form)) line.textContent = "";
   for (const input of $$("[aria-invalid]", form)) input.removeAttribute("aria-invalid");
 }
 
@@ -35,6 +35,12 @@ export function showBanner(message, kind = "error") {
   banner.textContent = message;
   banner.className = `banner ${kind}`;
   banner.hidden = !message;
+}
+
+// A new action clears the last failure, not the news of what just succeeded.
+export function clearErrorBanner() {
+  const banner = $("#banner");
+  if (banner.classList.contains("error")) showBanner("");
 }
 
 export function describe(error) {

@@ -140,8 +140,8 @@ async function save(event) {
   if (values.expires_at && values.expires_at !== opened.expires_at) body.expires_at = values.expires_at;
   const memory = await run(() => call("PUT", `/api/memories/${encodeURIComponent(opened.id)}`, { body }), form);
   if (!memory) return;
-  form.querySelector(".form-error").textContent = t("saved");
   await openMemory(memory.id);
+  form.querySelector(".form-note").textContent = t("saved");
   load(0);
 }
 
