@@ -36,7 +36,7 @@ def test_admin_finds_a_user_and_searches_with_scores_and_the_threshold_line(ui):
     expect(ui.page.locator("#memory-list .card")).to_have_count(4)
     expect(ui.page.locator("#memory-list .card").first).to_contain_text(MARIA[-1])  # newest first
 
-    query = "what does Maria drink in the morning"
+    query = "which hot drink does she like"
     ui.tab("search")
     expect(ui.page.locator("#search-form [name=user_id]")).to_have_value("maria.ivanova")
     ui.page.fill("#search-form [name=query]", query)

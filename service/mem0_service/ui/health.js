@@ -6,7 +6,7 @@ import { $, facts } from "./dom.js";
 import { t } from "./i18n.js";
 
 const NUMBERS = [
-  ["mem0_memories", "memoriesStored"], ["mem0_vectors", "vectorsStored"], ["mem0_index_backlog", "backlog"],
+  ["mem0_memories", "memoriesStored"], ["mem0_vectors", "vectorsStored"], ["mem0_index_outbox", "outbox"],
   ["mem0_http_requests_total", "requests"], ["mem0_auth_failures_total", "authFailures"],
   ["mem0_uptime_seconds", "uptime"],
 ];
@@ -46,7 +46,7 @@ async function loadMetrics() {
   if (text === undefined) return;
   const sums = sumSeries(text);
   facts($("#metrics-list"), NUMBERS.filter(([name]) => name in sums)
-    .map(([name, label]) => [t(label), Math.round(sums[name] * 100) / 100]));
+    .map(([name, label]) => [t(label), Math.round(sums[name])]));
 }
 
 // Prometheus text: the sum over a metric's label sets is the number worth showing here.
