@@ -21,7 +21,9 @@ IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
 SCREENSHOT_BACKEND = "sqlite"
 
 
-@pytest.fixture(scope="session")
+# Module scope: Playwright's synchronous API runs an event loop of its own while it is open, and the async suites
+# collected after this one need the thread's loop free again.
+@pytest.fixture(scope="module")
 def browser():
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: run tests/ui/install_chromium.sh (make e2e-deps does)")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -35,11 +37,23 @@ def test_admin_finds_a_user_and_searches_with_scores_and_the_threshold_line(ui):
     rows.nth(0).get_by_role("button", name="maria.ivanova").click()
     expect(ui.page.locator("#memory-list .card")).to_have_count(4)
     expect(ui.page.locator("#memory-list .card").first).to_contain_text(MARIA[-1])  # newest first
+    ui.page.select_option("#memories-form [name=type]", "preference")
+    ui.page.click("#memories-form button[type=submit]")
+    expect(ui.page.locator("#memory-list .card")).to_have_count(1)
+    expect(ui.page.locator("#memory-list .card")).to_contain_text("green tea")
+    ui.page.fill("#memories-form [name=metadata]", "not json")
+    ui.page.click("#memories-form button[type=submit]")
+    expect(ui.page.locator("#memories-form [data-error-for=metadata]")).to_contain_text("'metadata'")
+    ui.page.fill("#memories-form [name=metadata]", "")
 
     query = "which hot drink does she like"
     ui.tab("search")
     expect(ui.page.locator("#search-form [name=user_id]")).to_have_value("maria.ivanova")
     ui.page.fill("#search-form [name=query]", query)
+    ui.page.fill("#search-form [name=relevance_threshold]", "1.5")
+    ui.page.click("#search-form button[type=submit]")
+    expect(ui.page.locator("#search-form [data-error-for=relevance_threshold]")).to_contain_text("relevance_threshold")
+    ui.page.fill("#search-form [name=relevance_threshold]", "0.7")
     ui.page.click("#search-form button[type=submit]")
     cards = ui.page.locator("#search-results > li")
     expect(cards.first).to_contain_text("green tea")
@@ -119,6 +133,22 @@ def test_erasing_a_user_needs_the_user_id_typed(ui):
     assert ui.api.get("/api/memories/user/erase.me.not").json()["total"] == 1
 
 
+def test_a_sessions_log_reads_oldest_first(ui):
+    turns = ["user: I need a new laptop", "assistant: What will you use it for?", "user: Mostly video editing"]
+    for turn in turns:
+        ui.api.create("session.user", turn, type="interaction", session_id="chat-7")
+    ui.api.create("session.user", "Long-term: prefers Linux")
+    ui.sign_in(ui.service.api_key)
+    ui.tab("memories")
+    form = "#memories-form"
+    ui.page.fill(f"{form} [name=user_id]", "session.user")
+    ui.page.fill(f"{form} [name=session_id]", "chat-7")
+    ui.page.select_option(f"{form} [name=order]", "asc")
+    ui.page.click(f"{form} button[type=submit]")
+    cards = ui.page.locator("#memory-list .card .content")
+    expect(cards).to_have_text(turns)
+
+
 def test_a_read_only_key_sees_its_own_user_and_no_write_controls(ui):
     ui.api.create("reader.owner", "The reader's only memory")
     ui.api.create("someone.else", "Not for the reader's eyes")
@@ -152,6 +182,12 @@ def test_a_read_only_key_sees_its_own_user_and_no_write_controls(ui):
     expect(ui.page.locator("#delete-memory")).to_be_hidden()
     ui.screenshot("read-only")
     ui.page.keyboard.press("Escape")
+    with ui.page.expect_download() as download:
+        ui.page.click("#export")
+    assert download.value.suggested_filename == "memories-reader.owner.json"
+    exported = json.loads(Path(download.value.path()).read_text())
+    assert exported["user_id"] == "reader.owner" and exported["total"] == 1
+    assert [m["content"] for m in exported["memories"]] == ["The reader's only memory"]
     ui.tab("health")
     expect(ui.page.locator("#metrics-list")).to_contain_text("admin key")
 

@@ -68,7 +68,7 @@ function resultCard(hit, threshold) {
 
 function scoreBar(score, threshold) {
   return h("div", { class: "score" },
-    h("meter", { min: 0, max: 1, low: threshold, optimum: 1, value: score, "aria-label": t("score", { value: "" }) }),
+    h("meter", { min: 0, max: 1, low: threshold, optimum: 1, value: score, "aria-hidden": "true" }),
     h("span", { class: "score-value", text: t("score", { value: score.toFixed(3) }) }));
 }
 
