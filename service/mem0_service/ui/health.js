@@ -45,8 +45,11 @@ async function loadMetrics() {
   const text = await run(() => call("GET", "/metrics", { text: true }));
   if (text === undefined) return;
   const sums = sumSeries(text);
-  facts($("#metrics-list"), NUMBERS.filter(([name]) => name in sums)
-    .map(([name, label]) => [t(label), Math.round(sums[name])]));
+  const known = NUMBERS.filter(([name]) => name in sums).map(([name, label]) => [t(label), Math.round(sums[name])]);
+  // Work queues, where a deployment has them, are shown under their own metric names.
+  const queues = Object.keys(sums).filter((name) => /^mem0_\w*queue\w*$/.test(name))
+    .map((name) => [name, Math.round(sums[name])]);
+  facts($("#metrics-list"), [...known, ...queues]);
 }
 
 // Prometheus text: the sum over a metric's label sets is the number worth showing here.

@@ -31,8 +31,9 @@ async function search(form) {
   const threshold = Number(values.relevance_threshold ?? 0.7);
   const body = { user_id: values.user_id ?? "", query: values.query, relevance_threshold: 0,
                  limit: Number(values.limit ?? 10), explain: true };
-  // The threshold is checked by the API too (its error names the field), with the value the user typed.
-  const check = { ...body, relevance_threshold: threshold, limit: 1, explain: false };
+  // The typed threshold is still the API's to judge (its error names the field): a query-less search checks it
+  // without embedding anything.
+  const check = { user_id: body.user_id, relevance_threshold: threshold, limit: 1 };
   const answer = await run(async () => {
     await call("POST", "/api/memories/search", { body: check });
     return call("POST", "/api/memories/search", { body });
