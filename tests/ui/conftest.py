@@ -87,9 +87,10 @@ def open_console(browser) -> Iterator[Callable[..., Console]]:
     def make(service: ServiceProcess, *, locale: str = "en-US", width: int = 1280, height: int = 860) -> Console:
         context = browser.new_context(locale=locale, viewport={"width": width, "height": height})
         console = Console(page=context.new_page(), service=service, api=Api(service.url, service.api_key))
-        console.page.on("request", lambda request: console.requests.append(request.url))
-        console.page.on("console", lambda message: console.problems.append(message.text)
-                        if "Content Security Policy" in message.text else None)
+        # On the context: every tab the test opens is watched, not only the first
+        context.on("request", lambda request: console.requests.append(request.url))
+        context.on("console", lambda message: console.problems.append(message.text)
+                   if "Content Security Policy" in message.text else None)
         console.page.on("pageerror", lambda error: console.problems.append(f"page error: {error}"))
         opened.append((context, console))
         return console
