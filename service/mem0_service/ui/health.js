@@ -3,6 +3,7 @@
 import { call } from "./api.js";
 import { isAdmin, run } from "./app.js";
 import { $, facts } from "./dom.js";
+import { describe } from "./errors.js";
 import { t } from "./i18n.js";
 
 const NUMBERS = [
@@ -42,8 +43,15 @@ async function loadMetrics() {
     facts($("#metrics-list"), [["/metrics", t("needsAdmin")]]);
     return;
   }
-  const text = await run(() => call("GET", "/metrics", { text: true }));
-  if (text === undefined) return;
+  let text;
+  try {
+    text = await call("GET", "/metrics", { text: true });
+  } catch (error) {
+    // A proxy may keep /metrics for the internal scraper (the bundled Caddyfile does): say so in place.
+    if (error.status === 401) return run(() => Promise.reject(error));
+    facts($("#metrics-list"), [["/metrics", describe(error)]]);
+    return;
+  }
   const sums = sumSeries(text);
   const known = NUMBERS.filter(([name]) => name in sums).map(([name, label]) => [t(label), Math.round(sums[name])]);
   // Work queues, where a deployment has them, are shown under their own metric names.

@@ -1,0 +1,3 @@
+from mem0_service.cli import main
+
+main()

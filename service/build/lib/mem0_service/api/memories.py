@@ -1,0 +1,215 @@
+"""Handlers for /api/memories: parse, call the MemoryService, shape the response."""
+
+from __future__ import annotations
+
+import json
+
+from aiohttp import web
+from pydantic import ValidationError
+
+from mem0_service.api.models import (
+    BatchItemResult,
+    BatchResponse,
+    BulkDeleteResponse,
+    ConversationEventOut,
+    ConversationResponse,
+    DeleteResponse,
+    ErrorResponse,
+    ExportResponse,
+    ExtractionStatus,
+    HistoryEventOut,
+    HistoryResponse,
+    ListResponse,
+    MatchExplanation,
+    MemoryBatch,
+    MemoryCreate,
+    MemoryDeleteQuery,
+    MemoryListQuery,
+    MemoryOut,
+    MemorySearch,
+    MemoryUpdate,
+    ScopeDeleteQuery,
+    SearchHitOut,
+    SearchResponse,
+    SessionEndQuery,
+)
+from mem0_service.api.parsing import parse_body, parse_path_identifier, parse_query, validation_error
+from mem0_service.api.responses import json_response
+from mem0_service.auth import Principal, principal
+from mem0_service.core.extraction import Message
+from mem0_service.core.memory import Scope, utcnow
+from mem0_service.core.service import NewMemory
+from mem0_service.errors import ApiError, BadRequest
+from mem0_service.state import SERVICE
+from mem0_service.stores.base import iso
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
+def _new_memory(body: MemoryCreate, who: Principal) -> NewMemory:
+    scope = who.restrict(Scope(user_id=body.user_id, agent_id=body.agent_id), fill_agent=True)
+    return NewMemory(user_id=scope.user_id, content=body.content or "", type=body.type, session_id=body.session_id,
+                     agent_id=scope.agent_id, metadata=body.metadata, expires_at=body.expiry(utcnow()))
+
+
+def _idempotency_key(request: web.Request, who: Principal) -> str | None:
+    """Keys are per caller: one tenant's Idempotency-Key can never replay another tenant's answer."""
+    key = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
+    return f"{who.key_id or who.role}:{key}" if key else None
+
+
+async def create_memory(request: web.Request) -> web.Response:
+    """One memory from `content`, or what a conversation in `messages` teaches (see ConversationResponse)."""
+    service = request.app[SERVICE]
+    who = principal(request)
+    key = _idempotency_key(request, who)
+    # a retried request gets the first answer, not a second memory
+    if key and (stored := await service.store.get_idempotent(key)) is not None:
+        return web.Response(text=stored[1], status=stored[0], content_type="application/json")
+    body = await parse_body(request, MemoryCreate)
+    if body.messages is None:
+        memory, created = await service.create(_new_memory(body, who))
+        response = json_response(MemoryOut.of(memory), status=201 if created else 200)
+    else:
+        scope = who.restrict(Scope(user_id=body.user_id, agent_id=body.agent_id), fill_agent=True)
+        outcome = await service.add_conversation(
+            user_id=scope.user_id, messages=[Message(m.role, m.content) for m in body.messages],
+            infer=True if body.infer is None else body.infer, session_id=body.session_id,
+            agent_id=scope.agent_id, metadata=body.metadata)
+        result = ConversationResponse(
+            results=[ConversationEventOut.of(e.memory, event=e.event, previous_content=e.previous_content)
+                     for e in outcome.events],
+            extraction=ExtractionStatus(status=outcome.extraction, reason=outcome.reason))
+        added = any(e.event == "ADD" for e in outcome.events)
+        response = json_response(result, status=201 if added else 200)
+    if key:
+        await service.store.put_idempotent(key, response.status, response.text)
+    return response
+
+
+async def create_batch(request: web.Request) -> web.Response:
+    """Many memories in one call: each item validated on its own; valid items are stored, the rest reported."""
+    body = await parse_body(request, MemoryBatch)
+    who = principal(request)
+    results: list[BatchItemResult] = []
+    valid: list[tuple[int, NewMemory]] = []
+    for index, raw in enumerate(body.memories):
+        try:
+            item = MemoryCreate.model_validate(raw)
+            if item.messages is not None:
+                raise BadRequest("Batch items take content, not messages", field="messages")
+            valid.append((index, _new_memory(item, who)))
+        except ValidationError as exc:
+            error = validation_error(exc)
+            results.append(BatchItemResult(index=index, status=error.status, error=ErrorResponse(**error.body())))
+        except ApiError as error:
+            results.append(BatchItemResult(index=index, status=error.status, error=ErrorResponse(**error.body())))
+    if valid:
+        memories, fresh = await request.app[SERVICE].create_many([item for _, item in valid])
+        results += [BatchItemResult(index=i, status=201 if new else 200, memory=MemoryOut.of(m))
+                    for (i, _), m, new in zip(valid, memories, fresh)]
+    results.sort(key=lambda r: r.index)
+    created = sum(r.status == 201 for r in results)
+    existing = sum(r.status == 200 for r in results)
+    return json_response(BatchResponse(results=results, created=created, existing=existing,
+                                       failed=len(results) - created - existing),
+                         status=201 if created else 200)
+
+
+async def search_memories(request: web.Request) -> web.Response:
+    body = await parse_body(request, MemorySearch)
+    scope = principal(request).restrict(Scope(user_id=body.user_id, session_id=body.session_id,
+                                              agent_id=body.agent_id, types=tuple(body.types or ())))
+    hits, total = await request.app[SERVICE].search(scope, body.query, threshold=body.relevance_threshold,
+                                                    limit=body.limit)
+    return json_response(SearchResponse(memories=[
+        SearchHitOut.of(h.memory, relevance_score=h.relevance_score,
+                        explanation=MatchExplanation.of(h.ranking) if body.explain and h.ranking else None)
+        for h in hits], total=total))
+
+
+async def get_memory(request: web.Request) -> web.Response:
+    memory = await request.app[SERVICE].get(request.match_info["memory_id"], access=principal(request).access)
+    return json_response(MemoryOut.of(memory))
+
+
+async def update_memory(request: web.Request) -> web.Response:
+    body = await parse_body(request, MemoryUpdate)
+    memory = await request.app[SERVICE].update(request.match_info["memory_id"], content=body.content,
+                                               metadata=body.metadata, type=body.type, expires_at=body.expiry(utcnow()),
+                                               access=principal(request).access)
+    return json_response(MemoryOut.of(memory))
+
+
+async def delete_memory(request: web.Request) -> web.Response:
+    query = parse_query(request, MemoryDeleteQuery)
+    await request.app[SERVICE].delete(request.match_info["memory_id"], access=principal(request).access,
+                                      erase=query.erase)
+    return json_response(DeleteResponse(success=True, message="Memory deleted successfully"))
+
+
+async def list_user_memories(request: web.Request) -> web.Response:
+    user_id = parse_path_identifier(request, "user_id")
+    query = parse_query(request, MemoryListQuery)
+    scope = principal(request).restrict(Scope(
+        user_id=user_id, session_id=query.session_id, agent_id=query.agent_id,
+        types=(query.type,) if query.type else (), created_before=query.created_before,
+        created_after=query.created_after, updated_after=query.updated_after,
+        metadata=_metadata_filter(query.metadata)))
+    memories, total = await request.app[SERVICE].list(scope, limit=query.limit, offset=query.offset,
+                                                      newest_first=query.order == "desc")
+    return json_response(ListResponse(memories=[MemoryOut.of(m) for m in memories], total=total,
+                                      limit=query.limit, offset=query.offset))
+
+
+async def delete_user_memories(request: web.Request) -> web.Response:
+    user_id = parse_path_identifier(request, "user_id")
+    query = parse_query(request, ScopeDeleteQuery)
+    scope = principal(request).restrict(Scope(user_id=user_id, session_id=query.session_id, agent_id=query.agent_id,
+                                              types=(query.type,) if query.type else ()))
+    deleted = await request.app[SERVICE].delete_scope(scope)
+    return json_response(BulkDeleteResponse(success=True, deleted=deleted,
+                                            message=f"Deleted {deleted} memories of user {user_id}"))
+
+
+def _metadata_filter(raw: str | None) -> tuple:
+    if not raw:
+        return ()
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        value = None
+    if not isinstance(value, dict) or any(isinstance(v, (dict, list)) for v in value.values()):
+        raise BadRequest("Invalid value for field 'metadata': must be a JSON object of plain values, "
+                         'e.g. {"source": "n8n"}', field="metadata")
+    return tuple(sorted(value.items()))
+
+
+async def memory_history(request: web.Request) -> web.Response:
+    events = await request.app[SERVICE].history(request.match_info["memory_id"], access=principal(request).access)
+    return json_response(HistoryResponse(history=[HistoryEventOut(**vars(e)) for e in events]))
+
+
+async def export_user_memories(request: web.Request) -> web.Response:
+    """Everything kept about a user, for data-access requests."""
+    user_id = parse_path_identifier(request, "user_id")
+    scope = principal(request).restrict(Scope(user_id=user_id), every_agent=True)
+    service, memories, offset = request.app[SERVICE], [], 0
+    while True:
+        page, total = await service.list(scope, limit=1000, offset=offset, newest_first=False)
+        memories += page
+        offset += len(page)
+        if not page or offset >= total:
+            break
+    return json_response(ExportResponse(user_id=user_id, exported_at=iso(utcnow()), total=len(memories),
+                                        memories=[MemoryOut.of(m) for m in memories]))
+
+
+async def end_session(request: web.Request) -> web.Response:
+    """End a session: its session-level memories are removed; the user's long-term memories stay."""
+    session_id = parse_path_identifier(request, "session_id")
+    query = parse_query(request, SessionEndQuery)
+    scope = principal(request).restrict(Scope(user_id=query.user_id, session_id=session_id), every_agent=True)
+    deleted = await request.app[SERVICE].delete_scope(scope, actor="session-end", erase=False)
+    return json_response(BulkDeleteResponse(success=True, deleted=deleted,
+                                            message=f"Session {session_id} ended: {deleted} memories removed"))

@@ -1,0 +1,152 @@
+"""Operational endpoints: readiness (deep health), Prometheus metrics; and the wiring of keys, limits and metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel
+
+from mem0_service import __version__
+from mem0_service.api.responses import json_response
+from mem0_service.auth import Authenticator
+from mem0_service.core.memory import utcnow
+from mem0_service.errors import ApiError, ServiceUnavailable
+from mem0_service.keys.store import open_key_store
+from mem0_service.metrics import instrument, new_registry
+from mem0_service.ops.ratelimit import RateLimiter
+from mem0_service.ops.settings import OpsSettings
+from mem0_service.ops.state import (
+    AUTHENTICATOR,
+    KEY_STORE,
+    METRICS,
+    OPS_SETTINGS,
+    RATE_LIMITER,
+)
+from mem0_service.state import SERVICE, SETTINGS
+from mem0_service.stores.base import iso
+
+# An embedding call costs money on a paid provider: a passing embedder check is trusted this long.
+EMBEDDER_CHECK_TTL = 30.0
+
+
+class CheckOut(BaseModel):
+    status: str
+    latency_ms: float
+    error: str | None = None
+
+
+class ReadinessResponse(BaseModel):
+    status: str
+    version: str
+    timestamp: str
+    checks: dict[str, CheckOut]
+    index_backlog: int | None = None
+    failing: list[str] = []
+
+
+async def _check(name: str, probe: Callable[[], Awaitable[Any]], timeout: float) -> tuple[str, CheckOut]:
+    started = time.perf_counter()
+    try:
+        await asyncio.wait_for(probe(), timeout)
+        return name, CheckOut(status="ok", latency_ms=round((time.perf_counter() - started) * 1e3, 1))
+    except asyncio.TimeoutError:
+        error = f"no answer within {timeout:g} s"
+    except ServiceUnavailable as exc:
+        error = exc.message
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"
+    return name, CheckOut(status="unavailable", latency_ms=round((time.perf_counter() - started) * 1e3, 1),
+                          error=error[:300])
+
+
+async def readiness(request: web.Request) -> web.Response:
+    """GET /api/ready and GET /api/health?deep=1: every dependency answers, or 503 naming the ones that don't."""
+    service = request.app[SERVICE]
+    timeout = request.app[OPS_SETTINGS].health_timeout
+    state = request.app.setdefault("embedder_checked_at", {"at": 0.0})
+
+    async def embedder_probe() -> None:
+        if time.monotonic() - state["at"] < EMBEDDER_CHECK_TTL:
+            return
+        await service.embedder.embed_one("health check")
+        state["at"] = time.monotonic()
+
+    results = dict(await asyncio.gather(
+        _check("record_store", service.store.ping, timeout),
+        _check("vector_index", service.index.ping, timeout),
+        _check("embedder", embedder_probe, timeout)))
+    failing = [name for name, check in results.items() if check.status != "ok"]
+    if "embedder" in failing:
+        state["at"] = 0.0
+    body = ReadinessResponse(status="ok" if not failing else "unavailable", version=__version__,
+                             timestamp=iso(utcnow()).split(".")[0] + "Z", checks=results,
+                             index_backlog=service.indexer.backlog, failing=failing)
+    if not failing:
+        return json_response(body)
+    message = "; ".join(f"{name} unavailable: {results[name].error}" for name in failing)
+    payload = {"error": "Service Unavailable", "message": message, "dependency": failing[0],
+               **body.model_dump()}
+    return json_response(payload, status=503)
+
+
+async def metrics_endpoint(request: web.Request) -> web.Response:
+    """GET /metrics: Prometheus text format (the route table asks an admin key unless MEM0_METRICS_PUBLIC=true)."""
+    service = request.app[SERVICE]
+    metrics = request.app[METRICS]
+    gauges: dict[str, tuple[str, list[tuple[dict[str, str], float]]]] = {
+        "mem0_build_info": ("Version and backends of this service", [({
+            "version": __version__, "records": getattr(service.store, "name", "?"),
+            "vectors": getattr(service.index, "name", "?"), "embedder": str(service.embedder.name)}, 1)]),
+        "mem0_uptime_seconds": ("Seconds since the service started", [({}, round(time.time() - metrics.started, 3))]),
+        "mem0_index_backlog": ("Record changes the vector index has not applied yet (as of the last sync)",
+                               [({}, service.indexer.backlog)]),
+    }
+
+    async def gauge(name: str, text: str, probe: Callable[[], Awaitable[float]]) -> None:
+        try:
+            gauges[name] = (text, [({}, float(await asyncio.wait_for(probe(), 5)))])
+        except (asyncio.TimeoutError, ApiError):
+            pass  # a dependency that cannot answer leaves its gauge out; its errors are counted elsewhere
+
+    await gauge("mem0_memories", "Memories in the record store", service.store.count)
+    await gauge("mem0_vectors", "Vectors in the vector index", service.index.count)
+    await gauge("mem0_index_outbox", "Pending index operations in the record store's outbox",
+                service.store.count_pending_index_ops)
+    sweeps = getattr(service, "sweeps", None)
+    if sweeps is not None:
+        gauges["mem0_sweeper_runs"] = ("Sweeper runs since start", [({}, sweeps.runs)])
+        gauges["mem0_sweeper_removed"] = ("Memories removed by the sweeper since start", [
+            ({"reason": "expired"}, sweeps.expired_removed),
+            ({"reason": "idle_session"}, sweeps.session_memories_removed)])
+        gauges["mem0_sweeper_failing"] = ("1 when the sweeper's last run failed", [({}, int(bool(sweeps.last_error)))])
+    return web.Response(body=metrics.render(gauges).encode(), headers={
+        "Content-Type": "text/plain; version=0.0.4; charset=utf-8", "Cache-Control": "no-store"})
+
+
+async def _operations_context(app: web.Application) -> AsyncIterator[None]:
+    """After the backends are open: time their calls, open the key store next to the records."""
+    instrument(app[SERVICE], app[METRICS])
+    keys = open_key_store(app[SETTINGS])
+    await keys.open()
+    app[KEY_STORE] = keys
+    app[AUTHENTICATOR] = Authenticator(app[SETTINGS].api_keys, keys, app[OPS_SETTINGS].key_cache_seconds)
+    try:
+        yield
+    finally:
+        await keys.close()
+        app[RATE_LIMITER].close()
+
+
+def setup_operations(app: web.Application, ops: OpsSettings) -> None:
+    """Register operational state on an application whose cleanup context opens the MemoryService first."""
+    app[OPS_SETTINGS] = ops
+    app[METRICS] = new_registry()
+    settings = app[SETTINGS]
+    # worker processes of one pool draw on one budget per key, kept in the data directory they share
+    shared = settings.data_dir / "ratelimit.buckets" if settings.workers > 1 else None
+    app[RATE_LIMITER] = RateLimiter(ops.rate_limit_per_minute, ops.rate_limit_burst, shared)
+    app.cleanup_ctx.append(_operations_context)

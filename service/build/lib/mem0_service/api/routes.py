@@ -1,0 +1,135 @@
+"""Every HTTP route in one table, with the access it needs: the router, the access policy and the OpenAPI
+document all read it."""
+
+from __future__ import annotations
+
+from mem0_service.api import console, health, keys, memories, models, ops, platform, users
+from mem0_service.api import platform_models as pm
+from mem0_service.api.policy import Route
+
+ROUTES: list[Route] = [
+    Route("GET", "/api/health", health.health, "Service status (public)", "health", models.HealthResponse,
+          access="public"),
+    Route("GET", "/api/auth/check", health.auth_check, "Check that the API key is valid", "health",
+          models.AuthCheckResponse),
+    Route("POST", "/api/memories", memories.create_memory, "Create a memory from content (200 with the existing one if "
+          "an exact duplicate exists in the same scope), or learn from a conversation in messages",
+          "memories", (models.MemoryOut, models.ConversationResponse), body=models.MemoryCreate, status=201,
+          access="write"),
+    Route("POST", "/api/memories/batch", memories.create_batch, "Create up to 1000 memories in one call; each item "
+          "is validated on its own", "memories", models.BatchResponse, body=models.MemoryBatch, status=201,
+          access="write"),
+    Route("POST", "/api/memories/search", memories.search_memories, "Find relevant memories", "memories",
+          models.SearchResponse, body=models.MemorySearch),
+    Route("GET", "/api/memories/user/{user_id}", memories.list_user_memories, "List a user's memories, newest first",
+          "memories", models.ListResponse, query=models.MemoryListQuery),
+    Route("DELETE", "/api/memories/user/{user_id}", memories.delete_user_memories,
+          "Delete every memory of a user (GDPR erasure), optionally narrowed", "memories", models.BulkDeleteResponse,
+          query=models.ScopeDeleteQuery, access="write", audited=True),
+    Route("GET", "/api/memories/user/{user_id}/export", memories.export_user_memories,
+          "Export every memory of a user (GDPR data access)", "memories", models.ExportResponse),
+    Route("DELETE", "/api/sessions/{session_id}", memories.end_session,
+          "End a session: remove its session-level memories", "sessions", models.BulkDeleteResponse,
+          query=models.SessionEndQuery, access="write", audited=True),
+    Route("GET", "/api/memories/{memory_id}/history", memories.memory_history,
+          "Every change of a memory: ADD, UPDATE (old and new content), DELETE", "memories", models.HistoryResponse),
+    Route("GET", "/api/memories/{memory_id}", memories.get_memory, "Get a memory", "memories", models.MemoryOut),
+    Route("PUT", "/api/memories/{memory_id}", memories.update_memory, "Update a memory's content, type or metadata",
+          "memories", models.MemoryOut, body=models.MemoryUpdate, access="write"),
+    Route("DELETE", "/api/memories/{memory_id}", memories.delete_memory, "Delete a memory", "memories",
+          models.DeleteResponse, query=models.MemoryDeleteQuery, access="write"),
+    Route("GET", "/api/ready", ops.readiness, "Readiness: record store, vector index and embedder all answer "
+          "(503 names the failing one); also GET /api/health?deep=1", "health", ops.ReadinessResponse,
+          access="public"),
+    Route("POST", "/api/keys", keys.create_key, "Create an API key bound to a user and/or agent (admin only; the "
+          "secret is shown once)", "keys", keys.KeyCreated, body=keys.KeyCreate, status=201,
+          access="admin", audited=True),
+    Route("GET", "/api/keys", keys.list_keys, "List API keys (admin only; secrets are never shown)", "keys",
+          keys.KeyList, query=keys.KeyListQuery, access="admin", audited=True),
+    Route("DELETE", "/api/keys/{key_id}", keys.revoke_key, "Revoke an API key (admin only)", "keys", keys.KeyRevoked,
+          access="admin", audited=True),
+    Route("GET", "/api/users", users.list_users, "Users that have memories, by id (admin only)", "users",
+          models.UserListResponse, query=models.UserListQuery, access="admin"),
+    Route("GET", "/metrics", ops.metrics_endpoint, "Prometheus metrics (admin key unless MEM0_METRICS_PUBLIC=true)",
+          "health", None, access="admin", public_setting="metrics_public"),
+]
+
+
+def mem0(method: str, path: str, handler, summary: str, response, **kwargs) -> Route:
+    """mem0's hosted platform API, for mem0's own clients (host + key is all they change): errors carry `detail`."""
+    return Route(method, path, handler, summary, "mem0 platform", response, errors="mem0", **kwargs)
+
+
+# Key: "Token <key>" (mem0's clients) or Bearer.
+ROUTES += [
+    mem0("GET", "/v1/ping/", platform.mem0_ping, "Check the API key (mem0 clients call it first)", pm.PingResponse),
+    mem0("POST", "/v1/memories/", platform.mem0_add_v1, "Add memories from messages (infer=false stores them as "
+         "given)", pm.AddResponse, body=pm.AddRequest, access="write"),
+    mem0("GET", "/v1/memories/", platform.mem0_list_v1, "List memories of a user/agent/run", pm.PlatformListResponse,
+         query=pm.ListQuery),
+    mem0("DELETE", "/v1/memories/", platform.mem0_delete_all, "Delete every memory of a user/agent/run",
+         pm.DeleteAllResponse, query=pm.EntityQuery, access="write", audited=True),
+    mem0("POST", "/v1/memories/search/", platform.mem0_search_v1, "Search memories (answers a list)",
+         pm.PlatformSearchResponse, body=pm.SearchRequest),
+    mem0("GET", "/v1/memories/{memory_id}/", platform.mem0_get_memory, "Get a memory", pm.PlatformMemory),
+    mem0("PUT", "/v1/memories/{memory_id}/", platform.mem0_update_memory, "Update a memory's text, metadata or expiry",
+         pm.PlatformMemory, body=pm.UpdateRequest, access="write"),
+    mem0("DELETE", "/v1/memories/{memory_id}/", platform.mem0_delete_memory, "Delete a memory", pm.MessageResponse,
+         access="write"),
+    mem0("GET", "/v1/memories/{memory_id}/history/", platform.mem0_memory_history, "A memory's history",
+         pm.PlatformHistoryResponse),
+    mem0("PUT", "/v1/batch/", platform.mem0_batch_update, "Update up to 1000 memories (all or none)",
+         pm.MessageResponse, body=pm.BatchUpdateRequest, access="write"),
+    mem0("DELETE", "/v1/batch/", platform.mem0_batch_delete, "Delete up to 1000 memories (all or none)",
+         pm.MessageResponse, body=pm.BatchDeleteRequest, access="write"),
+    mem0("GET", "/v1/entities/", platform.mem0_list_entities, "Users, agents, runs and apps that have memories",
+         pm.EntitiesResponse),
+    mem0("DELETE", "/v1/entities/{entity_type}/{entity_id}/", platform.mem0_delete_entity_v1,
+         "Delete every memory of a user, agent, run or app", pm.DeleteAllResponse, access="write", audited=True),
+    mem0("DELETE", "/v2/entities/{entity_type}/{entity_id}/", platform.mem0_delete_entity,
+         "Delete every memory of a user, agent, run or app", pm.DeleteAllResponse, access="write", audited=True),
+    mem0("GET", "/v1/event/{event_id}/", platform.mem0_get_event, "The outcome of an add (async mode, v3)",
+         pm.EventResponse),
+    mem0("POST", "/v2/memories/", platform.mem0_list_v2, "List memories with filters (AND/OR/NOT)",
+         pm.PlatformListResponse, body=pm.ListRequest, query=pm.PageQuery),
+    mem0("POST", "/v2/memories/search/", platform.mem0_search_v2, "Search with filters (answers a list)",
+         pm.PlatformSearchResponse, body=pm.SearchRequest),
+    mem0("POST", "/v3/memories/add/", platform.mem0_add_v3, "Add memories (answers the completed event)",
+         pm.AddResponse, body=pm.AddRequest, access="write"),
+    mem0("POST", "/v3/memories/", platform.mem0_list_v3, "List memories with filters, paginated",
+         pm.PlatformListResponse, body=pm.ListRequest, query=pm.PageQuery),
+    mem0("POST", "/v3/memories/search/", platform.mem0_search_v3, "Search with filters ({results: [...]})",
+         pm.PlatformSearchResponse, body=pm.SearchRequest),
+] + [
+    mem0(method, path, platform.unsupported(name, feature), f"Not supported: {feature} (JSON 501)",
+         pm.NotSupportedResponse)
+    for method, path, name, feature in [
+        ("POST", "/v1/exports/", "create_export", "Memory exports"),
+        ("POST", "/v1/exports/get/", "get_export", "Memory exports"),
+        ("POST", "/v1/summary/", "get_summary", "Memory summaries"),
+        ("POST", "/v1/feedback/", "feedback", "Memory feedback"),
+        ("GET", "/v1/events/", "list_events", "Listing events"),
+        ("GET", "/v2/entities/user/{entity_id}/profile/", "get_profile", "User profiles"),
+        ("POST", "/v2/profiles/jobs/", "profile_jobs", "User profiles"),
+        ("GET", "/v2/profiles/settings/", "get_profile_settings", "User profiles"),
+        ("POST", "/v2/profiles/settings/", "update_profile_settings", "User profiles"),
+        ("GET", "/api/v1/webhooks/projects/{project_id}/", "get_webhooks", "Webhooks"),
+        ("POST", "/api/v1/webhooks/projects/{project_id}/", "create_webhook", "Webhooks"),
+        ("PUT", "/api/v1/webhooks/{webhook_id}/", "update_webhook", "Webhooks"),
+        ("DELETE", "/api/v1/webhooks/{webhook_id}/", "delete_webhook", "Webhooks"),
+        ("GET", "/api/v1/orgs/organizations/{org_id}/projects/{project_id}/", "get_project",
+         "Organizations and projects"),
+        ("PATCH", "/api/v1/orgs/organizations/{org_id}/projects/{project_id}/", "update_project",
+         "Organizations and projects"),
+    ]
+]
+
+
+# The web console (MEM0_UI): public files that hold no data; the page calls the API above with the user's key.
+CONSOLE_ROUTES: list[Route] = [
+    Route("GET", "/ui", console.console_redirect, "The web console (redirects to /ui/)", "console", None,
+          access="public"),
+    Route("GET", "/ui/", console.console_page, "The web console", "console", None, access="public"),
+    Route("GET", "/ui/{asset}", console.console_asset, "The web console's scripts and styles", "console", None,
+          access="public"),
+]

@@ -1,0 +1,59 @@
+"""The application factory: settings in, a ready aiohttp application out (used by `serve` and by tests)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from mem0_service.api.openapi import build_openapi, openapi_handler
+from mem0_service.api.ops import setup_operations
+from mem0_service.api.policy import Route, setup_routes
+from mem0_service.api.routes import CONSOLE_ROUTES, ROUTES
+from mem0_service.backends import open_backends
+from mem0_service.config import Settings
+from mem0_service.middlewares import access_middleware, cors_middleware, errors_middleware, metrics_middleware
+from mem0_service.ops.settings import OpsSettings
+from mem0_service.state import SERVICE, SETTINGS
+
+log = logging.getLogger("mem0_service")
+
+
+BACKGROUND = web.AppKey("background", bool)
+
+
+async def _service_context(app: web.Application) -> AsyncIterator[None]:
+    async with open_backends(app[SETTINGS]) as service:
+        app[SERVICE] = service
+        tasks = []
+        if app[BACKGROUND]:
+            await service.repair_index()
+            tasks = [asyncio.create_task(service.indexer.run_forever(), name="index-repair"),
+                     asyncio.create_task(service.run_sweeper(app[SETTINGS].sweep_interval), name="sweeper")]
+        yield
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+def create_app(settings: Settings, *, ops: OpsSettings | None = None, background: bool = True) -> web.Application:
+    """Everything the application needs is passed in (nothing is read from the environment here): `ops` defaults
+    to OpsSettings' defaults. `background=False` for the extra processes of a worker pool: one process repairs and
+    sweeps for all."""
+    settings = settings.ensure_api_key()
+    app = web.Application(middlewares=[metrics_middleware, cors_middleware, errors_middleware, access_middleware],
+                          client_max_size=settings.max_body_bytes)
+    app[SETTINGS] = settings
+    app[BACKGROUND] = background
+    # The document describes the API; it is served under the same policy table but is not part of itself.
+    document = Route("GET", "/api/openapi.json", openapi_handler(build_openapi(ROUTES)), "This OpenAPI document",
+                     "health", None, access="public")
+    setup_routes(app, [*ROUTES, document, *(CONSOLE_ROUTES if settings.ui else [])])
+    app.cleanup_ctx.append(_service_context)
+    setup_operations(app, ops or OpsSettings())  # keys, rate limits, metrics: after the backends are open
+    return app

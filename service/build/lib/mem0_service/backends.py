@@ -1,0 +1,87 @@
+"""Choosing and opening the record store, vector index and embedder that the settings ask for."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from mem0_service.config import Settings
+from mem0_service.core.service import MemoryService
+from mem0_service.embedders.base import Calibration, Embedder
+from mem0_service.stores.base import RecordStore
+from mem0_service.vectors.base import VectorIndex
+
+log = logging.getLogger("mem0_service")
+
+
+def make_embedder(settings: Settings) -> Embedder:
+    calibration = settings.score_calibration
+    if settings.embedder == "openai":
+        from mem0_service.embedders.openai import OpenAIEmbedder
+
+        return OpenAIEmbedder(model=settings.embedding_model, api_key=settings.openai_api_key,
+                              base_url=settings.openai_base_url, timeout=settings.openai_timeout,
+                              dims=settings.embedding_dims,
+                              calibration=Calibration.parse(calibration) if calibration else None)
+    from mem0_service.embedders.local import LocalEmbedder
+
+    embedder = LocalEmbedder()
+    if calibration:
+        embedder.calibration = Calibration.parse(calibration)
+    return embedder
+
+
+def make_store(settings: Settings) -> RecordStore:
+    url = settings.database_url
+    if url and url.startswith(("postgres://", "postgresql://")):
+        from mem0_service.stores.postgres import PostgresRecordStore
+
+        return PostgresRecordStore(url)
+    from mem0_service.stores.sqlite import SQLiteRecordStore
+
+    path = url.removeprefix("sqlite:///") if url else settings.data_dir / "memories.sqlite3"
+    return SQLiteRecordStore(path=Path(path))
+
+
+def make_index(settings: Settings, embedder: Embedder) -> VectorIndex:
+    if settings.vector_index == "qdrant":
+        from mem0_service.vectors.qdrant import QdrantVectorIndex, collection_name
+
+        name = collection_name("mem0", embedder.name, embedder.dim)
+        if settings.qdrant_url:
+            return QdrantVectorIndex(collection=name, dim=embedder.dim, url=settings.qdrant_url,
+                                     api_key=settings.qdrant_api_key)
+        return QdrantVectorIndex(collection=name, dim=embedder.dim, path=settings.data_dir / "qdrant")
+    from mem0_service.vectors.embedded import EmbeddedVectorIndex
+
+    return EmbeddedVectorIndex(settings.data_dir / f"vectors-{embedder.name}-{embedder.dim}.sqlite3", embedder.dim)
+
+
+@contextlib.asynccontextmanager
+async def open_backends(settings: Settings) -> AsyncIterator[MemoryService]:
+    """Open everything in dependency order and close it in reverse, even when opening fails half-way."""
+    async with contextlib.AsyncExitStack() as stack:
+        embedder = make_embedder(settings)
+        await embedder.open()
+        stack.push_async_callback(embedder.close)
+        store = make_store(settings)
+        await store.open()
+        stack.push_async_callback(store.close)
+        index = make_index(settings, embedder)
+        await index.open()
+        stack.push_async_callback(index.close)
+        log.info("backends: records=%s vectors=%s embedder=%s (%d-d)", store.name, index.name, embedder.name,
+                 embedder.dim)
+        extractor = None
+        if settings.llm_configured:
+            from mem0_service.core.extraction import Extractor
+            from mem0_service.llm.client import ChatModel
+
+            model = ChatModel(model=settings.llm_model, api_key=settings.openai_api_key,
+                              base_url=settings.llm_base_url or settings.openai_base_url, timeout=settings.openai_timeout)
+            stack.push_async_callback(model.close)
+            extractor = Extractor(model)
+        yield MemoryService(store, index, embedder, deduplicate=settings.deduplicate, extractor=extractor,
+                            session_ttl=settings.session_ttl)

@@ -1,0 +1,409 @@
+"""Command line: a thin layer over the application and the MemoryService."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import click
+from aiohttp import web
+from threadpoolctl import threadpool_limits
+
+from mem0_service import __version__
+from mem0_service.config import Settings
+from mem0_service.errors import ConfigError, ServiceUnavailable
+from mem0_service.ops.logs import audit
+from mem0_service.ops.logs import setup_logging as configure_logging
+from mem0_service.ops.settings import OpsSettings
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def load_ops_settings() -> OpsSettings:
+    try:
+        return OpsSettings.from_env()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def setup_logging(level: str, fmt: str | None = None) -> None:
+    configure_logging(level, fmt or load_ops_settings().log_format)
+
+
+@click.group(invoke_without_command=True)
+@click.version_option(__version__, prog_name="mem0-service")
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """Mem0 memory service. Without a command: `serve`."""
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(serve)
+
+
+@main.command()
+@click.option("--host", default=None, help="Interface to bind (default MEM0_HOST or 0.0.0.0)")
+@click.option("--port", type=int, default=None, help="Port (default MEM0_PORT or 3456)")
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="Server processes sharing the port (default MEM0_WORKERS or 1)")
+@click.option("--worker-index", type=int, default=None, hidden=True)  # set by the pool for its processes
+def serve(host: str | None, port: int | None, workers: int | None, worker_index: int | None) -> None:
+    """Run the HTTP service until interrupted."""
+    from mem0_service.app import create_app
+
+    settings = load_settings().ensure_api_key()
+    overrides = {"host": host, "port": port, "workers": workers}
+    settings = settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
+    setup_logging(settings.log_level)
+    if worker_index is None:
+        _banner(settings)
+    if settings.workers > 1 and worker_index is None:
+        from mem0_service.workers import WorkerPool
+
+        try:
+            sys.exit(WorkerPool(settings).run())
+        except ConfigError as exc:
+            raise click.ClickException(str(exc)) from None
+    # numpy's BLAS would start a thread per core for every vector scan; in a server, concurrent requests are the
+    # parallelism, and spinning BLAS threads slowed searches down at every concurrency measured.
+    threadpool_limits(limits=1, user_api="blas")
+    # the pool's first worker repairs and sweeps for all
+    app = create_app(settings, ops=load_ops_settings(), background=worker_index in (None, 0))
+    if worker_index is not None:
+        async def announce(app: web.Application) -> None:
+            logging.getLogger("mem0_service").info("worker %d started", worker_index)
+        app.on_startup.append(announce)  # after the backends opened; the port is bound right after
+    try:
+        web.run_app(app, host=settings.host, port=settings.port,
+                    print=None, access_log=logging.getLogger("aiohttp.access"), shutdown_timeout=10,
+                    reuse_port=worker_index is not None)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _banner(settings: Settings) -> None:
+    shown_host = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
+    backend = "PostgreSQL" if settings.database_url else f"SQLite in {settings.data_dir.resolve()}"
+    click.echo(f"Mem0 memory service {__version__}", err=True)
+    click.echo(f"  URL:      http://{shown_host}:{settings.port}/api", err=True)
+    key_note = f" (generated, kept in {settings.data_dir / 'api_key'})" if settings.api_key_generated else ""
+    click.echo(f"  API key:  {settings.admin_key}{key_note}", err=True)
+    click.echo(f"  Records:  {backend}; vectors: {settings.vector_index}; embedder: {settings.embedder}", err=True)
+    if settings.workers > 1:
+        click.echo(f"  Workers:  {settings.workers} processes", err=True)
+
+
+# -- operations ---------------------------------------------------------------------------------------------
+# Exit codes scripts can rely on: 0 done, 1 failed (the message says why), 2 wrong usage,
+# 3 refused: the archive is damaged, of another format, or made with another embedding model.
+EXIT_REFUSED = 3
+progress_option = click.option("--progress/--no-progress", default=None,
+                               help="Show a progress bar on stderr (default: when stderr is a terminal)")
+
+
+def _cli_actor() -> str:
+    return "cli:" + (os.environ.get("USER") or os.environ.get("USERNAME") or str(os.getuid()))
+
+
+def _run(coro):
+    """Run an async operation; dependency failures become a one-line error and exit code 1."""
+    try:
+        return asyncio.run(coro)
+    except (ServiceUnavailable, ConfigError) as exc:
+        raise click.ClickException(getattr(exc, "message", None) or str(exc)) from None
+
+
+def _quiet_logs() -> None:
+    setup_logging("WARNING")
+
+
+@main.command()
+def migrate() -> None:
+    """Apply the record store's schema migrations (the service also applies them when it starts)."""
+    from mem0_service.backends import make_store
+    from mem0_service.ops.doctor import _record_store
+
+    settings = load_settings()
+    _quiet_logs()
+
+    async def work() -> None:
+        store = make_store(settings)
+        await store.open()  # applies every migration not applied yet, under a lock on PostgreSQL
+        await store.close()
+        finding = await _record_store(settings)
+        click.echo(finding.text)
+
+    _run(work())
+
+
+@main.command()
+@click.argument("output", type=click.Path(dir_okay=False, path_type=Path), required=False)
+@progress_option
+def backup(output: Path | None, progress: bool | None) -> None:
+    """Write one consistent archive of every memory, its vector, the history, the scoped keys (digests only) and
+    a manifest (model, dimension, checksums).
+
+    OUTPUT defaults to mem0_backup_YYYYmmdd_HHMMSS.tar.gz in the current directory. Safe while the service
+    runs: the records are read from one snapshot, and a memory whose vector may lag behind is re-embedded on
+    restore instead of being saved half-written.
+    """
+    from mem0_service.ops.archive import backup as take_backup
+
+    settings = load_settings()
+    _quiet_logs()
+    output = output or Path(f"mem0_backup_{datetime.now(timezone.utc):%Y%m%d_%H%M%S}.tar.gz")
+    result = _run(take_backup(settings, output, progress=progress))
+    audit("backup", actor=_cli_actor(), file=str(result.path), memories=result.memories)
+    click.echo(f"Backup written to {result.path}: {result.memories} memories, {result.vectors} vectors, "
+               f"{result.history} history events, {result.keys} scoped keys")
+    if result.vectors_note:
+        click.echo(f"Note: {result.vectors_note}")
+
+
+@main.command()
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--reembed", is_flag=True, help="Accept a backup made with another embedding model: embed every "
+                                              "memory again with the current one")
+@click.option("--check", "check_only", is_flag=True, help="Only verify the archive against its manifest")
+@progress_option
+def restore(archive: Path, reembed: bool, check_only: bool, progress: bool | None) -> None:
+    """Restore a backup into the configured store (empty or not: archived memories are added or brought back to
+    their archived version, others are left alone). Safe next to a running service on the embedded index (it
+    takes in the restored vectors at its next search); stop the service first with Qdrant's local mode.
+    """
+    from mem0_service.ops.archive import BackupError, describe, open_archive
+    from mem0_service.ops.archive import restore as do_restore
+
+    settings = load_settings()
+    _quiet_logs()
+    try:
+        if check_only:
+            with open_archive(archive) as (manifest, _):
+                click.echo(f"{archive}: verified: {describe(manifest)}")
+            return
+        result = _run(do_restore(settings, archive, reembed=reembed, progress=progress))
+    except BackupError as exc:
+        click.echo(f"Error: restore refused: {exc}", err=True)
+        sys.exit(EXIT_REFUSED)
+    audit("restore", actor=_cli_actor(), file=str(archive), inserted=result.inserted, updated=result.updated)
+    click.echo(f"Restored from {archive}: {result.inserted} added, {result.updated} brought back, "
+               f"{result.unchanged} already identical; {result.vectors_reused} vectors reused, "
+               f"{result.embedded} embedded; {result.history} history events and {result.keys} scoped keys added")
+    for note in result.notes:
+        click.echo(f"Note: {note}")
+
+
+@main.command()
+@click.option("--all", "everything", is_flag=True,
+              help="Re-embed every memory, even when the index already holds vectors")
+@progress_option
+def reembed(everything: bool, progress: bool | None) -> None:
+    """Embed the memories with the configured model into that model's own index.
+
+    Changing MEM0_EMBEDDER / MEM0_EMBEDDING_MODEL selects a new, empty collection (or file): this fills it from
+    the records, which stay the source of truth. Resumable: the work is queued in the record store, so an
+    interrupted run continues where it stopped (here, or in the service, which also repairs an empty index at
+    start-up). Stop the service first when it uses Qdrant's local mode.
+    """
+    from mem0_service.backends import open_backends
+    from mem0_service.ops.progress import bar
+
+    settings = load_settings()
+    _quiet_logs()
+
+    async def work() -> tuple[int, int]:
+        async with open_backends(settings) as service:
+            if everything:
+                await service.store.enqueue_reindex_all()
+            else:
+                await service.repair_index()
+            pending = await service.store.count_pending_index_ops()
+            with bar(pending, f"Embedding with {service.embedder.name}", progress) as shown:
+                if not await service.indexer.flush(on_progress=shown.update):
+                    raise ServiceUnavailable(f"Stopped: {service.indexer.last_error}; run again to continue",
+                                             dependency="vector_index")
+            return pending, await service.index.count()
+
+    done, total = _run(work())
+    click.echo(f"Re-embedded {done} memories; the index holds {total} vectors")
+
+
+@main.command(name="export")
+@click.argument("output", type=click.File("w", encoding="utf-8", lazy=True), default="-")
+@click.option("--user-id", default=None, help="Only this user's memories")
+@progress_option
+def export_command(output, user_id: str | None, progress: bool | None) -> None:
+    """Write memories as JSON lines (one object per line, ids and timestamps kept) to OUTPUT or stdout."""
+    from mem0_service.ops.transfer import export
+
+    settings = load_settings()
+    _quiet_logs()
+    try:
+        count = export(settings, output, user_id=user_id, progress=progress)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Exported {count} memories", err=True)
+
+
+@main.command(name="import")
+@click.argument("source", type=click.File("r", encoding="utf-8"), default="-")
+@click.option("--skip-invalid", is_flag=True, help="Skip lines that are not memories instead of stopping")
+@progress_option
+def import_command(source, skip_invalid: bool, progress: bool | None) -> None:
+    """Read memories from JSON lines (as written by `export`) into the configured store, embedding them.
+
+    Ids and timestamps are kept, so moving from SQLite to PostgreSQL loses nothing; an id that already exists
+    is brought to the imported version. A running service on the embedded index finds imported memories at
+    its next search; stop it first when it uses Qdrant's local mode.
+    """
+    from mem0_service.ops.transfer import ImportError_, import_lines
+
+    settings = load_settings()
+    _quiet_logs()
+    try:
+        result = _run(import_lines(settings, source, skip_invalid=skip_invalid, progress=progress))
+    except ImportError_ as exc:
+        raise click.ClickException(f"import stopped at {exc} (nothing after it was written)") from None
+    audit("import", actor=_cli_actor(), inserted=result.inserted, updated=result.updated)
+    click.echo(f"Imported: {result.inserted} added, {result.updated} updated, {result.unchanged} already identical"
+               + (f", {result.skipped} invalid lines skipped" if result.skipped else ""))
+    if result.index_note:
+        click.echo(f"Note: {result.index_note}")
+
+
+@main.command()
+@click.option("--older-than", "older_than", required=True, help="Age, e.g. 180d, 26w, 1y (the guide: 6 months)")
+@click.option("--type", "types", multiple=True,
+              type=click.Choice(["fact", "preference", "interaction", "metadata", "pattern"]),
+              help="Only memories of this type (repeatable)")
+@click.option("--user-id", default=None, help="Only this user's memories")
+@click.option("--yes", is_flag=True, help="Delete for real (without it: only show what would be deleted)")
+@progress_option
+def cleanup(older_than: str, types: tuple[str, ...], user_id: str | None, yes: bool, progress: bool | None) -> None:
+    """Delete memories created before a given age. A dry run unless --yes is given."""
+    from mem0_service.ops import cleanup as ops_cleanup
+
+    try:
+        age = ops_cleanup.parse_age(older_than)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--older-than") from None
+    settings = load_settings()
+    _quiet_logs()
+    try:
+        found = ops_cleanup.plan(settings, age, types, user_id)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    what = f"{len(found.ids)} memories created before {found.cutoff:%Y-%m-%d %H:%M} UTC" + \
+        (f" of type {', '.join(types)}" if types else "") + (f" of user {user_id}" if user_id else "")
+    if not yes:
+        click.echo(f"Dry run: would delete {what}. Run again with --yes to delete them.")
+        return
+    deleted = _run(ops_cleanup.delete(settings, found.ids, progress=progress))
+    audit("cleanup", actor=_cli_actor(), older_than=older_than, types=list(types), deleted=deleted)
+    click.echo(f"Deleted {deleted} of {what}.")
+
+
+@main.group()
+def keys() -> None:
+    """Scoped API keys: bound to a user and/or agent, read-only or read-write (the admin key stays MEM0_API_KEY)."""
+
+
+def _key_store_call(fn):
+    from mem0_service.backends import make_store
+    from mem0_service.keys import open_key_store
+
+    settings = load_settings()
+    _quiet_logs()
+
+    async def work():
+        store = make_store(settings)
+        await store.open()  # makes sure the keys table exists
+        await store.close()
+        key_store = open_key_store(settings)
+        await key_store.open()
+        try:
+            return await fn(key_store)
+        finally:
+            await key_store.close()
+
+    return _run(work())
+
+
+@keys.command(name="create")
+@click.option("--user-id", default=None, help="The only user whose memories the key may touch")
+@click.option("--agent-id", default=None, help="The only agent whose memories the key may touch")
+@click.option("--read-only", is_flag=True, help="Search, list and get only")
+@click.option("--name", default=None, help="A label: which flow or tenant uses the key")
+def keys_create(user_id: str | None, agent_id: str | None, read_only: bool, name: str | None) -> None:
+    """Create a key and print its secret (shown once: only a hash is stored)."""
+    if not user_id and not agent_id:
+        raise click.UsageError("give --user-id, --agent-id or both: a scoped key must be bound to something")
+    key, secret = _key_store_call(lambda s: s.create(user_id=user_id, agent_id=agent_id,
+                                                     access="read" if read_only else "read_write", name=name))
+    audit("keys create", actor=_cli_actor(), key=key.id, user_id=user_id, agent_id=agent_id, access=key.access)
+    click.echo(f"Created {key.id} ({key.access}; user {user_id or 'any'}, agent {agent_id or 'any'})", err=True)
+    click.echo(secret)
+
+
+@keys.command(name="list")
+@click.option("--all", "include_revoked", is_flag=True, help="Include revoked keys")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per key")
+def keys_list(include_revoked: bool, as_json: bool) -> None:
+    """List keys (never their secrets)."""
+    from mem0_service.stores.base import iso
+
+    found = _key_store_call(lambda s: s.list(include_revoked=include_revoked))
+    for key in found:
+        if as_json:
+            click.echo(json.dumps({"id": key.id, "prefix": key.prefix, "name": key.name, "user_id": key.user_id,
+                                   "agent_id": key.agent_id, "access": key.access, "created_at": iso(key.created_at),
+                                   "revoked_at": iso(key.revoked_at) if key.revoked_at else None}))
+        else:
+            state = f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else "active"
+            click.echo(f"{key.id}  {key.prefix}…  {key.access:<10}  user={key.user_id or '*'}  "
+                       f"agent={key.agent_id or '*'}  {state}  {key.name or ''}".rstrip())
+    if not found and not as_json:
+        click.echo("No keys.", err=True)
+
+
+@keys.command(name="revoke")
+@click.argument("key_id")
+def keys_revoke(key_id: str) -> None:
+    """Revoke a key by id (running services stop accepting it within MEM0_KEY_CACHE_SECONDS)."""
+    key = _key_store_call(lambda s: s.revoke(key_id))
+    if key is None:
+        raise click.ClickException(f"no API key {key_id}")
+    audit("keys revoke", actor=_cli_actor(), key=key.id)
+    click.echo(f"Revoked {key.id}")
+
+
+@main.command()
+@click.option("--timeout", default=10.0, show_default=True, help="Seconds each dependency may take")
+def doctor(timeout: float) -> None:
+    """Check the configuration and every dependency (record store, vector index, embedder) and say what is wrong.
+
+    Exit code 0 when nothing failed (warnings allowed), 1 otherwise.
+    """
+    from mem0_service.ops.doctor import run
+
+    logging.disable(logging.WARNING)
+    findings = asyncio.run(run(timeout=timeout))
+    marks = {"ok": "OK  ", "warn": "WARN", "fail": "FAIL"}
+    for finding in findings:
+        click.echo(f"{marks[finding.status]}  {finding.topic}: {finding.text}")
+    failed = [f for f in findings if f.status == "fail"]
+    click.echo(f"\n{len(failed)} problem(s) found." if failed else "\nEverything answers.")
+    if failed:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

