@@ -191,6 +191,14 @@ def test_a_read_only_key_sees_its_own_user_and_no_write_controls(ui):
     ui.tab("health")
     expect(ui.page.locator("#metrics-list")).to_contain_text("admin key")
 
+    # Signing out leaves nothing of the reader's view behind for the next key.
+    ui.sign_out()
+    expect(ui.page.locator("#memory-list .card")).to_have_count(0)
+    ui.sign_in(ui.service.api_key)
+    ui.tab("memories")
+    expect(user_field).to_have_value("")
+    expect(user_field).to_be_editable()
+
 
 def test_a_key_revoked_in_the_console_sends_its_user_back_to_the_key_prompt(ui, open_console, console_service):
     ui.api.create("revoked.owner", "Something to list")

@@ -74,6 +74,16 @@ export function signOut(message = "") {
   Object.assign(who, { role: null, user_id: null, agent_id: null, read_only: true });
   for (const dialog of $$("dialog[open]")) dialog.close();
   for (const view of $$(".view")) view.hidden = true;
+  // Nothing the last key could see stays in the page for the next one.
+  for (const form of $$("main form, dialog form")) form.reset();
+  for (const field of $$("[name=user_id]")) field.readOnly = false;
+  for (const list of $$("#memory-list, #search-results, #users-table tbody, #keys-table tbody, #history-list, "
+                        + "#memory-facts, #health-list, #metrics-list, [data-pager], #new-key-value")) {
+    list.replaceChildren();
+  }
+  $("#new-key").hidden = true;
+  $("#user-actions").hidden = true;
+  for (const view of Object.values(VIEWS)) view.reset?.();
   $("#tabs").hidden = true;
   $("#sign-out").hidden = true;
   $("#who").hidden = true;

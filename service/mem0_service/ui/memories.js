@@ -36,6 +36,11 @@ export function setup() {
   $("#erase-cancel").addEventListener("click", () => $("#erase-dialog").close());
 }
 
+export function reset() {
+  filters = {};
+  opened = null;
+}
+
 // A key bound to one user sees that user only: the field is filled in and fixed.
 export function enter({ user } = {}) {
   const form = $("#memories-form");

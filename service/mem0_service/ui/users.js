@@ -17,6 +17,10 @@ export function setup() {
   });
 }
 
+export function reset() {
+  prefix = "";
+}
+
 export function enter() {
   load(0);
 }
