@@ -98,7 +98,11 @@ function start() {
   translatePage();
   $("#lang").addEventListener("change", (event) => {
     setLanguage(event.target.value);
-    if (who.role) applyAccess();
+    if (who.role) {
+      applyAccess();
+      const current = $("#tabs [aria-current=page]");
+      if (current && current.dataset.view !== "search") showView(current.dataset.view);  // redrawn in the new words
+    }
   });
   $("#login-form").addEventListener("submit", async (event) => {
     event.preventDefault();
