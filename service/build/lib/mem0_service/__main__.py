@@ -1,3 +1,0 @@
-from mem0_service.cli import main
-
-main()
