@@ -37,7 +37,7 @@ run: install
 
 e2e-deps:
 	@for script in tests/n8n/install_n8n.sh tests/flowise/install_flowise.sh tests/platform/install_mem0ai_js.sh \
-		tests/mcp/install_inspector.sh; do \
+		tests/mcp/install_inspector.sh tests/ui/install_chromium.sh; do \
 		if [ -f $$script ]; then bash $$script || exit 1; fi; \
 	done
 

@@ -13,7 +13,7 @@ from mem0_service.api.boundary import answer_parser_errors_in_json, boundary_mid
 from mem0_service.api.openapi import build_openapi, openapi_handler
 from mem0_service.api.ops import setup_operations
 from mem0_service.api.policy import Route, setup_routes
-from mem0_service.api.routes import ROUTES
+from mem0_service.api.routes import CONSOLE_ROUTES, ROUTES
 from mem0_service.backends import open_backends
 from mem0_service.config import Settings
 from mem0_service.mcp.http import setup_mcp
@@ -56,7 +56,7 @@ def create_app(settings: Settings, *, ops: OpsSettings | None = None, background
     # The document describes the API; it is served under the same policy table but is not part of itself.
     document = Route("GET", "/api/openapi.json", openapi_handler(build_openapi(ROUTES)), "This OpenAPI document",
                      "health", None, access="public")
-    setup_routes(app, [*ROUTES, document])
+    setup_routes(app, [*ROUTES, document, *(CONSOLE_ROUTES if settings.ui else [])])
     app.cleanup_ctx.append(_service_context)
     setup_operations(app, ops or OpsSettings())  # keys, rate limits, metrics: after the backends are open
     setup_mcp(app)

@@ -45,6 +45,7 @@ class Settings(BaseModel):
     mcp_user_id: str | None = Field(None, pattern=r"^[\w.@:+\-]{1,128}$",
                                     description="The user an admin key's MCP tools act for by default")
     mcp_user_argument: bool = Field(False, description="Let MCP tools of keys not bound to a user name the user")
+    ui: bool = Field(True, description="Serve the web console at /ui/ (MEM0_UI)")
     api_key_generated: bool = False
 
     @field_validator("database_url")
@@ -80,7 +81,7 @@ class Settings(BaseModel):
             ("llm_base_url", "MEM0_LLM_BASE_URL"), ("session_ttl", "MEM0_SESSION_TTL"),
             ("sweep_interval", "MEM0_SWEEP_INTERVAL"),
             ("max_body_bytes", "MEM0_MAX_BODY_BYTES"), ("log_level", "MEM0_LOG_LEVEL"), ("deduplicate", "MEM0_DEDUPLICATE"),
-            ("score_calibration", "MEM0_SCORE_CALIBRATION"),
+            ("score_calibration", "MEM0_SCORE_CALIBRATION"), ("ui", "MEM0_UI"),
             ("mcp_user_id", "MEM0_MCP_USER_ID"), ("mcp_user_argument", "MEM0_MCP_USER_ARGUMENT"),
         ]:
             if (value := get(var)) is not None:

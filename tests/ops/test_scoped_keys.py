@@ -143,7 +143,8 @@ def test_keys_are_admin_only_listed_without_secrets_and_revocable(api, backend_s
     user = unique_user()
     created = make_key(api, user_id=user, access="read", name="flowise tenant")
     scoped = created["key"]
-    assert api.get("/api/auth/check", key=scoped).json() == {"authenticated": True, "role": "scoped"}
+    assert api.get("/api/auth/check", key=scoped).json() == {"authenticated": True, "role": "scoped", "user_id": user,
+                                                             "agent_id": None, "read_only": True}
     for method, path in (("GET", "/api/keys"), ("POST", "/api/keys"), ("DELETE", f"/api/keys/{created['id']}")):
         response = api.request(method, path, key=scoped, json={"user_id": user})
         assert response.status_code == 403, (method, path)

@@ -22,4 +22,6 @@ async def health(request: web.Request) -> web.Response:
 
 
 async def auth_check(request: web.Request) -> web.Response:
-    return json_response(AuthCheckResponse(authenticated=True, role=principal(request).role))
+    who = principal(request)
+    return json_response(AuthCheckResponse(authenticated=True, role=who.role, user_id=who.user_id,
+                                           agent_id=who.agent_id, read_only=not who.can_write))

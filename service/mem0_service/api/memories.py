@@ -20,6 +20,7 @@ from mem0_service.api.models import (
     HistoryEventOut,
     HistoryResponse,
     ListResponse,
+    MatchExplanation,
     MemoryBatch,
     MemoryCreate,
     MemoryDeleteQuery,
@@ -118,8 +119,10 @@ async def search_memories(request: web.Request) -> web.Response:
                                               agent_id=body.agent_id, types=tuple(body.types or ())))
     hits, total = await request.app[SERVICE].search(scope, body.query, threshold=body.relevance_threshold,
                                                     limit=body.limit)
-    return json_response(SearchResponse(
-        memories=[SearchHitOut.of(h.memory, relevance_score=h.relevance_score) for h in hits], total=total))
+    return json_response(SearchResponse(memories=[
+        SearchHitOut.of(h.memory, relevance_score=h.relevance_score,
+                        explanation=MatchExplanation.of(h.ranking) if body.explain and h.ranking else None)
+        for h in hits], total=total))
 
 
 async def get_memory(request: web.Request) -> web.Response:

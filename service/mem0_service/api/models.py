@@ -7,10 +7,20 @@ import re
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_serializer, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_serializer,
+    model_serializer,
+    model_validator,
+)
 
 from mem0_service.api.values import MAX_OFFSET, check_timestamp
 from mem0_service.core.memory import Memory, MemoryType
+from mem0_service.core.ranking import Ranked
 from mem0_service.stores.base import iso
 
 MAX_CONTENT_CHARS = 20_000
@@ -114,6 +124,8 @@ class MemorySearch(Request):
     types: list[MemoryType] | None = Field(None, description="Only these memory types")
     session_id: Identifier | None = None
     agent_id: Identifier | None = None
+    explain: bool = Field(False, description="Also answer, per memory, the ranking terms behind its relevance_score "
+                                             "(`explanation`): dense (meaning) and keyword evidence")
 
 
 class MemoryListQuery(Request):
@@ -196,8 +208,47 @@ class MemoryOut(BaseModel):
                    created_at=memory.created_at, updated_at=memory.updated_at, expires_at=memory.expires_at, **extra)
 
 
+class MatchExplanation(BaseModel):
+    """Why a memory matched: relevance_score = 1 - (1 - dense_score) * (1 - keyword_term)."""
+
+    matched_by: Literal["dense", "keyword", "both"] = Field(
+        description="Which evidence carries the score: dense (meaning), keyword (shared words) or both")
+    cosine: float | None = Field(description="Raw cosine similarity of the query and memory embeddings")
+    dense_score: float = Field(description="Calibrated meaning score in [0, 1], after the background adjustment")
+    keyword_evidence: float = Field(description="Keyword match in [0, 1], relative to the query's best match")
+    keyword_term: float = Field(description="What the keyword evidence adds to the score in [0, 1]: evidence x "
+                                            "weight x agreement with the dense model")
+
+    @classmethod
+    def of(cls, ranked: Ranked) -> MatchExplanation:
+        return cls(matched_by=_matched_by(ranked.dense, ranked.keyword_term),
+                   cosine=None if ranked.cosine is None else round(ranked.cosine, 4),
+                   dense_score=round(ranked.dense, 4), keyword_evidence=round(ranked.keyword, 4),
+                   keyword_term=round(ranked.keyword_term, 4))
+
+
+# Below this a keyword term is noise, not evidence worth naming.
+EVIDENCE_FLOOR = 0.05
+# Every model's calibration maps its "related or not" cosine to 0.7: meaning alone is evidence from there on.
+DENSE_EVIDENCE = 0.7
+
+
+def _matched_by(dense: float, keyword_term: float) -> Literal["dense", "keyword", "both"]:
+    if keyword_term < EVIDENCE_FLOOR:
+        return "dense"
+    return "both" if dense >= DENSE_EVIDENCE else "keyword"
+
+
 class SearchHitOut(MemoryOut):
     relevance_score: float | None = Field(description="Calibrated relevance in [0, 1]; null for query-less searches")
+    explanation: MatchExplanation | None = Field(None, description="Only with explain=true in the search")
+
+    @model_serializer(mode="wrap")
+    def _explanation_only_when_asked(self, handler):  # no return annotation: the schema stays the model's own
+        data = handler(self)
+        if data.get("explanation") is None:
+            data.pop("explanation", None)
+        return data
 
 
 class SearchResponse(BaseModel):
@@ -289,6 +340,9 @@ class HealthResponse(BaseModel):
 class AuthCheckResponse(BaseModel):
     authenticated: bool
     role: str
+    user_id: str | None = Field(None, description="The only user this key reaches (scoped keys)")
+    agent_id: str | None = Field(None, description="The only agent this key reaches (scoped keys)")
+    read_only: bool = Field(False, description="The key may search, list and read, but not change anything")
 
 
 class ErrorResponse(BaseModel):

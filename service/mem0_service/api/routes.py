@@ -3,7 +3,7 @@ document all read it."""
 
 from __future__ import annotations
 
-from mem0_service.api import health, keys, memories, models, ops, platform, users
+from mem0_service.api import console, health, keys, memories, models, ops, platform, users
 from mem0_service.api import platform_models as pm
 from mem0_service.api.idempotency import IdempotencyHeaders
 from mem0_service.api.policy import Route
@@ -135,3 +135,12 @@ ROUTES += [
     ]
 ]
 
+
+# The web console (MEM0_UI): public files that hold no data; the page calls the API above with the user's key.
+CONSOLE_ROUTES: list[Route] = [
+    Route("GET", "/ui", console.console_redirect, "The web console (redirects to /ui/)", "console", None,
+          access="public"),
+    Route("GET", "/ui/", console.console_page, "The web console", "console", None, access="public"),
+    Route("GET", "/ui/{asset}", console.console_asset, "The web console's scripts and styles", "console", None,
+          access="public"),
+]

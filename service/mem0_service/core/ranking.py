@@ -55,6 +55,9 @@ class Ranked:
     relevance: float
     cosine: float | None
     keyword: float
+    # The two terms of relevance = 1 - (1 - dense) * (1 - keyword_term), kept so a search can explain itself.
+    dense: float = 0.0
+    keyword_term: float = 0.0
 
 
 def fuse(calibration: Calibration, cosines: dict[str, float], keyword_scores: dict[str, float],
@@ -80,8 +83,11 @@ def fuse(calibration: Calibration, cosines: dict[str, float], keyword_scores: di
     # Words confirm what the model finds at least loosely related; they never promote what it finds unrelated
     # (one shared common word, like "user", is not relevance).
     confirm = np.clip((cos - calibration.unrelated) / (calibration.threshold - calibration.unrelated), 0.0, 1.0)
-    relevance = 1.0 - (1.0 - dense) * (1.0 - weight * keyword * confirm)
+    keyword_term = weight * keyword * confirm
+    relevance = 1.0 - (1.0 - dense) * (1.0 - keyword_term)
     order = np.argsort(-relevance, kind="stable")
     # Plain floats before the loop: per-element numpy calls cost microseconds each, and a search fuses hundreds.
     scores, kw = np.clip(relevance, 0.0, 1.0).tolist(), keyword.tolist()
-    return [Ranked(ids[i], scores[i], cosines.get(ids[i]), kw[i]) for i in order.tolist()]
+    dense_terms, keyword_terms = dense.tolist(), keyword_term.tolist()
+    return [Ranked(ids[i], scores[i], cosines.get(ids[i]), kw[i], dense_terms[i], keyword_terms[i])
+            for i in order.tolist()]

@@ -13,7 +13,7 @@ from mem0_service.core.access import EVERYTHING, Access
 from mem0_service.core.extraction import Extractor, Message, transcript
 from mem0_service.core.indexing import Indexer
 from mem0_service.core.memory import HistoryEvent, Memory, MemoryType, Scope, new_memory_id, utcnow
-from mem0_service.core.ranking import fuse
+from mem0_service.core.ranking import Ranked, fuse
 from mem0_service.embedders.base import Embedder
 from mem0_service.errors import BadRequest, Conflict, NotFound, ServiceUnavailable
 from mem0_service.llm.client import LLMJunk
@@ -43,6 +43,7 @@ class NewMemory:
 class SearchHit:
     memory: Memory
     relevance_score: float | None
+    ranking: Ranked | None = None  # the fused terms behind the score (None for query-less searches)
 
 
 @dataclass(frozen=True)
@@ -306,8 +307,8 @@ class MemoryService:
         ranked = [r for r in fuse(self.embedder.calibration, dense, keyword) if r.relevance >= threshold]
         # Records are the source of truth: a vector whose record is gone, expired or out of scope never surfaces.
         records, total = await self.store.first_in_scope(scope, [r.memory_id for r in ranked], limit)
-        relevance = {r.memory_id: r.relevance for r in ranked}
-        return [SearchHit(m, round(relevance[m.id], 4)) for m in records], total
+        by_id = {r.memory_id: r for r in ranked}
+        return [SearchHit(m, round(by_id[m.id].relevance, 4), by_id[m.id]) for m in records], total
 
 
 def _expired(memory: Memory) -> bool:
