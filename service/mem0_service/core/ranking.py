@@ -49,6 +49,22 @@ BACKGROUND_SHIFT = 1.2
 BACKGROUND_SAMPLE = 50
 
 
+def calibrated_cosines(calibration: Calibration, cos: np.ndarray, known: np.ndarray) -> tuple[np.ndarray, float]:
+    """The query's cosines as its calibration reads them, and the background shift to subtract for the dense score.
+
+    Per-query normalisation: a candidate far below the query's best one is lowered (Calibration.query_weight),
+    which separates the memory that answers from the ones that merely share its topic (bench/results/relevance.md).
+    """
+    if not known.any():
+        return cos, 0.0
+    # The background is the median of the best BACKGROUND_SAMPLE cosines: the same whatever `limit` asked for
+    # (a larger limit fetches more, weaker candidates, which must not change any memory's score).
+    nearest = np.sort(cos[known])[::-1][:BACKGROUND_SAMPLE]
+    background = float(np.median(nearest))
+    shift = BACKGROUND_SHIFT * max(0.0, background - calibration.unrelated) * (nearest.size / BACKGROUND_SAMPLE)
+    return np.where(known, calibration.normalise(cos, float(nearest[0])), cos), shift
+
+
 @dataclass(frozen=True)
 class Ranked:
     memory_id: str
@@ -66,20 +82,14 @@ def fuse(calibration: Calibration, cosines: dict[str, float], keyword_scores: di
         return []
     cos = np.array([cosines.get(i, -1.0) for i in ids], dtype=np.float64)
     known = np.array([i in cosines for i in ids])
-    shift = 0.0
-    if known.any():
-        # The background is the median of the best BACKGROUND_SAMPLE cosines: the same whatever `limit` asked for
-        # (a larger limit fetches more, weaker candidates, which must not change any memory's score).
-        nearest = np.sort(cos[known])[::-1][:BACKGROUND_SAMPLE]
-        background = float(np.median(nearest))
-        shift = BACKGROUND_SHIFT * max(0.0, background - calibration.unrelated) * (nearest.size / BACKGROUND_SAMPLE)
-    dense = calibration.score(cos - shift)
+    adjusted, shift = calibrated_cosines(calibration, cos, known)
+    dense = calibration.score_normalised(adjusted - shift)
     evidence = np.clip([keyword_scores.get(i, 0.0) for i in ids], 0.0, 0.999)
     bm25 = EVIDENCE_HALF * evidence / (1.0 - evidence)
     keyword = bm25 / max(float(bm25.max()), KEYWORD_FLOOR)
     # Words confirm what the model finds at least loosely related; they never promote what it finds unrelated
     # (one shared common word, like "user", is not relevance).
-    confirm = np.clip((cos - calibration.unrelated) / (calibration.threshold - calibration.unrelated), 0.0, 1.0)
+    confirm = calibration.related_at_all(cos)
     relevance = 1.0 - (1.0 - dense) * (1.0 - weight * keyword * confirm)
     order = np.argsort(-relevance, kind="stable")
     # Plain floats before the loop: per-element numpy calls cost microseconds each, and a search fuses hundreds.
