@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mem0_service.core import ranking
 from mem0_service.core.ranking import calibrated_cosines
 from mem0_service.embedders.base import Calibration, Embedder
 
@@ -83,8 +84,7 @@ async def embed_labelled(users: list[dict], embedder: Embedder) -> list[Labelled
 
 def dense_relevance(calibration: Calibration, cosines: np.ndarray) -> np.ndarray:
     """What a search scores from meaning alone (no keyword evidence), for a query's candidates."""
-    adjusted, shift = calibrated_cosines(calibration, cosines, np.ones(cosines.shape, dtype=bool))
-    return calibration.score_normalised(adjusted - shift)
+    return ranking.dense_relevance(calibration, cosines, np.ones(cosines.shape, dtype=bool))
 
 
 def _separating_anchors(related: np.ndarray, unrelated: np.ndarray) -> tuple[float, float, float]:
@@ -105,7 +105,7 @@ def _pairs(queries: list[LabelledQuery], calibration: Calibration) -> tuple[np.n
     """Related and unrelated values of what the calibration's dense score reads (normalised, shifted)."""
     basis = []
     for q in queries:
-        adjusted, shift = calibrated_cosines(calibration, q.cosines, np.ones(q.cosines.shape, dtype=bool))
+        adjusted, shift, _ = calibrated_cosines(calibration, q.cosines, np.ones(q.cosines.shape, dtype=bool))
         basis.append(adjusted - shift)
     return (np.concatenate([b[q.relevant] for b, q in zip(basis, queries)]),
             np.concatenate([b[~q.relevant] for b, q in zip(basis, queries)]))

@@ -47,22 +47,41 @@ KEYWORD_FLOOR = 15.0
 BACKGROUND_SHIFT = 1.2
 # The background is estimated from this many nearest candidates, and trusted fully once there are that many.
 BACKGROUND_SAMPLE = 50
+# Per-query normalisation against the best candidate holds while the background stays low, and fades out over
+# NORMALISE_FADE before NORMALISE_UNTIL; both in units of the model's span from its unrelated to its threshold cosine.
+# A store of distinct facts has a low background; a long conversation about the same people a high one, where the
+# background shift does the job and the normalisation would let the dense best candidate outrank keyword matches.
+NORMALISE_UNTIL = 2.0
+NORMALISE_FADE = 0.3
 
 
-def calibrated_cosines(calibration: Calibration, cos: np.ndarray, known: np.ndarray) -> tuple[np.ndarray, float]:
-    """The query's cosines as its calibration reads them, and the background shift to subtract for the dense score.
+def dense_relevance(calibration: Calibration, cos: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """Relevance from meaning alone: the calibrated cosine, shifted by the background and normalised per query.
 
     Per-query normalisation: a candidate far below the query's best one is lowered (Calibration.query_weight),
     which separates the memory that answers from the ones that merely share its topic (bench/results/relevance.md).
     """
+    normalised, shift, share = calibrated_cosines(calibration, cos, known)
+    raw = calibration.score(cos - shift)
+    if share == 0.0:
+        return raw
+    return share * calibration.score_normalised(normalised - shift) + (1.0 - share) * raw
+
+
+def calibrated_cosines(calibration: Calibration, cos: np.ndarray, known: np.ndarray) -> tuple[np.ndarray, float, float]:
+    """The query's normalised cosines, the background shift and the share of the normalised score in the dense one."""
     if not known.any():
-        return cos, 0.0
+        return cos, 0.0, 0.0
     # The background is the median of the best BACKGROUND_SAMPLE cosines: the same whatever `limit` asked for
     # (a larger limit fetches more, weaker candidates, which must not change any memory's score).
     nearest = np.sort(cos[known])[::-1][:BACKGROUND_SAMPLE]
     background = float(np.median(nearest))
     shift = BACKGROUND_SHIFT * max(0.0, background - calibration.unrelated) * (nearest.size / BACKGROUND_SAMPLE)
-    return np.where(known, calibration.normalise(cos, float(nearest[0])), cos), shift
+    share = 0.0
+    if calibration.query_weight:
+        level = (background - calibration.unrelated) / (calibration.threshold - calibration.unrelated)
+        share = float(np.clip((NORMALISE_UNTIL - level) / NORMALISE_FADE, 0.0, 1.0))
+    return np.where(known, calibration.normalise(cos, float(nearest[0])), cos), shift, share
 
 
 @dataclass(frozen=True)
@@ -82,8 +101,7 @@ def fuse(calibration: Calibration, cosines: dict[str, float], keyword_scores: di
         return []
     cos = np.array([cosines.get(i, -1.0) for i in ids], dtype=np.float64)
     known = np.array([i in cosines for i in ids])
-    adjusted, shift = calibrated_cosines(calibration, cos, known)
-    dense = calibration.score_normalised(adjusted - shift)
+    dense = dense_relevance(calibration, cos, known)
     evidence = np.clip([keyword_scores.get(i, 0.0) for i in ids], 0.0, 0.999)
     bm25 = EVIDENCE_HALF * evidence / (1.0 - evidence)
     keyword = bm25 / max(float(bm25.max()), KEYWORD_FLOOR)
