@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.common import machine_note
 from bench.retrieval.locomo import DEFAULT_DATA, REPO
 from bench.retrieval.tune import Corpus, evaluate
 
@@ -50,6 +51,21 @@ class SnowballText:
 
     def __call__(self, text: str) -> str:
         return " ".join(self.words(text))
+
+
+def stem_corpus(corpus: Corpus, stem: SnowballText) -> Corpus:
+    """The LoCoMo replica with its FTS5 index over Snowball stems instead of FTS5's own Porter stemmer."""
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE TABLE m (rowid INTEGER PRIMARY KEY, id TEXT, conv TEXT, content TEXT)")
+    db.execute("CREATE VIRTUAL TABLE f USING fts5(content, content='m', content_rowid='rowid', "
+               "tokenize='unicode61 remove_diacritics 2')")
+    rows = corpus.db.execute("SELECT id, conv, content FROM m").fetchall()
+    db.executemany("INSERT INTO m (id, conv, content) VALUES (?,?,?)", [(i, c, stem(t)) for i, c, t in rows])
+    db.execute("INSERT INTO f (f) VALUES ('rebuild')")
+    corpus.db = db
+    plain_terms = corpus.keyword_terms
+    corpus.keyword_terms = lambda q: list(dict.fromkeys(w for t in plain_terms(q) for w in stem.words(t)))
+    return corpus
 
 
 @dataclass
@@ -144,7 +160,12 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results")
     parser.add_argument("--skip-locomo", action="store_true")
+    parser.add_argument("--report-only", action="store_true", help="rewrite relevance.md/.png from relevance.json")
     args = parser.parse_args()
+    if args.report_only:
+        saved = json.loads((args.out / "relevance.json").read_text())
+        write_report(args.out, saved["rows"], saved["meta"]["machine"])
+        return
     from mem0_service.core import ranking
     from mem0_service.core.calibration_fit import fit
     from mem0_service.embedders.base import Calibration
@@ -156,6 +177,7 @@ def main() -> None:
     bi, ml = LabelledSet(BILINGUAL, embedder), LabelledSet(MULTILINGUAL, embedder)
     bi_s, ml_s = LabelledSet(BILINGUAL, embedder, stem), LabelledSet(MULTILINGUAL, embedder, stem)
     locomo = None if args.skip_locomo else Corpus(args.data).candidates()
+    locomo_stemmed = None if args.skip_locomo else stem_corpus(Corpus(args.data), stem).candidates()
 
     previous = Calibration(0.09, 0.26, 0.45)
     refit = fit(ml.labelled(), 0.0).calibration
@@ -182,15 +204,68 @@ def main() -> None:
         row = {"name": name, "calibration": str(cal), "bilingual": b, "multilingual": m}
         if cal.query_weight and not stemmed and fn is fuse:
             row["louo"] = leave_one_user_out(ml, fn, cal.query_weight, previous)
-        if locomo is not None and not stemmed:
-            summary, survive = evaluate(locomo, fn, cal)
+        if locomo is not None:
+            summary, survive = evaluate(locomo_stemmed if stemmed else locomo, fn, cal)
             row["locomo"] = {"R@5": summary["1-4"]["R@5"], "MRR": summary["1-4"]["MRR"],
                              **{c: summary[c]["R@5"] for c in ("multi-hop", "temporal", "open-domain", "single-hop")},
                              "evidence>=0.7": survive[0] / survive[2], "other>=0.7 per q": survive[1] / 1535}
         table.append(row)
         print(json.dumps(row), flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "relevance.json").write_text(json.dumps(table, indent=1) + "\n")
+    (args.out / "relevance.json").write_text(json.dumps({"meta": {"machine": machine_note()}, "rows": table}, indent=1) + "\n")
+    write_report(args.out, table, machine_note())
+
+
+def write_report(out: Path, table: list[dict], machine: str) -> None:
+    def pct(x):
+        return f"{x:.0%}" if x is not None else "-"
+
+    lines = ["# Relevance at the default threshold 0.7: the levers, measured", "",
+             "Command: `.venv/bin/python -m bench.retrieval.relevance` (offline replica of the search path, bundled "
+             "model; each calibration checked afterwards through the HTTP API by `python -m bench.retrieval`, see "
+             "retrieval.md).  ", f"Machine: {machine}", "",
+             "Sets: **bilingual** = tests/data/bilingual_paraphrases.json (31 Russian/English queries, 30 memories of 3 "
+             "users); **multilingual** = bench/data/multilingual_relevance.json (221 queries in Russian, English, German, "
+             "Spanish, French over 70 short memories of 7 users in Russian, English, German, Spanish; 188 of the 200 "
+             "answerable queries are cross-language, 77 hard-negative pairs that share a word or topic but do not answer, "
+             "21 queries with no answer). Each query is ranked against its user's memories. Pass = relevance >= 0.7. "
+             "Calibrations are fitted on the multilingual set; the bilingual set (written independently) and the "
+             "leave-one-user-out column check that they carry over.", "",
+             "| lever | calibration | bilingual hit@1 | bilingual relevant pass | bilingual unrelated pass "
+             "| multilingual hit@1 | multilingual relevant pass | (leave one user out) | multilingual unrelated pass "
+             "| (leave one user out) | hard negatives pass | no-answer queries with a pass "
+             "| LoCoMo R@5 (1-4) | LoCoMo evidence pass | LoCoMo other turns passing per question |",
+             "|---" * 15 + "|"]
+    for r in table:
+        b, m, lo, lc = r["bilingual"], r["multilingual"], r.get("louo"), r.get("locomo")
+        lines.append(f"| {r['name']} | `{r['calibration']}` | {b['hit@1']:.2f} | {pct(b['relevant'])} | {pct(b['unrelated'])} "
+                     f"| {m['hit@1']:.2f} | {pct(m['relevant'])} | {pct(lo['relevant']) if lo else '-'} "
+                     f"| {pct(m['unrelated'])} | {pct(lo['unrelated']) if lo else '-'} | {pct(m['hard'])} | {pct(m['no-answer'])} "
+                     + (f"| {lc['R@5']:.3f} | {pct(lc['evidence>=0.7'])} | {lc['other>=0.7 per q']:.1f} |" if lc else "| - | - | - |"))
+    (out / "relevance.md").write_text("\n".join(lines) + "\n")
+    plot(out / "relevance.png", table)
+
+
+def plot(path: Path, table: list[dict]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 5.5))
+    for r in table:
+        for key, marker in (("multilingual", "o"), ("bilingual", "s")):
+            ax.scatter(100 * r[key]["unrelated"], 100 * r[key]["relevant"], marker=marker, s=40)
+        ax.annotate(r["name"][:48], (100 * r["multilingual"]["unrelated"], 100 * r["multilingual"]["relevant"]),
+                    fontsize=6, xytext=(4, 2), textcoords="offset points")
+    ax.axhline(90, color="grey", lw=0.8, ls="--")
+    ax.axvline(10, color="grey", lw=0.8, ls="--")
+    ax.set_xlabel("unrelated pairs passing 0.7 (%)")
+    ax.set_ylabel("relevant pairs passing 0.7 (%)")
+    ax.set_title("Default threshold 0.7: circles multilingual set, squares bilingual set\n(target: above the dashed "
+                 "line, left of the dotted one)", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
 
 
 if __name__ == "__main__":

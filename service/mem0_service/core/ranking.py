@@ -38,13 +38,13 @@ from mem0_service.embedders.base import Calibration
 
 # How far keyword evidence can lift a memory towards 1.0 (noisy-OR weight).
 # Benchmarks set MEM0_KEYWORD_WEIGHT=0 to measure the dense retriever alone; not a user setting.
-KEYWORD_WEIGHT = float(os.environ.get("MEM0_KEYWORD_WEIGHT", "0.9"))
+KEYWORD_WEIGHT = float(os.environ.get("MEM0_KEYWORD_WEIGHT", "0.95"))
 # Stores report keyword evidence as s / (s + EVIDENCE_HALF) for a BM25-like score s (see RecordStore.keyword_search).
 EVIDENCE_HALF = 6.0
 # BM25 score that counts as a full keyword match even when it is the query's best one.
-KEYWORD_FLOOR = 15.0
+KEYWORD_FLOOR = 12.0
 # Share of the background (median candidate cosine above the model's "unrelated" anchor) subtracted from cosines.
-BACKGROUND_SHIFT = 1.2
+BACKGROUND_SHIFT = 2.2
 # The background is estimated from this many nearest candidates, and trusted fully once there are that many.
 BACKGROUND_SAMPLE = 50
 # Per-query normalisation against the best candidate holds while the background stays low, and fades out over
