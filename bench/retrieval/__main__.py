@@ -259,7 +259,8 @@ def main() -> None:
         results["mem0"]["ingest_s"] = peer["add_s"]
         log(f"mem0 R@5 {results['mem0']['1-4']['R@5']:.3f}")
 
-    flags = ((" --skip-mem0" if args.skip_mem0 else "") + (f" --mem0-from {args.mem0_from}" if args.mem0_from else "") + (" --skip-postgres" if args.skip_postgres else "")
+    flags = ((" --skip-mem0" if args.skip_mem0 else "") + (f" --mem0-from {args.mem0_from}" if args.mem0_from else "")
+             + (" --skip-postgres" if args.skip_postgres else "")
              + (" --ingest single" if args.ingest == "single" else ""))
     meta = {"command": f"make bench-retrieval  (= .venv/bin/python -m bench.retrieval{flags})",
             "machine": machine_note(), "memories": len(flat), "users": len(turns), "questions": len(questions),

@@ -1,26 +1,23 @@
 """How dense similarity and keyword matches combine into one calibrated relevance score.
 
-Chosen by measurement (`python -m bench.retrieval.tune`, full table in bench/results/ranking-fusion.md): LoCoMo
-categories 1-4 with the bundled model, and the bilingual paraphrase set in tests/data.
-
-| fusion                                                | LoCoMo R@5 | evidence / other turns >= 0.7 | bilingual hit@1 |
-|-------------------------------------------------------|------------|-------------------------------|-----------------|
-| keyword only (FTS5 BM25)                              | 0.503      | 1525 / 75202                  | 0.13            |
-| dense only                                            | 0.267      | 70 / 209                      | 0.84            |
-| calibrated cosine, noisy-OR keyword lift 0.35         | 0.324      | 1667 / 106219                 | 0.81            |
-| weighted sum 0.3 dense + 0.7 keyword (max-scaled)     | 0.502      | 1043 / 11878                  | 0.16            |
-| reciprocal rank fusion, k = 5 / 60                    | 0.466/0.407| (no calibrated score)         | 0.19            |
-| this: background-relative dense, gated noisy-OR 0.9   | 0.504      | 910 / 6753                    | 0.77            |
+Chosen by measurement: `python -m bench.retrieval.tune` (fusions, bench/results/ranking-fusion.md) and
+`python -m bench.retrieval.relevance` (relevance at the default threshold, bench/results/relevance.md), on LoCoMo
+categories 1-4 with the bundled model and on the labelled sets in tests/data and bench/data.
 
 A weighted sum ranks LoCoMo well but punishes every memory that matches by meaning only (a Russian query
 finding an English memory has no shared word), so it breaks the threshold for cross-lingual matches.
-Two changes keep both kinds of data working:
+Three things keep both kinds of data working:
 
 1. Background-relative dense score: when a query's dense candidates are all similar to it (a long
    conversation about the same people), the cosine that counts is the distance above that background
-   (the median of the 50 nearest candidates), not the raw cosine. With few candidates (a small memory store) the shift fades
-   out, and it is zero when the background already looks unrelated, so short paraphrase sets are untouched.
-2. Keyword evidence rescaled against the query's best match (with a floor, so a weak best match stays weak)
+   (the median of the 50 nearest candidates), not the raw cosine. With few candidates (a small memory store) the
+   shift fades out, and it is zero when the background already looks unrelated.
+2. Per-query normalisation (Calibration.query_weight): among a small store's memories, which all share the user's
+   name or topics, the one that answers is the one close to the query's best candidate; the others are lowered by
+   their distance below it. This takes the multilingual set from 32% to under 10% of unrelated pairs passing 0.7
+   while relevant pairs keep passing. It fades out as the background rises, where (1) already normalises and the
+   dense best candidate would otherwise outrank keyword matches (LoCoMo).
+3. Keyword evidence rescaled against the query's best match (with a floor, so a weak best match stays weak)
    and combined as a noisy-OR with a high weight: a strong keyword match can make a memory certain, while
    missing words never lower a memory that matches by meaning. The lift is gated by the raw cosine (zero at the
    model's "unrelated" anchor, full at its threshold anchor), so a shared common word cannot promote a memory

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-
 ANCHOR_SCORES = (0.3, 0.7, 0.9)
 
 
