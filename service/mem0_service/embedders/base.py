@@ -62,7 +62,9 @@ class Calibration:
 
     def score_normalised(self, values: np.ndarray) -> np.ndarray:
         """Relevance of values from `normalise`."""
-        return _anchored(values, self.normalised) if self.query_weight else self.score(values)
+        if self.query_weight and self.normalised is not None:
+            return _anchored(values, self.normalised)
+        return self.score(values)
 
     def related_at_all(self, cosine: np.ndarray) -> np.ndarray:
         """0 at the model's unrelated raw cosine, 1 at its threshold: how far the model finds a text related."""
@@ -86,9 +88,10 @@ class Calibration:
         except ValueError:
             raise ValueError("MEM0_SCORE_CALIBRATION must be three numbers (unrelated,threshold,related) or seven "
                              "(the same, then query_weight and the normalised unrelated,threshold,related)") from None
+        unrelated, threshold, related = numbers[:3]
         if len(numbers) == 7:
-            return cls(*numbers[:4], normalised=(numbers[4], numbers[5], numbers[6]))
-        return cls(*numbers)
+            return cls(unrelated, threshold, related, numbers[3], normalised=(numbers[4], numbers[5], numbers[6]))
+        return cls(unrelated, threshold, related)
 
 
 class Embedder(ABC):
