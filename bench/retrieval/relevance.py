@@ -258,6 +258,20 @@ def write_report(out: Path, table: list[dict], machine: str) -> None:
                      f"| {pct(m['no-answer'])} "
                      + (f"| {lc['R@5']:.3f} | {pct(lc['evidence>=0.7'])} | {lc['other>=0.7 per q']:.1f} |" if lc
                         else "| - | - | - |"))
+    lines += ["", "![relevant vs unrelated pairs passing 0.7](relevance.png)", "", "Notes", "",
+              "- *Relevant pass* / *unrelated pass*: share of (query, memory) pairs labelled relevant / not relevant "
+              "whose relevance is >= 0.7. *Hard negatives*: the subset of unrelated pairs that share a word or the "
+              "topic with the query. *No-answer queries with a pass*: queries whose user has no memory answering "
+              "them, yet at least one memory scores >= 0.7.",
+              "- Leave one user out: each user's queries scored with anchors fitted on the other six users only.",
+              "- Per-query normalisation scores `cos - w * (best cos of the query - cos)` through anchors fitted for "
+              "that w; the raw-cosine anchors stay those of the bilingual set and gate keyword evidence. It fades "
+              "out as the background of the 50 nearest candidates rises (ranking.NORMALISE_UNTIL), which keeps "
+              "LoCoMo's ranking.",
+              "- Snowball stemming: FTS5 over Snowball stems (Russian for Cyrillic words, English otherwise) instead "
+              "of FTS5's Porter tokenizer, on the labelled sets and on LoCoMo.",
+              "- LoCoMo columns: the offline replica (candidates = dense top-50 + FTS5 top-50); the same through the "
+              "HTTP API on both record stores is in retrieval.md.", ""]
     (out / "relevance.md").write_text("\n".join(lines) + "\n")
     plot(out / "relevance.png", table)
 
@@ -268,18 +282,19 @@ def plot(path: Path, table: list[dict]) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(8, 5.5))
-    for r in table:
-        for key, marker in (("multilingual", "o"), ("bilingual", "s")):
-            ax.scatter(100 * r[key]["unrelated"], 100 * r[key]["relevant"], marker=marker, s=40)
-        ax.annotate(r["name"][:48], (100 * r["multilingual"]["unrelated"], 100 * r["multilingual"]["relevant"]),
-                    fontsize=6, xytext=(4, 2), textcoords="offset points")
+    fig, ax = plt.subplots(figsize=(10, 6))
+    for n, r in enumerate(table):
+        colour = f"C{n % 10}" if n < 10 else "black"
+        ax.scatter(100 * r["multilingual"]["unrelated"], 100 * r["multilingual"]["relevant"], marker="o", s=45,
+                   color=colour, label=r["name"][:70])
+        ax.scatter(100 * r["bilingual"]["unrelated"], 100 * r["bilingual"]["relevant"], marker="s", s=45, color=colour)
     ax.axhline(90, color="grey", lw=0.8, ls="--")
     ax.axvline(10, color="grey", lw=0.8, ls="--")
     ax.set_xlabel("unrelated pairs passing 0.7 (%)")
     ax.set_ylabel("relevant pairs passing 0.7 (%)")
-    ax.set_title("Default threshold 0.7: circles multilingual set, squares bilingual set\n(target: above the dashed "
-                 "line, left of the dotted one)", fontsize=9)
+    ax.set_title("Default threshold 0.7: circles multilingual set, squares bilingual set\n(target: above the horizontal "
+                 "line, left of the vertical one)", fontsize=9)
+    ax.legend(fontsize=6, loc="lower right")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
 
