@@ -66,9 +66,25 @@ def main() -> None:
                        "rounds": rows} for k, rows in kinds.items()} for v, kinds in samples.items()}
     args.out.write_text(json.dumps({"n": args.n, "a": str(args.a), "b": str(args.b), "machine": machine_note(),
                                     "summary": summary}, indent=1) + "\n")
+    write_md(args.out.with_suffix(".md"), json.loads(args.out.read_text()))
     for v in ("a", "b"):
         log(f"{v}: typical p50/p95 {summary[v]['typical']['p50']:.1f}/{summary[v]['typical']['p95']:.1f} ms, "
             f"heavy {summary[v]['heavy']['p50']:.1f}/{summary[v]['heavy']['p95']:.1f} ms")
+
+
+def write_md(path: Path, result: dict) -> None:
+    lines = [f"# Search latency A/B, {result['n']:,} memories, 1 client", "",
+             f"A = `{result['a']}`, B = `{result['b']}`, restarted in alternation on the same data "
+             "(`python -m bench.perf.ab`).  ", f"Machine: {result['machine']}", "",
+             "| version | round | typical p50 ms | typical p95 ms | heavy user p50 ms | heavy user p95 ms |",
+             "|---|---|---|---|---|---|"]
+    for v in ("a", "b"):
+        s = result["summary"][v]
+        for n, (t, h) in enumerate(zip(s["typical"]["rounds"], s["heavy"]["rounds"]), 1):
+            lines.append(f"| {v.upper()} | {n} | {t['p50']:.1f} | {t['p95']:.1f} | {h['p50']:.1f} | {h['p95']:.1f} |")
+        lines.append(f"| {v.upper()} | median | {s['typical']['p50']:.1f} | {s['typical']['p95']:.1f} "
+                     f"| {s['heavy']['p50']:.1f} | {s['heavy']['p95']:.1f} |")
+    path.write_text("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":
