@@ -207,6 +207,9 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="locomo10.json")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--skip-mem0", action="store_true", help="leave out the mem0 OSS peer")
+    parser.add_argument("--mem0-from", type=Path, default=None,
+                        help="take the mem0 peer's numbers from an earlier retrieval.json instead of running it "
+                             "(it does not depend on this service's code)")
     parser.add_argument("--skip-postgres", action="store_true",
                         help="leave out the run on PostgreSQL records (needs PostgreSQL at 127.0.0.1:5432)")
     parser.add_argument("--ingest", choices=["batch", "single"], default="batch",
@@ -238,7 +241,11 @@ def main() -> None:
             results["service_pg"], _ = measure(pg_dir, {"DATABASE_URL": url}, questions, flat, args.ingest)
         log(f"PostgreSQL records R@5 {results['service_pg']['1-4']['R@5']:.3f}")
 
-    if not args.skip_mem0:
+    if args.mem0_from:
+        results["mem0"] = json.loads(args.mem0_from.read_text())["results"]["mem0"]
+        results["mem0"]["latency_note"] = (f"in process, mem0 Python API, no HTTP; from {args.mem0_from.name} "
+                                           "of an earlier run on the same data")
+    elif not args.skip_mem0:
         log("mem0 OSS (its own venv under bench/.work)")
         shutil.rmtree(WORK / "retrieval-mem0", ignore_errors=True)
         job = {"work_dir": str(WORK / "retrieval-mem0"),
@@ -252,7 +259,8 @@ def main() -> None:
         results["mem0"]["ingest_s"] = peer["add_s"]
         log(f"mem0 R@5 {results['mem0']['1-4']['R@5']:.3f}")
 
-    flags = ((" --skip-mem0" if args.skip_mem0 else "") + (" --skip-postgres" if args.skip_postgres else "")
+    flags = ((" --skip-mem0" if args.skip_mem0 else "") + (f" --mem0-from {args.mem0_from}" if args.mem0_from else "")
+             + (" --skip-postgres" if args.skip_postgres else "")
              + (" --ingest single" if args.ingest == "single" else ""))
     meta = {"command": f"make bench-retrieval  (= .venv/bin/python -m bench.retrieval{flags})",
             "machine": machine_note(), "memories": len(flat), "users": len(turns), "questions": len(questions),

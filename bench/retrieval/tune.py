@@ -139,7 +139,7 @@ def variants():
          scored(lambda c, k, b, cal: 0.3 * cal.score(c) + 0.7 * b / max(b.max(), 1e-9))),
         ("reciprocal rank fusion, k=5", scored(rrf(5))),
         ("reciprocal rank fusion, k=60", scored(rrf(60))),
-        ("shipped: background-relative dense, gated noisy-OR keyword 0.9", ranking.fuse),
+        ("shipped: background-relative, per-query normalised dense, gated noisy-OR keyword 0.95", ranking.fuse),
     ]
 
 

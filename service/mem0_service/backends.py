@@ -10,6 +10,7 @@ from pathlib import Path
 from mem0_service.config import Settings
 from mem0_service.core.service import MemoryService
 from mem0_service.embedders.base import Calibration, Embedder
+from mem0_service.errors import ConfigError
 from mem0_service.stores.base import RecordStore
 from mem0_service.vectors.base import VectorIndex
 
@@ -17,19 +18,21 @@ log = logging.getLogger("mem0_service")
 
 
 def make_embedder(settings: Settings) -> Embedder:
-    calibration = settings.score_calibration
+    try:
+        calibration = Calibration.parse(settings.score_calibration) if settings.score_calibration else None
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
     if settings.embedder == "openai":
         from mem0_service.embedders.openai import OpenAIEmbedder
 
         return OpenAIEmbedder(model=settings.embedding_model, api_key=settings.openai_api_key,
                               base_url=settings.openai_base_url, timeout=settings.openai_timeout,
-                              dims=settings.embedding_dims,
-                              calibration=Calibration.parse(calibration) if calibration else None)
+                              dims=settings.embedding_dims, calibration=calibration)
     from mem0_service.embedders.local import LocalEmbedder
 
     embedder = LocalEmbedder()
     if calibration:
-        embedder.calibration = Calibration.parse(calibration)
+        embedder.calibration = calibration
     return embedder
 
 

@@ -509,6 +509,74 @@ def mcp_command(user_id: str | None) -> None:
     _run(serve_stdio(settings, user_id=user_id))
 
 
+
+
+@main.command()
+@click.argument("labelled", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--query-weight", type=click.FloatRange(0.0, 10.0), default=None,
+              help="Per-query normalisation to fit the anchors for (default: the best of 0, 0.5, 1, 2, 3 on this set)")
+@click.option("--env-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Store the result as MEM0_SCORE_CALIBRATION in this env file (its line replaced, or added)")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON")
+def calibrate(labelled: Path, query_weight: float | None, env_file: Path | None, as_json: bool) -> None:
+    """Fit the configured embedding model's relevance calibration to a labelled set (JSON, see the README).
+
+    Prints how the current calibration and the fitted one do at the default threshold 0.7: the share of
+    relevant and of unrelated query-memory pairs that pass. The service reads the result from
+    MEM0_SCORE_CALIBRATION at start-up.
+    """
+    from mem0_service.backends import make_embedder
+    from mem0_service.core.calibration_fit import LabelledSetError, embed_labelled, evaluate, fit, read_labelled
+
+    settings = load_settings()
+    _quiet_logs()
+    try:
+        users = read_labelled(labelled)
+    except LabelledSetError as exc:
+        raise click.ClickException(str(exc)) from None
+
+    async def work():
+        embedder = make_embedder(settings)
+        await embedder.open()
+        try:
+            return embedder.name, embedder.calibration, await embed_labelled(users, embedder)
+        finally:
+            await embedder.close()
+
+    model, current, queries = _run(work())
+    try:
+        before, after = evaluate(current, queries), fit(queries, query_weight)
+    except LabelledSetError as exc:
+        raise click.ClickException(f"{labelled}: {exc}") from None
+    if env_file is not None:
+        _store_setting(env_file, "MEM0_SCORE_CALIBRATION", str(after.calibration))
+    if as_json:
+        def described(result):
+            return {"calibration": str(result.calibration), "relevant_pass": round(result.relevant_pass, 4),
+                    "unrelated_pass": round(result.unrelated_pass, 4), "hit_at_1": round(result.hit_at_1, 4),
+                    "unanswerable_pass": round(result.unanswerable_pass, 4)}
+        click.echo(json.dumps({"model": model, "queries": after.queries, "pairs": after.pairs,
+                               "current": described(before), "fitted": described(after),
+                               "stored_in": str(env_file) if env_file else None}))
+        return
+    click.echo(f"Model {model}: {after.queries} queries, {after.pairs} query-memory pairs")
+    for label, result in (("current", before), ("fitted", after)):
+        click.echo(f"  {label:8s} {str(result.calibration):34s} at 0.7: relevant pass {result.relevant_pass:.0%}, "
+                   f"unrelated pass {result.unrelated_pass:.0%}, hit@1 {result.hit_at_1:.0%}")
+    click.echo(f"MEM0_SCORE_CALIBRATION={after.calibration}")
+    if env_file is not None:
+        click.echo(f"Stored in {env_file}")
+
+
+def _store_setting(path: Path, name: str, value: str) -> None:
+    """Replace the setting's line in an env file, or add it; other lines stay as they were."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+        kept = [line for line in lines if not line.strip().startswith(f"{name}=")]
+        path.write_text("\n".join([*kept, f"{name}={value}"]) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {path}: {exc.strerror}") from None
+
+
 if __name__ == "__main__":
     main()
-

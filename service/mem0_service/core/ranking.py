@@ -1,26 +1,23 @@
 """How dense similarity and keyword matches combine into one calibrated relevance score.
 
-Chosen by measurement (`python -m bench.retrieval.tune`, full table in bench/results/ranking-fusion.md): LoCoMo
-categories 1-4 with the bundled model, and the bilingual paraphrase set in tests/data.
-
-| fusion                                                | LoCoMo R@5 | evidence / other turns >= 0.7 | bilingual hit@1 |
-|-------------------------------------------------------|------------|-------------------------------|-----------------|
-| keyword only (FTS5 BM25)                              | 0.503      | 1525 / 75202                  | 0.13            |
-| dense only                                            | 0.267      | 70 / 209                      | 0.84            |
-| calibrated cosine, noisy-OR keyword lift 0.35         | 0.324      | 1667 / 106219                 | 0.81            |
-| weighted sum 0.3 dense + 0.7 keyword (max-scaled)     | 0.502      | 1043 / 11878                  | 0.16            |
-| reciprocal rank fusion, k = 5 / 60                    | 0.466/0.407| (no calibrated score)         | 0.19            |
-| this: background-relative dense, gated noisy-OR 0.9   | 0.504      | 910 / 6753                    | 0.77            |
+Chosen by measurement: `python -m bench.retrieval.tune` (fusions, bench/results/ranking-fusion.md) and
+`python -m bench.retrieval.relevance` (relevance at the default threshold, bench/results/relevance.md), on LoCoMo
+categories 1-4 with the bundled model and on the labelled sets in tests/data and bench/data.
 
 A weighted sum ranks LoCoMo well but punishes every memory that matches by meaning only (a Russian query
 finding an English memory has no shared word), so it breaks the threshold for cross-lingual matches.
-Two changes keep both kinds of data working:
+Three things keep both kinds of data working:
 
 1. Background-relative dense score: when a query's dense candidates are all similar to it (a long
    conversation about the same people), the cosine that counts is the distance above that background
-   (the median of the 50 nearest candidates), not the raw cosine. With few candidates (a small memory store) the shift fades
-   out, and it is zero when the background already looks unrelated, so short paraphrase sets are untouched.
-2. Keyword evidence rescaled against the query's best match (with a floor, so a weak best match stays weak)
+   (the median of the 50 nearest candidates), not the raw cosine. With few candidates (a small memory store) the
+   shift fades out, and it is zero when the background already looks unrelated.
+2. Per-query normalisation (Calibration.query_weight): among a small store's memories, which all share the user's
+   name or topics, the one that answers is the one close to the query's best candidate; the others are lowered by
+   their distance below it. This takes the multilingual set from 32% to under 10% of unrelated pairs passing 0.7
+   while relevant pairs keep passing. It fades out as the background rises, where (1) already normalises and the
+   dense best candidate would otherwise outrank keyword matches (LoCoMo).
+3. Keyword evidence rescaled against the query's best match (with a floor, so a weak best match stays weak)
    and combined as a noisy-OR with a high weight: a strong keyword match can make a memory certain, while
    missing words never lower a memory that matches by meaning. The lift is gated by the raw cosine (zero at the
    model's "unrelated" anchor, full at its threshold anchor), so a shared common word cannot promote a memory
@@ -38,15 +35,50 @@ from mem0_service.embedders.base import Calibration
 
 # How far keyword evidence can lift a memory towards 1.0 (noisy-OR weight).
 # Benchmarks set MEM0_KEYWORD_WEIGHT=0 to measure the dense retriever alone; not a user setting.
-KEYWORD_WEIGHT = float(os.environ.get("MEM0_KEYWORD_WEIGHT", "0.9"))
+KEYWORD_WEIGHT = float(os.environ.get("MEM0_KEYWORD_WEIGHT", "0.95"))
 # Stores report keyword evidence as s / (s + EVIDENCE_HALF) for a BM25-like score s (see RecordStore.keyword_search).
 EVIDENCE_HALF = 6.0
 # BM25 score that counts as a full keyword match even when it is the query's best one.
-KEYWORD_FLOOR = 15.0
+KEYWORD_FLOOR = 12.0
 # Share of the background (median candidate cosine above the model's "unrelated" anchor) subtracted from cosines.
-BACKGROUND_SHIFT = 1.2
+BACKGROUND_SHIFT = 2.2
 # The background is estimated from this many nearest candidates, and trusted fully once there are that many.
 BACKGROUND_SAMPLE = 50
+# Per-query normalisation against the best candidate holds while the background stays low, and fades out over
+# NORMALISE_FADE before NORMALISE_UNTIL; both in units of the model's span from its unrelated to its threshold cosine.
+# A store of distinct facts has a low background; a long conversation about the same people a high one, where the
+# background shift does the job and the normalisation would let the dense best candidate outrank keyword matches.
+NORMALISE_UNTIL = 2.0
+NORMALISE_FADE = 0.3
+
+
+def dense_relevance(calibration: Calibration, cos: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """Relevance from meaning alone: the calibrated cosine, shifted by the background and normalised per query.
+
+    Per-query normalisation: a candidate far below the query's best one is lowered (Calibration.query_weight),
+    which separates the memory that answers from the ones that merely share its topic (bench/results/relevance.md).
+    """
+    normalised, shift, share = calibrated_cosines(calibration, cos, known)
+    raw = calibration.score(cos - shift)
+    if share == 0.0:
+        return raw
+    return share * calibration.score_normalised(normalised - shift) + (1.0 - share) * raw
+
+
+def calibrated_cosines(calibration: Calibration, cos: np.ndarray, known: np.ndarray) -> tuple[np.ndarray, float, float]:
+    """The query's normalised cosines, the background shift and the share of the normalised score in the dense one."""
+    if not known.any():
+        return cos, 0.0, 0.0
+    # The background is the median of the best BACKGROUND_SAMPLE cosines: the same whatever `limit` asked for
+    # (a larger limit fetches more, weaker candidates, which must not change any memory's score).
+    nearest = np.sort(cos[known])[::-1][:BACKGROUND_SAMPLE]
+    background = float(np.median(nearest))
+    shift = BACKGROUND_SHIFT * max(0.0, background - calibration.unrelated) * (nearest.size / BACKGROUND_SAMPLE)
+    share = 0.0
+    if calibration.query_weight:
+        level = (background - calibration.unrelated) / (calibration.threshold - calibration.unrelated)
+        share = float(np.clip((NORMALISE_UNTIL - level) / NORMALISE_FADE, 0.0, 1.0))
+    return np.where(known, calibration.normalise(cos, float(nearest[0])), cos), shift, share
 
 
 @dataclass(frozen=True)
@@ -69,20 +101,13 @@ def fuse(calibration: Calibration, cosines: dict[str, float], keyword_scores: di
         return []
     cos = np.array([cosines.get(i, -1.0) for i in ids], dtype=np.float64)
     known = np.array([i in cosines for i in ids])
-    shift = 0.0
-    if known.any():
-        # The background is the median of the best BACKGROUND_SAMPLE cosines: the same whatever `limit` asked for
-        # (a larger limit fetches more, weaker candidates, which must not change any memory's score).
-        nearest = np.sort(cos[known])[::-1][:BACKGROUND_SAMPLE]
-        background = float(np.median(nearest))
-        shift = BACKGROUND_SHIFT * max(0.0, background - calibration.unrelated) * (nearest.size / BACKGROUND_SAMPLE)
-    dense = calibration.score(cos - shift)
+    dense = dense_relevance(calibration, cos, known)
     evidence = np.clip([keyword_scores.get(i, 0.0) for i in ids], 0.0, 0.999)
     bm25 = EVIDENCE_HALF * evidence / (1.0 - evidence)
     keyword = bm25 / max(float(bm25.max()), KEYWORD_FLOOR)
     # Words confirm what the model finds at least loosely related; they never promote what it finds unrelated
     # (one shared common word, like "user", is not relevance).
-    confirm = np.clip((cos - calibration.unrelated) / (calibration.threshold - calibration.unrelated), 0.0, 1.0)
+    confirm = calibration.related_at_all(cos)
     keyword_term = weight * keyword * confirm
     relevance = 1.0 - (1.0 - dense) * (1.0 - keyword_term)
     order = np.argsort(-relevance, kind="stable")

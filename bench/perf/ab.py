@@ -1,0 +1,91 @@
+"""Search latency of two versions of the service on the same data, taken in turns on the same machine state.
+
+Loads the bench.perf data set (N memories, typical users of ~100 plus one heavy user) once, then restarts the
+service on it alternately with each version's code (A, B, A, B, ...) and measures single-client searches of
+typical users and of the heavy user. Alternating keeps a shared machine's changing load from favouring either.
+
+    .venv/bin/python -m bench.perf.ab --a /path/to/old/checkout --b . [--n 100000] [--rounds 2] [--duration 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from bench.common import RESULTS, WORK, machine_note, start_service
+from bench.perf.__main__ import batch_import, load_level, log, make_memories, make_queries
+
+
+def code_env(checkout: Path) -> dict[str, str]:
+    root = checkout.resolve()
+    return {"PYTHONPATH": f"{root / 'service'}:{root}"}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--a", type=Path, required=True, help="checkout of version A (holds service/)")
+    parser.add_argument("--b", type=Path, required=True, help="checkout of version B")
+    parser.add_argument("--n", type=int, default=100000)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--duration", type=float, default=15.0)
+    parser.add_argument("--out", type=Path, default=RESULTS / "perf-ab.json")
+    args = parser.parse_args()
+    rng = random.Random(12)
+    memories = make_memories(args.n, min(20000, args.n // 5), 100, rng)
+    typical = sorted({m["user_id"] for m in memories if m["user_id"] != "heavy-user"})
+    queries = make_queries(400, typical, rng)
+    heavy = [dict(q, user_id="heavy-user") for q in queries]
+
+    data_dir = WORK / "perf-ab"
+    shutil.rmtree(data_dir, ignore_errors=True)
+    service = start_service(data_dir, code_env(args.a))
+    try:
+        seconds = asyncio.run(batch_import(service.url, service.api_key, memories))
+        log(f"imported {args.n} in {seconds:.0f}s")
+    finally:
+        service.stop()
+
+    samples: dict[str, dict[str, list[float]]] = {v: {"typical": [], "heavy": []} for v in ("a", "b")}
+    for round_ in range(args.rounds):
+        for version, checkout in (("a", args.a), ("b", args.b)):
+            service = start_service(data_dir, code_env(checkout))
+            try:
+                for kind, qs in (("typical", queries), ("heavy", heavy)):
+                    row = asyncio.run(load_level(service.url, service.api_key, qs, 1, args.duration))
+                    samples[version][kind].append(row)
+                    log(f"round {round_ + 1} {version} {kind}: p50 {row['p50']:.1f} p95 {row['p95']:.1f} ms")
+            finally:
+                service.stop()
+    summary = {v: {k: {"p50": float(np.median([r["p50"] for r in rows])), "p95": float(np.median([r["p95"] for r in rows])),
+                       "rounds": rows} for k, rows in kinds.items()} for v, kinds in samples.items()}
+    args.out.write_text(json.dumps({"n": args.n, "a": str(args.a), "b": str(args.b), "machine": machine_note(),
+                                    "summary": summary}, indent=1) + "\n")
+    write_md(args.out.with_suffix(".md"), json.loads(args.out.read_text()))
+    for v in ("a", "b"):
+        log(f"{v}: typical p50/p95 {summary[v]['typical']['p50']:.1f}/{summary[v]['typical']['p95']:.1f} ms, "
+            f"heavy {summary[v]['heavy']['p50']:.1f}/{summary[v]['heavy']['p95']:.1f} ms")
+
+
+def write_md(path: Path, result: dict) -> None:
+    lines = [f"# Search latency A/B, {result['n']:,} memories, 1 client", "",
+             f"A = `{result['a']}`, B = `{result['b']}`, restarted in alternation on the same data "
+             "(`python -m bench.perf.ab`).  ", f"Machine: {result['machine']}", "",
+             "| version | round | typical p50 ms | typical p95 ms | heavy user p50 ms | heavy user p95 ms |",
+             "|---|---|---|---|---|---|"]
+    for v in ("a", "b"):
+        s = result["summary"][v]
+        for n, (t, h) in enumerate(zip(s["typical"]["rounds"], s["heavy"]["rounds"]), 1):
+            lines.append(f"| {v.upper()} | {n} | {t['p50']:.1f} | {t['p95']:.1f} | {h['p50']:.1f} | {h['p95']:.1f} |")
+        lines.append(f"| {v.upper()} | median | {s['typical']['p50']:.1f} | {s['typical']['p95']:.1f} "
+                     f"| {s['heavy']['p50']:.1f} | {s['heavy']['p95']:.1f} |")
+    path.write_text("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
