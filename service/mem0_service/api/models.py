@@ -155,7 +155,7 @@ class UserListQuery(Request):
         "", description="Only users whose id starts with this",
         json_schema_extra={"pattern": r"^[\w.@:+\-]{0,128}$", "maxLength": 128})
     limit: int = Field(100, ge=1, le=1000)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 class UserOut(BaseModel):
