@@ -6,21 +6,19 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from mem0_service import failpoints
 from mem0_service.core.access import EVERYTHING, Access
 from mem0_service.core.extraction import Extractor, Message, transcript
 from mem0_service.core.indexing import Indexer
 from mem0_service.core.memory import HistoryEvent, Memory, MemoryType, Scope, new_memory_id, utcnow
+from mem0_service.core.ports import RecordStore
 from mem0_service.core.ranking import fuse
 from mem0_service.embedders.base import Embedder
 from mem0_service.errors import BadRequest, Conflict, NotFound, ServiceUnavailable
 from mem0_service.llm.client import LLMJunk
 from mem0_service.vectors.base import VectorFilter, VectorIndex
-
-if TYPE_CHECKING:  # the record stores import the domain model from this package
-    from mem0_service.stores.base import RecordStore
 
 log = logging.getLogger("mem0_service.core")
 
