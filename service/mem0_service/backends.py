@@ -8,9 +8,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from mem0_service.config import Settings
+from mem0_service.core.ports import RecordStore
 from mem0_service.core.service import MemoryService
+from mem0_service.database import database
 from mem0_service.embedders.base import Calibration, Embedder
-from mem0_service.stores.base import RecordStore
 from mem0_service.vectors.base import VectorIndex
 
 log = logging.getLogger("mem0_service")
@@ -34,15 +35,15 @@ def make_embedder(settings: Settings) -> Embedder:
 
 
 def make_store(settings: Settings) -> RecordStore:
-    url = settings.database_url
-    if url and url.startswith(("postgres://", "postgresql://")):
+    """The record store (not opened yet): the owner of every connection to its database."""
+    db = database(settings)
+    if db.kind == "postgres":
         from mem0_service.stores.postgres import PostgresRecordStore
 
-        return PostgresRecordStore(url)
+        return PostgresRecordStore(db.location)
     from mem0_service.stores.sqlite import SQLiteRecordStore
 
-    path = url.removeprefix("sqlite:///") if url else settings.data_dir / "memories.sqlite3"
-    return SQLiteRecordStore(path=Path(path))
+    return SQLiteRecordStore(path=Path(db.location))
 
 
 def make_index(settings: Settings, embedder: Embedder) -> VectorIndex:

@@ -16,6 +16,7 @@ from threadpoolctl import threadpool_limits
 
 from mem0_service import __version__
 from mem0_service.config import Settings
+from mem0_service.database import database
 from mem0_service.errors import ConfigError, ServiceUnavailable
 from mem0_service.ops.logs import audit
 from mem0_service.ops.logs import setup_logging as configure_logging
@@ -91,7 +92,8 @@ def serve(host: str | None, port: int | None, workers: int | None, worker_index:
 
 def _banner(settings: Settings) -> None:
     shown_host = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
-    backend = "PostgreSQL" if settings.database_url else f"SQLite in {settings.data_dir.resolve()}"
+    db = database(settings)
+    backend = "PostgreSQL" if db.kind == "postgres" else f"SQLite in {db.location}"
     click.echo(f"Mem0 memory service {__version__}", err=True)
     click.echo(f"  URL:      http://{shown_host}:{settings.port}/api", err=True)
     key_note = f" (generated, kept in {settings.data_dir / 'api_key'})" if settings.api_key_generated else ""
@@ -346,21 +348,18 @@ def keys() -> None:
 
 def _key_store_call(fn):
     from mem0_service.backends import make_store
-    from mem0_service.keys import open_key_store
+    from mem0_service.keys.store import KeyStore
 
     settings = load_settings()
     _quiet_logs()
 
     async def work():
         store = make_store(settings)
-        await store.open()  # makes sure the keys table exists
-        await store.close()
-        key_store = open_key_store(settings)
-        await key_store.open()
+        await store.open()  # applies the migrations: the keys table exists
         try:
-            return await fn(key_store)
+            return await fn(KeyStore(store))
         finally:
-            await key_store.close()
+            await store.close()
 
     return _run(work())
 

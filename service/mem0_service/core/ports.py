@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+from mem0_service.core.access import Access
 from mem0_service.core.memory import HistoryEvent, Memory, MemoryType, Scope
+from mem0_service.keys.model import ApiKey
 
 log = logging.getLogger("mem0_service.stores")
 
@@ -54,6 +56,20 @@ class IdempotencyState:
     fingerprint: str
     status: int = 0
     body: str = ""
+
+
+@dataclass(frozen=True)
+class OwnerGroup:
+    """Live memories that share one owner: user, agent, session and the string value of one metadata key (`tag`),
+    how many there are, the first one's creation and the last change."""
+
+    user_id: str
+    agent_id: str | None
+    session_id: str | None
+    tag: str | None
+    count: int
+    first_created: datetime
+    last_updated: datetime
 
 
 class UnreadableRecord(ValueError):
@@ -228,3 +244,26 @@ class RecordStore(ABC):
     @abstractmethod
     async def enqueue_reindex_all(self) -> int:
         """Queue every memory for (re-)indexing, e.g. after the index was lost or the model changed."""
+
+    @abstractmethod
+    async def owner_groups(self, access: Access, now: datetime, tag_key: str) -> list[OwnerGroup]:
+        """The live memories `access` admits, grouped by owner (see OwnerGroup), counted by the database: listing
+        entities reads one row per group instead of every memory."""
+
+    # -- scoped keys: a table of the same database, reached through the same connections ----------------------
+
+    @abstractmethod
+    async def insert_key(self, key: ApiKey, digest: str, *, if_absent: bool = False) -> bool:
+        """Store a scoped key with the digest of its secret; with `if_absent`, skip it when a key with its id or
+        digest exists. True if stored."""
+
+    @abstractmethod
+    async def find_key(self, digest: str) -> ApiKey | None:
+        """The active key whose secret has this digest."""
+
+    @abstractmethod
+    async def list_keys(self, *, include_revoked: bool = False) -> list[ApiKey]: ...
+
+    @abstractmethod
+    async def revoke_key(self, key_id: str, now: datetime) -> ApiKey | None:
+        """Mark the key revoked at `now` (an already revoked key keeps its time); None if no such key exists."""

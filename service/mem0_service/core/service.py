@@ -13,7 +13,7 @@ from mem0_service.core.access import EVERYTHING, Access
 from mem0_service.core.extraction import Extractor, Message, transcript
 from mem0_service.core.indexing import Indexer
 from mem0_service.core.memory import HistoryEvent, Memory, MemoryType, Scope, new_memory_id, utcnow
-from mem0_service.core.ports import RecordStore
+from mem0_service.core.ports import OwnerGroup, RecordStore
 from mem0_service.core.ranking import fuse
 from mem0_service.embedders.base import Embedder
 from mem0_service.errors import BadRequest, Conflict, NotFound, ServiceUnavailable
@@ -280,6 +280,10 @@ class MemoryService:
         if not events:
             raise NotFound(f"Memory {memory_id} not found")
         return events
+
+    async def owner_groups(self, access: Access, tag_key: str) -> list[OwnerGroup]:
+        """The live memories `access` admits, counted per owner (user, agent, session, `tag_key` in metadata)."""
+        return await self.store.owner_groups(access, utcnow(), tag_key)
 
     async def list(self, scope: Scope, *, limit: int, offset: int, newest_first: bool = True) -> tuple[list[Memory], int]:
         return await self.store.list(scope, limit=limit, offset=offset, newest_first=newest_first)

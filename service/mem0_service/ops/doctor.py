@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from mem0_service.backends import make_embedder
 from mem0_service.config import Settings
+from mem0_service.database import database
 from mem0_service.errors import ConfigError
 from mem0_service.ops.settings import OpsSettings
 
@@ -82,10 +83,11 @@ def _data_dir(settings: Settings) -> Finding:
 
 
 async def _record_store(settings: Settings) -> Finding:
-    url = settings.database_url
-    if url and url.startswith(("postgres://", "postgresql://")):
+    db = database(settings)
+    if db.kind == "postgres":
         import psycopg
 
+        url = db.location
         try:
             conn = await psycopg.AsyncConnection.connect(url, connect_timeout=5, autocommit=True)
         except psycopg.OperationalError as exc:
@@ -101,7 +103,7 @@ async def _record_store(settings: Settings) -> Finding:
                 versions = {r[0] for r in await cur.fetchall()}
             server = (await (await conn.execute("SHOW server_version")).fetchone())[0]
         return _schema(f"PostgreSQL {server} at {_where(url)} answers", versions, "postgres")
-    path = Path(url.removeprefix("sqlite:///")) if url else settings.data_dir / "memories.sqlite3"
+    path = Path(db.location)
     if not path.exists():
         return Finding("ok", "record store", f"SQLite file {path} does not exist yet: it is created on first start")
     with sqlite3.connect(path) as conn:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from mem0_service.config import Settings
 from mem0_service.core.memory import HistoryEvent, Memory, MemoryType
+from mem0_service.database import database
 from mem0_service.errors import ConfigError
 from mem0_service.keys.model import ApiKey
 from mem0_service.stores.base import parse_iso
@@ -237,10 +238,8 @@ class PostgresSnapshot(Snapshot):
 
 def database_location(settings: Settings) -> tuple[str, str]:
     """("postgres", its URL) or ("sqlite", the path of its file), as the settings select."""
-    url = settings.database_url
-    if url and url.startswith(("postgres://", "postgresql://")):
-        return "postgres", url
-    return "sqlite", str(Path(url.removeprefix("sqlite:///")) if url else settings.data_dir / "memories.sqlite3")
+    db = database(settings)
+    return db.kind, db.location
 
 
 @contextlib.contextmanager
