@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -96,6 +97,74 @@ def load_rows(rows, to_memory) -> tuple[dict[str, Memory], dict[str, str]]:
         except (ValueError, TypeError, OverflowError, KeyError) as exc:
             unreadable[row[0]] = f"{type(exc).__name__}: {exc}"[:500]
     return found, unreadable
+
+
+class SnapshotUnreadable(Exception):
+    """A stored row cannot be read back into a snapshot (e.g. a timestamp an earlier version wrote in a form that
+    cannot be parsed); the message names the row."""
+
+
+class Snapshot(ABC):
+    """One consistent, read-only view of the whole database (backup, export, cleanup's plan), streamed in id order
+    while writers carry on: SQLite's WAL and PostgreSQL's REPEATABLE READ freeze it at its first read."""
+
+    backend: str
+
+    @abstractmethod
+    def count(self) -> int: ...
+
+    @abstractmethod
+    def pending_ids(self) -> set[str]:
+        """Memories with index work still queued at snapshot time: their vectors may lag behind the record."""
+
+    @abstractmethod
+    def batches(self, batch_size: int = 1000, *, user_id: str | None = None) -> Iterator[list[Memory]]:
+        """Every memory (or one user's), expired ones included, in id order."""
+
+    @abstractmethod
+    def history_batches(self, batch_size: int = 1000) -> Iterator[list[tuple[str, HistoryEvent]]]:
+        """Every history event as (user_id, event), by memory id, oldest first within a memory."""
+
+    @abstractmethod
+    def scoped_keys(self) -> list[tuple[ApiKey, str]]:
+        """Every scoped key, revoked ones included, with the digest of its secret."""
+
+    @abstractmethod
+    def ids_older_than(self, cutoff: datetime, types: tuple[str, ...], user_id: str | None) -> list[str]: ...
+
+    @abstractmethod
+    def live_updated_at(self, ids: list[str]) -> dict[str, datetime]:
+        """Outside the snapshot: each id's current updated_at (absent when deleted since)."""
+
+
+class LoadError(Exception):
+    """The record store refused an as-given write; the transaction was rolled back, so nothing of it was kept."""
+
+
+class AsGivenWriter(ABC):
+    """One open transaction that writes records exactly as archived (ids, timestamps, history), each memory's
+    vector queued in the outbox like every other write. Used by restore and import through MemoryService."""
+
+    @abstractmethod
+    def existing(self, ids: list[str]) -> dict[str, Memory | None]:
+        """The stored version of each of these memories that exists here (None where it cannot be read)."""
+
+    @abstractmethod
+    def with_history(self, ids: list[str]) -> set[str]:
+        """Of these memories, those with any history here."""
+
+    @abstractmethod
+    def insert(self, memories: list[Memory]) -> None: ...
+
+    @abstractmethod
+    def update(self, memory: Memory) -> None: ...
+
+    @abstractmethod
+    def add_history(self, events: list[tuple[str, HistoryEvent]]) -> None: ...
+
+    @abstractmethod
+    def add_key(self, key: ApiKey, digest: str) -> bool:
+        """Store the key unless one with its id or digest exists; True if stored."""
 
 
 class RecordStore(ABC):
@@ -267,3 +336,13 @@ class RecordStore(ABC):
     @abstractmethod
     async def revoke_key(self, key_id: str, now: datetime) -> ApiKey | None:
         """Mark the key revoked at `now` (an already revoked key keeps its time); None if no such key exists."""
+
+    @abstractmethod
+    def snapshot(self) -> AbstractContextManager[Snapshot]:
+        """A consistent view of the database, on a connection of its own held for the view's lifetime. Works on a
+        store that is not opened (it neither creates nor migrates the database: backups next to a running service)."""
+
+    @abstractmethod
+    def as_given(self) -> AbstractContextManager[AsGivenWriter]:
+        """One transaction for writing records as given, committed when the block completes and rolled back
+        (LoadError) otherwise. The schema must be migrated already (open the store first)."""

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from mem0_service import failpoints
 from mem0_service.core.access import EVERYTHING, Access
+from mem0_service.core.as_given import write_as_given
 from mem0_service.core.extraction import Extractor, Message, transcript
 from mem0_service.core.indexing import Indexer
 from mem0_service.core.memory import HistoryEvent, Memory, MemoryType, Scope, new_memory_id, utcnow
-from mem0_service.core.ports import OwnerGroup, RecordStore
+from mem0_service.core.ports import AsGivenWriter, OwnerGroup, RecordStore
 from mem0_service.core.ranking import fuse
 from mem0_service.embedders.base import Embedder
 from mem0_service.errors import BadRequest, Conflict, NotFound, ServiceUnavailable
@@ -280,6 +282,13 @@ class MemoryService:
         if not events:
             raise NotFound(f"Memory {memory_id} not found")
         return events
+
+    def as_given(self) -> AbstractContextManager[AsGivenWriter]:
+        """One transaction for `write_as_given` (restore, import): committed when the block completes. The vectors
+        of what it wrote are queued in the outbox; `indexer.flush()` applies them once it has committed."""
+        return self.store.as_given()
+
+    write_as_given = staticmethod(write_as_given)
 
     async def owner_groups(self, access: Access, tag_key: str) -> list[OwnerGroup]:
         """The live memories `access` admits, counted per owner (user, agent, session, `tag_key` in metadata)."""

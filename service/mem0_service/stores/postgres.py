@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,7 +16,7 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from mem0_service.core.access import Access
 from mem0_service.core.memory import HistoryEvent, Memory, MemoryType, Scope, utcnow
-from mem0_service.core.ports import OwnerGroup
+from mem0_service.core.ports import AsGivenWriter, OwnerGroup, Snapshot
 from mem0_service.errors import Conflict, PreconditionFailed, ServiceUnavailable
 from mem0_service.keys.model import ApiKey
 from mem0_service.stores.base import (
@@ -564,3 +564,20 @@ class PostgresRecordStore(RecordStore):
                               f"RETURNING {KEY_COLUMNS}", (now, key_id))
             row = await cur.fetchone()
         return _row_to_key(row) if row else None
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Snapshot]:
+        from mem0_service.stores.snapshot import PostgresSnapshot
+
+        view = PostgresSnapshot(self.url)
+        try:
+            yield view
+        finally:
+            view.close()
+
+    @contextmanager
+    def as_given(self) -> Iterator[AsGivenWriter]:
+        from mem0_service.stores.loader import postgres_loader
+
+        with postgres_loader(self.url) as writer:
+            yield writer

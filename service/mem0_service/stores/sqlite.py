@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from mem0_service.core.access import Access
 from mem0_service.core.memory import HistoryEvent, Memory, MemoryType, Scope, utcnow
-from mem0_service.core.ports import OwnerGroup
+from mem0_service.core.ports import AsGivenWriter, OwnerGroup, Snapshot
 from mem0_service.errors import Conflict, PreconditionFailed, ServiceUnavailable
 from mem0_service.keys.model import ApiKey
 from mem0_service.sqlite_worker import SQLiteWorker
@@ -546,3 +547,20 @@ class SQLiteRecordStore(RecordStore):
             return c.execute(f"SELECT {KEY_COLUMNS} FROM api_keys WHERE id = ?", (key_id,)).fetchone()
         row = await self._run(work)
         return _row_to_key(row) if row else None
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Snapshot]:
+        from mem0_service.stores.snapshot import SQLiteSnapshot
+
+        view = SQLiteSnapshot(self.path)
+        try:
+            yield view
+        finally:
+            view.close()
+
+    @contextmanager
+    def as_given(self) -> Iterator[AsGivenWriter]:
+        from mem0_service.stores.loader import sqlite_loader
+
+        with sqlite_loader(self.path) as writer:
+            yield writer

@@ -1,4 +1,5 @@
-"""Writing restored and imported records as given, all of them in one transaction of the record store's database.
+"""The record stores' as-given writers: restored and imported records written as given, all of them in one
+transaction of the record store's database.
 
 Memories, their history and the scoped keys live in one database, so one transaction holds a whole restore: when
 any write fails, none is kept. Each memory written also queues its index work in the outbox (as every write of the
@@ -9,15 +10,15 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections.abc import Iterator
 from pathlib import Path
 
-from mem0_service.config import Settings
 from mem0_service.core.memory import HistoryEvent, Memory
+from mem0_service.core.ports import AsGivenWriter, LoadError, SnapshotUnreadable
 from mem0_service.keys.model import ApiKey
-from mem0_service.ops.snapshot import COLUMNS, UnreadableRecord, _memory, database_location
 from mem0_service.ops.validation import parse_timestamp, utc_text
+from mem0_service.stores.snapshot import COLUMNS, _memory
 
 MEMORY_INSERT = ("INSERT INTO memories (id, user_id, session_id, agent_id, type, content, content_hash, metadata, "
                  "created_at, updated_at, expires_at) VALUES ({marks})")
@@ -29,12 +30,8 @@ KEY_COLUMNS = "id, key_hash, prefix, name, user_id, agent_id, access, created_at
 CHUNK = 500
 
 
-class LoadError(Exception):
-    """The record store refused a write; the transaction was rolled back, so nothing of the load was kept."""
-
-
-class Loader(ABC):
-    """One open transaction; `open_loader` commits it when the load completes and rolls it back otherwise."""
+class Loader(AsGivenWriter):
+    """One open transaction; `as_given` commits it when the load completes and rolls it back otherwise."""
 
     mark: str
 
@@ -66,7 +63,7 @@ class Loader(ABC):
             for row in rows:
                 try:
                     found[row[0]] = _memory(row, self._decode_stamp)
-                except UnreadableRecord:
+                except SnapshotUnreadable:
                     found[row[0]] = None  # unreadable here (written by an older version): the load replaces it
         return found
 
@@ -166,7 +163,7 @@ class PostgresLoader(Loader):
 
 
 @contextlib.contextmanager
-def _sqlite(path: Path) -> Iterator[Loader]:
+def sqlite_loader(path: Path) -> Iterator[Loader]:
     conn = sqlite3.connect(path, isolation_level=None)
     try:
         conn.execute("PRAGMA busy_timeout=30000")  # a running service's writes finish first
@@ -186,7 +183,7 @@ def _sqlite(path: Path) -> Iterator[Loader]:
 
 
 @contextlib.contextmanager
-def _postgres(url: str) -> Iterator[Loader]:
+def postgres_loader(url: str) -> Iterator[Loader]:
     import psycopg
 
     try:
@@ -202,11 +199,3 @@ def _postgres(url: str) -> Iterator[Loader]:
         raise LoadError(f"the record store refused the write ({message}); nothing was written") from None
     finally:
         conn.close()
-
-
-@contextlib.contextmanager
-def open_loader(settings: Settings) -> Iterator[Loader]:
-    """One transaction on the configured record store (whose schema must be migrated already)."""
-    kind, location = database_location(settings)
-    with _postgres(location) if kind == "postgres" else _sqlite(Path(location)) as loader:
-        yield loader
