@@ -86,3 +86,17 @@ async def open_backends(settings: Settings) -> AsyncIterator[MemoryService]:
             extractor = Extractor(model)
         yield MemoryService(store, index, embedder, deduplicate=settings.deduplicate, extractor=extractor,
                             session_ttl=settings.session_ttl)
+
+
+@contextlib.asynccontextmanager
+async def open_records(settings: Settings) -> AsyncIterator[MemoryService]:
+    """A MemoryService over the opened record store alone, for work next to a running service (cleanup): its
+    vector index and embedder are not opened (Qdrant's local mode admits one process), so it must only be asked for
+    operations that leave the index work in the outbox."""
+    store = make_store(settings)
+    await store.open()
+    try:
+        embedder = make_embedder(settings)
+        yield MemoryService(store, make_index(settings, embedder), embedder, deduplicate=settings.deduplicate)
+    finally:
+        await store.close()

@@ -99,6 +99,21 @@ def load_rows(rows, to_memory) -> tuple[dict[str, Memory], dict[str, str]]:
     return found, unreadable
 
 
+@dataclass(frozen=True)
+class StoreInspection:
+    """What `doctor` learns from a database without creating or migrating it."""
+
+    where: str  # the file, or the server's address
+    exists: bool  # an SQLite file not created yet is not an error
+    server: str | None = None  # the server's version, when there is a server
+    versions: frozenset[int] = frozenset()  # migrations applied
+    damage: str | None = None  # an integrity check's complaint
+
+
+class StoreUnreachable(Exception):
+    """The database does not answer; the message says why in the driver's words (first line only)."""
+
+
 class SnapshotUnreadable(Exception):
     """A stored row cannot be read back into a snapshot (e.g. a timestamp an earlier version wrote in a form that
     cannot be parsed); the message names the row."""
@@ -346,3 +361,8 @@ class RecordStore(ABC):
     def as_given(self) -> AbstractContextManager[AsGivenWriter]:
         """One transaction for writing records as given, committed when the block completes and rolled back
         (LoadError) otherwise. The schema must be migrated already (open the store first)."""
+
+    @abstractmethod
+    async def inspect(self) -> StoreInspection:
+        """Look at the database without opening the store (which would create and migrate it); raises
+        StoreUnreachable when it does not answer."""

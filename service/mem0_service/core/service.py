@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -164,6 +165,21 @@ class MemoryService:
         if ids:
             await self.indexer.flush()
         return len(ids)
+
+    async def forget(self, ids: list[str], *, actor: str, apply_index: bool = True, batch_size: int = 500,
+                     on_progress: Callable[[int], None] | None = None) -> int:
+        """Delete these memories (cleanup), batch by batch; their vectors go through the outbox, applied here unless
+        `apply_index` is False (the running service applies them: search never shows a memory whose record is
+        gone, so the order is safe). Returns how many existed."""
+        deleted = 0
+        for start in range(0, len(ids), batch_size):
+            chunk = ids[start:start + batch_size]
+            deleted += await self.store.delete(chunk, actor=actor)
+            if on_progress is not None:
+                on_progress(len(chunk))
+        if deleted and apply_index:
+            await self.indexer.flush()
+        return deleted
 
     async def add_conversation(self, *, user_id: str, messages: list[Message], infer: bool,
                                session_id: str | None = None, agent_id: str | None = None,

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import psycopg
 from psycopg.rows import TupleRow
@@ -16,7 +17,7 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from mem0_service.core.access import Access
 from mem0_service.core.memory import HistoryEvent, Memory, MemoryType, Scope, utcnow
-from mem0_service.core.ports import AsGivenWriter, OwnerGroup, Snapshot
+from mem0_service.core.ports import AsGivenWriter, OwnerGroup, Snapshot, StoreInspection, StoreUnreachable
 from mem0_service.errors import Conflict, PreconditionFailed, ServiceUnavailable
 from mem0_service.keys.model import ApiKey
 from mem0_service.stores.base import (
@@ -581,3 +582,20 @@ class PostgresRecordStore(RecordStore):
 
         with postgres_loader(self.url) as writer:
             yield writer
+
+    async def inspect(self) -> StoreInspection:
+        parts = urlsplit(self.url)
+        where = f"{parts.hostname or 'localhost'}:{parts.port or 5432}{parts.path or ''}"
+        try:
+            conn = await psycopg.AsyncConnection.connect(self.url, connect_timeout=5, autocommit=True)
+        except psycopg.OperationalError as exc:
+            reason = str(exc).strip().splitlines()[0].strip() if str(exc).strip() else type(exc).__name__
+            raise StoreUnreachable(f"PostgreSQL at {where} is not reachable: {reason}") from None
+        async with conn:
+            cur = await conn.execute("SELECT to_regclass('schema_migrations') IS NOT NULL")
+            versions: set[int] = set()
+            if (await cur.fetchone() or (False,))[0]:
+                cur = await conn.execute("SELECT version FROM schema_migrations")
+                versions = {r[0] for r in await cur.fetchall()}
+            server = (await (await conn.execute("SHOW server_version")).fetchone() or ("?",))[0]
+        return StoreInspection(where, exists=True, server=server, versions=frozenset(versions))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
@@ -12,7 +14,7 @@ from typing import Any
 
 from mem0_service.core.access import Access
 from mem0_service.core.memory import HistoryEvent, Memory, MemoryType, Scope, utcnow
-from mem0_service.core.ports import AsGivenWriter, OwnerGroup, Snapshot
+from mem0_service.core.ports import AsGivenWriter, OwnerGroup, Snapshot, StoreInspection
 from mem0_service.errors import Conflict, PreconditionFailed, ServiceUnavailable
 from mem0_service.keys.model import ApiKey
 from mem0_service.sqlite_worker import SQLiteWorker
@@ -564,3 +566,17 @@ class SQLiteRecordStore(RecordStore):
 
         with sqlite_loader(self.path) as writer:
             yield writer
+
+    async def inspect(self) -> StoreInspection:
+        if not self.path.exists():
+            return StoreInspection(str(self.path), exists=False)
+
+        def look() -> StoreInspection:
+            with contextlib.closing(sqlite3.connect(self.path)) as conn:
+                conn.execute("PRAGMA busy_timeout=5000")
+                has = conn.execute("SELECT name FROM sqlite_master WHERE name = 'schema_migrations'").fetchone()
+                versions = {r[0] for r in conn.execute("SELECT version FROM schema_migrations")} if has else set()
+                integrity = conn.execute("PRAGMA quick_check").fetchone()[0]
+            return StoreInspection(str(self.path), exists=True, versions=frozenset(versions),
+                                   damage=None if integrity == "ok" else integrity)
+        return await asyncio.to_thread(look)
