@@ -19,7 +19,7 @@ class Database:
 
     @property
     def location(self) -> str:
-        return self.url if self.kind == "postgres" else str(self.path)
+        return str(self.url if self.kind == "postgres" else self.path)
 
 
 def database(settings: Settings) -> Database:

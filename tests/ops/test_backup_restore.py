@@ -346,12 +346,12 @@ def _archived(archive, member: str) -> list[dict]:
 def test_a_backup_under_writes_reads_one_snapshot(kind, service_factory, new_backend, tmp_path):
     """Memories and history come from one view of the database: while memories are being created, every archived
     memory has its ADD event in the archive and no archived ADD event names a memory the archive lacks."""
-    env = {**new_backend(kind), "MEM0_API_KEY": "k"}
+    env = new_backend(kind)
     data = tmp_path / "data"
     seed = "".join(json.dumps({"id": f"mem_seed{i:05d}", "user_id": "seeded", "content": f"seeded note {i}",
                                "created_at": "2024-01-01T00:00:00Z", "updated_at": "2024-01-01T00:00:00Z"}) + "\n"
                    for i in range(1100))  # more than one batch of the snapshot's reads
-    seeded = cli({**env, "MEM0_DATA_DIR": str(data)}, "import", "-", input=seed)
+    seeded = cli({**env, "MEM0_DATA_DIR": str(data), "MEM0_API_KEY": "k"}, "import", "-", input=seed)
     assert seeded.returncode == 0, seeded.stderr
     source = service_factory(env, data_dir=data)
     user = unique_user("snap")
