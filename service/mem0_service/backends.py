@@ -8,10 +8,11 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from mem0_service.config import Settings
+from mem0_service.core.ports import RecordStore
 from mem0_service.core.service import MemoryService
+from mem0_service.database import database
 from mem0_service.embedders.base import Calibration, Embedder
 from mem0_service.errors import ConfigError
-from mem0_service.stores.base import RecordStore
 from mem0_service.vectors.base import VectorIndex
 
 log = logging.getLogger("mem0_service")
@@ -37,15 +38,15 @@ def make_embedder(settings: Settings) -> Embedder:
 
 
 def make_store(settings: Settings) -> RecordStore:
-    url = settings.database_url
-    if url and url.startswith(("postgres://", "postgresql://")):
+    """The record store (not opened yet): the owner of every connection to its database."""
+    db = database(settings)
+    if db.kind == "postgres":
         from mem0_service.stores.postgres import PostgresRecordStore
 
-        return PostgresRecordStore(url)
+        return PostgresRecordStore(db.location)
     from mem0_service.stores.sqlite import SQLiteRecordStore
 
-    path = url.removeprefix("sqlite:///") if url else settings.data_dir / "memories.sqlite3"
-    return SQLiteRecordStore(path=Path(path))
+    return SQLiteRecordStore(path=Path(db.location))
 
 
 def make_index(settings: Settings, embedder: Embedder) -> VectorIndex:
@@ -88,3 +89,17 @@ async def open_backends(settings: Settings) -> AsyncIterator[MemoryService]:
             extractor = Extractor(model)
         yield MemoryService(store, index, embedder, deduplicate=settings.deduplicate, extractor=extractor,
                             session_ttl=settings.session_ttl)
+
+
+@contextlib.asynccontextmanager
+async def open_records(settings: Settings) -> AsyncIterator[MemoryService]:
+    """A MemoryService over the opened record store alone, for work next to a running service (cleanup): its
+    vector index and embedder are not opened (Qdrant's local mode admits one process), so it must only be asked for
+    operations that leave the index work in the outbox."""
+    store = make_store(settings)
+    await store.open()
+    try:
+        embedder = make_embedder(settings)
+        yield MemoryService(store, make_index(settings, embedder), embedder, deduplicate=settings.deduplicate)
+    finally:
+        await store.close()

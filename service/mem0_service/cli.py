@@ -16,6 +16,7 @@ from threadpoolctl import threadpool_limits
 
 from mem0_service import __version__
 from mem0_service.config import Settings
+from mem0_service.database import database
 from mem0_service.errors import ConfigError, ServiceUnavailable
 from mem0_service.ops.logs import audit
 from mem0_service.ops.logs import setup_logging as configure_logging
@@ -91,7 +92,8 @@ def serve(host: str | None, port: int | None, workers: int | None, worker_index:
 
 def _banner(settings: Settings) -> None:
     shown_host = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
-    backend = "PostgreSQL" if settings.database_url else f"SQLite in {settings.data_dir.resolve()}"
+    db = database(settings)
+    backend = "PostgreSQL" if db.kind == "postgres" else f"SQLite in {db.location}"
     click.echo(f"Mem0 memory service {__version__}", err=True)
     click.echo(f"  URL:      http://{shown_host}:{settings.port}/api", err=True)
     key_note = f" (generated, kept in {settings.data_dir / 'api_key'})" if settings.api_key_generated else ""
@@ -156,14 +158,14 @@ def backup(output: Path | None, progress: bool | None) -> None:
     restore instead of being saved half-written.
     """
     from mem0_service.ops.archive import backup as take_backup
-    from mem0_service.ops.snapshot import UnreadableRecord
+    from mem0_service.ops.snapshot import SnapshotUnreadable
 
     settings = load_settings()
     _quiet_logs()
     output = output or Path(f"mem0_backup_{datetime.now(timezone.utc):%Y%m%d_%H%M%S}.tar.gz")
     try:
         result = _run(take_backup(settings, output, progress=progress))
-    except UnreadableRecord as exc:
+    except SnapshotUnreadable as exc:
         raise click.ClickException(f"backup stopped, no archive written: {exc}") from None
     audit("backup", actor=_cli_actor(), file=str(result.path), memories=result.memories)
     click.echo(f"Backup written to {result.path}: {result.memories} memories, {result.vectors} vectors, "
@@ -194,9 +196,9 @@ def restore(archive: Path, reembed: bool, check_only: bool, no_keys: bool, progr
     transaction, so a refused archive leaves the store untouched. Safe next to a running service on the embedded
     index (it takes in the restored vectors at its next search); stop the service first with Qdrant's local mode.
     """
+    from mem0_service.core.ports import LoadError
     from mem0_service.ops.archive import BackupError, describe, verified_archive
     from mem0_service.ops.archive import restore as do_restore
-    from mem0_service.ops.loader import LoadError
 
     settings = load_settings()
     _quiet_logs()
@@ -263,7 +265,7 @@ def reembed(everything: bool, progress: bool | None) -> None:
 @progress_option
 def export_command(output, user_id: str | None, progress: bool | None) -> None:
     """Write memories as JSON lines (one object per line, ids and timestamps kept) to OUTPUT or stdout."""
-    from mem0_service.ops.snapshot import UnreadableRecord
+    from mem0_service.ops.snapshot import SnapshotUnreadable
     from mem0_service.ops.transfer import export
 
     settings = load_settings()
@@ -272,7 +274,7 @@ def export_command(output, user_id: str | None, progress: bool | None) -> None:
         count = export(settings, output, user_id=user_id, progress=progress)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
-    except UnreadableRecord as exc:
+    except SnapshotUnreadable as exc:
         raise click.ClickException(f"export stopped: {exc}") from None
     click.echo(f"Exported {count} memories", err=True)
 
@@ -289,7 +291,7 @@ def import_command(source, skip_invalid: bool, progress: bool | None) -> None:
     is brought to the imported version. A running service on the embedded index finds imported memories at
     its next search; stop it first when it uses Qdrant's local mode.
     """
-    from mem0_service.ops.loader import LoadError
+    from mem0_service.core.ports import LoadError
     from mem0_service.ops.transfer import ImportError_, import_lines
 
     settings = load_settings()
@@ -346,21 +348,18 @@ def keys() -> None:
 
 def _key_store_call(fn):
     from mem0_service.backends import make_store
-    from mem0_service.keys import open_key_store
+    from mem0_service.keys.store import KeyStore
 
     settings = load_settings()
     _quiet_logs()
 
     async def work():
         store = make_store(settings)
-        await store.open()  # makes sure the keys table exists
-        await store.close()
-        key_store = open_key_store(settings)
-        await key_store.open()
+        await store.open()  # applies the migrations: the keys table exists
         try:
-            return await fn(key_store)
+            return await fn(KeyStore(store))
         finally:
-            await key_store.close()
+            await store.close()
 
     return _run(work())
 

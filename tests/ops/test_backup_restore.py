@@ -334,3 +334,64 @@ def test_backup_names_a_stored_record_it_cannot_read(kind, new_backend, tmp_path
     if kind == "sqlite":  # PostgreSQL's driver fails on the value before the row it belongs to is known
         assert "memory 'mem_unreadable'" in message, message
     assert not list(tmp_path.glob("b.tar.gz*"))
+
+
+def _archived(archive, member: str) -> list[dict]:
+    with tarfile.open(archive) as tar:
+        return [json.loads(line) for line in io.TextIOWrapper(tar.extractfile(member), encoding="utf-8")]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("kind", BACKENDS)
+def test_a_backup_under_writes_reads_one_snapshot(kind, service_factory, new_backend, tmp_path):
+    """Memories and history come from one view of the database: while memories are being created, every archived
+    memory has its ADD event in the archive and no archived ADD event names a memory the archive lacks."""
+    env = new_backend(kind)
+    data = tmp_path / "data"
+    seed = "".join(json.dumps({"id": f"mem_seed{i:05d}", "user_id": "seeded", "content": f"seeded note {i}",
+                               "created_at": "2024-01-01T00:00:00Z", "updated_at": "2024-01-01T00:00:00Z"}) + "\n"
+                   for i in range(1100))  # more than one batch of the snapshot's reads
+    seeded = cli({**env, "MEM0_DATA_DIR": str(data), "MEM0_API_KEY": "k"}, "import", "-", input=seed)
+    assert seeded.returncode == 0, seeded.stderr
+    source = service_factory(env, data_dir=data)
+    user = unique_user("snap")
+    written: list[str] = []
+    started, stop = threading.Event(), threading.Event()
+    errors: list[str] = []
+
+    def writer() -> None:
+        session = requests.Session()
+        n = 0
+        while not stop.is_set():
+            n += 1
+            try:
+                r = session.post(f"{source.url}/api/memories", headers=auth(source.api_key), timeout=30,
+                                 json={"user_id": user, "content": f"note {n} written during the backup"})
+                if r.status_code == 201:
+                    written.append(r.json()["id"])
+                else:
+                    errors.append(r.text)
+            except requests.RequestException as exc:
+                errors.append(str(exc))
+            if len(written) >= 3:
+                started.set()
+
+    thread = threading.Thread(target=writer, daemon=True)
+    thread.start()
+    assert started.wait(60), errors[:3]
+    archive = tmp_path / "snapshot.tar.gz"
+    done = cli(service_env(source), "backup", str(archive))
+    after = len(written)
+    while len(written) < after + 3 and thread.is_alive() and not errors:
+        time.sleep(0.05)  # the writer goes on after the backup: its last writes are not in it
+    stop.set()
+    thread.join(30)
+    assert done.returncode == 0, done.stderr
+    assert not errors, errors[:3]
+
+    memories = {m["id"] for m in _archived(archive, "memories.jsonl")}
+    added = {e["memory_id"] for e in _archived(archive, "history.jsonl") if e["event"] == "ADD"}
+    assert memories == added, (sorted(memories - added)[:5], sorted(added - memories)[:5])
+    assert read_manifest(archive)["memories"]["count"] == len(memories)
+    ours = [i for i in written if i in memories]
+    assert len(memories) == 1100 + len(ours) and ours == written[:len(ours)] and len(ours) < len(written)

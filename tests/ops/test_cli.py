@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import requests
 
+from tests.ops.conftest import BACKENDS
 from tests.ops.helpers import all_memories, auth, cli, create, search, service_env
 from tests.support.fixtures import unique_user
 from tests.support.postgres import fresh_database
@@ -161,3 +162,25 @@ def test_an_imported_memory_becomes_exactly_the_given_one(kind, new_backend, tmp
     assert cli(env, "export", "--user-id", "owner-one").stdout == ""
     [moved] = [json.loads(text) for text in cli(env, "export", "--user-id", "owner-two").stdout.splitlines()]
     assert (moved["content"], moved["created_at"]) == ("The second owner's note", "2025-06-01T12:00:00.000000Z")
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("kind", BACKENDS)
+def test_keys_made_over_http_are_the_keys_the_command_line_manages(kind, service_factory, new_backend):
+    """The key table is the record store's: what one side writes, the other reads at once, on either backend."""
+    service = service_factory({**new_backend(kind), "MEM0_KEY_CACHE_SECONDS": "0"})
+    env = service_env(service)
+    user = unique_user()
+    made = requests.post(f"{service.url}/api/keys", headers=auth(service.api_key), timeout=30,
+                         json={"user_id": user, "name": "made over http"})
+    assert made.status_code == 201, made.text
+    secret, key_id = made.json()["key"], made.json()["id"]
+    listed = cli(env, "keys", "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert {(e["id"], e["name"]) for e in map(json.loads, listed.stdout.splitlines())} == {(key_id, "made over http")}
+    assert requests.get(f"{service.url}/api/auth/check", headers=auth(secret), timeout=10).status_code == 200
+    assert cli(env, "keys", "revoke", key_id).returncode == 0
+    assert requests.get(f"{service.url}/api/auth/check", headers=auth(secret), timeout=10).status_code == 401
+    shown = requests.get(f"{service.url}/api/keys", params={"include_revoked": "true"}, headers=auth(service.api_key),
+                         timeout=30).json()["keys"]
+    assert [(k["id"], k["revoked_at"] is not None) for k in shown] == [(key_id, True)]

@@ -16,7 +16,7 @@ from mem0_service.api.responses import json_response
 from mem0_service.auth import Authenticator
 from mem0_service.core.memory import utcnow
 from mem0_service.errors import ApiError, ServiceUnavailable
-from mem0_service.keys.store import open_key_store
+from mem0_service.keys.store import KeyStore
 from mem0_service.metrics import instrument, new_registry
 from mem0_service.ops.ratelimit import RateLimiter
 from mem0_service.ops.settings import OpsSettings
@@ -166,16 +166,14 @@ async def metrics_endpoint(request: web.Request) -> web.Response:
 
 
 async def _operations_context(app: web.Application) -> AsyncIterator[None]:
-    """After the backends are open: time their calls, open the key store next to the records."""
+    """After the backends are open: time their calls; the scoped keys are a table of the record store."""
     instrument(app[SERVICE], app[METRICS])
-    keys = open_key_store(app[SETTINGS])
-    await keys.open()
+    keys = KeyStore(app[SERVICE].store)
     app[KEY_STORE] = keys
     app[AUTHENTICATOR] = Authenticator(app[SETTINGS].api_keys, keys, app[OPS_SETTINGS].key_cache_seconds)
     try:
         yield
     finally:
-        await keys.close()
         app[RATE_LIMITER].close()
 
 

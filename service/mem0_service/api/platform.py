@@ -802,16 +802,22 @@ def _entity_of(memory: Memory, kind: str) -> str | None:
 
 
 async def mem0_list_entities(request: web.Request) -> web.Response:
+    # The record store counts the memories per owner (user, agent, run, app): one row per group, never every memory.
+    groups = await _service(request).owner_groups(principal(request).access, APP_ID)
     stats: dict[tuple[str, str], list] = {}
-    for memory in await _all_memories(request):
+    for group in groups:
+        owners = {"agent_id": group.agent_id, "run_id": group.session_id, "app_id": group.tag}
+        owned_by_platform = any(owners[f] and group.user_id == prefix + owners[f] for f, prefix in OWNER_PREFIXES)
+        names = {"user": None if owned_by_platform else group.user_id, "agent": group.agent_id,
+                 "run": group.session_id, "app": group.tag}
         for kind in ("user", "agent", "run", "app"):
-            name = _entity_of(memory, kind)
+            name = names[kind]
             if not name:
                 continue
-            entry = stats.setdefault((kind, name), [0, memory.created_at, memory.updated_at])
-            entry[0] += 1
-            entry[1] = min(entry[1], memory.created_at)
-            entry[2] = max(entry[2], memory.updated_at)
+            entry = stats.setdefault((kind, name), [0, group.first_created, group.last_updated])
+            entry[0] += group.count
+            entry[1] = min(entry[1], group.first_created)
+            entry[2] = max(entry[2], group.last_updated)
     results = [Entity(id=f"{kind}:{name}", name=name, type=kind, total_memories=count, created_at=iso(first),
                       updated_at=iso(last)) for (kind, name), (count, first, last) in sorted(stats.items())]
     return json_response(EntitiesResponse(count=len(results), results=results))

@@ -5,17 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from mem0_service import failpoints
+from mem0_service.core.ports import IndexOp, RecordStore
 from mem0_service.embedders.base import Embedder
 from mem0_service.errors import ServiceUnavailable
 from mem0_service.vectors.base import VectorIndex, VectorPoint
-
-if TYPE_CHECKING:  # the record stores import the domain model from this package
-    from mem0_service.stores.base import IndexOp, RecordStore
 
 log = logging.getLogger("mem0_service.indexing")
 BATCH = 256

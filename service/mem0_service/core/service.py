@@ -4,23 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from mem0_service import failpoints
 from mem0_service.core.access import EVERYTHING, Access
+from mem0_service.core.as_given import write_as_given
 from mem0_service.core.extraction import Extractor, Message, transcript
 from mem0_service.core.indexing import Indexer
 from mem0_service.core.memory import HistoryEvent, Memory, MemoryType, Scope, new_memory_id, utcnow
+from mem0_service.core.ports import AsGivenWriter, OwnerGroup, RecordStore
 from mem0_service.core.ranking import Ranked, fuse
 from mem0_service.embedders.base import Embedder
 from mem0_service.errors import BadRequest, Conflict, NotFound, ServiceUnavailable
 from mem0_service.llm.client import LLMJunk
 from mem0_service.vectors.base import VectorFilter, VectorIndex
-
-if TYPE_CHECKING:  # the record stores import the domain model from this package
-    from mem0_service.stores.base import RecordStore
 
 log = logging.getLogger("mem0_service.core")
 
@@ -166,6 +167,21 @@ class MemoryService:
             await self.indexer.flush()
         return len(ids)
 
+    async def forget(self, ids: list[str], *, actor: str, apply_index: bool = True, batch_size: int = 500,
+                     on_progress: Callable[[int], None] | None = None) -> int:
+        """Delete these memories (cleanup), batch by batch; their vectors go through the outbox, applied here unless
+        `apply_index` is False (the running service applies them: search never shows a memory whose record is
+        gone, so the order is safe). Returns how many existed."""
+        deleted = 0
+        for start in range(0, len(ids), batch_size):
+            chunk = ids[start:start + batch_size]
+            deleted += await self.store.delete(chunk, actor=actor)
+            if on_progress is not None:
+                on_progress(len(chunk))
+        if deleted and apply_index:
+            await self.indexer.flush()
+        return deleted
+
     async def add_conversation(self, *, user_id: str, messages: list[Message], infer: bool,
                                session_id: str | None = None, agent_id: str | None = None,
                                metadata: dict[str, Any] | None = None, actor: str = "api") -> ConversationOutcome:
@@ -283,6 +299,17 @@ class MemoryService:
         if not events:
             raise NotFound(f"Memory {memory_id} not found")
         return events
+
+    def as_given(self) -> AbstractContextManager[AsGivenWriter]:
+        """One transaction for `write_as_given` (restore, import): committed when the block completes. The vectors
+        of what it wrote are queued in the outbox; `indexer.flush()` applies them once it has committed."""
+        return self.store.as_given()
+
+    write_as_given = staticmethod(write_as_given)
+
+    async def owner_groups(self, access: Access, tag_key: str) -> list[OwnerGroup]:
+        """The live memories `access` admits, counted per owner (user, agent, session, `tag_key` in metadata)."""
+        return await self.store.owner_groups(access, utcnow(), tag_key)
 
     async def list(self, scope: Scope, *, limit: int, offset: int, newest_first: bool = True) -> tuple[list[Memory], int]:
         return await self.store.list(scope, limit=limit, offset=offset, newest_first=newest_first)

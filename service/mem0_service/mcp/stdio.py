@@ -15,7 +15,7 @@ from mem0_service.auth import Authenticator
 from mem0_service.backends import open_backends
 from mem0_service.config import Settings
 from mem0_service.errors import ConfigError, Unauthorized
-from mem0_service.keys.store import open_key_store
+from mem0_service.keys.store import KeyStore
 from mem0_service.mcp.caller import Caller
 from mem0_service.mcp.server import build_server
 
@@ -29,9 +29,7 @@ async def serve_stdio(settings: Settings, *, user_id: str | None = None) -> None
                           "from `mem0-service keys create`)")
     async with contextlib.AsyncExitStack() as stack:
         service = await stack.enter_async_context(open_backends(settings))
-        keys = open_key_store(settings)
-        await keys.open()
-        stack.push_async_callback(keys.close)
+        keys = KeyStore(service.store)
         try:
             who = await Authenticator(settings.api_keys, keys).authenticate_token(key)
         except Unauthorized:

@@ -26,10 +26,11 @@ import numpy as np
 
 from mem0_service import __version__, failpoints
 from mem0_service.config import Settings
+from mem0_service.core.as_given import AsGivenCounts, write_as_given
 from mem0_service.core.memory import HistoryEvent, Memory, utcnow
+from mem0_service.core.ports import AsGivenWriter
 from mem0_service.errors import ServiceUnavailable
 from mem0_service.keys.model import ApiKey
-from mem0_service.ops.loader import Loader, open_loader
 from mem0_service.ops.progress import bar
 from mem0_service.ops.records import (
     BadRecord,
@@ -381,8 +382,8 @@ async def restore(settings: Settings, archive: Path, *, reembed: bool = False, k
         if not keys and contents.keys:
             result.notes.append(f"{contents.keys} scoped keys in the archive left out (--no-keys)")
         async with open_backends(settings) as service:  # opening applies the schema migrations first
-            with open_loader(settings) as loader:
-                written = _write(loader, work, contents, int(archived["dimension"]), keys, result, progress)
+            with service.as_given() as writer:
+                written = _write(writer, work, contents, int(archived["dimension"]), keys, result, progress)
             await _index(service, work, written, use_vectors, int(archived["dimension"]), result)
             if not await service.indexer.flush():
                 result.notes.append(f"vector index not fully updated ({service.indexer.last_error}); "
@@ -390,7 +391,7 @@ async def restore(settings: Settings, archive: Path, *, reembed: bool = False, k
         return result
 
 
-def _write(loader: Loader, work: Path, contents: ArchiveContents, dim: int, keys: bool, result: RestoreResult,
+def _write(loader: AsGivenWriter, work: Path, contents: ArchiveContents, dim: int, keys: bool, result: RestoreResult,
            progress: bool | None) -> set[str]:
     """Everything of the archive the store lacks, in the loader's one transaction; returns the memories written."""
     # History first, for memories without a history here: those memories' archived events are then their whole
@@ -424,7 +425,7 @@ def _write(loader: Loader, work: Path, contents: ArchiveContents, dim: int, keys
     return written
 
 
-def _write_history(loader: Loader, path: Path, restored: set[str]) -> int:
+def _write_history(loader: AsGivenWriter, path: Path, restored: set[str]) -> int:
     decided: dict[str, bool] = {}  # memory id -> its archived events are written (it had no history here)
     added, batch = 0, list[tuple[str, HistoryEvent]]()
 
@@ -445,26 +446,15 @@ def _write_history(loader: Loader, path: Path, restored: set[str]) -> int:
     return added + (write() if batch else 0)
 
 
-def _write_memories(loader: Loader, batch: list[Memory], restored_history: set[str],
+def _write_memories(writer: AsGivenWriter, batch: list[Memory], restored_history: set[str],
                     result: RestoreResult) -> list[str]:
-    if not batch:
-        return []
-    existing = loader.existing([m.id for m in batch])
-    fresh = [m for m in batch if m.id not in existing]
-    changed = [m for m in batch if m.id in existing and existing[m.id] != m]
-    result.unchanged += len(batch) - len(fresh) - len(changed)
-    loader.insert(fresh)
     # A memory whose archived history was just restored has its ADD event already; any other gains one.
-    loader.add_history([(m.user_id, HistoryEvent(m.id, "ADD", None, m.content, "restore", m.created_at))
-                        for m in fresh if m.id not in restored_history])
-    for memory in changed:
-        loader.update(memory)
-        before = existing[memory.id]
-        loader.add_history([(memory.user_id, HistoryEvent(memory.id, "UPDATE", before.content if before else None,
-                                                          memory.content, "restore", memory.updated_at))])
-    result.inserted += len(fresh)
-    result.updated += len(changed)
-    return [m.id for m in [*fresh, *changed]]
+    counts = AsGivenCounts()
+    written = write_as_given(writer, batch, actor="restore", counts=counts, history_kept=restored_history)
+    result.inserted += counts.inserted
+    result.updated += counts.updated
+    result.unchanged += counts.unchanged
+    return written
 
 
 async def _index(service, work: Path, written: set[str], use_vectors: bool, dim: int, result: RestoreResult) -> None:

@@ -38,19 +38,11 @@ def plan(settings: Settings, older_than: timedelta, types: tuple[str, ...] = (),
 
 
 async def delete(settings: Settings, ids: list[str], *, progress: bool | None = None) -> int:
-    """Delete the records; their vectors follow through the index outbox, which the service applies (search never
-    shows a memory whose record is gone, so the order is safe even while the service runs)."""
-    from mem0_service.backends import make_store
+    """Delete the records through MemoryService; their vectors follow through the index outbox, which the service
+    applies (search never shows a memory whose record is gone, so the order is safe even while the service runs)."""
+    from mem0_service.backends import open_records
 
-    store = make_store(settings)
-    await store.open()
-    deleted = 0
-    try:
+    async with open_records(settings) as service:
         with bar(len(ids), "delete", progress) as shown:
-            for start in range(0, len(ids), BATCH):
-                chunk = ids[start:start + BATCH]
-                deleted += await store.delete(chunk, actor="cleanup")
-                shown.update(len(chunk))
-    finally:
-        await store.close()
-    return deleted
+            return await service.forget(ids, actor="cleanup", apply_index=False, batch_size=BATCH,
+                                        on_progress=shown.update)

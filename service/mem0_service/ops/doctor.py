@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from mem0_service.backends import make_embedder
 from mem0_service.config import Settings
+from mem0_service.core.ports import StoreUnreachable
 from mem0_service.errors import ConfigError
 from mem0_service.ops.settings import OpsSettings
 
@@ -23,11 +22,6 @@ class Finding:
     status: str  # ok | warn | fail
     topic: str
     text: str
-
-
-def _where(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.hostname or 'localhost'}:{parts.port or 5432}{parts.path or ''}"
 
 
 async def run(env: dict[str, str] | None = None, timeout: float = 10.0) -> list[Finding]:
@@ -82,36 +76,20 @@ def _data_dir(settings: Settings) -> Finding:
 
 
 async def _record_store(settings: Settings) -> Finding:
-    url = settings.database_url
-    if url and url.startswith(("postgres://", "postgresql://")):
-        import psycopg
+    from mem0_service.backends import make_store
 
-        try:
-            conn = await psycopg.AsyncConnection.connect(url, connect_timeout=5, autocommit=True)
-        except psycopg.OperationalError as exc:
-            reason = str(exc).strip().splitlines()[0].strip() if str(exc).strip() else type(exc).__name__
-            return Finding("fail", "record store", f"PostgreSQL at {_where(url)} is not reachable: {reason}. "
-                                                   "Is it running, and are host, port, user and password in "
-                                                   "DATABASE_URL right?")
-        async with conn:
-            cur = await conn.execute("SELECT to_regclass('schema_migrations') IS NOT NULL")
-            versions: set[int] = set()
-            if (await cur.fetchone())[0]:
-                cur = await conn.execute("SELECT version FROM schema_migrations")
-                versions = {r[0] for r in await cur.fetchall()}
-            server = (await (await conn.execute("SHOW server_version")).fetchone())[0]
-        return _schema(f"PostgreSQL {server} at {_where(url)} answers", versions, "postgres")
-    path = Path(url.removeprefix("sqlite:///")) if url else settings.data_dir / "memories.sqlite3"
-    if not path.exists():
-        return Finding("ok", "record store", f"SQLite file {path} does not exist yet: it is created on first start")
-    with sqlite3.connect(path) as conn:
-        conn.execute("PRAGMA busy_timeout=5000")
-        has = conn.execute("SELECT name FROM sqlite_master WHERE name = 'schema_migrations'").fetchone()
-        versions = {r[0] for r in conn.execute("SELECT version FROM schema_migrations")} if has else set()
-        integrity = conn.execute("PRAGMA quick_check").fetchone()[0]
-    if integrity != "ok":
-        return Finding("fail", "record store", f"SQLite file {path} is damaged: {integrity}. Restore a backup")
-    return _schema(f"SQLite file {path} is readable", versions, "sqlite")
+    try:
+        seen = await make_store(settings).inspect()
+    except StoreUnreachable as exc:
+        return Finding("fail", "record store", f"{exc}. Is it running, and are host, port, user and password in "
+                                               "DATABASE_URL right?")
+    if seen.server is not None:
+        return _schema(f"PostgreSQL {seen.server} at {seen.where} answers", set(seen.versions), "postgres")
+    if not seen.exists:
+        return Finding("ok", "record store", f"SQLite file {seen.where} does not exist yet: it is created on first start")
+    if seen.damage is not None:
+        return Finding("fail", "record store", f"SQLite file {seen.where} is damaged: {seen.damage}. Restore a backup")
+    return _schema(f"SQLite file {seen.where} is readable", set(seen.versions), "sqlite")
 
 
 async def _quarantine(settings: Settings) -> Finding:

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import IO
 
 from mem0_service.config import Settings
-from mem0_service.core.memory import HistoryEvent, Memory
-from mem0_service.ops.loader import Loader, open_loader
+from mem0_service.core.as_given import AsGivenCounts
+from mem0_service.core.memory import Memory
 from mem0_service.ops.progress import bar
 from mem0_service.ops.records import memory_from_json, memory_line
 from mem0_service.ops.snapshot import open_snapshot
@@ -34,16 +34,12 @@ class ImportResult:
 def export(settings: Settings, out: IO[str], *, user_id: str | None = None, progress: bool | None = None) -> int:
     """Every memory (or one user's) as JSON lines, from one consistent snapshot; returns how many."""
     written = 0
-    with open_snapshot(settings) as snapshot:
-        where, params = ("user_id = ?", (user_id,)) if user_id else ("", ())
-        if user_id and snapshot.backend == "postgres":
-            where = "user_id = %s"
-        with bar(None if user_id else snapshot.count(), "export", progress) as shown:
-            for batch in snapshot.batches(BATCH, where=where, params=params):
-                for memory in batch:
-                    out.write(memory_line(memory))
-                written += len(batch)
-                shown.update(len(batch))
+    with open_snapshot(settings) as snapshot, bar(None if user_id else snapshot.count(), "export", progress) as shown:
+        for batch in snapshot.batches(BATCH, user_id=user_id or None):
+            for memory in batch:
+                out.write(memory_line(memory))
+            written += len(batch)
+            shown.update(len(batch))
     out.flush()
     return written
 
@@ -87,38 +83,20 @@ async def import_lines(settings: Settings, source: IO[str], *, skip_invalid: boo
         with open(checked, "w", encoding="utf-8") as target:
             copied, result.skipped = _checked_copy(source, target, skip_invalid=skip_invalid)
         async with open_backends(settings) as service:  # opening applies the schema migrations first
-            with open_loader(settings) as loader, open(checked, encoding="utf-8") as lines, \
+            counts = AsGivenCounts()
+            with service.as_given() as writer, open(checked, encoding="utf-8") as lines, \
                     bar(copied, "import", progress) as shown:
                 batch: list[Memory] = []
                 for line in lines:
                     batch.append(memory_from_json(parse_json(line)))
                     if len(batch) >= BATCH:
-                        _write(loader, batch, result)
+                        service.write_as_given(writer, batch, actor="import", counts=counts)
                         shown.update(len(batch))
                         batch = []
-                _write(loader, batch, result)
+                service.write_as_given(writer, batch, actor="import", counts=counts)
                 shown.update(len(batch))
+            result.inserted, result.updated, result.unchanged = counts.inserted, counts.updated, counts.unchanged
             if not await service.indexer.flush():
                 result.index_note = (f"vector index not fully updated ({service.indexer.last_error}); "
                                      "the service finishes it when it starts")
     return result
-
-
-def _write(loader: Loader, batch: list[Memory], result: ImportResult) -> None:
-    if not batch:
-        return
-    unique = list({m.id: m for m in batch}.values())  # the last line for an id wins
-    existing = loader.existing([m.id for m in unique])
-    fresh = [m for m in unique if m.id not in existing]
-    changed = [m for m in unique if m.id in existing and existing[m.id] != m]
-    loader.insert(fresh)
-    loader.add_history([(m.user_id, HistoryEvent(m.id, "ADD", None, m.content, "import", m.created_at))
-                        for m in fresh])
-    for memory in changed:
-        before = existing[memory.id]
-        loader.update(memory)
-        loader.add_history([(memory.user_id, HistoryEvent(memory.id, "UPDATE", before.content if before else None,
-                                                          memory.content, "import", memory.updated_at))])
-    result.inserted += len(fresh)
-    result.updated += len(changed)
-    result.unchanged += len(unique) - len(fresh) - len(changed)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import psycopg
 from psycopg.rows import TupleRow
@@ -14,8 +15,11 @@ from psycopg.types.datetime import TimestamptzLoader
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
+from mem0_service.core.access import Access
 from mem0_service.core.memory import HistoryEvent, Memory, MemoryType, Scope, utcnow
+from mem0_service.core.ports import AsGivenWriter, OwnerGroup, Snapshot, StoreInspection, StoreUnreachable
 from mem0_service.errors import Conflict, PreconditionFailed, ServiceUnavailable
+from mem0_service.keys.model import ApiKey
 from mem0_service.stores.base import (
     IdempotencyState,
     IndexOp,
@@ -43,6 +47,7 @@ SAME_SCOPE = ("m.user_id = %s AND COALESCE(m.agent_id, '') = COALESCE(%s, '') "
 # Set so the default threshold means about what it means on the embedded store (LoCoMo, bench.retrieval: 30% of
 # evidence turns pass 0.7 with 2.2 others per question, against 34% / 2.7 embedded; 2.0 passed 22% / 1.1).
 RANK_SCALE = 2.6
+KEY_COLUMNS = "id, prefix, name, user_id, agent_id, access, created_at, revoked_at"
 MIGRATION_LOCK = 727_000_001  # advisory lock id: replicas starting together migrate one at a time
 
 
@@ -102,6 +107,22 @@ def _column_value(name: str, value: Any) -> Any:
     if name == "metadata":
         return Jsonb(value)
     return value
+
+
+def _row_to_key(row: tuple) -> ApiKey:
+    return ApiKey(id=row[0], prefix=row[1], name=row[2], user_id=row[3], agent_id=row[4], access=row[5],
+                  created_at=row[6], revoked_at=row[7])
+
+
+def _access_where(access: Access) -> tuple[str, list]:
+    clauses, params = [], []
+    if access.user_id is not None:
+        clauses.append("m.user_id = %s")
+        params.append(access.user_id)
+    if access.agent_id is not None:
+        clauses.append("m.agent_id = %s")
+        params.append(access.agent_id)
+    return " AND ".join(clauses) or "TRUE", params
 
 
 def _metadata_equals(key: str, value) -> tuple[str, list]:
@@ -503,3 +524,78 @@ class PostgresRecordStore(RecordStore):
         async with self._tx() as cur:
             await cur.execute("INSERT INTO index_outbox (memory_id, op) SELECT id, 'upsert' FROM memories")
             return cur.rowcount
+
+    async def owner_groups(self, access: Access, now: datetime, tag_key: str) -> list[OwnerGroup]:
+        where, params = _access_where(access)
+        async with self._tx() as cur:
+            await cur.execute("SELECT m.user_id, m.agent_id, m.session_id, CASE WHEN jsonb_typeof(m.metadata -> %s) = "
+                              "'string' THEN m.metadata ->> %s END AS tag, COUNT(*), MIN(m.created_at), "
+                              f"MAX(m.updated_at) FROM memories m WHERE {where} AND (m.expires_at IS NULL OR "
+                              "m.expires_at > %s) GROUP BY m.user_id, m.agent_id, m.session_id, tag",
+                              [tag_key, tag_key, *params, now])
+            rows = await cur.fetchall()
+        return [OwnerGroup(r[0], r[1], r[2], r[3], r[4], r[5], r[6]) for r in rows]
+
+    async def insert_key(self, key: ApiKey, digest: str, *, if_absent: bool = False) -> bool:
+        async with self._tx() as cur:
+            await cur.execute("INSERT INTO api_keys (id, key_hash, prefix, name, user_id, agent_id, access, created_at, "
+                              "revoked_at) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s) "
+                              f"{'ON CONFLICT DO NOTHING ' if if_absent else ''}RETURNING id",
+                              (key.id, digest, key.prefix, key.name, key.user_id, key.agent_id, key.access,
+                               key.created_at, key.revoked_at))
+            return await cur.fetchone() is not None
+
+    async def find_key(self, digest: str) -> ApiKey | None:
+        async with self._tx() as cur:
+            await cur.execute(f"SELECT {KEY_COLUMNS} FROM api_keys WHERE key_hash = %s AND revoked_at IS NULL",
+                              (digest,))
+            row = await cur.fetchone()
+        return _row_to_key(row) if row else None
+
+    async def list_keys(self, *, include_revoked: bool = False) -> list[ApiKey]:
+        where = "" if include_revoked else "WHERE revoked_at IS NULL"
+        async with self._tx() as cur:
+            await cur.execute(f"SELECT {KEY_COLUMNS} FROM api_keys {where} ORDER BY created_at, id")
+            rows = await cur.fetchall()
+        return [_row_to_key(r) for r in rows]
+
+    async def revoke_key(self, key_id: str, now: datetime) -> ApiKey | None:
+        async with self._tx() as cur:
+            await cur.execute(f"UPDATE api_keys SET revoked_at = COALESCE(revoked_at, %s) WHERE id = %s "
+                              f"RETURNING {KEY_COLUMNS}", (now, key_id))
+            row = await cur.fetchone()
+        return _row_to_key(row) if row else None
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Snapshot]:
+        from mem0_service.stores.snapshot import PostgresSnapshot
+
+        view = PostgresSnapshot(self.url)
+        try:
+            yield view
+        finally:
+            view.close()
+
+    @contextmanager
+    def as_given(self) -> Iterator[AsGivenWriter]:
+        from mem0_service.stores.loader import postgres_loader
+
+        with postgres_loader(self.url) as writer:
+            yield writer
+
+    async def inspect(self) -> StoreInspection:
+        parts = urlsplit(self.url)
+        where = f"{parts.hostname or 'localhost'}:{parts.port or 5432}{parts.path or ''}"
+        try:
+            conn = await psycopg.AsyncConnection.connect(self.url, connect_timeout=5, autocommit=True)
+        except psycopg.OperationalError as exc:
+            reason = str(exc).strip().splitlines()[0].strip() if str(exc).strip() else type(exc).__name__
+            raise StoreUnreachable(f"PostgreSQL at {where} is not reachable: {reason}") from None
+        async with conn:
+            cur = await conn.execute("SELECT to_regclass('schema_migrations') IS NOT NULL")
+            versions: set[int] = set()
+            if (await cur.fetchone() or (False,))[0]:
+                cur = await conn.execute("SELECT version FROM schema_migrations")
+                versions = {r[0] for r in await cur.fetchall()}
+            server = (await (await conn.execute("SHOW server_version")).fetchone() or ("?",))[0]
+        return StoreInspection(where, exists=True, server=server, versions=frozenset(versions))

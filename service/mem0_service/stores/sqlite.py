@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from mem0_service.core.access import Access
 from mem0_service.core.memory import HistoryEvent, Memory, MemoryType, Scope, utcnow
+from mem0_service.core.ports import AsGivenWriter, OwnerGroup, Snapshot, StoreInspection
 from mem0_service.errors import Conflict, PreconditionFailed, ServiceUnavailable
+from mem0_service.keys.model import ApiKey
 from mem0_service.sqlite_worker import SQLiteWorker
 from mem0_service.stores.base import (
     IdempotencyState,
@@ -37,6 +43,8 @@ COLUMNS = ("m.id, m.user_id, m.session_id, m.agent_id, m.type, m.content, m.meta
 # The scope a duplicate is unique in (see migration 005): NULL agent/session folded into ''.
 SAME_SCOPE = ("m.user_id = ? AND IFNULL(m.agent_id, '') = IFNULL(?, '') AND IFNULL(m.session_id, '') = IFNULL(?, '') "
               "AND m.dedup_key = ?")
+KEY_COLUMNS = "id, prefix, name, user_id, agent_id, access, created_at, revoked_at"
+KEY_INSERT_COLUMNS = "id, key_hash, prefix, name, user_id, agent_id, access, created_at, revoked_at"
 # An update that keeps losing its compare-and-set to other processes gives up after this many reads.
 CAS_ATTEMPTS = 8
 
@@ -70,6 +78,22 @@ def _load_one(c: sqlite3.Connection, memory_id: str) -> Memory | None:
         raise Conflict(f"Memory {memory_id} is quarantined: its stored record cannot be read back "
                        f"({unreadable[memory_id]}); see `mem0-service quarantine list`")
     return found.get(memory_id)
+
+
+def _row_to_key(row: tuple) -> ApiKey:
+    return ApiKey(id=row[0], prefix=row[1], name=row[2], user_id=row[3], agent_id=row[4], access=row[5],
+                  created_at=parse_iso(row[6]), revoked_at=parse_iso(row[7]) if row[7] else None)
+
+
+def _access_where(access: Access) -> tuple[str, list]:
+    clauses, params = [], []
+    if access.user_id is not None:
+        clauses.append("m.user_id = ?")
+        params.append(access.user_id)
+    if access.agent_id is not None:
+        clauses.append("m.agent_id = ?")
+        params.append(access.agent_id)
+    return " AND ".join(clauses) or "1", params
 
 
 def _metadata_equals(key: str, value) -> tuple[str, list]:
@@ -483,3 +507,76 @@ class SQLiteRecordStore(RecordStore):
     async def enqueue_reindex_all(self) -> int:
         return await self._run(lambda c: c.execute(
             "INSERT INTO index_outbox (memory_id, op) SELECT id, 'upsert' FROM memories").rowcount)
+
+    async def owner_groups(self, access: Access, now: datetime, tag_key: str) -> list[OwnerGroup]:
+        where, params = _access_where(access)
+        path = _json_path(tag_key)
+        tag = "CASE WHEN json_type(m.metadata, ?) = 'text' THEN json_extract(m.metadata, ?) END"
+
+        def work(c: sqlite3.Connection) -> list[OwnerGroup]:
+            rows = c.execute(f"SELECT m.user_id, m.agent_id, m.session_id, {tag} AS tag, COUNT(*), MIN(m.created_at), "
+                             f"MAX(m.updated_at) FROM memories m WHERE {where} AND (m.expires_at IS NULL OR "
+                             "m.expires_at > ?) GROUP BY m.user_id, m.agent_id, m.session_id, tag",
+                             [path, path, *params, iso(now)]).fetchall()
+            return [OwnerGroup(r[0], r[1], r[2], r[3], r[4], parse_iso(r[5]), parse_iso(r[6])) for r in rows]
+        return await self._run(work)
+
+    async def insert_key(self, key: ApiKey, digest: str, *, if_absent: bool = False) -> bool:
+        row = (key.id, digest, key.prefix, key.name, key.user_id, key.agent_id, key.access, iso(key.created_at),
+               iso(key.revoked_at) if key.revoked_at else None)
+
+        def work(c: sqlite3.Connection) -> bool:
+            if if_absent and c.execute("SELECT 1 FROM api_keys WHERE id = ? OR key_hash = ?", (key.id, digest)).fetchone():
+                return False
+            c.execute(f"INSERT INTO api_keys ({KEY_INSERT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?)", row)
+            return True
+        return await self._run(work)
+
+    async def find_key(self, digest: str) -> ApiKey | None:
+        row = await self._run(lambda c: c.execute(
+            f"SELECT {KEY_COLUMNS} FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL", (digest,)).fetchone())
+        return _row_to_key(row) if row else None
+
+    async def list_keys(self, *, include_revoked: bool = False) -> list[ApiKey]:
+        where = "" if include_revoked else "WHERE revoked_at IS NULL"
+        rows = await self._run(lambda c: c.execute(
+            f"SELECT {KEY_COLUMNS} FROM api_keys {where} ORDER BY created_at, id").fetchall())
+        return [_row_to_key(r) for r in rows]
+
+    async def revoke_key(self, key_id: str, now: datetime) -> ApiKey | None:
+        def work(c: sqlite3.Connection):
+            c.execute("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", (iso(now), key_id))
+            return c.execute(f"SELECT {KEY_COLUMNS} FROM api_keys WHERE id = ?", (key_id,)).fetchone()
+        row = await self._run(work)
+        return _row_to_key(row) if row else None
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Snapshot]:
+        from mem0_service.stores.snapshot import SQLiteSnapshot
+
+        view = SQLiteSnapshot(self.path)
+        try:
+            yield view
+        finally:
+            view.close()
+
+    @contextmanager
+    def as_given(self) -> Iterator[AsGivenWriter]:
+        from mem0_service.stores.loader import sqlite_loader
+
+        with sqlite_loader(self.path) as writer:
+            yield writer
+
+    async def inspect(self) -> StoreInspection:
+        if not self.path.exists():
+            return StoreInspection(str(self.path), exists=False)
+
+        def look() -> StoreInspection:
+            with contextlib.closing(sqlite3.connect(self.path)) as conn:
+                conn.execute("PRAGMA busy_timeout=5000")
+                has = conn.execute("SELECT name FROM sqlite_master WHERE name = 'schema_migrations'").fetchone()
+                versions = {r[0] for r in conn.execute("SELECT version FROM schema_migrations")} if has else set()
+                integrity = conn.execute("PRAGMA quick_check").fetchone()[0]
+            return StoreInspection(str(self.path), exists=True, versions=frozenset(versions),
+                                   damage=None if integrity == "ok" else integrity)
+        return await asyncio.to_thread(look)

@@ -1,4 +1,5 @@
-"""Writing restored and imported records as given, all of them in one transaction of the record store's database.
+"""The record stores' as-given writers: restored and imported records written as given, all of them in one
+transaction of the record store's database.
 
 Memories, their history and the scoped keys live in one database, so one transaction holds a whole restore: when
 any write fails, none is kept. Each memory written also queues its index work in the outbox (as every write of the
@@ -9,33 +10,31 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections.abc import Iterator
 from pathlib import Path
 
-from mem0_service.config import Settings
 from mem0_service.core.memory import HistoryEvent, Memory
+from mem0_service.core.ports import AsGivenWriter, LoadError, SnapshotUnreadable, dedup_key
 from mem0_service.keys.model import ApiKey
-from mem0_service.ops.snapshot import COLUMNS, UnreadableRecord, _memory, database_location
 from mem0_service.ops.validation import parse_timestamp, utc_text
+from mem0_service.stores.snapshot import COLUMNS, _memory
 
 MEMORY_INSERT = ("INSERT INTO memories (id, user_id, session_id, agent_id, type, content, content_hash, metadata, "
-                 "created_at, updated_at, expires_at) VALUES ({marks})")
-# Every field, the owner and creation time included: the stored memory becomes exactly the given one.
+                 "created_at, updated_at, expires_at, dedup_key) VALUES ({marks})")
+# Every field, the owner and creation time included: the stored memory becomes exactly the given one (a new
+# version, so an ETag taken before no longer matches).
 MEMORY_UPDATE = ("UPDATE memories SET user_id={m}, session_id={m}, agent_id={m}, type={m}, content={m}, "
-                 "content_hash={m}, metadata={m}, created_at={m}, updated_at={m}, expires_at={m} WHERE id={m}")
+                 "content_hash={m}, metadata={m}, created_at={m}, updated_at={m}, expires_at={m}, dedup_key={m}, "
+                 "version=version+1 WHERE id={m}")
 HISTORY_INSERT = ("INSERT INTO memory_history (memory_id, user_id, event, old_content, new_content, actor, created_at) "
                   "VALUES ({marks})")
 KEY_COLUMNS = "id, key_hash, prefix, name, user_id, agent_id, access, created_at, revoked_at"
 CHUNK = 500
 
 
-class LoadError(Exception):
-    """The record store refused a write; the transaction was rolled back, so nothing of the load was kept."""
-
-
-class Loader(ABC):
-    """One open transaction; `open_loader` commits it when the load completes and rolls it back otherwise."""
+class Loader(AsGivenWriter):
+    """One open transaction; `as_given` commits it when the load completes and rolls it back otherwise."""
 
     mark: str
 
@@ -67,7 +66,7 @@ class Loader(ABC):
             for row in rows:
                 try:
                     found[row[0]] = _memory(row, self._decode_stamp)
-                except UnreadableRecord:
+                except SnapshotUnreadable:
                     found[row[0]] = None  # unreadable here (written by an older version): the load replaces it
         return found
 
@@ -83,9 +82,11 @@ class Loader(ABC):
     def insert(self, memories: list[Memory]) -> None:
         if not memories:
             return
-        self._execute_many(MEMORY_INSERT.format(marks=",".join([self.mark] * 11)), [
+        # The same de-duplication key the store gives every write, so a restored memory is a duplicate like any other.
+        self._execute_many(MEMORY_INSERT.format(marks=",".join([self.mark] * 12)), [
             (m.id, m.user_id, m.session_id, m.agent_id, m.type.value, m.content, m.hash, self._json(m.metadata),
-             self._stamp(m.created_at), self._stamp(m.updated_at), self._stamp(m.expires_at) if m.expires_at else None)
+             self._stamp(m.created_at), self._stamp(m.updated_at), self._stamp(m.expires_at) if m.expires_at else None,
+             dedup_key(m, True))
             for m in memories])
         self._queue_upserts([m.id for m in memories])
 
@@ -94,7 +95,7 @@ class Loader(ABC):
         self._execute(MEMORY_UPDATE.format(m=self.mark), (
             m.user_id, m.session_id, m.agent_id, m.type.value, m.content, m.hash, self._json(m.metadata),
             self._stamp(m.created_at), self._stamp(m.updated_at), self._stamp(m.expires_at) if m.expires_at else None,
-            m.id))
+            dedup_key(m, True), m.id))
         self._queue_upserts([m.id])
 
     def _queue_upserts(self, ids: list[str]) -> None:
@@ -168,7 +169,7 @@ class PostgresLoader(Loader):
 
 
 @contextlib.contextmanager
-def _sqlite(path: Path) -> Iterator[Loader]:
+def sqlite_loader(path: Path) -> Iterator[Loader]:
     conn = sqlite3.connect(path, isolation_level=None)
     try:
         conn.execute("PRAGMA busy_timeout=30000")  # a running service's writes finish first
@@ -188,7 +189,7 @@ def _sqlite(path: Path) -> Iterator[Loader]:
 
 
 @contextlib.contextmanager
-def _postgres(url: str) -> Iterator[Loader]:
+def postgres_loader(url: str) -> Iterator[Loader]:
     import psycopg
 
     try:
@@ -204,11 +205,3 @@ def _postgres(url: str) -> Iterator[Loader]:
         raise LoadError(f"the record store refused the write ({message}); nothing was written") from None
     finally:
         conn.close()
-
-
-@contextlib.contextmanager
-def open_loader(settings: Settings) -> Iterator[Loader]:
-    """One transaction on the configured record store (whose schema must be migrated already)."""
-    kind, location = database_location(settings)
-    with _postgres(location) if kind == "postgres" else _sqlite(Path(location)) as loader:
-        yield loader
