@@ -21,6 +21,8 @@ from mem0_service.vectors.base import VectorFilter, VectorIndex
 
 if TYPE_CHECKING:  # the record stores import the domain model from this package
     from mem0_service.stores.base import RecordStore
+    from mem0_service.webhooks.events import WebhookEvent
+    from mem0_service.webhooks.store import WebhookStore
 
 log = logging.getLogger("mem0_service.core")
 
@@ -76,6 +78,8 @@ class MemoryService:
         self.extractor = extractor
         self.session_ttl = session_ttl
         self.sweeps = SweepStats()
+        # Memory changes reach webhooks through the record store's triggers; this is for events about work.
+        self.webhooks: WebhookStore | None = None
 
     # -- writes -------------------------------------------------------------------------------------------
 
@@ -229,6 +233,11 @@ class MemoryService:
         log.warning("vector index %s is empty but %d memories exist: re-embedding them with %s in the background",
                     self.index.name, records, self.embedder.name)
         return queued
+
+    async def announce(self, event: WebhookEvent) -> int:
+        """Queue an event that is not a memory change (extraction.completed / extraction.failed) for the webhooks
+        that subscribe to it; how many deliveries were queued."""
+        return await self.webhooks.publish(event) if self.webhooks is not None else 0
 
     # -- lifecycle ----------------------------------------------------------------------------------------
 
