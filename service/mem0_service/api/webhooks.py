@@ -11,7 +11,7 @@ from aiohttp import web
 from pydantic import BaseModel, Field, field_serializer, field_validator
 
 from mem0_service.api.models import Identifier, Request
-from mem0_service.api.parsing import parse_body, parse_query
+from mem0_service.api.parsing import parse_body, parse_path_identifier, parse_query
 from mem0_service.api.responses import json_response
 from mem0_service.auth import Principal, principal
 from mem0_service.errors import BadRequest, Forbidden, NotFound
@@ -129,7 +129,7 @@ def _owner(body: WebhookCreate, who: Principal) -> tuple[str | None, str | None]
 
 
 async def _visible(request: web.Request) -> Webhook:
-    webhook_id = request.match_info["webhook_id"]
+    webhook_id = parse_path_identifier(request, "webhook_id")
     hook = await _store(request).get(webhook_id)
     # another tenant's webhook is reported as missing: ids must not leak across tenants
     if hook is None or not hook.within(principal(request).access):
