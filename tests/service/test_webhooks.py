@@ -141,8 +141,9 @@ def test_bad_webhooks_are_refused_naming_the_field(api: Api):
     assert api.post("/api/webhooks", json={"url": "https://example.com"}, key=read_only).status_code == 403
 
 
-def test_private_targets_are_refused_unless_allowed(live_service: ServiceProcess):
-    api = Api(live_service.url, live_service.api_key)
+def test_private_targets_are_refused_unless_allowed(service_factory):
+    service = service_factory()  # MEM0_WEBHOOK_ALLOW_PRIVATE is not set
+    api = Api(service.url, service.api_key)
     for url in ("http://127.0.0.1:9/hook", "http://10.1.2.3/hook", "http://[::1]/hook", "http://169.254.169.254/"):
         response = api.post("/api/webhooks", json={"url": url})
         assert response.status_code == 400, response.text

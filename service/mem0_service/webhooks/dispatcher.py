@@ -87,7 +87,7 @@ class Dispatcher:
         return busy
 
     async def _send(self, session: aiohttp.ClientSession, hook: Webhook, delivery: Delivery) -> bool:
-        body = json.dumps(payload(delivery), ensure_ascii=False).encode()
+        body = json.dumps(payload(delivery), ensure_ascii=False, separators=(",", ":")).encode()
         headers = {"Content-Type": "application/json", "User-Agent": "mem0-service-webhooks",
                    EVENT_HEADER: delivery.event, DELIVERY_HEADER: delivery.id, **signed_headers(hook.secret, body)}
         status: int | None = None
