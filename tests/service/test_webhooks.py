@@ -61,6 +61,7 @@ def test_a_receiver_down_then_up_gets_every_event_once_in_order_per_memory(api: 
     # While the receiver is down, the log shows the failed attempts and nothing is lost.
     failed = _wait(lambda: [d for d in deliveries(api, hook["id"]) if d["attempts"] > 0])
     assert failed[0]["status"] == "pending" and failed[0]["last_error"]
+    assert _gauge(api, "mem0_webhook_deliveries_pending") >= 5
 
     receiver.start()
     arrived = receiver.wait_for(5)
@@ -172,6 +173,12 @@ def test_a_webhook_that_keeps_failing_is_disabled(tmp_path: Path, receiver: Webh
         api.create(user, "after disabling")  # a disabled webhook queues nothing more
         assert len(deliveries(api, hook["id"])) == 2
         assert receiver.received == []
+        assert _gauge(api, "mem0_webhooks_disabled") == 1 and _gauge(api, "mem0_webhook_deliveries_pending") == 0
+
+
+def _gauge(api: Api, name: str) -> float:
+    [line] = [line for line in api.get("/metrics").text.splitlines() if line.startswith(name + " ")]
+    return float(line.split()[1])
 
 
 def _wait(probe, timeout: float = 60.0):

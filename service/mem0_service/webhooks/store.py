@@ -224,6 +224,16 @@ class WebhookStore(ABC):
         await self._execute("UPDATE webhook_deliveries SET status = 'failed' WHERE webhook_id = ? AND status = 'pending'",
                             (delivery.webhook_id,))
 
+    async def pending_count(self) -> int:
+        """Deliveries queued for enabled webhooks: what the delivery loop still has to send."""
+        row = await self._execute("SELECT COUNT(*) FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id "
+                                  "WHERE d.status = 'pending' AND w.enabled", fetch="one")
+        return row[0]
+
+    async def disabled_count(self) -> int:
+        row = await self._execute("SELECT COUNT(*) FROM webhooks WHERE NOT enabled", fetch="one")
+        return row[0]
+
     async def prune(self, before: datetime) -> int:
         """Forget deliveries made before `before`: the log keeps what is recent and everything not delivered."""
         return await self._execute("DELETE FROM webhook_deliveries WHERE status = 'delivered' AND delivered_at < ?",
