@@ -124,8 +124,17 @@ def test_a_user_bound_key_watches_its_own_user_only(api: Api, receiver: WebhookR
     mine = [r.json for r in receiver.received if r.json["webhook_id"] == hook["id"]]
     assert [e["data"]["memory"]["content"] for e in mine] == ["the key's own user"]
     assert api.delete(f"/api/webhooks/{everyone['id']}").json()["success"] is True
-    assert api.delete(f"/api/webhooks/{hook['id']}", key=key).status_code == 200
-    assert api.get(f"/api/webhooks/{hook['id']}", key=key).status_code == 404
+
+    # the webhook reads through the key that made it: revoking the key stops it
+    key_id = next(k["id"] for k in api.get("/api/keys").json()["keys"] if key.startswith(k["prefix"]))
+    assert api.delete(f"/api/keys/{key_id}").status_code == 200
+    api.create(user, "after the key was revoked")
+    revoked = _wait(lambda: (h := api.get(f"/api/webhooks/{hook['id']}").json()) and not h["enabled"] and h)
+    assert revoked["disabled_reason"] == "the API key that created it was revoked"
+    assert [d["status"] for d in deliveries(api, hook["id"])] == ["failed", "delivered"]
+    assert len([r for r in receiver.received if r.json["webhook_id"] == hook["id"]]) == 1
+    assert api.delete(f"/api/webhooks/{hook['id']}").status_code == 200
+    assert api.get(f"/api/webhooks/{hook['id']}").status_code == 404
 
 
 def test_bad_webhooks_are_refused_naming_the_field(api: Api):

@@ -175,6 +175,12 @@ class WebhookStore(ABC):
     async def due(self, now: datetime, *, lease_seconds: float, limit: int = 20) -> list[Webhook]:
         """Enabled webhooks with deliveries waiting whose retry time has come, each leased to the caller so that
         another process does not deliver the same queue at the same time."""
+        # a webhook made with a scoped key reads through that key: once it is revoked, nothing more is sent
+        await self._execute(
+            "UPDATE webhooks SET enabled = FALSE, disabled_reason = 'the API key that created it was revoked' "
+            "WHERE enabled AND created_by IN (SELECT id FROM api_keys WHERE revoked_at IS NOT NULL)")
+        await self._execute("UPDATE webhook_deliveries SET status = 'failed' WHERE status = 'pending' AND webhook_id IN "
+                            "(SELECT id FROM webhooks WHERE NOT enabled)")
         rows = await self._execute(
             f"SELECT {HOOK_FIELDS} FROM webhooks w WHERE w.enabled "
             "AND (w.next_attempt_at IS NULL OR w.next_attempt_at <= ?) AND (w.lease_until IS NULL OR w.lease_until < ?) "
