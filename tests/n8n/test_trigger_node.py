@@ -5,6 +5,7 @@ notifies a receiver), a forged delivery is refused, and unpublishing removes the
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -77,3 +78,50 @@ def test_publishing_registers_a_change_runs_it_unpublishing_removes(n8n: N8nServ
     assert deactivated.status_code == 200, deactivated.text
     assert hooks_towards(api, n8n) == []
     assert api.get(f"/api/webhooks/{hook['id']}").status_code == 404
+
+
+def readme_code_node() -> str:
+    """The README's n8n Code-node signature check, as printed there."""
+    readme = (SHIPPED_WORKFLOWS.parents[1] / "README.md").read_text()
+    start = readme.index("```javascript\n// Code node") + len("```javascript\n")
+    return readme[start:readme.index("```", start)]
+
+
+def test_the_readme_signature_check_in_a_code_node(n8n: N8nServer, live_service: ServiceProcess):
+    """A plain Webhook node (raw body) and the README's Code node: genuine deliveries pass, forged ones fail."""
+    api = Api(live_service.url, live_service.api_key)
+    user = unique_user("n8n-code-check")
+    path = "mem0-signed-" + user
+    hook = api.post("/api/webhooks", json={"url": f"{n8n.url}/webhook/{path}", "user_id": user}).json()
+    code = readme_code_node().replace("'whsec_…'", json.dumps(hook["secret"]))
+    nodes = [
+        {"id": "5b0f0a51-0a43-4c39-9d0e-1f3b2b7c0001", "name": "Webhook", "type": "n8n-nodes-base.webhook",
+         "typeVersion": 2.1, "position": [0, 0], "webhookId": "5b0f0a51-0a43-4c39-9d0e-1f3b2b7c0002",
+         "parameters": {"httpMethod": "POST", "path": path, "responseMode": "lastNode",
+                        "options": {"rawBody": True}}},
+        {"id": "5b0f0a51-0a43-4c39-9d0e-1f3b2b7c0003", "name": "Check Signature", "type": "n8n-nodes-base.code",
+         "typeVersion": 2, "position": [240, 0], "parameters": {"jsCode": code}},
+    ]
+    created = n8n.editor().post(f"{n8n.url}/rest/workflows", timeout=30, json={
+        "name": "signature check", "nodes": nodes, "settings": {"executionOrder": "v1"},
+        "connections": {"Webhook": {"main": [[{"node": "Check Signature", "type": "main", "index": 0}]]}}})
+    assert created.status_code == 200, created.text
+    n8n.activate(created.json()["data"]["id"])
+
+    memory = api.create(user, "Prefers window seats", type="preference")
+
+    def delivered():
+        log = api.get(f"/api/webhooks/{hook['id']}/deliveries").json()["deliveries"]
+        return log if log and log[0]["status"] == "delivered" else None
+    deadline = time.monotonic() + 60
+    while not (log := delivered()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert log, api.get(f"/api/webhooks/{hook['id']}/deliveries").json()
+    run = n8n.last_execution(created.json()["data"]["id"])
+    assert run["Check Signature"][0]["data"]["main"][0][0]["json"]["data"]["memory"]["id"] == memory["id"]
+
+    forged = requests.post(f"{n8n.url}/webhook/{path}", timeout=30, data=b'{"event": "memory.created"}',
+                           headers={"Content-Type": "application/json", "X-Mem0-Timestamp": str(int(time.time())),
+                                    "X-Mem0-Signature": "v1=" + "0" * 64})
+    assert forged.status_code >= 400
+    assert api.delete(f"/api/webhooks/{hook['id']}").status_code == 200
