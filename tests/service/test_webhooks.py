@@ -84,6 +84,20 @@ def test_a_receiver_down_then_up_gets_every_event_once_in_order_per_memory(api: 
         assert headers["x-mem0-event"] == delivery.json["event"]
 
 
+def test_acknowledged_changes_survive_a_crash_of_the_service(hooked: ServiceProcess, api: Api,
+                                                             receiver: WebhookReceiver):
+    user = unique_user("hooks")
+    hook = register(api, receiver.url, user_id=user)  # the receiver is down
+    written = [api.create(user, f"fact number {n} before the crash")["id"] for n in range(3)]
+    hooked.kill()  # SIGKILL: whatever was only in memory is gone
+    hooked.start()
+    receiver.start()
+    arrived = receiver.wait_for(3)
+    _wait(lambda: all(d["status"] == "delivered" for d in deliveries(api, hook["id"])) or None)
+    assert len(receiver.received) == 3
+    assert [r.json["data"]["memory"]["id"] for r in arrived] == written  # in commit order
+
+
 def test_a_change_that_does_not_happen_is_never_announced(api: Api, receiver: WebhookReceiver):
     receiver.start()
     user = unique_user("hooks")

@@ -74,12 +74,14 @@ class Dispatcher:
 
     async def run_once(self, session: aiohttp.ClientSession) -> bool:
         """Send what is due; True when something was sent, so the loop goes on without waiting."""
-        lease = self.settings.webhook_timeout * (BATCH + 5)
+        # Long enough for one delivery, renewed before each: a process that dies mid-send holds the queue briefly.
+        lease = self.settings.webhook_timeout * 2 + 5
         busy = False
         for hook in await self.store.due(utcnow(), lease_seconds=lease):
             try:
                 for delivery in await self.store.pending(hook.id, limit=BATCH):
                     busy = True
+                    await self.store.extend(hook.id, utcnow() + timedelta(seconds=lease))
                     if not await self._send(session, hook, delivery):
                         break
             finally:

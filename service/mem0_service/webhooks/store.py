@@ -196,6 +196,10 @@ class WebhookStore(ABC):
                 leased.append(hook)
         return leased
 
+    async def extend(self, webhook_id: str, until: datetime) -> None:
+        """Keep the lease while the queue is being sent, one delivery at a time."""
+        await self._execute("UPDATE webhooks SET lease_until = ? WHERE id = ?", (self._time(until), webhook_id))
+
     async def release(self, webhook_id: str) -> None:
         await self._execute("UPDATE webhooks SET lease_until = NULL WHERE id = ?", (webhook_id,))
 
