@@ -20,6 +20,7 @@ from mem0_service.mcp.http import setup_mcp
 from mem0_service.middlewares import access_middleware, cors_middleware, errors_middleware, metrics_middleware
 from mem0_service.ops.settings import OpsSettings
 from mem0_service.state import SERVICE, SETTINGS
+from mem0_service.webhooks.setup import setup_webhooks
 
 log = logging.getLogger("mem0_service")
 
@@ -59,5 +60,6 @@ def create_app(settings: Settings, *, ops: OpsSettings | None = None, background
     setup_routes(app, [*ROUTES, document, *(CONSOLE_ROUTES if settings.ui else [])])
     app.cleanup_ctx.append(_service_context)
     setup_operations(app, ops or OpsSettings())  # keys, rate limits, metrics: after the backends are open
+    setup_webhooks(app, deliver=background)
     setup_mcp(app)
     return app

@@ -47,6 +47,12 @@ class Settings(BaseModel):
     mcp_user_argument: bool = Field(False, description="Let MCP tools of keys not bound to a user name the user")
     ui: bool = Field(True, description="Serve the web console at /ui/ (MEM0_UI)")
     api_key_generated: bool = False
+    webhook_allow_private: bool = Field(False, description="Let webhooks target private and loopback addresses")
+    webhook_timeout: float = Field(10.0, gt=0, description="Seconds a receiver has to answer one delivery")
+    webhook_retry_base: float = Field(2.0, gt=0, description="Seconds before the first retry; doubled on each failure")
+    webhook_retry_max: float = Field(3600.0, gt=0, description="The longest wait between two attempts")
+    webhook_max_failures: int = Field(15, ge=1, description="Failed attempts in a row after which a webhook is disabled")
+    webhook_log_days: float = Field(7.0, gt=0, description="Days a made delivery stays in the delivery log")
 
     @field_validator("database_url")
     @classmethod
@@ -83,6 +89,9 @@ class Settings(BaseModel):
             ("max_body_bytes", "MEM0_MAX_BODY_BYTES"), ("log_level", "MEM0_LOG_LEVEL"), ("deduplicate", "MEM0_DEDUPLICATE"),
             ("score_calibration", "MEM0_SCORE_CALIBRATION"), ("ui", "MEM0_UI"),
             ("mcp_user_id", "MEM0_MCP_USER_ID"), ("mcp_user_argument", "MEM0_MCP_USER_ARGUMENT"),
+            ("webhook_allow_private", "MEM0_WEBHOOK_ALLOW_PRIVATE"), ("webhook_timeout", "MEM0_WEBHOOK_TIMEOUT"),
+            ("webhook_retry_base", "MEM0_WEBHOOK_RETRY_BASE"), ("webhook_retry_max", "MEM0_WEBHOOK_RETRY_MAX"),
+            ("webhook_max_failures", "MEM0_WEBHOOK_MAX_FAILURES"), ("webhook_log_days", "MEM0_WEBHOOK_LOG_DAYS"),
         ]:
             if (value := get(var)) is not None:
                 values[field] = value

@@ -136,7 +136,7 @@ class Context:
         if name == "messages":
             return "remember the probe" if platform else [{"role": "user", "content": "a probe"}]
         return {"user_id": self.user, "content": "a hostile probe", "query": "probe", "text": "probe",
-                "infer": False}.get(name)
+                "infer": False, "url": "https://hooks.example.com/hostile-probe"}.get(name)
 
     def baseline_body(self, op: Operation) -> dict[str, Any]:
         body = {name: self.body_value(op, name) for name in op.required}

@@ -16,7 +16,9 @@ from tests.support.service_process import ServiceProcess
 @pytest.fixture(scope="session")
 def live_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcess]:
     """One real service process (embedded default backends) shared by the whole run: use unique user ids."""
-    service = ServiceProcess(tmp_path_factory.mktemp("live-service"), api_key="live-" + secrets.token_hex(8))
+    # webhooks of the n8n and Flowise suites point at loopback receivers
+    service = ServiceProcess(tmp_path_factory.mktemp("live-service"), api_key="live-" + secrets.token_hex(8),
+                             env={"MEM0_WEBHOOK_ALLOW_PRIVATE": "true"})
     service.start()
     yield service
     service.stop()

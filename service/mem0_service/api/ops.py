@@ -145,6 +145,11 @@ async def metrics_endpoint(request: web.Request) -> web.Response:
     await gauge("mem0_vectors", "Vectors in the vector index", service.index.count)
     await gauge("mem0_index_outbox", "Pending index operations in the record store's outbox",
                 service.store.count_pending_index_ops)
+    if service.webhooks is not None:
+        await gauge("mem0_webhook_deliveries_pending", "Webhook deliveries not made yet (queued or being retried)",
+                    service.webhooks.pending_count)
+        await gauge("mem0_webhooks_disabled", "Webhooks disabled after repeated failed deliveries",
+                    service.webhooks.disabled_count)
     try:
         count, entries = await asyncio.wait_for(quarantine_report(service.store), 5)
         gauges["mem0_index_quarantined"] = ("Memories whose index work is quarantined (mem0-service quarantine list)",

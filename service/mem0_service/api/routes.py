@@ -3,7 +3,7 @@ document all read it."""
 
 from __future__ import annotations
 
-from mem0_service.api import console, health, keys, memories, models, ops, platform, users
+from mem0_service.api import console, health, keys, memories, models, ops, platform, users, webhooks
 from mem0_service.api import platform_models as pm
 from mem0_service.api.idempotency import IdempotencyHeaders
 from mem0_service.api.policy import Route
@@ -54,6 +54,18 @@ ROUTES: list[Route] = [
           keys.KeyList, query=keys.KeyListQuery, access="admin", audited=True),
     Route("DELETE", "/api/keys/{key_id}", keys.revoke_key, "Revoke an API key (admin only)", "keys", keys.KeyRevoked,
           access="admin", audited=True),
+    Route("POST", "/api/webhooks", webhooks.create_webhook, "Register a URL to be told about memory changes (an admin "
+          "key: any or every user; a user-bound key: its own user); the signing secret is shown once", "webhooks",
+          webhooks.WebhookCreated, body=webhooks.WebhookCreate, status=201, access="write", audited=True),
+    Route("GET", "/api/webhooks", webhooks.list_webhooks, "The webhooks this key may see", "webhooks",
+          webhooks.WebhookList),
+    Route("GET", "/api/webhooks/{webhook_id}", webhooks.get_webhook, "A webhook and its delivery state", "webhooks",
+          webhooks.WebhookOut),
+    Route("DELETE", "/api/webhooks/{webhook_id}", webhooks.delete_webhook, "Remove a webhook and its queue",
+          "webhooks", webhooks.WebhookDeleted, access="write", audited=True),
+    Route("GET", "/api/webhooks/{webhook_id}/deliveries", webhooks.list_deliveries, "A webhook's delivery log, "
+          "newest first: attempts, the receiver's status, the last error", "webhooks", webhooks.DeliveryList,
+          query=webhooks.DeliveryQuery),
     Route("GET", "/api/users", users.list_users, "Users that have memories, by id (admin only)", "users",
           models.UserListResponse, query=models.UserListQuery, access="admin"),
     # The Model Context Protocol (Streamable HTTP, stateless): the same memories as tools for MCP clients. Any key

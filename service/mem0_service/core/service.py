@@ -8,7 +8,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mem0_service import failpoints
 from mem0_service.core.access import EVERYTHING, Access
@@ -22,6 +22,10 @@ from mem0_service.embedders.base import Embedder
 from mem0_service.errors import BadRequest, Conflict, NotFound, ServiceUnavailable
 from mem0_service.llm.client import LLMJunk
 from mem0_service.vectors.base import VectorFilter, VectorIndex
+
+if TYPE_CHECKING:  # webhooks are an adapter the application attaches; the core only announces to it
+    from mem0_service.webhooks.events import WebhookEvent
+    from mem0_service.webhooks.store import WebhookStore
 
 log = logging.getLogger("mem0_service.core")
 
@@ -78,6 +82,8 @@ class MemoryService:
         self.extractor = extractor
         self.session_ttl = session_ttl
         self.sweeps = SweepStats()
+        # Memory changes reach webhooks through the record store's triggers; this is for events about work.
+        self.webhooks: WebhookStore | None = None
 
     # -- writes -------------------------------------------------------------------------------------------
 
@@ -246,6 +252,11 @@ class MemoryService:
         log.warning("vector index %s is empty but %d memories exist: re-embedding them with %s in the background",
                     self.index.name, records, self.embedder.name)
         return queued
+
+    async def announce(self, event: WebhookEvent) -> int:
+        """Queue an event that is not a memory change (extraction.completed / extraction.failed) for the webhooks
+        that subscribe to it; how many deliveries were queued."""
+        return await self.webhooks.publish(event) if self.webhooks is not None else 0
 
     # -- lifecycle ----------------------------------------------------------------------------------------
 

@@ -1,0 +1,1 @@
+"""Webhooks: who is told about which memory changes, a durable delivery outbox, signed deliveries."""
