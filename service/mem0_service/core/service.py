@@ -13,6 +13,7 @@ from mem0_service.core.access import EVERYTHING, Access
 from mem0_service.core.extraction import Extractor, Message, transcript
 from mem0_service.core.indexing import Indexer
 from mem0_service.core.memory import HistoryEvent, Memory, MemoryType, Scope, new_memory_id, utcnow
+from mem0_service.core.messages import LoggedMessage, LogPage, LogWindow, NewMessage
 from mem0_service.core.ranking import fuse
 from mem0_service.embedders.base import Embedder
 from mem0_service.errors import BadRequest, Conflict, NotFound, ServiceUnavailable
@@ -63,6 +64,7 @@ class ConversationOutcome:
 class SweepStats:
     expired_removed: int = 0
     session_memories_removed: int = 0
+    session_messages_removed: int = 0
     runs: int = 0
     last_error: str | None = None
 
@@ -230,6 +232,19 @@ class MemoryService:
                     self.index.name, records, self.embedder.name)
         return queued
 
+    # -- session message logs -------------------------------------------------------------------------------
+
+    async def append_messages(self, scope: Scope, messages: list[NewMessage]) -> list[LoggedMessage]:
+        """Append to the log of `scope.session_id`: messages of `scope.agent_id` (None: of no agent)."""
+        return await self.store.append_messages(scope.user_id, _session(scope), scope.agent_id, messages)
+
+    async def read_messages(self, scope: Scope, window: LogWindow) -> LogPage:
+        return await self.store.read_messages(scope.user_id, _session(scope), scope.agent_id, window)
+
+    async def clear_messages(self, scope: Scope) -> int:
+        """Empty a session's log (only the agent's messages when the scope names one); memories stay."""
+        return await self.store.clear_messages(scope.user_id, _session(scope), scope.agent_id)
+
     # -- lifecycle ----------------------------------------------------------------------------------------
 
     async def sweep(self) -> SweepStats:
@@ -243,6 +258,8 @@ class MemoryService:
                 removed = await self.delete_scope(Scope(user_id=user_id, session_id=session_id), actor="session-expiry",
                                                   erase=False)
                 self.sweeps.session_memories_removed += removed
+            for user_id, session_id in await self.store.idle_message_logs(now - timedelta(seconds=self.session_ttl)):
+                self.sweeps.session_messages_removed += await self.store.clear_messages(user_id, session_id)
         self.sweeps.runs += 1
         return self.sweeps
 
@@ -308,6 +325,12 @@ class MemoryService:
         records, total = await self.store.first_in_scope(scope, [r.memory_id for r in ranked], limit)
         relevance = {r.memory_id: r.relevance for r in ranked}
         return [SearchHit(m, round(relevance[m.id], 4)) for m in records], total
+
+
+def _session(scope: Scope) -> str:
+    if scope.session_id is None:
+        raise ValueError("a message log belongs to a session")
+    return scope.session_id
 
 
 def _expired(memory: Memory) -> bool:

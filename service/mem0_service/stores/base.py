@@ -12,6 +12,7 @@ from importlib import resources
 from typing import Any, Literal
 
 from mem0_service.core.memory import HistoryEvent, Memory, MemoryType, Scope
+from mem0_service.core.messages import LoggedMessage, LogPage, LogWindow, NewMessage
 from mem0_service.stores.stopwords import STOPWORDS
 
 log = logging.getLogger("mem0_service.stores")
@@ -232,6 +233,41 @@ class RecordStore(ABC):
     @abstractmethod
     async def enqueue_reindex_all(self) -> int:
         """Queue every memory for (re-)indexing, e.g. after the index was lost or the model changed."""
+
+    # -- session message logs -------------------------------------------------------------------------------
+
+    @abstractmethod
+    async def append_messages(self, user_id: str, session_id: str, agent_id: str | None,
+                              messages: list[NewMessage]) -> list[LoggedMessage]:
+        """Append to a session's log, numbering the messages after every message appended before (by any
+        process); returns them as stored."""
+
+    @abstractmethod
+    async def read_messages(self, user_id: str, session_id: str, agent_id: str | None,
+                            window: LogWindow) -> LogPage:
+        """A window of a session's log, oldest first; only the agent's messages when one is named."""
+
+    @abstractmethod
+    async def clear_messages(self, user_id: str, session_id: str | None = None, agent_id: str | None = None) -> int:
+        """Delete a session's log (every session's when `session_id` is None, the sequence counters too);
+        returns how many messages went."""
+
+    @abstractmethod
+    async def idle_message_logs(self, cutoff: datetime, *, limit: int = 1000) -> list[tuple[str, str]]:
+        """(user_id, session_id) of logs with no message appended since cutoff."""
+
+    @abstractmethod
+    async def user_messages(self, user_id: str) -> list[LoggedMessage]:
+        """Every logged message of a user, by session and sequence (export)."""
+
+    @abstractmethod
+    def iter_messages(self, batch_size: int = 1000) -> AsyncIterator[list[LoggedMessage]]:
+        """Every logged message, by user, session and sequence, batch by batch (backup)."""
+
+    @abstractmethod
+    async def restore_messages(self, messages: list[LoggedMessage]) -> int:
+        """Put archived messages back under their own numbers (a number already taken keeps its message) and
+        move each session's counter past them; returns how many were added. Restoring twice adds nothing."""
 
 
 def keyword_terms(query: str, max_terms: int = 32) -> list[str]:
