@@ -15,6 +15,7 @@ from pathlib import Path
 
 from mem0_service.config import Settings
 from mem0_service.core.memory import HistoryEvent, Memory
+from mem0_service.core.messages import LoggedMessage
 from mem0_service.keys.model import ApiKey
 from mem0_service.ops.snapshot import COLUMNS, UnreadableRecord, _memory, database_location
 from mem0_service.ops.validation import parse_timestamp, utc_text
@@ -26,6 +27,7 @@ MEMORY_UPDATE = ("UPDATE memories SET session_id={m}, agent_id={m}, type={m}, co
 HISTORY_INSERT = ("INSERT INTO memory_history (memory_id, user_id, event, old_content, new_content, actor, created_at) "
                   "VALUES ({marks})")
 KEY_COLUMNS = "id, key_hash, prefix, name, user_id, agent_id, access, created_at, revoked_at"
+MESSAGE_COLUMNS = "user_id, session_id, seq, agent_id, role, content, name, metadata, created_at, stored_at"
 CHUNK = 500
 
 
@@ -104,6 +106,26 @@ class Loader(ABC):
             self._execute_many(HISTORY_INSERT.format(marks=",".join([self.mark] * 7)), [
                 (e.memory_id, user_id, e.event, e.old_content, e.new_content, e.actor, self._stamp(e.created_at))
                 for user_id, e in events])
+
+    def add_messages(self, messages: list[LoggedMessage]) -> int:
+        """Put logged messages back under their own numbers (a number taken here keeps its message) and move each
+        session's counter past them, so later appends follow; returns how many were added."""
+        added = 0
+        for m in messages:
+            added += len(self._execute(
+                f"INSERT INTO session_messages ({MESSAGE_COLUMNS}) VALUES ({','.join([self.mark] * 10)}) "
+                "ON CONFLICT DO NOTHING RETURNING seq",
+                (m.user_id, m.session_id, m.seq, m.agent_id, m.role, m.content, m.name, self._json(m.metadata),
+                 self._stamp(m.created_at), self._stamp(m.stored_at))))
+        last: dict[tuple[str, str], int] = {}
+        for m in messages:
+            last[(m.user_id, m.session_id)] = max(m.seq, last.get((m.user_id, m.session_id), 0))
+        self._execute_many(
+            f"INSERT INTO session_counters (user_id, session_id, last_seq) VALUES ({self.mark}, {self.mark}, "
+            f"{self.mark}) ON CONFLICT (user_id, session_id) DO UPDATE SET last_seq = CASE WHEN "
+            "session_counters.last_seq < excluded.last_seq THEN excluded.last_seq ELSE session_counters.last_seq END",
+            [(u, s, seq) for (u, s), seq in last.items()])
+        return added
 
     def add_key(self, key: ApiKey, digest: str) -> bool:
         """Store the key unless one with its id or digest exists; True if stored."""

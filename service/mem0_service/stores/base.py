@@ -264,11 +264,6 @@ class RecordStore(ABC):
     def iter_messages(self, batch_size: int = 1000) -> AsyncIterator[list[LoggedMessage]]:
         """Every logged message, by user, session and sequence, batch by batch (backup)."""
 
-    @abstractmethod
-    async def restore_messages(self, messages: list[LoggedMessage]) -> int:
-        """Put archived messages back under their own numbers (a number already taken keeps its message) and
-        move each session's counter past them; returns how many were added. Restoring twice adds nothing."""
-
 
 def keyword_terms(query: str, max_terms: int = 32) -> list[str]:
     """Words of a query that can carry meaning, deduplicated, longest first (stop words and one-letter noise dropped)."""

@@ -106,15 +106,3 @@ class PostgresMessageLog:
                 return
             yield [_row_to_message(r) for r in rows]
             after = (rows[-1][0], rows[-1][1], rows[-1][2])
-
-    async def restore_messages(self, messages: list[LoggedMessage]) -> int:
-        added = 0
-        async with self._tx() as cur:  # type: ignore[operator]
-            for m in messages:
-                await cur.execute(INSERT + " ON CONFLICT DO NOTHING", _message_row(m))
-                added += cur.rowcount
-                await cur.execute("INSERT INTO session_counters (user_id, session_id, last_seq) VALUES (%s, %s, %s) "
-                                  "ON CONFLICT (user_id, session_id) DO UPDATE "
-                                  "SET last_seq = GREATEST(session_counters.last_seq, excluded.last_seq)",
-                                  (m.user_id, m.session_id, m.seq))
-        return added

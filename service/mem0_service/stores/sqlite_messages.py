@@ -106,15 +106,3 @@ class SQLiteMessageLog:
                 return
             yield [_row_to_message(r) for r in rows]
             after = (rows[-1][0], rows[-1][1], rows[-1][2])
-
-    async def restore_messages(self, messages: list[LoggedMessage]) -> int:
-        def work(c: sqlite3.Connection) -> int:
-            added = 0
-            for m in messages:
-                added += c.execute(f"INSERT INTO session_messages ({MESSAGE_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?) "
-                                   "ON CONFLICT DO NOTHING", _message_row(m)).rowcount
-                c.execute("INSERT INTO session_counters (user_id, session_id, last_seq) VALUES (?, ?, ?) "
-                          "ON CONFLICT (user_id, session_id) DO UPDATE SET last_seq = MAX(last_seq, excluded.last_seq)",
-                          (m.user_id, m.session_id, m.seq))
-            return added
-        return await self._run(work)  # type: ignore[operator]
