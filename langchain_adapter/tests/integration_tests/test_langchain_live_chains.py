@@ -115,12 +115,12 @@ def test_history_chain_remembers_across_turns_and_a_restart(
     # Another session of the same user starts blank.
     assert _ask(restarted, "What is my name?", "chat-2") == "I don't know your name."
 
-    # The turns are ordinary session memories with their role.
-    stored = list(client.iter_all(user_id, session_id="chat-1", order="asc"))
-    assert [(m.type, m.metadata["role"]) for m in stored] == [
-        ("interaction", "user"),
-        ("interaction", "assistant"),
-    ] * 3
+    # The turns are the session's message log, numbered by the service; no memory was made of them.
+    log = client.get_messages("chat-1", user_id=user_id)
+    assert [(m.seq, m.role) for m in log.messages] == [
+        (seq, role) for seq, role in enumerate(["user", "assistant"] * 3, 1)
+    ]
+    assert list(client.iter_all(user_id, session_id="chat-1")) == []
 
 
 def test_history_chain_works_async(live_service: Any, user_id: str) -> None:
