@@ -31,10 +31,11 @@ def test_components_and_credential_are_listed(flowise):
 
 
 def _turns(live_service, user_id, session_id):
-    r = requests.get(f"{live_service.url}/api/memories/user/{user_id}", headers=live_service.headers,
-                     params={"session_id": session_id, "type": "interaction", "order": "asc", "limit": 50}, timeout=10)
+    """(role, content) of the session's message log, oldest first."""
+    r = requests.get(f"{live_service.url}/api/sessions/{session_id}/messages", headers=live_service.headers,
+                     params={"user_id": user_id, "limit": 50}, timeout=10)
     r.raise_for_status()
-    return [(m["metadata"]["role"], m["content"]) for m in r.json()["memories"]]
+    return [(m["role"], m["content"]) for m in r.json()["messages"]]
 
 
 def test_user_id_from_override_config_when_enabled(flowise, import_workflow, live_service, fake_openai):
