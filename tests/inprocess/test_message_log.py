@@ -168,3 +168,10 @@ async def test_the_session_ttl_clears_idle_logs(api):
     stats = await service.sweep()
     assert stats.session_messages_removed == 1
     assert (await read(api, "idle"))["messages"] == []
+
+
+async def test_learn_without_a_chat_model_is_refused_before_anything_is_logged(api):
+    status, error = await api.call("POST", LOG.format("s1"), json={
+        "user_id": "alice", "learn": True, "messages": turns(("user", "I moved to Porto"))})
+    assert status == 400 and error["field"] == "learn" and "chat model" in error["message"], error
+    assert (await read(api, "s1"))["messages"] == []

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, StringConstraints, model_validator
 from mem0_service.api.models import (
     MAX_MESSAGES,
     Content,
+    ConversationResponse,
     Identifier,
     LoggedMessageOut,
     Metadata,
@@ -35,6 +36,9 @@ class MessagesAppend(Request):
     agent_id: Identifier | None = Field(None, description="The agent taking part (an agent-bound key's own by default)")
     messages: list[LogMessageIn] = Field(min_length=1, max_length=MAX_MESSAGES,
                                          description=f"One to {MAX_MESSAGES} messages, appended in this order")
+    learn: bool = Field(False, description="Also extract lasting facts from the user and assistant messages of this "
+                                           "append, as POST /api/memories with messages does (needs a chat model; "
+                                           "the answer waits for the extraction)")
 
 
 class MessagesQuery(Request):
@@ -61,6 +65,8 @@ class MessagesAppended(BaseModel):
     session_id: str
     user_id: str
     messages: list[LoggedMessageOut]
+    learned: ConversationResponse | None = Field(None, description="With learn: what the extraction added, "
+                                                                   "changed or removed")
 
 
 class MessageLogResponse(BaseModel):
