@@ -98,6 +98,8 @@ async def test_bad_input_is_a_400_naming_the_field(api):
     assert status == 400 and "before or after" in error["message"], error
     status, error = await api.call("GET", LOG.format("s1"), params={"user_id": "alice", "limit": 0})
     assert status == 400 and error["field"] == "limit", error
+    status, error = await api.call("GET", LOG.format("s1"), params={"user_id": "alice", "after": 2**63})
+    assert status == 400 and error["field"] == "after", error  # beyond what the stores hold: refused, not a 500
     status, error = await api.call("GET", LOG.format("bad session"), params={"user_id": "alice"})
     assert status == 400 and error["field"] == "session_id", error
 

@@ -18,6 +18,7 @@ from mem0_service.api.models import (
 )
 
 MAX_PAGE = 1000
+MAX_SEQ = 2**63 - 1  # what both stores hold in an integer column
 
 
 class LogMessageIn(Request):
@@ -45,8 +46,8 @@ class MessagesQuery(Request):
     user_id: Identifier
     agent_id: Identifier | None = Field(None, description="Only this agent's messages")
     limit: int = Field(50, ge=1, le=MAX_PAGE, description="At most this many messages")
-    before: int | None = Field(None, ge=1, description="Cursor: the messages just before this seq (older)")
-    after: int | None = Field(None, ge=0, description="Cursor: the messages just after this seq (newer); "
+    before: int | None = Field(None, ge=1, le=MAX_SEQ, description="Cursor: the messages just before this seq (older)")
+    after: int | None = Field(None, ge=0, le=MAX_SEQ, description="Cursor: the messages just after this seq (newer); "
                                                        "without before/after: the last `limit` messages")
 
     @model_validator(mode="after")
