@@ -177,7 +177,7 @@ async def delete_user_memories(request: web.Request) -> web.Response:
     deleted = await service.delete_scope(scope)
     cleared = 0
     if query.type is None:  # memory types narrow memories only; a message log has none
-        cleared = await service.store.clear_messages(scope.user_id, scope.session_id, scope.agent_id)
+        cleared = await service.erase_messages(scope)
     return json_response(BulkDeleteResponse(success=True, deleted=deleted,
                                             message=f"Deleted {deleted} memories of user {user_id}"
                                                     + (f" and {cleared} logged messages" if cleared else "")))
@@ -209,7 +209,7 @@ async def export_user_memories(request: web.Request) -> web.Response:
         offset += len(page)
         if not page or offset >= total:
             break
-    messages = await service.store.user_messages(user_id)
+    messages = await service.user_messages(user_id)
     return json_response(ExportResponse(user_id=user_id, exported_at=iso(utcnow()), total=len(memories),
                                         memories=[MemoryOut.of(m) for m in memories],
                                         messages=[ExportedMessageOut.of(m) for m in messages]))

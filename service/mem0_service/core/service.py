@@ -245,6 +245,14 @@ class MemoryService:
         """Empty a session's log (only the agent's messages when the scope names one); memories stay."""
         return await self.store.clear_messages(scope.user_id, _session(scope), scope.agent_id)
 
+    async def erase_messages(self, scope: Scope) -> int:
+        """GDPR erasure of logged messages: every session of the user unless the scope names one (or an agent)."""
+        return await self.store.clear_messages(scope.user_id, scope.session_id, scope.agent_id)
+
+    async def user_messages(self, user_id: str) -> list[LoggedMessage]:
+        """Every logged message of a user, by session and seq (data-access export)."""
+        return await self.store.user_messages(user_id)
+
     # -- lifecycle ----------------------------------------------------------------------------------------
 
     async def sweep(self) -> SweepStats:
