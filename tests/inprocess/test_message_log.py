@@ -170,6 +170,8 @@ async def test_the_session_ttl_clears_idle_logs(api):
     stats = await service.sweep()
     assert stats.session_messages_removed == 1
     assert (await read(api, "idle"))["messages"] == []
+    status, metrics = await api.call("GET", "/metrics")
+    assert status == 200 and "mem0_sweeper_messages_removed 1" in metrics, metrics
 
 
 async def test_learn_without_a_chat_model_is_refused_before_anything_is_logged(api):
