@@ -7,9 +7,22 @@ const { nodeClass: Mem0MemoryNode } = load('nodes/memory/Mem0Memory/Mem0Memory.j
 const { nodeClass: Mem0SearchNode } = load('nodes/tools/Mem0Search/Mem0Search.js')
 const { nodeClass: Mem0SaveNode } = load('nodes/tools/Mem0Save/Mem0Save.js')
 
-/** A service holding the given session turns and long-term memories, recording what it is asked. */
-function fakeService({ turns = [], longTerm = [], failCreate = false } = {}) {
+/**
+ * A service holding a session message log, turns stored as memories by earlier versions and long-term memories,
+ * recording what it is asked.
+ */
+function fakeService({ log = [], turns = [], longTerm = [], failCreate = false } = {}) {
+    const stored = log.map((m, i) => ({ seq: i + 1, ...m }))
     return startService((req) => {
+        if (req.path.endsWith('/messages')) {
+            if (req.method === 'GET') return { body: { messages: stored, total: stored.length, has_more: false } }
+            if (req.method === 'POST') {
+                if (failCreate) return { status: 503, body: { error: 'Service Unavailable', message: 'storage backend is down' } }
+                for (const m of req.body.messages) stored.push({ seq: stored.length + 1, ...m })
+                return { status: 201, body: { messages: stored.slice(-req.body.messages.length) } }
+            }
+            if (req.method === 'DELETE') return { body: { success: true, deleted: stored.splice(0).length } }
+        }
         if (req.method === 'GET' && req.path.startsWith('/api/memories/user/')) return { body: { memories: turns, total: turns.length, limit: 20, offset: 0 } }
         if (req.method === 'POST' && req.path === '/api/memories/search') return { body: { memories: longTerm, total: longTerm.length } }
         if (req.method === 'POST' && req.path === '/api/memories') {
@@ -44,9 +57,10 @@ test('node descriptions: names, categories, credential and memory base classes',
 
 test('memory: history of the session plus relevant long-term memories as a system message', async (t) => {
     const service = await fakeService({
-        turns: [
-            memory({ content: 'My name is Ann', type: 'interaction', session_id: 's1', metadata: { role: 'user', sequence: 1 } }),
-            memory({ content: 'Hello Ann', type: 'interaction', session_id: 's1', metadata: { role: 'assistant', sequence: 2 } })
+        log: [
+            { role: 'user', content: 'My name is Ann' },
+            { role: 'tool', content: 'a tool result is not a turn of the chat' },
+            { role: 'assistant', content: 'Hello Ann' }
         ],
         longTerm: [memory({ content: 'Ann is vegetarian', type: 'fact' }), memory({ content: 'My name is Ann', type: 'interaction', session_id: 's1' })]
     })
@@ -68,16 +82,23 @@ test('memory: history of the session plus relevant long-term memories as a syste
             ['ai', 'Hello Ann']
         ]
     )
-    const list = service.requests.find((r) => r.method === 'GET')
+    const [read, earlier] = service.requests.filter((r) => r.method === 'GET')
     const search = service.requests.find((r) => r.path === '/api/memories/search')
-    assert.equal(list.path, '/api/memories/user/ann')
-    assert.deepEqual(list.query, { session_id: 's1', type: 'interaction', limit: '10', order: 'desc' })
-    assert.equal(list.headers.authorization, 'Bearer key-123')
+    assert.equal(read.path, '/api/sessions/s1/messages')
+    assert.deepEqual(read.query, { user_id: 'ann', limit: '10' })
+    assert.equal(read.headers.authorization, 'Bearer key-123')
+    // a window that is not full also looks for turns stored by earlier versions
+    assert.equal(earlier.path, '/api/memories/user/ann')
+    assert.deepEqual(earlier.query, { session_id: 's1', type: 'interaction', limit: '10', order: 'desc' })
     assert.deepEqual(search.body, { user_id: 'ann', query: 'What should I cook?', limit: 12, relevance_threshold: 0.3, types: ['fact', 'interaction'] })
 })
 
 test('memory: plain history for Flowise (IMessage) without a search', async (t) => {
-    const service = await fakeService({ turns: [memory({ content: 'hi', type: 'interaction', metadata: { role: 'user' } })] })
+    const service = await fakeService({
+        log: [{ role: 'user', content: 'hi' }],
+        // an interaction memory another client wrote is not a chat turn
+        turns: [memory({ content: 'not a turn', type: 'interaction', metadata: { role: 'user' } })]
+    })
     t.after(service.close)
     const mem = await new Mem0MemoryNode().init(nodeData('mem0Memory', {}), 'q', flowOptions(service.url))
 
@@ -87,12 +108,13 @@ test('memory: plain history for Flowise (IMessage) without a search', async (t) 
         { message: 'earlier', type: 'apiMessage' },
         { message: 'hi', type: 'userMessage' }
     ])
-    assert.equal(service.requests.length, 1)
+    assert.equal(service.requests.length, 2)
     // No user id configured: the chat session id is the user id.
-    assert.equal(service.requests[0].path, '/api/memories/user/chat-1')
+    assert.deepEqual(service.requests[0].query, { user_id: 'chat-1', limit: '20' })
+    assert.equal(service.requests[1].path, '/api/memories/user/chat-1')
 })
 
-test('memory: addChatMessages stores each turn in order as an interaction of the session', async (t) => {
+test('memory: addChatMessages appends the turns, in order, to the session log in one request', async (t) => {
     const service = await fakeService()
     t.after(service.close)
     const mem = await new Mem0MemoryNode().init(nodeData('mem0Memory', { userId: 'bob', agentId: 'support' }), 'q', flowOptions(service.url))
@@ -105,15 +127,23 @@ test('memory: addChatMessages stores each turn in order as an interaction of the
         's2'
     )
 
-    const bodies = service.requests.map((r) => r.body)
     assert.deepEqual(
-        bodies.map((b) => [b.user_id, b.session_id, b.agent_id, b.type, b.content, b.metadata.role]),
+        service.requests.map((r) => [r.method, r.path, r.body]),
         [
-            ['bob', 's2', 'support', 'interaction', 'I live in Oslo', 'user'],
-            ['bob', 's2', 'support', 'interaction', 'Noted!', 'assistant']
+            [
+                'POST',
+                '/api/sessions/s2/messages',
+                {
+                    user_id: 'bob',
+                    agent_id: 'support',
+                    messages: [
+                        { role: 'user', content: 'I live in Oslo', metadata: { source: 'flowise' } },
+                        { role: 'assistant', content: 'Noted!', metadata: { source: 'flowise' } }
+                    ]
+                }
+            ]
         ]
     )
-    assert.ok(bodies[0].metadata.sequence < bodies[1].metadata.sequence)
 })
 
 test('memory: a failed save is an error, not a log line', async (t) => {
@@ -123,7 +153,7 @@ test('memory: a failed save is an error, not a log line', async (t) => {
 
     await assert.rejects(
         mem.addChatMessages([{ text: 'hello', type: 'userMessage' }], 's3'),
-        /Mem0 Memory could not save the user message of session "s3": Mem0 service answered 503 .*storage backend is down/
+        /Mem0 Memory could not save the messages of session "s3": Mem0 service answered 503 .*storage backend is down/
     )
 })
 
@@ -134,22 +164,27 @@ test('memory: clearing a chat deletes only that session of the user', async (t) 
 
     await mem.clearChatMessages('s4')
 
-    assert.equal(service.requests[0].method, 'DELETE')
-    assert.equal(service.requests[0].path, '/api/memories/user/bob')
-    assert.deepEqual(service.requests[0].query, { session_id: 's4' })
+    assert.deepEqual(
+        service.requests.map((r) => [r.method, r.path, r.query]),
+        [
+            ['DELETE', '/api/sessions/s4/messages', { user_id: 'bob' }],
+            ['DELETE', '/api/memories/user/bob', { session_id: 's4' }]
+        ]
+    )
     assert.equal(mem.clearCalls, 1)
 })
 
 test('memory: saveContext / loadMemoryVariables go through the service too', async (t) => {
-    const service = await fakeService({ turns: [memory({ content: 'hello', type: 'interaction', metadata: { role: 'user' } })] })
+    const service = await fakeService()
     t.after(service.close)
     const mem = await new Mem0MemoryNode().init(nodeData('mem0Memory', { userId: 'bob', contextLimit: 0 }), '', flowOptions(service.url))
 
     await mem.saveContext({ input: 'hello' }, { text: 'hi there' })
     const vars = await mem.loadMemoryVariables({})
 
-    assert.deepEqual(service.requests.slice(0, 2).map((r) => [r.body.content, r.body.session_id]), [['hello', 'chat-1'], ['hi there', 'chat-1']])
-    assert.deepEqual(vars.chat_history.map((m) => m.content), ['hello'])
+    assert.equal(service.requests[0].path, '/api/sessions/chat-1/messages')
+    assert.deepEqual(service.requests[0].body.messages.map((m) => m.content), ['hello', 'hi there'])
+    assert.deepEqual(vars.chat_history.map((m) => m.content), ['hello', 'hi there'])
     assert.equal(service.requests.length, 3, 'contextLimit 0 turns the long-term search off')
 })
 
@@ -219,10 +254,12 @@ test('memory: a chat cleared without the user id (as Flowise does) reaches the u
     await later.clearChatMessages('session-77')
     await later.clearChatMessages('session-never-seen')
 
-    const deletes = service.requests.filter((r) => r.method === 'DELETE').map((r) => [r.path, r.query.session_id])
+    const deletes = service.requests.filter((r) => r.method === 'DELETE').map((r) => [r.path, r.query])
     assert.deepEqual(deletes, [
-        ['/api/memories/user/frank', 'session-77'],
-        ['/api/memories/user/session-never-seen', 'session-never-seen']
+        ['/api/sessions/session-77/messages', { user_id: 'frank' }],
+        ['/api/memories/user/frank', { session_id: 'session-77' }],
+        ['/api/sessions/session-never-seen/messages', { user_id: 'session-never-seen' }],
+        ['/api/memories/user/session-never-seen', { session_id: 'session-never-seen' }]
     ])
 })
 

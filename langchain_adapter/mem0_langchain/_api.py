@@ -20,6 +20,7 @@ from ._version import __version__
 from .errors import Mem0APIError, Mem0ConnectionError, api_error
 from .models import (
     ApiKeyList,
+    AppendedMessages,
     AuthCheck,
     BatchResult,
     ConversationResult,
@@ -31,6 +32,7 @@ from .models import (
     Memory,
     MemoryPage,
     MemoryType,
+    MessageLog,
     Readiness,
     RevokedApiKey,
     SearchResult,
@@ -457,3 +459,37 @@ def decode(status: int, reason: str, text: str, answers_with: frozenset[int] = f
     if status >= 400 and not (status in answers_with and isinstance(body, dict)):
         raise api_error(status, reason, body, text)
     return body
+
+
+def _log_path(session_id: str) -> str:
+    return f"/api/sessions/{_segment(session_id)}/messages"
+
+
+def append_messages(
+    session_id: str,
+    user_id: str,
+    messages: Sequence[Mapping[str, Any]],
+    agent_id: str | None,
+) -> Call[AppendedMessages]:
+    entries = [dict(m) for m in messages]
+    body = _compact({"user_id": user_id, "agent_id": agent_id, "messages": entries})
+    return Call("POST", _log_path(session_id), AppendedMessages.model_validate, json=body)
+
+
+def get_messages(
+    session_id: str,
+    user_id: str,
+    agent_id: str | None,
+    limit: int | None,
+    before: int | None,
+    after: int | None,
+) -> Call[MessageLog]:
+    params = _compact(
+        {"user_id": user_id, "agent_id": agent_id, "limit": limit, "before": before, "after": after}
+    )
+    return Call("GET", _log_path(session_id), MessageLog.model_validate, params=params)
+
+
+def clear_messages(session_id: str, user_id: str, agent_id: str | None) -> Call[DeleteResult]:
+    params = _compact({"user_id": user_id, "agent_id": agent_id})
+    return Call("DELETE", _log_path(session_id), DeleteResult.model_validate, params=params)

@@ -13,6 +13,7 @@ from . import _api
 from ._api import ClientConfig, MetadataFilter, Timeout, When, connection_error, httpx_timeout
 from .models import (
     ApiKeyList,
+    AppendedMessages,
     AuthCheck,
     BatchResult,
     ConversationResult,
@@ -24,6 +25,7 @@ from .models import (
     Memory,
     MemoryPage,
     MemoryType,
+    MessageLog,
     Readiness,
     RevokedApiKey,
     SearchResult,
@@ -290,6 +292,37 @@ class AsyncMem0Client(ClientConfig):
     ) -> DeleteResult:
         """See :meth:`Mem0Client.delete_all`."""
         return await self._call(_api.delete_all(user_id, session_id, agent_id, type))
+
+    async def append_messages(
+        self,
+        session_id: str,
+        messages: Sequence[Mapping[str, Any]],
+        *,
+        user_id: str,
+        agent_id: str | None = None,
+    ) -> AppendedMessages:
+        """See :meth:`Mem0Client.append_messages`."""
+        return await self._call(_api.append_messages(session_id, user_id, messages, agent_id))
+
+    async def get_messages(
+        self,
+        session_id: str,
+        *,
+        user_id: str,
+        agent_id: str | None = None,
+        limit: int | None = None,
+        before: int | None = None,
+        after: int | None = None,
+    ) -> MessageLog:
+        """See :meth:`Mem0Client.get_messages`."""
+        call = _api.get_messages(session_id, user_id, agent_id, limit, before, after)
+        return await self._call(call)
+
+    async def clear_messages(
+        self, session_id: str, *, user_id: str, agent_id: str | None = None
+    ) -> DeleteResult:
+        """See :meth:`Mem0Client.clear_messages`."""
+        return await self._call(_api.clear_messages(session_id, user_id, agent_id))
 
     async def end_session(self, session_id: str, *, user_id: str) -> DeleteResult:
         """See :meth:`Mem0Client.end_session`."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,7 +19,7 @@ from langchain_core.messages import (
 from ._api import Timeout, chat_role
 from ._connection import make_client, normalize_kwargs, split_connection
 from .client import Mem0Client
-from .models import Memory
+from .models import LoggedMessage, Memory
 
 _PLAIN_CLASS_OF_ROLE: dict[str, type[BaseMessage]] = {
     "user": HumanMessage,
@@ -30,14 +29,18 @@ _PLAIN_CLASS_OF_ROLE: dict[str, type[BaseMessage]] = {
 
 
 class Mem0ChatMessageHistory(BaseChatMessageHistory):
-    """Chat history of one session, stored in a Mem0 service.
+    """Chat history of one session, kept in the Mem0 service's message log.
 
-    Every message becomes an ``interaction`` memory of ``user_id`` / ``session_id``
-    (and ``agent_id`` when set) whose content is the message text and whose metadata
-    holds ``role`` (``user``, ``assistant``, ``system`` or ``tool``). Messages that
-    carry more than text (tool calls, names, multi-part content) also keep their full
-    LangChain form (JSON) under ``metadata.message`` so they come back unchanged. Because the
-    turns are ordinary memories, they are also found by searches of the user's memory.
+    Messages are appended to the session's log (``POST /api/sessions/{session_id}/messages``),
+    which numbers them in the order the service receives them, and read back from it, so
+    the same conversation is seen by every client of the log (the n8n and Flowise memory
+    nodes included). Messages that carry more than text (tool calls, names, multi-part
+    content) also keep their full LangChain form (JSON) under ``metadata.message`` so they
+    come back unchanged. Long-term facts are not in the log: find them with
+    ``client.search`` (or ``Mem0Retriever``).
+
+    Histories written by earlier versions, one ``interaction`` memory per message, are
+    still read (before the log's messages) and are deleted by ``clear()``.
 
     Use it with ``RunnableWithMessageHistory``:
 
@@ -104,58 +107,65 @@ class Mem0ChatMessageHistory(BaseChatMessageHistory):
         self.agent_id: str | None = given.get("agent_id")
         self.max_messages = max_messages
 
-    def _stored(self, latest: int | None = None) -> list[Memory]:
-        """The memories holding this history's messages (the latest ones), oldest first."""
-        if latest is not None:
-            page = self.client.get_all(
-                self.user_id,
-                type="interaction",
-                session_id=self.session_id,
+    def _logged(self, latest: int | None) -> list[LoggedMessage]:
+        """The log's messages (the latest ones), oldest first, page by page."""
+        found: list[LoggedMessage] = []
+        before: int | None = None
+        while True:
+            wanted = _PAGE if latest is None else min(_PAGE, latest - len(found))
+            page = self.client.get_messages(
+                self.session_id,
+                user_id=self.user_id,
                 agent_id=self.agent_id,
-                limit=latest,
-                order="desc",
+                limit=wanted,
+                before=before,
             )
-            memories = page.memories
-        else:
-            memories = list(
-                self.client.iter_all(
-                    self.user_id,
-                    type="interaction",
-                    session_id=self.session_id,
-                    agent_id=self.agent_id,
-                    order="asc",
-                )
-            )
+            found = page.messages + found
+            if page.next_before is None or (latest is not None and len(found) >= latest):
+                return found
+            before = page.next_before
+
+    def _legacy(self) -> list[Memory]:
+        """Turns stored by earlier versions, one ``interaction`` memory each, oldest first."""
+        memories = self.client.iter_all(
+            self.user_id,
+            type="interaction",
+            session_id=self.session_id,
+            agent_id=self.agent_id,
+            order="asc",
+        )
         turns = [memory for memory in memories if "role" in memory.metadata]
-        # Messages saved within the same clock tick keep the order they were sent in.
         return sorted(turns, key=lambda m: (m.sort_key, _number(m.metadata.get("seq"))))
 
     @property
     def messages(self) -> list[BaseMessage]:  # type: ignore[override]
         """The conversation so far, oldest first."""
-        return [_to_message(memory) for memory in self._stored(self.max_messages)]
+        logged = [_from_log(m) for m in self._logged(self.max_messages)]
+        if self.max_messages is not None and len(logged) >= self.max_messages:
+            return logged
+        earlier = [_from_legacy(memory) for memory in self._legacy()]
+        combined = earlier + logged
+        return combined if self.max_messages is None else combined[-self.max_messages :]
 
     def add_messages(self, messages: Sequence[BaseMessage]) -> None:
-        """Store the messages in order, one request each.
-
-        Not one batch request: the service stamps a batch with a single time, and the
-        order of the turns must survive reads of only the latest ones (``max_messages``).
-        """
-        first_seq = time.time_ns()
-        for position, message in enumerate(messages):
-            self.client.add(
-                _content_of(message),
+        """Append the messages to the session's log in one request, in order."""
+        if messages:
+            self.client.append_messages(
+                self.session_id,
+                [_log_entry(message) for message in messages],
                 user_id=self.user_id,
-                type="interaction",
-                session_id=self.session_id,
                 agent_id=self.agent_id,
-                metadata=_metadata_of(message, first_seq + position),
             )
 
     def clear(self) -> None:
-        """Delete this history's messages (other memories of the session stay)."""
-        for memory in self._stored():
+        """Clear the session's log (and the turns earlier versions stored as memories);
+        the user's other memories stay."""
+        self.client.clear_messages(self.session_id, user_id=self.user_id, agent_id=self.agent_id)
+        for memory in self._legacy():
             self.client.delete(memory.id)
+
+
+_PAGE = 1000
 
 
 def _given(**values: Any) -> dict[str, Any]:
@@ -178,10 +188,9 @@ def _content_of(message: BaseMessage) -> str:
     return f"({message.type} message without text)"
 
 
-def _metadata_of(message: BaseMessage, seq: int) -> dict[str, Any]:
+def _metadata_of(message: BaseMessage) -> dict[str, Any]:
     role = chat_role(message)
-    # seq keeps the order of messages the service stamps with the same time.
-    metadata: dict[str, Any] = {"role": role, "seq": seq, "source": "langchain"}
+    metadata: dict[str, Any] = {"role": role, "source": "langchain"}
     plain = (
         role in _PLAIN_CLASS_OF_ROLE
         and isinstance(message.content, str)
@@ -196,7 +205,24 @@ def _metadata_of(message: BaseMessage, seq: int) -> dict[str, Any]:
     return metadata
 
 
-def _to_message(memory: Memory) -> BaseMessage:
+def _log_entry(message: BaseMessage) -> dict[str, Any]:
+    metadata = _metadata_of(message)
+    entry: dict[str, Any] = {"role": metadata.pop("role"), "content": _content_of(message)}
+    if isinstance(message.name, str) and message.name:
+        entry["name"] = message.name[:128]
+    entry["metadata"] = metadata
+    return entry
+
+
+def _from_log(logged: LoggedMessage) -> BaseMessage:
+    stored = logged.metadata.get("message")
+    if isinstance(stored, str):
+        return messages_from_dict([json.loads(stored)])[0]
+    cls = _PLAIN_CLASS_OF_ROLE.get(logged.role, HumanMessage)
+    return cls(content=logged.content, id=f"{logged.seq}")
+
+
+def _from_legacy(memory: Memory) -> BaseMessage:
     stored = memory.metadata.get("message")
     if isinstance(stored, str):
         return messages_from_dict([json.loads(stored)])[0]

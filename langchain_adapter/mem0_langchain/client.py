@@ -24,6 +24,7 @@ from ._api import (
 )
 from .models import (
     ApiKeyList,
+    AppendedMessages,
     AuthCheck,
     BatchResult,
     ConversationResult,
@@ -35,6 +36,7 @@ from .models import (
     Memory,
     MemoryPage,
     MemoryType,
+    MessageLog,
     Readiness,
     RevokedApiKey,
     SearchResult,
@@ -343,6 +345,39 @@ class Mem0Client(ClientConfig):
         """Delete all memories of a user, or only those of a session, agent or type
         (``DELETE /api/memories/user/{user_id}``); ``deleted`` tells how many went."""
         return self._call(_api.delete_all(user_id, session_id, agent_id, type))
+
+    def append_messages(
+        self,
+        session_id: str,
+        messages: Sequence[Mapping[str, Any]],
+        *,
+        user_id: str,
+        agent_id: str | None = None,
+    ) -> AppendedMessages:
+        """Append messages (``{"role", "content", "name"?, "created_at"?, "metadata"?}``) to a
+        session's log (``POST /api/sessions/{session_id}/messages``); the service numbers them."""
+        return self._call(_api.append_messages(session_id, user_id, messages, agent_id))
+
+    def get_messages(
+        self,
+        session_id: str,
+        *,
+        user_id: str,
+        agent_id: str | None = None,
+        limit: int | None = None,
+        before: int | None = None,
+        after: int | None = None,
+    ) -> MessageLog:
+        """A window of a session's log, oldest first (``GET /api/sessions/{session_id}/messages``):
+        the last ``limit`` messages, or those ``before`` / ``after`` a ``seq``."""
+        return self._call(_api.get_messages(session_id, user_id, agent_id, limit, before, after))
+
+    def clear_messages(
+        self, session_id: str, *, user_id: str, agent_id: str | None = None
+    ) -> DeleteResult:
+        """Clear a session's log; its memories stay
+        (``DELETE /api/sessions/{session_id}/messages``)."""
+        return self._call(_api.clear_messages(session_id, user_id, agent_id))
 
     def end_session(self, session_id: str, *, user_id: str) -> DeleteResult:
         """End a session: its memories go, the user's long-term memories stay

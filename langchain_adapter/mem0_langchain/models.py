@@ -173,6 +173,39 @@ class Export(_Result):
     memories: list[Memory]
 
 
+class LoggedMessage(_Result):
+    """One message of a session's log; ``seq`` is its place in the log, given by the service."""
+
+    seq: int
+    role: str
+    content: str
+    name: str | None = None
+    agent_id: str | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    created_at: datetime | None = None
+    stored_at: datetime | None = None
+
+
+class MessageLog(_Result):
+    """A window of a session's log (``GET /api/sessions/{id}/messages``), oldest first."""
+
+    session_id: str
+    user_id: str
+    messages: list[LoggedMessage]
+    total: int = 0
+    has_more: bool = False
+    next_before: int | None = None
+    next_after: int | None = None
+
+
+class AppendedMessages(_Result):
+    """The messages of an append as the log holds them (``POST /api/sessions/{id}/messages``)."""
+
+    session_id: str
+    user_id: str
+    messages: list[LoggedMessage]
+
+
 class Readiness(_Result):
     """Answer of ``GET /api/ready``: whether every backend of the service answers."""
 

@@ -169,7 +169,7 @@ def backup(output: Path | None, progress: bool | None) -> None:
         raise click.ClickException(f"backup stopped, no archive written: {exc}") from None
     audit("backup", actor=_cli_actor(), file=str(result.path), memories=result.memories)
     click.echo(f"Backup written to {result.path}: {result.memories} memories, {result.vectors} vectors, "
-               f"{result.history} history events, {result.keys} scoped keys")
+               f"{result.history} history events, {result.keys} scoped keys, {result.messages} logged messages")
     if result.vectors_note:
         click.echo(f"Note: {result.vectors_note}")
 
@@ -217,7 +217,8 @@ def restore(archive: Path, reembed: bool, check_only: bool, no_keys: bool, progr
           keys=[key.id for key in result.restored_keys])
     click.echo(f"Restored from {archive}: {result.inserted} added, {result.updated} brought back, "
                f"{result.unchanged} already identical; {result.vectors_reused} vectors reused, "
-               f"{result.embedded} embedded; {result.history} history events and {result.keys} scoped keys added")
+               f"{result.embedded} embedded; {result.history} history events and {result.keys} scoped keys added; "
+               f"{result.messages} logged messages added")
     for key in result.restored_keys:
         click.echo(f"Scoped key restored: {_describe_key(key)}")
     for note in result.notes:

@@ -31,10 +31,11 @@ def test_components_and_credential_are_listed(flowise):
 
 
 def _turns(live_service, user_id, session_id):
-    r = requests.get(f"{live_service.url}/api/memories/user/{user_id}", headers=live_service.headers,
-                     params={"session_id": session_id, "type": "interaction", "order": "asc", "limit": 50}, timeout=10)
+    """(role, content) of the session's message log, oldest first."""
+    r = requests.get(f"{live_service.url}/api/sessions/{session_id}/messages", headers=live_service.headers,
+                     params={"user_id": user_id, "limit": 50}, timeout=10)
     r.raise_for_status()
-    return [(m["metadata"]["role"], m["content"]) for m in r.json()["memories"]]
+    return [(m["role"], m["content"]) for m in r.json()["messages"]]
 
 
 def test_user_id_from_override_config_when_enabled(flowise, import_workflow, live_service, fake_openai):
@@ -98,3 +99,21 @@ def test_clearing_a_chat_in_flowise_deletes_its_session_memories(flowise, import
     everything = requests.get(f"{live_service.url}/api/memories/user/{user}", headers=live_service.headers,
                               timeout=10).json()["memories"]
     assert "Speaks Portuguese" in [m["content"] for m in everything]
+
+
+def test_turns_stored_by_the_earlier_version_are_still_the_chats_history(flowise, import_workflow, live_service,
+                                                                          fake_openai):
+    """The earlier Mem0 Memory kept each turn as an interaction memory (role, source and sequence in metadata)."""
+    flow_id = import_workflow("chatbot-with-memory.json")
+    user, chat = f"fw-old-{uuid.uuid4().hex[:8]}", f"chat-{uuid.uuid4().hex[:8]}"
+    for sequence, (role, text) in enumerate([("user", "My cat is called Mia."), ("assistant", "Mia is a nice name.")]):
+        r = requests.post(f"{live_service.url}/api/memories", headers=live_service.headers, timeout=10, json={
+            "user_id": user, "session_id": chat, "type": "interaction", "content": text,
+            "metadata": {"role": role, "source": "flowise", "sequence": sequence + 1}})
+        assert r.status_code == 201, r.text
+
+    flowise.predict(flow_id, "What is my cat called?", chat_id=chat, override_config={"userId": user})
+
+    contents = [m.get("content") for m in fake_openai.chat_requests()[-1]["messages"]]
+    assert contents[-3:] == ["My cat is called Mia.", "Mia is a nice name.", "What is my cat called?"]
+    assert [role for role, _ in _turns(live_service, user, chat)] == ["user", "assistant"]  # new turns: the log

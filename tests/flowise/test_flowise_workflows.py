@@ -37,6 +37,14 @@ def _memories(live_service, user_id: str, **params) -> list[dict]:
     return r.json()["memories"]
 
 
+def _log(live_service, user_id: str, session_id: str) -> list[tuple[str, str]]:
+    """(role, content) of a session's message log, oldest first."""
+    r = requests.get(f"{live_service.url}/api/sessions/{session_id}/messages", headers=live_service.headers,
+                     params={"user_id": user_id, "limit": 100}, timeout=10)
+    r.raise_for_status()
+    return [(m["role"], m["content"]) for m in r.json()["messages"]]
+
+
 def _prompt_text(chat_request: dict) -> str:
     return "\n".join(f"{m['role']}: {m.get('content') or ''}" for m in chat_request["messages"])
 
@@ -87,9 +95,9 @@ def test_chatbot_with_memory(flowise, import_workflow, live_service, fake_openai
     # The second turn carries the first one as history, read back from the service.
     contents = [m.get("content") for m in second["messages"]]
     assert contents[-3:] == ["What is my favourite colour?", r1.json()["text"], "And which colour did I ask about?"]
-    # Every turn is stored as a session memory of the user.
-    turns = _memories(live_service, user, session_id=chat1, type="interaction")
-    assert [(m["metadata"]["role"], m["content"]) for m in turns] == [
+    # Every turn is in the session's message log of the user, in order; no memory is made of them.
+    assert _memories(live_service, user, session_id=chat1) == []
+    assert _log(live_service, user, chat1) == [
         ("user", "What is my favourite colour?"), ("assistant", r1.json()["text"]),
         ("user", "And which colour did I ask about?"), ("assistant", r2.json()["text"])]
 
@@ -157,5 +165,5 @@ def test_agent_with_mem0_tools(flowise, import_workflow, live_service, fake_open
     tool_messages = [m for m in after_tool if m["role"] == "tool"]
     assert tool_messages and "The user is vegetarian" in tool_messages[-1]["content"]
     # The conversation itself went through Mem0 Memory.
-    turns = _memories(live_service, user, session_id=f"a2-{user}", type="interaction")
-    assert [m["content"] for m in turns] == ["What should I cook tonight?", "You are vegetarian, so here is a lentil curry."]
+    assert [content for _, content in _log(live_service, user, f"a2-{user}")] == [
+        "What should I cook tonight?", "You are vegetarian, so here is a lentil curry."]

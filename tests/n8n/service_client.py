@@ -41,3 +41,10 @@ class ServiceClient:
                                 headers=self.headers, timeout=30)
         assert response.status_code == 200, response.text
         return response.json()["memories"]
+
+    def messages_of(self, user_id: str, session_id: str) -> list[tuple[str, str]]:
+        """(role, content) of a session's message log, oldest first."""
+        response = requests.get(f"{self.base_url}/api/sessions/{session_id}/messages",
+                                params={"user_id": user_id, "limit": 1000}, headers=self.headers, timeout=30)
+        assert response.status_code == 200, response.text
+        return [(m["role"], m["content"]) for m in response.json()["messages"]]

@@ -51,14 +51,15 @@ def test_agent_sees_the_earlier_exchanges_of_the_session(n8n, fake_openai, servi
     first, second = tagged("My name is Dave."), tagged("What is my name?")
 
     first_reply = ask(n8n, user, session, first)
-    ask(n8n, user, session, second)
+    second_reply = ask(n8n, user, session, second)
 
     messages = model_call_for(fake_openai, second)
     assert messages[0]["role"] == "system"
     assert conversation(messages) == [("user", first), ("assistant", first_reply)]
-    stored = service.memories_of(user, session_id=session, type="interaction")
-    assert len(stored) == 2
-    assert f"User: {first}\nAssistant: {first_reply}" in [m["content"] for m in stored]
+    # the turns are the session's message log, in the order they were said; no memory is made of them
+    assert service.messages_of(user, session) == [
+        ("user", first), ("assistant", first_reply), ("user", second), ("assistant", second_reply)]
+    assert service.memories_of(user, session_id=session) == []
 
 
 def test_the_memory_shows_what_it_read_and_saved_in_the_execution(n8n, fake_openai):
@@ -149,9 +150,9 @@ def test_remember_tool_saves_a_preference_that_later_sessions_recall(n8n, fake_o
     [saved] = service.memories_of(user, type="preference")
     assert saved["content"] == "The user prefers green tea"
     assert saved["session_id"] == session and saved["metadata"]["source"] == "n8n-agent"
-    # the exchange itself is stored once, without the tool call's working notes
-    [exchange] = service.memories_of(user, type="interaction")
-    assert exchange["content"].endswith("Assistant: Noted: green tea it is.")
+    # the exchange itself is logged once, without the tool call's working notes
+    [(_, said), answer] = service.messages_of(user, session)
+    assert said.startswith("I really like green tea.") and answer == ("assistant", "Noted: green tea it is.")
 
     question = "Which tea does the user prefer?"
     ask(n8n, user, "s-" + uuid.uuid4().hex[:8], question)
@@ -171,7 +172,8 @@ def test_chat_trigger_workflow_keeps_the_chat_and_files_it_under_the_chat_sessio
 
     assert conversation(model_call_for(fake_openai, second)) == [("user", first), ("assistant", replies[0])]
     # without a userId in the chat's metadata, the chat session is the user
-    assert len(service.memories_of(session, session_id=session)) == 2
+    assert service.messages_of(session, session) == [
+        ("user", first), ("assistant", replies[0]), ("user", second), ("assistant", replies[1])]
 
 
 def test_chat_trigger_files_the_chat_under_the_user_given_in_the_chats_metadata(n8n, fake_openai, service):
@@ -179,8 +181,8 @@ def test_chat_trigger_files_the_chat_under_the_user_given_in_the_chats_metadata(
     response = n8n.webhook(f"{CHAT_WEBHOOK_ID}/chat", {"action": "sendMessage", "sessionId": session,
                                                        "chatInput": tagged("Hello"), "metadata": {"userId": user}})
     assert response.status_code == 200, response.text
-    assert [m["session_id"] for m in service.memories_of(user)] == [session]
-    assert service.memories_of(session) == []
+    assert len(service.messages_of(user, session)) == 2
+    assert service.messages_of(session, session) == []
 
 
 def test_chat_memory_manager_reads_inserts_and_clears_the_session(n8n, fake_openai, service):
@@ -249,3 +251,41 @@ def test_learn_facts_on_a_service_without_a_chat_model_says_so(n8n, service):
     [item] = response.json()
     assert "infer=true needs a chat model" in item["error"], item
     assert service.memories_of(user) == []  # nothing half-saved
+
+
+def test_exchanges_stored_by_the_earlier_version_are_still_shown(n8n, fake_openai, service):
+    """Earlier versions kept each exchange as an interaction memory with its messages in metadata."""
+    user, session = new_user(), "s-" + uuid.uuid4().hex[:8]
+    old_question, old_answer = tagged("I have a cat called Mia."), "Mia is a lovely name."
+    service.create(user, f"User: {old_question}\nAssistant: {old_answer}", type="interaction", session_id=session,
+                   metadata={"source": "n8n", "messages": [{"role": "user", "content": old_question},
+                                                           {"role": "assistant", "content": old_answer}]})
+    first = tagged("What is my cat called?")
+    first_reply = ask(n8n, user, session, first)
+    second = tagged("And how old is she?")
+    ask(n8n, user, session, second)
+    assert conversation(model_call_for(fake_openai, second)) == [
+        ("user", old_question), ("assistant", old_answer), ("user", first), ("assistant", first_reply)]
+
+
+def test_a_conversation_held_in_n8n_continues_in_langchain_with_the_same_turns(n8n, fake_openai, service,
+                                                                                 live_service):
+    from langchain_core.messages import AIMessage, HumanMessage
+
+    from mem0_langchain import Mem0ChatMessageHistory, Mem0Client
+
+    user, session = new_user(), "s-" + uuid.uuid4().hex[:8]
+    first, second = tagged("My name is Dave."), tagged("I live in Lisbon.")
+    replies = [ask(n8n, user, session, first), ask(n8n, user, session, second)]
+
+    with Mem0Client(live_service.url, api_key=live_service.api_key) as client:
+        history = Mem0ChatMessageHistory(user, session, client=client)
+        assert [(type(m), m.text) for m in history.messages] == [
+            (HumanMessage, first), (AIMessage, replies[0]), (HumanMessage, second), (AIMessage, replies[1])]
+        history.add_messages([HumanMessage(content="Where do I live?"), AIMessage(content="In Lisbon.")])
+
+    # back in n8n, the turns added from LangChain are part of the conversation
+    third = tagged("Thanks!")
+    ask(n8n, user, session, third)
+    assert conversation(model_call_for(fake_openai, third))[-2:] == [
+        ("user", "Where do I live?"), ("assistant", "In Lisbon.")]

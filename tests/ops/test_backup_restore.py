@@ -213,6 +213,7 @@ def test_archives_of_the_first_format_still_restore(service_factory, tmp_path):
         manifest = json.loads(contents["manifest.json"])
         manifest["format_version"] = 1
         del manifest["history"], manifest["keys"], contents["history.jsonl"], contents["keys.jsonl"]
+        del manifest["messages"], contents["messages.jsonl"]
         contents["manifest.json"] = json.dumps(manifest).encode()
 
     old = _rewrite(archive, tmp_path / "v1.tar.gz", first_format)

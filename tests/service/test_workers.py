@@ -115,3 +115,22 @@ def test_a_keys_rate_limit_holds_across_workers(tmp_path):
         assert set(statuses) == {200, 429}
     finally:
         service.stop()
+
+
+def test_appends_from_both_workers_keep_one_total_order_in_a_session_log(pool):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def append(n: int) -> list[int]:
+        response = _fresh(pool).post(f"{pool.url}/api/sessions/pool-chat/messages", timeout=60, json={
+            "user_id": "pool-log", "messages": [{"role": "user", "content": f"writer {n} line {i}"} for i in range(4)]})
+        assert response.status_code == 201, response.text
+        return [m["seq"] for m in response.json()["messages"]]
+
+    with ThreadPoolExecutor(max_workers=8) as threads:
+        numbered = list(threads.map(append, range(24)))
+    log = _fresh(pool).get(f"{pool.url}/api/sessions/pool-chat/messages",
+                           params={"user_id": "pool-log", "limit": 1000}).json()["messages"]
+    assert [m["seq"] for m in log] == list(range(1, 97))
+    for n, seqs in enumerate(numbered):  # each append holds consecutive numbers, in the order it sent them
+        assert seqs == list(range(seqs[0], seqs[0] + 4))
+        assert [log[s - 1]["content"] for s in seqs] == [f"writer {n} line {i}" for i in range(4)]

@@ -57,6 +57,27 @@ export interface ListResult {
     offset: number
 }
 
+/** One message of a session's log; `seq` is its place in the log, given by the service. */
+export interface LoggedMessage {
+    seq: number
+    role: string
+    content: string
+    name?: string | null
+    metadata?: Record<string, unknown>
+}
+
+export interface MessageLog {
+    messages: LoggedMessage[]
+    total: number
+    has_more: boolean
+}
+
+export interface NewLogMessage {
+    role: string
+    content: string
+    metadata?: Record<string, unknown>
+}
+
 export interface ClientOptions {
     baseUrl: string
     apiKey: string
@@ -112,6 +133,21 @@ export class Mem0Client {
         return this.request('DELETE', `/api/memories/user/${encodeURIComponent(userId)}`, undefined, { session_id: sessionId })
     }
 
+    /** Appends to a session's message log; the service numbers the messages in the order it receives them. */
+    appendMessages(sessionId: string, userId: string, messages: NewLogMessage[], agentId?: string): Promise<unknown> {
+        return this.request('POST', logPath(sessionId), dropEmpty({ user_id: userId, agent_id: agentId, messages }))
+    }
+
+    /** The last `limit` messages of a session's log, oldest first. */
+    readMessages(sessionId: string, userId: string, limit: number, agentId?: string): Promise<MessageLog> {
+        return this.request<MessageLog>('GET', logPath(sessionId), undefined, dropEmpty({ user_id: userId, agent_id: agentId, limit }))
+    }
+
+    clearMessages(sessionId: string, userId: string, agentId?: string): Promise<{ success: boolean; deleted: number }> {
+        if (!sessionId) throw new Error('A session id is required to clear a chat')
+        return this.request('DELETE', logPath(sessionId), undefined, dropEmpty({ user_id: userId, agent_id: agentId }))
+    }
+
     checkAuth(): Promise<{ authenticated: boolean }> {
         return this.request('GET', '/api/auth/check')
     }
@@ -154,6 +190,10 @@ export class Mem0Client {
         }
         return data as T
     }
+}
+
+function logPath(sessionId: string): string {
+    return `/api/sessions/${encodeURIComponent(sessionId)}/messages`
 }
 
 export function normalizeBaseUrl(raw: string): string {

@@ -1,6 +1,6 @@
 /** Pure mapping between Flowise chat messages, component inputs and Mem0 service records (no Flowise imports). */
 
-import type { CreateMemoryInput, Memory, MemoryType } from './client'
+import type { CreateMemoryInput, LoggedMessage, Memory, MemoryType, NewLogMessage } from './client'
 import { MEMORY_TYPES } from './client'
 
 export type ChatRole = 'user' | 'assistant'
@@ -36,7 +36,19 @@ export function chatTurnToMemory(turn: ChatTurn, scope: Scope, sequence: number)
     }
 }
 
-/** Session memories (any order) back to chat turns, oldest first. */
+/** One chat turn as a message of the session's log. */
+export function chatTurnToLogMessage(turn: ChatTurn): NewLogMessage {
+    return { role: turn.role, content: turn.text, metadata: { source: CHAT_SOURCE } }
+}
+
+/** The log's messages (oldest first) as chat turns; tool results and other roles are not turns of the chat. */
+export function logToChatTurns(messages: LoggedMessage[]): ChatTurn[] {
+    return messages
+        .filter((m) => m.role === 'user' || m.role === 'assistant')
+        .map((m) => ({ role: m.role as ChatRole, text: m.content }))
+}
+
+/** Session memories written by earlier versions (any order) back to chat turns, oldest first. */
 export function memoriesToChatTurns(memories: Memory[]): ChatTurn[] {
     // The sequence written with each turn orders turns saved within the same clock tick.
     const sorted = [...memories].sort((a, b) => {

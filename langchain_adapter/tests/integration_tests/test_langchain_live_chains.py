@@ -115,12 +115,12 @@ def test_history_chain_remembers_across_turns_and_a_restart(
     # Another session of the same user starts blank.
     assert _ask(restarted, "What is my name?", "chat-2") == "I don't know your name."
 
-    # The turns are ordinary session memories with their role.
-    stored = list(client.iter_all(user_id, session_id="chat-1", order="asc"))
-    assert [(m.type, m.metadata["role"]) for m in stored] == [
-        ("interaction", "user"),
-        ("interaction", "assistant"),
-    ] * 3
+    # The turns are the session's message log, numbered by the service; no memory was made of them.
+    log = client.get_messages("chat-1", user_id=user_id)
+    assert [(m.seq, m.role) for m in log.messages] == [
+        (seq, role) for seq, role in enumerate(["user", "assistant"] * 3, 1)
+    ]
+    assert list(client.iter_all(user_id, session_id="chat-1")) == []
 
 
 def test_history_chain_works_async(live_service: Any, user_id: str) -> None:
@@ -321,3 +321,30 @@ def test_mem0_memory_in_a_classic_conversation_chain(mem0: Mem0Client, user_id: 
     # A new chain object: the context comes from the service.
     second = chain().invoke({"input": "What is my name?"})
     assert second["history"] == "Previous context:\n- User asked: My name is Ann. Answer: Hi Ann!\n"
+
+
+def test_history_reads_turns_of_the_earlier_format_before_the_log(
+    mem0: Mem0Client, user_id: str
+) -> None:
+    # How earlier versions stored a history: one interaction memory per message, role in metadata.
+    for seq, (role, text) in enumerate([("user", "I am Ann"), ("assistant", "Hello Ann")]):
+        mem0.add(
+            text,
+            user_id=user_id,
+            type="interaction",
+            session_id="old",
+            metadata={"role": role, "seq": seq, "source": "langchain"},
+        )
+    history = Mem0ChatMessageHistory(user_id, "old", client=mem0)
+    history.add_messages([HumanMessage(content="Where do I live?")])
+    assert [(type(m), m.text) for m in history.messages] == [
+        (HumanMessage, "I am Ann"),
+        (AIMessage, "Hello Ann"),
+        (HumanMessage, "Where do I live?"),
+    ]
+    log = mem0.get_messages("old", user_id=user_id)
+    assert [(m.seq, m.role, m.content) for m in log.messages] == [(1, "user", "Where do I live?")]
+
+    history.clear()
+    assert history.messages == []
+    assert list(mem0.iter_all(user_id, session_id="old")) == []

@@ -61,13 +61,19 @@ def test_the_guides_camel_case_names_work_too(kind: str, mocked: http_mock.Reque
 
 def test_chat_history_takes_the_same_arguments(mocked: http_mock.RequestsMock) -> None:
     mocked.get(
+        f"{HOST}/api/sessions/s1/messages",
+        json={"session_id": "s1", "user_id": "u1", "messages": [], "total": 0, "has_more": False},
+        match=[matchers.header_matcher({"Authorization": "Bearer key-3"})],
+    )
+    mocked.get(
         f"{HOST}/api/memories/user/u1",
         json=PAGE_ANSWER,
         match=[matchers.header_matcher({"Authorization": "Bearer key-3"})],
     )
     history = Mem0ChatMessageHistory(baseUrl=HOST, apiKey="key-3", userId="u1", sessionId="s1")
     assert history.messages == []
-    assert mocked.calls[0].request.params["session_id"] == "s1"
+    assert mocked.calls[0].request.params["user_id"] == "u1"
+    assert mocked.calls[1].request.params["session_id"] == "s1"
     same = Mem0ChatMessageHistory("u1", "s1", base_url=HOST, api_key="key-3", timeout=3.0)
     assert same.client.base_url == HOST and same.client.timeout == 3.0
 

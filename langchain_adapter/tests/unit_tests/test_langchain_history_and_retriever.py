@@ -9,31 +9,31 @@ import http_mock
 import pytest
 from http_mock import matchers
 from langchain_core.documents import Document
-from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
+from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
 from mem0_langchain import Mem0ChatMessageHistory, Mem0Client, Mem0Retriever
 
 BASE = "http://mem0.test"
 
 
-def _turn(
-    memory_json: Any, memory_id: str, role: str, content: str, at: str, **meta: Any
-) -> dict[str, Any]:
-    return memory_json(
-        id=memory_id,
-        content=content,
-        type="interaction",
-        session_id="s1",
-        metadata={"role": role, "seq": 0, **meta},
-        created_at=at,
-    )
+LOG = f"{BASE}/api/sessions/s1/messages"
 
 
-def test_add_messages_stores_one_session_memory_per_message_with_its_role(
-    mocked: http_mock.RequestsMock, client: Mem0Client, memory_json: Any
+def _logged(seq: int, role: str, content: str, **metadata: Any) -> dict[str, Any]:
+    return {
+        "seq": seq,
+        "role": role,
+        "content": content,
+        "metadata": metadata,
+        "created_at": "2025-05-18T10:00:00Z",
+        "stored_at": "2025-05-18T10:00:00Z",
+    }
+
+
+def test_add_messages_appends_to_the_session_log_in_one_request(
+    mocked: http_mock.RequestsMock, client: Mem0Client
 ) -> None:
-    for _ in range(3):
-        mocked.post(f"{BASE}/api/memories", json=memory_json(), status=201)
+    mocked.post(LOG, json={"session_id": "s1", "user_id": "user123", "messages": []}, status=201)
     history = Mem0ChatMessageHistory("user123", "s1", client=client, agent_id="bot")
     history.add_messages(
         [
@@ -42,190 +42,45 @@ def test_add_messages_stores_one_session_memory_per_message_with_its_role(
             AIMessage(content="Hello Ann"),
         ]
     )
-    sent = [json.loads(call.request.body) for call in mocked.calls]
-    seqs = [body["metadata"].pop("seq") for body in sent]
-    assert seqs == sorted(seqs)
-    assert sent == [
+    assert [json.loads(call.request.body) for call in mocked.calls] == [
         {
             "user_id": "user123",
-            "content": text,
-            "type": "interaction",
-            "session_id": "s1",
             "agent_id": "bot",
-            "metadata": {"role": role, "source": "langchain"},
+            "messages": [
+                {"role": role, "content": text, "metadata": {"source": "langchain"}}
+                for role, text in (
+                    ("system", "Be brief"),
+                    ("user", "Hi, I am Ann"),
+                    ("assistant", "Hello Ann"),
+                )
+            ],
         }
-        for role, text in (
-            ("system", "Be brief"),
-            ("user", "Hi, I am Ann"),
-            ("assistant", "Hello Ann"),
-        )
     ]
 
 
-def test_tool_calls_survive_the_round_trip(
-    mocked: http_mock.RequestsMock, client: Mem0Client, memory_json: Any
-) -> None:
-    call = AIMessage(
-        content="", tool_calls=[{"name": "weather", "args": {"city": "Oslo"}, "id": "c1"}]
-    )
-    result = ToolMessage(content="-3C", tool_call_id="c1")
-    mocked.post(f"{BASE}/api/memories", json=memory_json(), status=201)
-    mocked.post(f"{BASE}/api/memories", json=memory_json(), status=201)
-    history = Mem0ChatMessageHistory("user123", "s1", client=client)
-    history.add_messages([call, result])
-    stored = [json.loads(c.request.body) for c in mocked.calls]
-    assert stored[0]["content"] == "(called tools: weather)"
-    assert stored[1]["content"] == "-3C"
-    assert [s["metadata"]["role"] for s in stored] == ["assistant", "tool"]
-
-    mocked.get(
-        f"{BASE}/api/memories/user/user123",
-        json={
-            "memories": [
-                _turn(
-                    memory_json,
-                    "m1",
-                    "assistant",
-                    s["content"],
-                    "2025-05-18T10:00:00Z",
-                    message=s["metadata"]["message"],
-                )
-                if i == 0
-                else _turn(
-                    memory_json,
-                    "m2",
-                    "tool",
-                    s["content"],
-                    "2025-05-18T10:00:01Z",
-                    message=s["metadata"]["message"],
-                )
-                for i, s in enumerate(stored)
-            ],
-            "total": 2,
-            "limit": 100,
-            "offset": 0,
-        },
-    )
-    restored = history.messages
-    assert isinstance(restored[0], AIMessage)
-    assert restored[0].tool_calls[0]["args"] == {"city": "Oslo"}
-    assert isinstance(restored[1], ToolMessage) and restored[1].tool_call_id == "c1"
-
-
-def test_messages_are_read_oldest_first_and_skip_other_memories(
-    mocked: http_mock.RequestsMock, client: Mem0Client, memory_json: Any
-) -> None:
-    same_tick = "2025-05-18T10:00:01Z"
-    mocked.get(
-        f"{BASE}/api/memories/user/user123",
-        json={
-            "memories": [
-                _turn(memory_json, "m1", "user", "Hi, I am Ann", "2025-05-18T10:00:00Z"),
-                # Saved in the same clock tick: the client-side sequence decides.
-                {
-                    **_turn(memory_json, "m3", "user", "Remember my dog Rex", same_tick),
-                    "metadata": {"role": "user", "seq": 2},
-                },
-                {
-                    **_turn(memory_json, "m2", "assistant", "Hello Ann", same_tick),
-                    "metadata": {"role": "assistant", "seq": 1},
-                },
-            ],
-            "total": 4,
-            "limit": 3,
-            "offset": 0,
-        },
-        match=[
-            matchers.query_param_matcher(
-                {
-                    "type": "interaction",
-                    "session_id": "s1",
-                    "limit": "100",
-                    "offset": "0",
-                    "order": "asc",
-                },
-                strict_match=True,
-            )
-        ],
-    )
-    mocked.get(
-        f"{BASE}/api/memories/user/user123",
-        json={
-            # An interaction written by something else (no role): not a chat turn.
-            "memories": [
-                memory_json(
-                    id="m9", type="interaction", session_id="s1", content="User asked: x. Answer: y"
-                )
-            ],
-            "total": 4,
-            "limit": 100,
-            "offset": 3,
-        },
-        match=[
-            matchers.query_param_matcher(
-                {
-                    "type": "interaction",
-                    "session_id": "s1",
-                    "limit": "100",
-                    "offset": "3",
-                    "order": "asc",
-                }
-            )
-        ],
-    )
-    history = Mem0ChatMessageHistory("user123", "s1", client=client)
-    assert history.messages == [
-        HumanMessage(content="Hi, I am Ann", id="m1"),
-        AIMessage(content="Hello Ann", id="m2"),
-        HumanMessage(content="Remember my dog Rex", id="m3"),
-    ]
-
-
-def test_max_messages_reads_only_the_latest(
-    mocked: http_mock.RequestsMock, client: Mem0Client, memory_json: Any
+def test_max_messages_reads_the_last_window_of_the_log(
+    mocked: http_mock.RequestsMock, client: Mem0Client
 ) -> None:
     mocked.get(
-        f"{BASE}/api/memories/user/user123",
+        LOG,
         json={
-            "memories": [
-                _turn(memory_json, "m4", "assistant", "Rex is a good name", "2025-05-18T10:00:03Z"),
-                _turn(memory_json, "m3", "user", "My dog is Rex", "2025-05-18T10:00:02Z"),
+            "session_id": "s1",
+            "user_id": "user123",
+            "messages": [
+                _logged(3, "user", "My dog is Rex"),
+                _logged(4, "assistant", "Rex is a good name"),
             ],
             "total": 4,
-            "limit": 2,
-            "offset": 0,
+            "has_more": True,
+            "next_before": 3,
         },
         match=[
-            matchers.query_param_matcher(
-                {"type": "interaction", "session_id": "s1", "limit": "2", "order": "desc"},
-                strict_match=True,
-            )
+            matchers.query_param_matcher({"user_id": "user123", "limit": "2"}, strict_match=True)
         ],
     )
     history = Mem0ChatMessageHistory("user123", "s1", client=client, max_messages=2)
     assert [m.content for m in history.messages] == ["My dog is Rex", "Rex is a good name"]
-
-
-def test_clear_deletes_only_the_chat_turns(
-    mocked: http_mock.RequestsMock, client: Mem0Client, memory_json: Any
-) -> None:
-    mocked.get(
-        f"{BASE}/api/memories/user/user123",
-        json={
-            "memories": [
-                _turn(memory_json, "m1", "user", "hi", "2025-05-18T10:00:00Z"),
-                memory_json(id="keep", type="interaction", session_id="s1"),
-                _turn(memory_json, "m2", "assistant", "hello", "2025-05-18T10:00:01Z"),
-            ],
-            "total": 3,
-            "limit": 100,
-            "offset": 0,
-        },
-    )
-    mocked.delete(f"{BASE}/api/memories/m1", json={"success": True, "message": "ok"})
-    mocked.delete(f"{BASE}/api/memories/m2", json={"success": True, "message": "ok"})
-    Mem0ChatMessageHistory("user123", "s1", client=client).clear()
-    assert [c.request.method for c in mocked.calls] == ["GET", "DELETE", "DELETE"]
+    assert len(mocked.calls) == 1  # a full window needs no look at older formats
 
 
 def test_history_needs_a_user_and_a_session(client: Mem0Client) -> None:

@@ -25,6 +25,22 @@ interface MemoryList {
 	total: number;
 }
 
+/** One message of a session's log; `seq` is its place in the log, given by the service. */
+export interface LoggedMessage {
+	seq: number;
+	role: string;
+	content: string;
+	name?: string | null;
+}
+
+interface MessageLog {
+	messages: LoggedMessage[];
+	total: number;
+	has_more: boolean;
+}
+
+const logPath = (sessionId: string) => `/api/sessions/${encodeURIComponent(sessionId)}/messages`;
+
 /** The few service calls the chat memory makes, authenticated with the node's credential. */
 export class MemoryApi {
 	private baseUrl?: string;
@@ -48,6 +64,20 @@ export class MemoryApi {
 		return (await this.request('GET', `/api/memories/user/${encodeURIComponent(userId)}`, {
 			qs,
 		})) as MemoryList;
+	}
+
+	/** Appends to the session's message log, which numbers the messages in the order it receives them. */
+	async appendMessages(sessionId: string, body: IDataObject): Promise<void> {
+		await this.request('POST', logPath(sessionId), { body });
+	}
+
+	/** The last `limit` messages of the session's log, oldest first. */
+	async readMessages(sessionId: string, qs: IDataObject): Promise<MessageLog> {
+		return (await this.request('GET', logPath(sessionId), { qs })) as MessageLog;
+	}
+
+	async clearMessages(sessionId: string, qs: IDataObject): Promise<void> {
+		await this.request('DELETE', logPath(sessionId), { qs });
 	}
 
 	async deleteOfUser(userId: string, qs: IDataObject): Promise<void> {

@@ -1,7 +1,7 @@
 import type { IDataObject } from 'n8n-workflow';
-import type { IncomingMessage } from './messages';
+import type { ChatRole, IncomingMessage } from './messages';
 import { ChatLine, messageRole, messageText } from './messages';
-import type { MemoryApi, StoredMemory } from './MemoryApi';
+import type { LoggedMessage, MemoryApi, StoredMemory } from './MemoryApi';
 
 /** Runs one memory operation and records it in the execution log (see executionLog.ts). */
 export type Journal = <T>(input: IDataObject, call: () => Promise<T>, describe: (result: T) => IDataObject) => Promise<T>;
@@ -28,17 +28,16 @@ interface ExchangeLine {
 	content: string;
 }
 
-const SPEAKER: Record<ExchangeLine['role'], string> = { user: 'User', assistant: 'Assistant', system: 'System' };
-
 const MEMORY_KEY = 'chat_history';
 
 export const RECALL_ACKNOWLEDGEMENT = 'Noted. I will keep this in mind.';
 
 /**
- * A session's conversation, kept in the service as one `interaction` memory per exchange.
+ * A session's conversation, kept in the service's message log of the session (the log LangChain's and
+ * Flowise's Mem0 memories read and write too, so a conversation can move between them).
  *
- * One memory holds a user message and the reply to it, so the stored text reads like the
- * conversation and a search finds the question together with its answer.
+ * Earlier versions kept each exchange as an `interaction` memory with its messages in metadata; those
+ * are still shown, before the log's messages, and cleared with them.
  */
 export class ServiceChatHistory {
 	constructor(
@@ -85,19 +84,36 @@ export class ServiceChatHistory {
 	async clear(): Promise<void> {
 		await this.journal(
 			{ action: 'clear' },
-			async () =>
+			async () => {
+				await this.api.clearMessages(this.scope.sessionId, this.owner());
 				await this.api.deleteOfUser(this.scope.userId, {
 					session_id: this.scope.sessionId,
 					type: 'interaction',
 					...(this.scope.agentId ? { agent_id: this.scope.agentId } : {}),
-				}),
+				});
+			},
 			() => ({ action: 'clear' }),
 		);
 	}
 
-	/** The last `windowSize` exchanges of the session, oldest first. */
+	/** The messages of the last `windowSize` exchanges of the session, oldest first. */
 	async window(): Promise<ChatLine[]> {
 		if (this.windowSize <= 0) return [];
+		const wanted = this.windowSize * 2; // a question and its answer
+		const log = await this.api.readMessages(this.scope.sessionId, { ...this.owner(), limit: wanted });
+		// Tool results and other roles are working notes of a run, not turns of the conversation.
+		const logged = log.messages.filter((m) => CHAT_ROLES.has(m.role)).map(toChatLine);
+		if (logged.length >= wanted) return logged;
+		const earlier = await this.earlierFormat();
+		return [...earlier, ...logged].slice(-wanted);
+	}
+
+	private owner(): IDataObject {
+		return { user_id: this.scope.userId, ...(this.scope.agentId ? { agent_id: this.scope.agentId } : {}) };
+	}
+
+	/** Exchanges stored as `interaction` memories by earlier versions of this node, oldest first. */
+	private async earlierFormat(): Promise<ChatLine[]> {
 		const page = await this.api.listOfUser(this.scope.userId, {
 			session_id: this.scope.sessionId,
 			type: 'interaction',
@@ -107,7 +123,7 @@ export class ServiceChatHistory {
 			...(this.scope.agentId ? { agent_id: this.scope.agentId } : {}),
 		});
 		return page.memories
-			.filter((memory) => memory.metadata?.extraction !== 'pending')
+			.filter((memory) => memory.metadata?.extraction !== 'pending' && Array.isArray(memory.metadata?.messages))
 			.slice(0, this.windowSize)
 			.reverse()
 			.flatMap((memory) => this.toMessages(memory));
@@ -146,13 +162,9 @@ export class ServiceChatHistory {
 				metadata: { source: 'n8n' },
 			});
 		}
-		await this.api.create({
-			user_id: this.scope.userId,
-			session_id: this.scope.sessionId,
-			...(this.scope.agentId ? { agent_id: this.scope.agentId } : {}),
-			type: 'interaction',
-			content: kept.map((line) => `${SPEAKER[line.role]}: ${line.content}`).join('\n'),
-			metadata: { source: 'n8n', messages: kept as unknown as IDataObject[] },
+		await this.api.appendMessages(this.scope.sessionId, {
+			...this.owner(),
+			messages: kept.map((line) => ({ ...line, metadata: { source: 'n8n' } })) as unknown as IDataObject[],
 		});
 	}
 
@@ -166,9 +178,14 @@ export class ServiceChatHistory {
 						new ChatLine(line.role === 'assistant' || line.role === 'system' ? line.role : 'user', line.content),
 				);
 		}
-		// An interaction written by something else: show it to the model as it is.
-		return [new ChatLine('user', memory.content)];
+		return [];
 	}
+}
+
+const CHAT_ROLES = new Set(['user', 'assistant', 'system']);
+
+function toChatLine(message: LoggedMessage): ChatLine {
+	return new ChatLine(message.role as ChatRole, message.content);
 }
 
 /**

@@ -15,6 +15,7 @@ from mem0_service.api.models import (
     ConversationResponse,
     DeleteResponse,
     ErrorResponse,
+    ExportedMessageOut,
     ExportResponse,
     ExtractionStatus,
     HistoryEventOut,
@@ -175,9 +176,14 @@ async def delete_user_memories(request: web.Request) -> web.Response:
     query = parse_query(request, ScopeDeleteQuery)
     scope = principal(request).restrict(Scope(user_id=user_id, session_id=query.session_id, agent_id=query.agent_id,
                                               types=(query.type,) if query.type else ()))
-    deleted = await request.app[SERVICE].delete_scope(scope)
+    service = request.app[SERVICE]
+    deleted = await service.delete_scope(scope)
+    cleared = 0
+    if query.type is None:  # memory types narrow memories only; a message log has none
+        cleared = await service.erase_messages(scope)
     return json_response(BulkDeleteResponse(success=True, deleted=deleted,
-                                            message=f"Deleted {deleted} memories of user {user_id}"))
+                                            message=f"Deleted {deleted} memories of user {user_id}"
+                                                    + (f" and {cleared} logged messages" if cleared else "")))
 
 
 def _metadata_filter(raw: str | None) -> tuple:
@@ -206,8 +212,10 @@ async def export_user_memories(request: web.Request) -> web.Response:
         offset += len(page)
         if not page or offset >= total:
             break
+    messages = await service.user_messages(user_id)
     return json_response(ExportResponse(user_id=user_id, exported_at=iso(utcnow()), total=len(memories),
-                                        memories=[MemoryOut.of(m) for m in memories]))
+                                        memories=[MemoryOut.of(m) for m in memories],
+                                        messages=[ExportedMessageOut.of(m) for m in messages]))
 
 
 async def end_session(request: web.Request) -> web.Response:
@@ -215,6 +223,9 @@ async def end_session(request: web.Request) -> web.Response:
     session_id = parse_path_identifier(request, "session_id")
     query = parse_query(request, SessionEndQuery)
     scope = principal(request).restrict(Scope(user_id=query.user_id, session_id=session_id), every_agent=True)
-    deleted = await request.app[SERVICE].delete_scope(scope, actor="session-end", erase=False)
+    service = request.app[SERVICE]
+    deleted = await service.delete_scope(scope, actor="session-end", erase=False)
+    cleared = await service.clear_messages(scope)
     return json_response(BulkDeleteResponse(success=True, deleted=deleted,
-                                            message=f"Session {session_id} ended: {deleted} memories removed"))
+                                            message=f"Session {session_id} ended: {deleted} memories removed, "
+                                                    f"{cleared} logged messages cleared"))

@@ -20,6 +20,7 @@ from pydantic import (
 
 from mem0_service.api.values import MAX_OFFSET, check_timestamp
 from mem0_service.core.memory import Memory, MemoryType
+from mem0_service.core.messages import LoggedMessage
 from mem0_service.core.ranking import Ranked
 from mem0_service.stores.base import iso
 
@@ -311,11 +312,42 @@ class HistoryResponse(BaseModel):
     history: list[HistoryEventOut]
 
 
+class LoggedMessageOut(BaseModel):
+    seq: int = Field(description="Position in the session's log, assigned by the service: 1, 2, 3, ...")
+    role: str
+    content: str
+    name: str | None = None
+    agent_id: str | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    created_at: datetime
+    stored_at: datetime
+
+    @field_serializer("created_at", "stored_at")
+    def _utc(self, value: datetime) -> str:
+        return iso(value)
+
+    @classmethod
+    def of(cls, m: LoggedMessage) -> LoggedMessageOut:
+        return cls(seq=m.seq, role=m.role, content=m.content, name=m.name, agent_id=m.agent_id, metadata=m.metadata,
+                   created_at=m.created_at, stored_at=m.stored_at)
+
+
+class ExportedMessageOut(LoggedMessageOut):
+    session_id: str
+
+    @classmethod
+    def of(cls, m: LoggedMessage) -> ExportedMessageOut:
+        return cls(session_id=m.session_id, seq=m.seq, role=m.role, content=m.content, name=m.name,
+                   agent_id=m.agent_id, metadata=m.metadata, created_at=m.created_at, stored_at=m.stored_at)
+
+
 class ExportResponse(BaseModel):
     user_id: str
     exported_at: str
     total: int
     memories: list[MemoryOut]
+    messages: list[ExportedMessageOut] = Field(default_factory=list, description="Every session's message log, "
+                                                                                 "by session and seq")
 
 
 class SessionEndQuery(Request):

@@ -165,6 +165,8 @@ async def metrics_endpoint(request: web.Request) -> web.Response:
         gauges["mem0_sweeper_removed"] = ("Memories removed by the sweeper since start", [
             ({"reason": "expired"}, sweeps.expired_removed),
             ({"reason": "idle_session"}, sweeps.session_memories_removed)])
+        gauges["mem0_sweeper_messages_removed"] = ("Logged messages of idle sessions cleared by the sweeper since start",
+                                                   [({}, sweeps.session_messages_removed)])
         gauges["mem0_sweeper_failing"] = ("1 when the sweeper's last run failed", [({}, int(bool(sweeps.last_error)))])
     return web.Response(body=metrics.render(gauges).encode(), headers={
         "Content-Type": "text/plain; version=0.0.4; charset=utf-8", "Cache-Control": "no-store"})

@@ -3,7 +3,8 @@ document all read it."""
 
 from __future__ import annotations
 
-from mem0_service.api import console, health, keys, memories, models, ops, platform, users, webhooks
+from mem0_service.api import console, health, keys, memories, messages, models, ops, platform, users, webhooks
+from mem0_service.api import message_models as mm
 from mem0_service.api import platform_models as pm
 from mem0_service.api.idempotency import IdempotencyHeaders
 from mem0_service.api.policy import Route
@@ -35,6 +36,15 @@ ROUTES: list[Route] = [
     Route("DELETE", "/api/sessions/{session_id}", memories.end_session,
           "End a session: remove its session-level memories", "sessions", models.BulkDeleteResponse,
           query=models.SessionEndQuery, access="write", audited=True),
+    Route("POST", "/api/sessions/{session_id}/messages", messages.append_messages,
+          "Append one or many messages to a session's log (numbered by the service in the order received)",
+          "sessions", mm.MessagesAppended, body=mm.MessagesAppend, status=201, access="write"),
+    Route("GET", "/api/sessions/{session_id}/messages", messages.read_messages,
+          "A session's messages, oldest first: the last `limit`, or a page before/after a seq", "sessions",
+          mm.MessageLogResponse, query=mm.MessagesQuery),
+    Route("DELETE", "/api/sessions/{session_id}/messages", messages.clear_messages,
+          "Clear a session's message log (long-term memories stay)", "sessions", models.BulkDeleteResponse,
+          query=mm.MessagesClearQuery, access="write", audited=True),
     Route("GET", "/api/memories/{memory_id}/history", memories.memory_history,
           "Every change of a memory: ADD, UPDATE (old and new content), DELETE", "memories", models.HistoryResponse),
     Route("GET", "/api/memories/{memory_id}", memories.get_memory, "Get a memory", "memories", models.MemoryOut,

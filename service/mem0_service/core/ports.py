@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from mem0_service.core.access import Access
 from mem0_service.core.memory import HistoryEvent, Memory, MemoryType, Scope
+from mem0_service.core.messages import LoggedMessage, LogPage, LogWindow, NewMessage
 from mem0_service.keys.model import ApiKey
 
 log = logging.getLogger("mem0_service.stores")
@@ -141,6 +142,10 @@ class Snapshot(ABC):
         """Every history event as (user_id, event), by memory id, oldest first within a memory."""
 
     @abstractmethod
+    def message_batches(self, batch_size: int = 1000) -> Iterator[list[LoggedMessage]]:
+        """Every session's message log, by user, session and seq."""
+
+    @abstractmethod
     def scoped_keys(self) -> list[tuple[ApiKey, str]]:
         """Every scoped key, revoked ones included, with the digest of its secret."""
 
@@ -180,6 +185,11 @@ class AsGivenWriter(ABC):
     @abstractmethod
     def add_key(self, key: ApiKey, digest: str) -> bool:
         """Store the key unless one with its id or digest exists; True if stored."""
+
+    @abstractmethod
+    def add_messages(self, messages: list[LoggedMessage]) -> int:
+        """Put logged messages back under their own numbers and move each session's counter past them; returns
+        how many were added."""
 
 
 class RecordStore(ABC):
@@ -366,3 +376,33 @@ class RecordStore(ABC):
     async def inspect(self) -> StoreInspection:
         """Look at the database without opening the store (which would create and migrate it); raises
         StoreUnreachable when it does not answer."""
+
+    # -- session message logs -------------------------------------------------------------------------------
+
+    @abstractmethod
+    async def append_messages(self, user_id: str, session_id: str, agent_id: str | None,
+                              messages: list[NewMessage]) -> list[LoggedMessage]:
+        """Append to a session's log, numbering the messages after every message appended before (by any
+        process); returns them as stored."""
+
+    @abstractmethod
+    async def read_messages(self, user_id: str, session_id: str, agent_id: str | None,
+                            window: LogWindow) -> LogPage:
+        """A window of a session's log, oldest first; only the agent's messages when one is named."""
+
+    @abstractmethod
+    async def clear_messages(self, user_id: str, session_id: str | None = None, agent_id: str | None = None) -> int:
+        """Delete a session's log (every session's when `session_id` is None, the sequence counters too);
+        returns how many messages went."""
+
+    @abstractmethod
+    async def idle_message_logs(self, cutoff: datetime, *, limit: int = 1000) -> list[tuple[str, str]]:
+        """(user_id, session_id) of logs with no message appended since cutoff."""
+
+    @abstractmethod
+    async def user_messages(self, user_id: str) -> list[LoggedMessage]:
+        """Every logged message of a user, by session and sequence (export)."""
+
+    @abstractmethod
+    def iter_messages(self, batch_size: int = 1000) -> AsyncIterator[list[LoggedMessage]]:
+        """Every logged message, by user, session and sequence, batch by batch (backup)."""

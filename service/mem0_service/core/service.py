@@ -16,6 +16,7 @@ from mem0_service.core.as_given import write_as_given
 from mem0_service.core.extraction import Extractor, Message, transcript
 from mem0_service.core.indexing import Indexer
 from mem0_service.core.memory import HistoryEvent, Memory, MemoryType, Scope, new_memory_id, utcnow
+from mem0_service.core.messages import LoggedMessage, LogPage, LogWindow, NewMessage
 from mem0_service.core.ports import AsGivenWriter, OwnerGroup, RecordStore
 from mem0_service.core.ranking import Ranked, fuse
 from mem0_service.embedders.base import Embedder
@@ -69,6 +70,7 @@ class ConversationOutcome:
 class SweepStats:
     expired_removed: int = 0
     session_memories_removed: int = 0
+    session_messages_removed: int = 0
     runs: int = 0
     last_error: str | None = None
 
@@ -258,6 +260,27 @@ class MemoryService:
         that subscribe to it; how many deliveries were queued."""
         return await self.webhooks.publish(event) if self.webhooks is not None else 0
 
+    # -- session message logs -------------------------------------------------------------------------------
+
+    async def append_messages(self, scope: Scope, messages: list[NewMessage]) -> list[LoggedMessage]:
+        """Append to the log of `scope.session_id`: messages of `scope.agent_id` (None: of no agent)."""
+        return await self.store.append_messages(scope.user_id, _session(scope), scope.agent_id, messages)
+
+    async def read_messages(self, scope: Scope, window: LogWindow) -> LogPage:
+        return await self.store.read_messages(scope.user_id, _session(scope), scope.agent_id, window)
+
+    async def clear_messages(self, scope: Scope) -> int:
+        """Empty a session's log (only the agent's messages when the scope names one); memories stay."""
+        return await self.store.clear_messages(scope.user_id, _session(scope), scope.agent_id)
+
+    async def erase_messages(self, scope: Scope) -> int:
+        """GDPR erasure of logged messages: every session of the user unless the scope names one (or an agent)."""
+        return await self.store.clear_messages(scope.user_id, scope.session_id, scope.agent_id)
+
+    async def user_messages(self, user_id: str) -> list[LoggedMessage]:
+        """Every logged message of a user, by session and seq (data-access export)."""
+        return await self.store.user_messages(user_id)
+
     # -- lifecycle ----------------------------------------------------------------------------------------
 
     async def sweep(self) -> SweepStats:
@@ -271,6 +294,8 @@ class MemoryService:
                 removed = await self.delete_scope(Scope(user_id=user_id, session_id=session_id), actor="session-expiry",
                                                   erase=False)
                 self.sweeps.session_memories_removed += removed
+            for user_id, session_id in await self.store.idle_message_logs(now - timedelta(seconds=self.session_ttl)):
+                self.sweeps.session_messages_removed += await self.store.clear_messages(user_id, session_id)
         self.sweeps.runs += 1
         return self.sweeps
 
@@ -347,6 +372,12 @@ class MemoryService:
         records, total = await self.store.first_in_scope(scope, [r.memory_id for r in ranked], limit)
         by_id = {r.memory_id: r for r in ranked}
         return [SearchHit(m, round(by_id[m.id].relevance, 4), by_id[m.id]) for m in records], total
+
+
+def _session(scope: Scope) -> str:
+    if scope.session_id is None:
+        raise ValueError("a message log belongs to a session")
+    return scope.session_id
 
 
 def _expired(memory: Memory) -> bool:

@@ -6,6 +6,7 @@ Layout of a backup (a gzip'd tar):
   vectors.jsonl   {"id", "vector" (base64 little-endian float32)} for memories whose vector is known to match
   history.jsonl   every history event, deleted memories' included, by memory id and then in order (format 2)
   keys.jsonl      every scoped key, revoked ones included, with the SHA-256 of its secret, never the secret (format 2)
+  messages.jsonl  every session's message log, by user, session and seq (format 3)
 """
 
 from __future__ import annotations
@@ -40,15 +41,18 @@ from mem0_service.ops.records import (
     key_line,
     memory_from_json,
     memory_line,
+    message_from_json,
+    message_line,
 )
 from mem0_service.ops.snapshot import open_snapshot
 from mem0_service.ops.validation import parse_json
 from mem0_service.ops.validation import utc_text as iso
 
 FORMAT = "mem0-backup"
-FORMAT_VERSION = 2
-READABLE_VERSIONS = {1: ("memories", "vectors"), 2: ("memories", "vectors", "history", "keys")}  # members per format
-MEMBERS = ("manifest.json", "memories.jsonl", "vectors.jsonl", "history.jsonl", "keys.jsonl")
+FORMAT_VERSION = 3
+READABLE_VERSIONS = {1: ("memories", "vectors"), 2: ("memories", "vectors", "history", "keys"),
+                     3: ("memories", "vectors", "history", "keys", "messages")}  # members per format
+MEMBERS = ("manifest.json", "memories.jsonl", "vectors.jsonl", "history.jsonl", "keys.jsonl", "messages.jsonl")
 BATCH = 500
 T = TypeVar("T")
 
@@ -69,6 +73,7 @@ class BackupResult:
     history: int = 0
     keys: int = 0
     vectors_note: str | None = None
+    messages: int = 0
 
 
 @dataclass
@@ -80,6 +85,7 @@ class RestoreResult:
     embedded: int = 0
     history: int = 0
     keys: int = 0
+    messages: int = 0
     restored_keys: list[ApiKey] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -148,6 +154,11 @@ async def backup(settings: Settings, output: Path, *, progress: bool | None = No
             for key, digest in snapshot.scoped_keys():
                 keys.write(key_line(key, digest))
             keys.close()
+            messages = _HashingWriter(work / "messages.jsonl")
+            for logged in snapshot.message_batches(BATCH * 4):
+                for message in logged:
+                    messages.write(message_line(message))
+            messages.close()
             vectors, note = await _backup_vectors(settings, embedder, ids_and_stamps, pending, snapshot,
                                                   work / "vectors.jsonl", progress)
         if dim == 0:
@@ -161,6 +172,7 @@ async def backup(settings: Settings, output: Path, *, progress: bool | None = No
                         "note": note},
             "history": {"file": "history.jsonl", "count": history.lines, "sha256": history.digest.hexdigest()},
             "keys": {"file": "keys.jsonl", "count": keys.lines, "sha256": keys.digest.hexdigest()},
+            "messages": {"file": "messages.jsonl", "count": messages.lines, "sha256": messages.digest.hexdigest()},
         }
         (work / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
         partial = output.with_name(output.name + ".partial")
@@ -170,7 +182,7 @@ async def backup(settings: Settings, output: Path, *, progress: bool | None = No
         with open(partial, "rb") as f:
             os.fsync(f.fileno())
         os.replace(partial, output)  # an interrupted backup never leaves a file that looks complete
-    return BackupResult(output, records.lines, vectors.lines, history.lines, keys.lines, note)
+    return BackupResult(output, records.lines, vectors.lines, history.lines, keys.lines, note, messages.lines)
 
 
 async def _backup_vectors(settings, embedder, ids_and_stamps, pending, snapshot, path: Path, progress):
@@ -266,6 +278,7 @@ class ArchiveContents:
     vectors: int = 0
     history: int = 0
     keys: int = 0
+    messages: int = 0
 
 
 def _lines(path: Path) -> Iterator[tuple[int, dict]]:
@@ -350,6 +363,15 @@ def check_archive(manifest: dict, work: Path) -> ArchiveContents:
             key_ids.add(key.id)
             digests.add(digest)
             contents.keys += 1
+    if (work / "messages.jsonl").exists():
+        numbered: set[tuple[str, str, int]] = set()
+        for number, message in _records(work / "messages.jsonl", message_from_json):
+            position = (message.user_id, message.session_id, message.seq)
+            if position in numbered:
+                raise BackupError(f"messages.jsonl line {number}: field 'seq' repeats message {message.seq} of "
+                                  f"session {message.session_id!r}")
+            numbered.add(position)
+            contents.messages += 1
     return contents
 
 
@@ -410,6 +432,9 @@ def _write(loader: AsGivenWriter, work: Path, contents: ArchiveContents, dim: in
         if present:
             result.notes.append(f"{present} scoped keys of the archive are here already (same id or secret) "
                                 "and were left as they are")
+    if (work / "messages.jsonl").exists():
+        logged = [message for _, message in _records(work / "messages.jsonl", message_from_json)]
+        result.messages = sum(loader.add_messages(logged[i:i + BATCH]) for i in range(0, len(logged), BATCH))
     written: set[str] = set()
     batch: list[Memory] = []
     with bar(contents.memories, "restore", progress) as shown:
@@ -489,7 +514,8 @@ async def _flush(service, count: int) -> None:
 def describe(manifest: dict) -> str:
     emb = manifest.get("embedding", {})
     extras = "".join(f", {manifest[part]['count']} {label}" for part, label in
-                     (("history", "history events"), ("keys", "scoped keys")) if part in manifest)
+                     (("history", "history events"), ("keys", "scoped keys"),
+                                      ("messages", "logged messages")) if part in manifest)
     return (f"{manifest['memories']['count']} memories, {manifest['vectors']['count']} vectors{extras}, "
             f"model {emb.get('model')} ({emb.get('dimension')}-d), made {manifest.get('created_at')} "
             f"by mem0-service {manifest.get('service_version')} on {manifest.get('records_backend')}")

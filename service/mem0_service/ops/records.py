@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from mem0_service.core.memory import HistoryEvent, Memory, MemoryType
+from mem0_service.core.messages import LoggedMessage
 from mem0_service.keys.model import ApiKey
 from mem0_service.ops.validation import InvalidValue, check_json, check_text, parse_timestamp
 from mem0_service.ops.validation import utc_text as iso
@@ -40,6 +41,12 @@ def key_line(key: ApiKey, digest: str) -> str:
     return _line({"id": key.id, "key_hash": digest, "prefix": key.prefix, "name": key.name, "user_id": key.user_id,
                   "agent_id": key.agent_id, "access": key.access, "created_at": iso(key.created_at),
                   "revoked_at": iso(key.revoked_at) if key.revoked_at else None})
+
+
+def message_line(m: LoggedMessage) -> str:
+    return _line({"user_id": m.user_id, "session_id": m.session_id, "seq": m.seq, "agent_id": m.agent_id,
+                  "role": m.role, "content": m.content, "name": m.name, "metadata": m.metadata,
+                  "created_at": iso(m.created_at), "stored_at": iso(m.stored_at)})
 
 
 class BadRecord(ValueError):
@@ -132,3 +139,22 @@ def memory_from_json(data: dict[str, Any]) -> Memory:
     return Memory(id=memory_id, user_id=user_id, content=content, type=memory_type, created_at=created,
                   updated_at=updated, session_id=_optional(data, "session_id"), agent_id=_optional(data, "agent_id"),
                   metadata=metadata, expires_at=_moment(data, "expires_at", required=False))
+
+
+@_checked
+def message_from_json(data: dict[str, Any]) -> LoggedMessage:
+    """A logged message of a session from one line of messages.jsonl."""
+    seq = data.get("seq")
+    if not isinstance(seq, int) or isinstance(seq, bool) or not 1 <= seq < 2**63:
+        raise BadRecord("field 'seq' must be a whole number from 1")
+    metadata = data.get("metadata") or {}
+    if not isinstance(metadata, dict):
+        raise BadRecord("field 'metadata' must be an object")
+    check_json(metadata, "metadata")
+    created = _moment(data, "created_at")
+    stored = _moment(data, "stored_at")
+    assert created is not None and stored is not None
+    return LoggedMessage(user_id=_required(data, "user_id"), session_id=_required(data, "session_id"), seq=seq,
+                         agent_id=_optional(data, "agent_id"), role=_required(data, "role"),
+                         content=_required(data, "content"), name=_optional(data, "name"), metadata=metadata,
+                         created_at=created, stored_at=stored)

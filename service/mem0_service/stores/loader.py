@@ -15,10 +15,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from mem0_service.core.memory import HistoryEvent, Memory
+from mem0_service.core.messages import LoggedMessage
 from mem0_service.core.ports import AsGivenWriter, LoadError, SnapshotUnreadable, dedup_key
 from mem0_service.keys.model import ApiKey
 from mem0_service.ops.validation import parse_timestamp, utc_text
-from mem0_service.stores.snapshot import COLUMNS, _memory
+from mem0_service.stores.snapshot import COLUMNS, MESSAGE_COLUMNS, _memory
 
 MEMORY_INSERT = ("INSERT INTO memories (id, user_id, session_id, agent_id, type, content, content_hash, metadata, "
                  "created_at, updated_at, expires_at, dedup_key) VALUES ({marks})")
@@ -107,6 +108,26 @@ class Loader(AsGivenWriter):
             self._execute_many(HISTORY_INSERT.format(marks=",".join([self.mark] * 7)), [
                 (e.memory_id, user_id, e.event, e.old_content, e.new_content, e.actor, self._stamp(e.created_at))
                 for user_id, e in events])
+
+    def add_messages(self, messages: list[LoggedMessage]) -> int:
+        """Put logged messages back under their own numbers (a number taken here keeps its message) and move each
+        session's counter past them, so later appends follow; returns how many were added."""
+        added = 0
+        for m in messages:
+            added += len(self._execute(
+                f"INSERT INTO session_messages ({MESSAGE_COLUMNS}) VALUES ({','.join([self.mark] * 10)}) "
+                "ON CONFLICT DO NOTHING RETURNING seq",
+                (m.user_id, m.session_id, m.seq, m.agent_id, m.role, m.content, m.name, self._json(m.metadata),
+                 self._stamp(m.created_at), self._stamp(m.stored_at))))
+        last: dict[tuple[str, str], int] = {}
+        for m in messages:
+            last[(m.user_id, m.session_id)] = max(m.seq, last.get((m.user_id, m.session_id), 0))
+        self._execute_many(
+            f"INSERT INTO session_counters (user_id, session_id, last_seq) VALUES ({self.mark}, {self.mark}, "
+            f"{self.mark}) ON CONFLICT (user_id, session_id) DO UPDATE SET last_seq = CASE WHEN "
+            "session_counters.last_seq < excluded.last_seq THEN excluded.last_seq ELSE session_counters.last_seq END",
+            [(u, s, seq) for (u, s), seq in last.items()])
+        return added
 
     def add_key(self, key: ApiKey, digest: str) -> bool:
         """Store the key unless one with its id or digest exists; True if stored."""

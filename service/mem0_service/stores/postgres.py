@@ -35,6 +35,7 @@ from mem0_service.stores.base import (
     prefix_upper_bound,
     scope_where,
 )
+from mem0_service.stores.postgres_messages import PostgresMessageLog
 
 log = logging.getLogger("mem0_service.postgres")
 COLUMNS = ("m.id, m.user_id, m.session_id, m.agent_id, m.type, m.content, m.metadata, m.created_at, m.updated_at, "
@@ -137,7 +138,7 @@ HISTORY_INSERT = ("INSERT INTO memory_history (memory_id, user_id, event, old_co
                   "VALUES (%s,%s,%s,%s,%s,%s,%s)")
 
 
-class PostgresRecordStore(RecordStore):
+class PostgresRecordStore(PostgresMessageLog, RecordStore):
     name = "postgres"
 
     def __init__(self, url: str, *, min_size: int = 1, max_size: int = 10, timeout: float = 5.0):

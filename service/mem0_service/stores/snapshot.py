@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 from mem0_service.core.memory import HistoryEvent, Memory, MemoryType
+from mem0_service.core.messages import LoggedMessage
 from mem0_service.core.ports import Snapshot, SnapshotUnreadable
 from mem0_service.errors import ConfigError
 from mem0_service.keys.model import ApiKey
@@ -21,6 +22,7 @@ from mem0_service.stores.base import iso, parse_iso
 COLUMNS = "id, user_id, session_id, agent_id, type, content, metadata, created_at, updated_at, expires_at"
 HISTORY_COLUMNS = "user_id, memory_id, event, old_content, new_content, actor, created_at, seq"
 KEY_COLUMNS = "id, prefix, name, user_id, agent_id, access, created_at, revoked_at, key_hash"
+MESSAGE_COLUMNS = "user_id, session_id, seq, agent_id, role, content, name, metadata, created_at, stored_at"
 
 
 def _readable(what: str, position: int):
@@ -44,6 +46,15 @@ def _history(row: tuple, parse) -> tuple[str, HistoryEvent]:
 def _key(row: tuple, parse) -> tuple[ApiKey, str]:
     return ApiKey(id=row[0], prefix=row[1], name=row[2], user_id=row[3], agent_id=row[4], access=row[5],
                   created_at=parse(row[6]), revoked_at=parse(row[7]) if row[7] else None), row[8]
+
+
+@_readable("a logged message of session", 1)
+def _message(row: tuple, parse) -> LoggedMessage:
+    metadata = row[7]
+    if isinstance(metadata, str):
+        metadata = json.loads(metadata)
+    return LoggedMessage(user_id=row[0], session_id=row[1], seq=row[2], agent_id=row[3], role=row[4], content=row[5],
+                         name=row[6], metadata=metadata or {}, created_at=parse(row[8]), stored_at=parse(row[9]))
 
 
 @_readable("memory", 0)
@@ -101,6 +112,17 @@ class SQLiteSnapshot(Snapshot):
                 return
             yield [_history(r, parse_iso) for r in rows]
             after = (rows[-1][1], rows[-1][7])
+
+    def message_batches(self, batch_size: int = 1000) -> Iterator[list[LoggedMessage]]:
+        after: tuple[str, str, int] = ("", "", 0)
+        while True:
+            rows = self._conn.execute(f"SELECT {MESSAGE_COLUMNS} FROM session_messages "
+                                      "WHERE (user_id, session_id, seq) > (?, ?, ?) "
+                                      "ORDER BY user_id, session_id, seq LIMIT ?", (*after, batch_size)).fetchall()
+            if not rows:
+                return
+            yield [_message(r, parse_iso) for r in rows]
+            after = (rows[-1][0], rows[-1][1], rows[-1][2])
 
     def scoped_keys(self) -> list[tuple[ApiKey, str]]:
         return [_key(r, parse_iso) for r in self._conn.execute(f"SELECT {KEY_COLUMNS} FROM api_keys ORDER BY id")]
@@ -180,6 +202,11 @@ class PostgresSnapshot(Snapshot):
         for rows in self._stream(f"SELECT {HISTORY_COLUMNS} FROM memory_history ORDER BY memory_id, seq", (),
                                  batch_size):
             yield [_history(r, lambda v: v) for r in rows]
+
+    def message_batches(self, batch_size: int = 1000) -> Iterator[list[LoggedMessage]]:
+        for rows in self._stream(f"SELECT {MESSAGE_COLUMNS} FROM session_messages ORDER BY user_id, session_id, seq",
+                                 (), batch_size):
+            yield [_message(r, lambda v: v) for r in rows]
 
     def scoped_keys(self) -> list[tuple[ApiKey, str]]:
         return [_key(r, lambda v: v) for r in self._conn.execute(f"SELECT {KEY_COLUMNS} FROM api_keys ORDER BY id")]

@@ -4,10 +4,12 @@ import { AIMessage, BaseMessage, getBufferString, HumanMessage, SystemMessage } 
 import { Mem0Client, MemoryType } from '../../../src/mem0Service/client'
 import { clientFromNode, MEM0_CREDENTIAL } from '../../../src/mem0Service/credentials'
 import {
+    CHAT_SOURCE,
     ChatTurn,
-    chatTurnToMemory,
+    chatTurnToLogMessage,
     cleanInput,
     formatContext,
+    logToChatTurns,
     memoriesToChatTurns,
     parseNumber,
     parseTypes,
@@ -54,7 +56,7 @@ class Mem0Memory_Memory implements INode {
         this.icon = 'mem0.svg'
         this.category = 'Memory'
         this.description =
-            'Chat history kept as session memories in your Mem0 service, plus the user\'s relevant long-term memories as context'
+            'Chat history kept in the session message log of your Mem0 service, plus the user\'s relevant long-term memories as context'
         this.baseClasses = [this.type, ...getBaseClasses(FlowiseMemory)]
         this.credential = { ...MEM0_CREDENTIAL }
         this.inputs = [
@@ -213,7 +215,6 @@ class Mem0ChatMemory extends FlowiseMemory implements MemoryMethods {
     contextHeader: string
     contextRole: ContextRole
     historyLimit: number
-    private sequence = 0
 
     constructor(fields: Mem0ChatMemoryInput) {
         super({ memoryKey: fields.memoryKey ?? 'chat_history', returnMessages: true })
@@ -238,16 +239,22 @@ class Mem0ChatMemory extends FlowiseMemory implements MemoryMethods {
         return sessionUsers.get(sessionId) ?? resolveUserId('', sessionId)
     }
 
-    /** The session's chat turns, oldest first. */
+    /** The session's latest chat turns, oldest first: its message log, after turns stored by earlier versions. */
     async getChatTurns(sessionId: string): Promise<ChatTurn[]> {
         if (this.historyLimit <= 0) return []
-        const page = await this.client.listUserMemories(this.userIdFor(sessionId), {
+        const userId = this.userIdFor(sessionId)
+        const log = await this.client.readMessages(sessionId, userId, this.historyLimit, this.agentId)
+        const logged = logToChatTurns(log.messages)
+        if (logged.length >= this.historyLimit) return logged
+        // Earlier versions stored each turn as an interaction memory of the session.
+        const page = await this.client.listUserMemories(userId, {
             session_id: sessionId,
             type: 'interaction',
             limit: this.historyLimit,
             order: 'desc'
         })
-        return memoriesToChatTurns(page.memories)
+        const earlier = memoriesToChatTurns(page.memories.filter((m) => m.metadata && m.metadata.source === CHAT_SOURCE))
+        return [...earlier, ...logged].slice(-this.historyLimit)
     }
 
     /** The user's long-term memories relevant to the current question, as one block of text ('' when none). */
@@ -294,23 +301,24 @@ class Mem0ChatMemory extends FlowiseMemory implements MemoryMethods {
 
     async addChatMessages(msgArray: { text: string; type: MessageType }[], overrideSessionId = ''): Promise<void> {
         const sessionId = overrideSessionId || this.sessionId
-        const scope = { userId: this.userIdFor(sessionId), sessionId, agentId: this.agentId }
-        for (const msg of msgArray) {
-            if (!msg || typeof msg.text !== 'string' || !msg.text.trim()) continue
-            const turn: ChatTurn = { role: roleOf(msg.type), text: msg.text }
-            // A lost turn would silently corrupt the conversation, so the prediction fails instead.
-            try {
-                await this.client.createMemory(chatTurnToMemory(turn, scope, Date.now() * 100 + (this.sequence++ % 100)))
-            } catch (error) {
-                const reason = error instanceof Error ? error.message : String(error)
-                throw new Error(`Mem0 Memory could not save the ${turn.role} message of session "${sessionId}": ${reason}`)
-            }
+        const turns: ChatTurn[] = msgArray
+            .filter((msg) => msg && typeof msg.text === 'string' && msg.text.trim())
+            .map((msg) => ({ role: roleOf(msg.type), text: msg.text }))
+        if (!turns.length) return
+        // A lost turn would silently corrupt the conversation, so the prediction fails instead.
+        try {
+            await this.client.appendMessages(sessionId, this.userIdFor(sessionId), turns.map(chatTurnToLogMessage), this.agentId)
+        } catch (error) {
+            const reason = error instanceof Error ? error.message : String(error)
+            throw new Error(`Mem0 Memory could not save the messages of session "${sessionId}": ${reason}`)
         }
     }
 
     async clearChatMessages(overrideSessionId = ''): Promise<void> {
         const sessionId = overrideSessionId || this.sessionId
-        await this.client.deleteSessionMemories(this.userIdFor(sessionId), sessionId)
+        const userId = this.userIdFor(sessionId)
+        await this.client.clearMessages(sessionId, userId, this.agentId)
+        await this.client.deleteSessionMemories(userId, sessionId)
         await this.clear()
     }
 
