@@ -25,7 +25,9 @@ from aiohttp import web
 from mcp.server.context import ServerRequestContext
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 
+from mem0_service.api import values
 from mem0_service.auth import principal
+from mem0_service.errors import BadRequest
 from mem0_service.mcp.caller import USER_HEADER, Caller
 from mem0_service.mcp.server import build_server
 from mem0_service.state import SERVICE, SETTINGS
@@ -61,9 +63,25 @@ def _scope(request: web.Request) -> dict[str, Any]:
             CALLER_KEY: _caller(request)}
 
 
+def _check_envelope(body: bytes) -> None:
+    """The service's value rules (strict JSON: no NUL or lone surrogates, bounded nesting and numbers) apply to MCP
+    bodies too, tool arguments included, and a message that is not JSON-RPC 2.0 at all is refused the same way:
+    a 400 in the service's error shape naming the field. What is JSON-RPC but wrong is the SDK's to answer."""
+    message = values.strict_json(body)
+    if not isinstance(message, dict):
+        raise BadRequest("The body must be one JSON-RPC 2.0 message (a JSON object)")
+    if message.get("jsonrpc") != "2.0":
+        raise BadRequest("Invalid value for field 'jsonrpc': must be \"2.0\"", field="jsonrpc")
+    for name, kinds in (("method", (str,)), ("id", (str, int)), ("params", (dict, list))):
+        value = message.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, kinds)):
+            raise BadRequest(f"Invalid value for field '{name}': wrong type", field=name)
+
+
 async def handle_mcp(request: web.Request) -> web.StreamResponse:
     """POST /mcp: one JSON-RPC message in, its answer out."""
     body = await request.read()
+    _check_envelope(body)
     done = asyncio.Event()
     delivered = False
 
