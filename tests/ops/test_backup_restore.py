@@ -320,7 +320,7 @@ def test_backup_names_a_stored_record_it_cannot_read(kind, new_backend, tmp_path
     if kind == "sqlite":
         with sqlite3.connect(tmp_path / "data" / "memories.sqlite3") as conn:
             conn.execute("INSERT INTO memories (id, user_id, type, content, content_hash, metadata, created_at, "
-                         "updated_at) VALUES (?,?,?,?,?,'{}','999-06-01T00:00:00.000000Z','999-06-01T00:00:00.000000Z')",
+                         "updated_at) VALUES (?,?,?,?,?,'{}','0000-06-01T00:00:00.000000Z','0000-06-01T00:00:00.000000Z')",
                          row)
     else:
         with psycopg.connect(env["DATABASE_URL"]) as conn:

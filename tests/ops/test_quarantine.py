@@ -15,9 +15,9 @@ from tests.support.api import Api
 from tests.support.fixtures import backend_process, unique_user
 from tests.support.service_process import ServiceProcess
 
-# Dates the stores hold but cannot give back: a year below 1000 written without zero padding (SQLite), a date
+# Dates the stores hold but cannot give back: year 0, which no calendar of Python has (SQLite keeps any text), a date
 # that is in year 10000 once converted to UTC (PostgreSQL holds it; Python's datetime cannot).
-UNREADABLE_EXPIRY = {"sqlite": "999-06-01T00:00:00.000000Z", "postgres-qdrant": "9999-12-31T23:59:59-05:00"}
+UNREADABLE_EXPIRY = {"sqlite": "0000-06-01T00:00:00.000000Z", "postgres-qdrant": "9999-12-31T23:59:59-05:00"}
 COLUMNS = ("id, user_id, type, content, content_hash, metadata, created_at, updated_at, expires_at, version, "
            "dedup_key")
 
