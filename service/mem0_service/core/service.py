@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from mem0_service import failpoints
 from mem0_service.core.access import EVERYTHING, Access
 from mem0_service.core.extraction import Extractor, Message, transcript
+from mem0_service.core.filters import Filter, all_of, scope_filter
 from mem0_service.core.indexing import Indexer
 from mem0_service.core.memory import HistoryEvent, Memory, MemoryType, Scope, new_memory_id, utcnow
 from mem0_service.core.ranking import fuse
@@ -286,10 +287,29 @@ class MemoryService:
     async def list(self, scope: Scope, *, limit: int, offset: int, newest_first: bool = True) -> tuple[list[Memory], int]:
         return await self.store.list(scope, limit=limit, offset=offset, newest_first=newest_first)
 
-    async def search(self, scope: Scope, query: str | None, *, threshold: float, limit: int) -> tuple[list[SearchHit], int]:
-        """Memories relevant to the query, best first, none below the threshold. Without a query: the most recent."""
+    async def find(self, where: Filter, *, limit: int | None, offset: int = 0) -> tuple[list[Memory], int]:
+        """One page of the live memories a filter admits, newest first, and how many there are."""
+        return await self.store.select(where, limit=limit, offset=offset)
+
+    async def delete_where(self, where: Filter, *, actor: str = "api", batch: int = 500) -> int:
+        """Delete every live memory the filter admits (their history keeps its contents), batch by batch."""
+        deleted = 0
+        while True:
+            memories, _ = await self.store.select(where, limit=batch)
+            if not memories:
+                return deleted
+            deleted += await self.store.delete([m.id for m in memories], actor=actor)
+            await self.indexer.flush()
+
+    async def search(self, scope: Scope, query: str | None, *, threshold: float, limit: int,
+                     where: Filter | None = None) -> tuple[list[SearchHit], int]:
+        """Memories relevant to the query, best first, none below the threshold. Without a query: the most recent.
+        `where` narrows the scope further (the record store applies it to the ranked candidates)."""
         if not query or not query.strip():
-            memories, _ = await self.store.list(scope, limit=limit, offset=0)
+            if where is not None:
+                memories, _ = await self.store.select(all_of([scope_filter(scope), where]), limit=limit)
+            else:
+                memories, _ = await self.store.list(scope, limit=limit, offset=0)
             return [SearchHit(m, None) for m in memories], len(memories)
         flt = VectorFilter(user_id=scope.user_id, session_id=scope.session_id, agent_id=scope.agent_id,
                            types=tuple(t.value for t in scope.types))
@@ -305,7 +325,7 @@ class MemoryService:
             dense.update(await self.index.similarity(vector, flt, keyword_only))
         ranked = [r for r in fuse(self.embedder.calibration, dense, keyword) if r.relevance >= threshold]
         # Records are the source of truth: a vector whose record is gone, expired or out of scope never surfaces.
-        records, total = await self.store.first_in_scope(scope, [r.memory_id for r in ranked], limit)
+        records, total = await self.store.first_in_scope(scope, [r.memory_id for r in ranked], limit, where)
         relevance = {r.memory_id: r.relevance for r in ranked}
         return [SearchHit(m, round(relevance[m.id], 4)) for m in records], total
 

@@ -14,6 +14,7 @@ from psycopg.types.datetime import TimestamptzLoader
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
+from mem0_service.core.filters import Filter
 from mem0_service.core.memory import HistoryEvent, Memory, MemoryType, Scope, utcnow
 from mem0_service.errors import Conflict, PreconditionFailed, ServiceUnavailable
 from mem0_service.stores.base import (
@@ -31,6 +32,7 @@ from mem0_service.stores.base import (
     prefix_upper_bound,
     scope_where,
 )
+from mem0_service.stores.filtering import PostgresDialect, compile_filter
 
 log = logging.getLogger("mem0_service.postgres")
 COLUMNS = ("m.id, m.user_id, m.session_id, m.agent_id, m.type, m.content, m.metadata, m.created_at, m.updated_at, "
@@ -108,8 +110,20 @@ def _metadata_equals(key: str, value) -> tuple[str, list]:
     return "m.metadata @> %s", [Jsonb({key: value})]
 
 
-def _where(scope: Scope, *, live: bool = True) -> tuple[str, list]:
-    return scope_where(scope, mark="%s", now=utcnow() if live else None, metadata_equals=_metadata_equals)
+DIALECT = PostgresDialect(Jsonb)
+
+
+def _where(scope: Scope, *, live: bool = True, also: Filter | None = None) -> tuple[str, list]:
+    sql, params = scope_where(scope, mark="%s", now=utcnow() if live else None, metadata_equals=_metadata_equals)
+    if also is None:
+        return sql, params
+    extra, more = compile_filter(also, DIALECT)
+    return f"{sql} AND {extra}", [*params, *more]
+
+
+def _live_where(flt: Filter) -> tuple[str, list]:
+    sql, params = compile_filter(flt, DIALECT)
+    return f"{sql} AND (m.expires_at IS NULL OR m.expires_at > %s)", [*params, utcnow()]
 
 
 HISTORY_INSERT = ("INSERT INTO memory_history (memory_id, user_id, event, old_content, new_content, actor, created_at) "
@@ -220,10 +234,11 @@ class PostgresRecordStore(RecordStore):
             await cur.execute(f"SELECT {COLUMNS} FROM memories m WHERE m.id = ANY(%s)", (ids,))
             return load_rows(await cur.fetchall(), _row_to_memory)
 
-    async def first_in_scope(self, scope: Scope, ids: list[str], limit: int) -> tuple[list[Memory], int]:
+    async def first_in_scope(self, scope: Scope, ids: list[str], limit: int,
+                             where: Filter | None = None) -> tuple[list[Memory], int]:
         if not ids:
             return [], 0
-        where, params = _where(scope)
+        where, params = _where(scope, also=where)
         async with self._tx() as cur:
             await cur.execute(f"SELECT m.id FROM memories m WHERE m.id = ANY(%s) AND {where}", [ids, *params])
             admitted = {i for (i,) in await cur.fetchall()}
@@ -380,6 +395,16 @@ class PostgresRecordStore(RecordStore):
             total = (await cur.fetchone())[0]
             await cur.execute(f"SELECT {COLUMNS} FROM memories m WHERE {where} "
                               f"ORDER BY m.created_at {order}, m.id {order} LIMIT %s OFFSET %s", [*params, limit, offset])
+            found, _ = load_rows(await cur.fetchall(), _row_to_memory)
+            return list(found.values()), total
+
+    async def select(self, where: Filter, *, limit: int | None, offset: int = 0) -> tuple[list[Memory], int]:
+        condition, params = _live_where(where)
+        async with self._tx() as cur:
+            await cur.execute(f"SELECT COUNT(*) FROM memories m WHERE {condition}", params)
+            total = (await cur.fetchone())[0]
+            await cur.execute(f"SELECT {COLUMNS} FROM memories m WHERE {condition} "
+                              "ORDER BY m.created_at DESC, m.id DESC LIMIT %s OFFSET %s", [*params, limit, offset])
             found, _ = load_rows(await cur.fetchall(), _row_to_memory)
             return list(found.values()), total
 

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from mem0_service.core.filters import Filter
 from mem0_service.core.memory import HistoryEvent, Memory, MemoryType, Scope, utcnow
 from mem0_service.errors import Conflict, PreconditionFailed, ServiceUnavailable
 from mem0_service.sqlite_worker import SQLiteWorker
@@ -29,6 +30,7 @@ from mem0_service.stores.base import (
     prefix_upper_bound,
     scope_where,
 )
+from mem0_service.stores.filtering import SQLiteDialect, compile_filter
 
 # BM25 score at which keyword evidence counts half: short memories score 2-10 on a one-word hit.
 BM25_HALF = 6.0
@@ -93,8 +95,21 @@ def _owner_token(user_id: str) -> str:
     return "u" + user_id.encode().hex()
 
 
-def _where(scope: Scope, *, live: bool = True) -> tuple[str, list]:
-    return scope_where(scope, mark="?", timestamp=iso, now=utcnow() if live else None, metadata_equals=_metadata_equals)
+DIALECT = SQLiteDialect(iso)
+
+
+def _where(scope: Scope, *, live: bool = True, also: Filter | None = None) -> tuple[str, list]:
+    sql, params = scope_where(scope, mark="?", timestamp=iso, now=utcnow() if live else None,
+                              metadata_equals=_metadata_equals)
+    if also is None:
+        return sql, params
+    extra, more = compile_filter(also, DIALECT)
+    return f"{sql} AND {extra}", [*params, *more]
+
+
+def _live_where(flt: Filter) -> tuple[str, list]:
+    sql, params = compile_filter(flt, DIALECT)
+    return f"{sql} AND (m.expires_at IS NULL OR m.expires_at > ?)", [*params, iso(utcnow())]
 
 
 def _history(c: sqlite3.Connection, rows: list[tuple]) -> None:
@@ -112,7 +127,14 @@ class SQLiteRecordStore(RecordStore):
         self._run = self._worker.run
 
     async def open(self) -> None:
-        await self._worker.open(self._migrate)
+        await self._worker.open(self._prepare)
+
+    @classmethod
+    def _prepare(cls, conn: sqlite3.Connection) -> None:
+        # icontains filters fold case the way Python does; SQLite's lower() knows ASCII only
+        conn.create_function("casefold", 1, lambda text: text.casefold() if isinstance(text, str) else text,
+                             deterministic=True)
+        cls._migrate(conn)
 
     @staticmethod
     def _migrate(conn: sqlite3.Connection) -> None:
@@ -184,10 +206,11 @@ class SQLiteRecordStore(RecordStore):
             return found, unreadable
         return await self._run(work)
 
-    async def first_in_scope(self, scope: Scope, ids: list[str], limit: int) -> tuple[list[Memory], int]:
+    async def first_in_scope(self, scope: Scope, ids: list[str], limit: int,
+                             where: Filter | None = None) -> tuple[list[Memory], int]:
         if not ids:
             return [], 0
-        where, params = _where(scope)
+        where, params = _where(scope, also=where)
 
         def work(c: sqlite3.Connection) -> tuple[list[Memory], int]:
             # Through the rowids, as in keyword_search: given `user_id = ?`, SQLite would rather walk the user index
@@ -347,6 +370,18 @@ class SQLiteRecordStore(RecordStore):
             total = c.execute(f"SELECT COUNT(*) FROM memories m WHERE {where}", params).fetchone()[0]
             rows = c.execute(f"SELECT {COLUMNS} FROM memories m WHERE {where} "
                              f"ORDER BY m.created_at {order}, m.id {order} LIMIT ? OFFSET ?", [*params, limit, offset])
+            found, _ = load_rows(rows, _row_to_memory)
+            return list(found.values()), total
+        return await self._run(work)
+
+    async def select(self, where: Filter, *, limit: int | None, offset: int = 0) -> tuple[list[Memory], int]:
+        condition, params = _live_where(where)
+
+        def work(c: sqlite3.Connection) -> tuple[list[Memory], int]:
+            total = c.execute(f"SELECT COUNT(*) FROM memories m WHERE {condition}", params).fetchone()[0]
+            rows = c.execute(f"SELECT {COLUMNS} FROM memories m WHERE {condition} "
+                             "ORDER BY m.created_at DESC, m.id DESC LIMIT ? OFFSET ?",
+                             [*params, -1 if limit is None else limit, offset])
             found, _ = load_rows(rows, _row_to_memory)
             return list(found.values()), total
         return await self._run(work)
