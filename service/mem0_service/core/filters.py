@@ -106,7 +106,7 @@ def any_of(parts: Iterable[Filter]) -> Filter:
 
 
 def scope_filter(scope: Scope) -> Filter:
-    """A scope as a filter: what `scope_where` selects, liveness aside."""
+    """A scope as a filter (liveness aside: the stores add it): how every store reads a scope."""
     parts: list[Filter] = [Compare("user_id", "eq", scope.user_id)]
     if scope.session_id is not None:
         parts.append(Compare("session_id", "eq", scope.session_id))

@@ -14,7 +14,7 @@ from psycopg.types.datetime import TimestamptzLoader
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
-from mem0_service.core.filters import Filter
+from mem0_service.core.filters import Filter, all_of, scope_filter
 from mem0_service.core.memory import HistoryEvent, Memory, MemoryType, Scope, utcnow
 from mem0_service.errors import Conflict, PreconditionFailed, ServiceUnavailable
 from mem0_service.stores.base import (
@@ -30,7 +30,6 @@ from mem0_service.stores.base import (
     load_rows,
     migrations,
     prefix_upper_bound,
-    scope_where,
 )
 from mem0_service.stores.filtering import PostgresDialect, compile_filter
 
@@ -106,19 +105,13 @@ def _column_value(name: str, value: Any) -> Any:
     return value
 
 
-def _metadata_equals(key: str, value) -> tuple[str, list]:
-    return "m.metadata @> %s", [Jsonb({key: value})]
-
-
 DIALECT = PostgresDialect(Jsonb)
 
 
 def _where(scope: Scope, *, live: bool = True, also: Filter | None = None) -> tuple[str, list]:
-    sql, params = scope_where(scope, mark="%s", now=utcnow() if live else None, metadata_equals=_metadata_equals)
-    if also is None:
-        return sql, params
-    extra, more = compile_filter(also, DIALECT)
-    return f"{sql} AND {extra}", [*params, *more]
+    """The SQL condition (on alias `m`) for a scope, narrowed by `also`; `live` leaves expired memories out."""
+    flt = scope_filter(scope) if also is None else all_of([scope_filter(scope), also])
+    return _live_where(flt) if live else compile_filter(flt, DIALECT)
 
 
 def _live_where(flt: Filter) -> tuple[str, list]:

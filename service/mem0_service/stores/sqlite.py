@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from mem0_service.core.filters import Filter
+from mem0_service.core.filters import Filter, all_of, scope_filter
 from mem0_service.core.memory import HistoryEvent, Memory, MemoryType, Scope, utcnow
 from mem0_service.errors import Conflict, PreconditionFailed, ServiceUnavailable
 from mem0_service.sqlite_worker import SQLiteWorker
@@ -28,7 +28,6 @@ from mem0_service.stores.base import (
     migrations,
     parse_iso,
     prefix_upper_bound,
-    scope_where,
 )
 from mem0_service.stores.filtering import SQLiteDialect, compile_filter
 
@@ -74,18 +73,6 @@ def _load_one(c: sqlite3.Connection, memory_id: str) -> Memory | None:
     return found.get(memory_id)
 
 
-def _metadata_equals(key: str, value) -> tuple[str, list]:
-    if isinstance(value, bool):
-        value = int(value)  # json_extract returns JSON booleans as 0/1
-    if value is None:
-        return "json_type(m.metadata, ?) = 'null'", [_json_path(key)]
-    return "json_extract(m.metadata, ?) = ?", [_json_path(key), value]
-
-
-def _json_path(key: str) -> str:
-    return '$."' + key.replace('"', '""') + '"'
-
-
 def _fts_string(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
@@ -99,12 +86,9 @@ DIALECT = SQLiteDialect(iso)
 
 
 def _where(scope: Scope, *, live: bool = True, also: Filter | None = None) -> tuple[str, list]:
-    sql, params = scope_where(scope, mark="?", timestamp=iso, now=utcnow() if live else None,
-                              metadata_equals=_metadata_equals)
-    if also is None:
-        return sql, params
-    extra, more = compile_filter(also, DIALECT)
-    return f"{sql} AND {extra}", [*params, *more]
+    """The SQL condition (on alias `m`) for a scope, narrowed by `also`; `live` leaves expired memories out."""
+    flt = scope_filter(scope) if also is None else all_of([scope_filter(scope), also])
+    return _live_where(flt) if live else compile_filter(flt, DIALECT)
 
 
 def _live_where(flt: Filter) -> tuple[str, list]:
