@@ -231,9 +231,9 @@ class PostgresRecordStore(RecordStore):
                              where: Filter | None = None) -> tuple[list[Memory], int]:
         if not ids:
             return [], 0
-        where, params = _where(scope, also=where)
+        condition, params = _where(scope, also=where)
         async with self._tx() as cur:
-            await cur.execute(f"SELECT m.id FROM memories m WHERE m.id = ANY(%s) AND {where}", [ids, *params])
+            await cur.execute(f"SELECT m.id FROM memories m WHERE m.id = ANY(%s) AND {condition}", [ids, *params])
             admitted = {i for (i,) in await cur.fetchall()}
             first = [i for i in ids if i in admitted][:limit]
             await cur.execute(f"SELECT {COLUMNS} FROM memories m WHERE m.id = ANY(%s)", (first,))

@@ -194,14 +194,14 @@ class SQLiteRecordStore(RecordStore):
                              where: Filter | None = None) -> tuple[list[Memory], int]:
         if not ids:
             return [], 0
-        where, params = _where(scope, also=where)
+        condition, params = _where(scope, also=where)
 
         def work(c: sqlite3.Connection) -> tuple[list[Memory], int]:
             # Through the rowids, as in keyword_search: given `user_id = ?`, SQLite would rather walk the user index
             # over all of a big user's rows than look up a hundred ids.
             admitted = {i for (i,) in c.execute(
                 f"SELECT m.id FROM memories m NOT INDEXED WHERE m.rowid IN "
-                f"(SELECT rowid FROM memories WHERE id IN ({','.join('?' * len(ids))})) AND {where}", [*ids, *params])}
+                f"(SELECT rowid FROM memories WHERE id IN ({','.join('?' * len(ids))})) AND {condition}", [*ids, *params])}
             first = [i for i in ids if i in admitted][:limit]
             rows = c.execute(f"SELECT {COLUMNS} FROM memories m WHERE m.id IN ({','.join('?' * len(first))})", first)
             found, _ = load_rows(rows, _row_to_memory)
