@@ -74,3 +74,23 @@ async def test_a_filter_the_stores_cannot_answer_is_a_400_naming_its_part(api, f
     status, body = await api.call("POST", "/v2/memories/", json={"filters": {"AND": [{"user_id": USER}, filters]}})
     assert status == 400, body
     assert body["field"] == field
+
+
+async def test_a_filtered_search_finds_its_match_behind_hundreds_of_closer_memories(api):
+    """The index draws candidates among the memories the filter's type and agent allow: the one preference is
+    found although 400 facts are closer to the query."""
+    user = "crowded-user"
+    status, body = await api.call("POST", "/api/memories/batch", json={"memories": [
+        {"user_id": user, "content": f"Drinks coffee with breakfast, cup number {i}", "type": "fact"}
+        for i in range(400)]})
+    assert status in (200, 201, 207), body
+    wanted = await api.create(user, "Goes hiking in the mountains on weekends", type="preference", agent_id="guide")
+    for filters in ({"memory_type": "preference"}, {"agent_id": {"in": ["guide"]}}):
+        status, found = await api.call("POST", "/v2/memories/search/", json={
+            "query": "coffee with breakfast", "top_k": 3, "filters": {"AND": [{"user_id": user}, filters]}})
+        assert status == 200, found
+        assert [m["id"] for m in found] == [wanted["id"]], filters
+    status, none = await api.call("POST", "/v2/memories/search/", json={
+        "query": "coffee with breakfast", "filters": {"AND": [{"user_id": user}, {"memory_type": "preference"},
+                                                             {"memory_type": "fact"}]}})
+    assert status == 200 and none == []

@@ -122,3 +122,37 @@ def scope_filter(scope: Scope) -> Filter:
         parts.append(Compare("updated_at", "gt", scope.updated_after))
     parts.extend(MetadataEquals(key, value) for key, value in scope.metadata)
     return all_of(parts)
+
+
+@dataclass(frozen=True)
+class PayloadBounds:
+    """What a filter fixes of the fields a vector index holds (session, agent, type): a search hands these to the
+    index, so candidates are drawn among the memories that can pass. `empty`: no memory can pass."""
+
+    session_id: str | None = None
+    agent_id: str | None = None
+    types: frozenset[str] | None = None
+    empty: bool = False
+
+
+def payload_bounds(flt: Filter) -> PayloadBounds:
+    """The bounds implied by the filter's top-level conjunction; other parts are left to the record store."""
+    values: dict[str, frozenset[str]] = {}
+    for part in flt.parts if isinstance(flt, All) else (flt,):
+        if not isinstance(part, Compare) or part.field not in ("session_id", "agent_id", "type"):
+            continue
+        if part.op == "eq" and isinstance(part.value, str):
+            allowed = frozenset([part.value])
+        elif part.op == "in" and all(isinstance(v, str) for v in part.value):
+            allowed = frozenset(part.value)
+        else:
+            continue
+        values[part.field] = values[part.field] & allowed if part.field in values else allowed
+    if any(not allowed for allowed in values.values()):
+        return PayloadBounds(empty=True)
+
+    def single(field: str) -> str | None:
+        allowed = values.get(field)
+        return next(iter(allowed)) if allowed is not None and len(allowed) == 1 else None
+
+    return PayloadBounds(session_id=single("session_id"), agent_id=single("agent_id"), types=values.get("type"))

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from mem0_service import failpoints
 from mem0_service.core.access import EVERYTHING, Access
 from mem0_service.core.extraction import Extractor, Message, transcript
-from mem0_service.core.filters import Filter, all_of, scope_filter
+from mem0_service.core.filters import Filter, all_of, payload_bounds, scope_filter
 from mem0_service.core.indexing import Indexer
 from mem0_service.core.memory import HistoryEvent, Memory, MemoryType, Scope, new_memory_id, utcnow
 from mem0_service.core.ranking import fuse
@@ -311,8 +311,9 @@ class MemoryService:
             else:
                 memories, _ = await self.store.list(scope, limit=limit, offset=0)
             return [SearchHit(m, None) for m in memories], len(memories)
-        flt = VectorFilter(user_id=scope.user_id, session_id=scope.session_id, agent_id=scope.agent_id,
-                           types=tuple(t.value for t in scope.types))
+        flt = _vector_filter(scope, where)
+        if flt is None:
+            return [], 0
         # Neither the keyword lookup nor catching up with other processes' vector writes needs the query
         # vector: both run while the model embeds.
         vector, keyword_hits, _ = await asyncio.gather(self.embedder.embed_one(query),
@@ -328,6 +329,27 @@ class MemoryService:
         records, total = await self.store.first_in_scope(scope, [r.memory_id for r in ranked], limit, where)
         relevance = {r.memory_id: r.relevance for r in ranked}
         return [SearchHit(m, round(relevance[m.id], 4)) for m in records], total
+
+
+def _vector_filter(scope: Scope, where: Filter | None) -> VectorFilter | None:
+    """The index's filter for a scope, narrowed by what `where` fixes of session, agent and type; None when nothing
+    can pass (the scope and the filter disagree)."""
+    types = frozenset(t.value for t in scope.types) or None
+    session_id, agent_id = scope.session_id, scope.agent_id
+    if where is not None:
+        bounds = payload_bounds(where)
+        if bounds.empty:
+            return None
+        for mine, theirs in ((session_id, bounds.session_id), (agent_id, bounds.agent_id)):
+            if mine is not None and theirs is not None and mine != theirs:
+                return None
+        session_id, agent_id = session_id or bounds.session_id, agent_id or bounds.agent_id
+        if bounds.types is not None:
+            types = bounds.types if types is None else types & bounds.types
+            if not types:
+                return None
+    return VectorFilter(user_id=scope.user_id, session_id=session_id, agent_id=agent_id,
+                        types=tuple(sorted(types or ())))
 
 
 def _expired(memory: Memory) -> bool:
