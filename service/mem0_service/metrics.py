@@ -153,6 +153,7 @@ class Timed:
 EMBEDDER_METHODS = ("embed", "embed_one")
 INDEX_METHODS = ("upsert", "delete", "search", "similarity", "refresh")
 STORE_METHODS = ("insert", "load_many", "first_in_scope", "update", "update_fields", "delete", "delete_scope", "list",
+                 "select",
                  "keyword_search", "find_by_hash", "reserve_idempotent")
 
 

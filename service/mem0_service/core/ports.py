@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from mem0_service.core.access import Access
+from mem0_service.core.filters import Filter
 from mem0_service.core.memory import HistoryEvent, Memory, MemoryType, Scope
 from mem0_service.core.messages import LoggedMessage, LogPage, LogWindow, NewMessage
 from mem0_service.keys.model import ApiKey
@@ -230,9 +231,15 @@ class RecordStore(ABC):
         return (await self.get_many([memory_id])).get(memory_id)
 
     @abstractmethod
-    async def first_in_scope(self, scope: Scope, ids: list[str], limit: int) -> tuple[list[Memory], int]:
-        """Of `ids` (best first), the first `limit` memories that exist, are live and lie in `scope`, and how many
-        of all `ids` do. A search ranks ~100 candidates but returns a few: only those are read in full."""
+    async def first_in_scope(self, scope: Scope, ids: list[str], limit: int,
+                             where: Filter | None = None) -> tuple[list[Memory], int]:
+        """Of `ids` (best first), the first `limit` memories that exist, are live, lie in `scope` and pass `where`,
+        and how many of all `ids` do. A search ranks ~100 candidates but returns a few: only those are read in full."""
+
+    @abstractmethod
+    async def select(self, where: Filter, *, limit: int | None, offset: int = 0) -> tuple[list[Memory], int]:
+        """One page (all from `offset` when `limit` is None) of the live memories the filter admits, newest first
+        (created_at, then id), and how many there are: counted and cut by the database."""
 
     @abstractmethod
     async def update(self, memory: Memory, *, reindex: bool, actor: str = "api") -> bool:

@@ -14,6 +14,7 @@ from mem0_service import failpoints
 from mem0_service.core.access import EVERYTHING, Access
 from mem0_service.core.as_given import write_as_given
 from mem0_service.core.extraction import Extractor, Message, transcript
+from mem0_service.core.filters import Filter, all_of, payload_bounds, scope_filter
 from mem0_service.core.indexing import Indexer
 from mem0_service.core.memory import HistoryEvent, Memory, MemoryType, Scope, new_memory_id, utcnow
 from mem0_service.core.messages import LoggedMessage, LogPage, LogWindow, NewMessage
@@ -350,13 +351,33 @@ class MemoryService:
     async def list(self, scope: Scope, *, limit: int, offset: int, newest_first: bool = True) -> tuple[list[Memory], int]:
         return await self.store.list(scope, limit=limit, offset=offset, newest_first=newest_first)
 
-    async def search(self, scope: Scope, query: str | None, *, threshold: float, limit: int) -> tuple[list[SearchHit], int]:
-        """Memories relevant to the query, best first, none below the threshold. Without a query: the most recent."""
+    async def find(self, where: Filter, *, limit: int | None, offset: int = 0) -> tuple[list[Memory], int]:
+        """One page of the live memories a filter admits, newest first, and how many there are."""
+        return await self.store.select(where, limit=limit, offset=offset)
+
+    async def delete_where(self, where: Filter, *, actor: str = "api", batch: int = 500) -> int:
+        """Delete every live memory the filter admits (their history keeps its contents), batch by batch."""
+        deleted = 0
+        while True:
+            memories, _ = await self.store.select(where, limit=batch)
+            if not memories:
+                return deleted
+            deleted += await self.store.delete([m.id for m in memories], actor=actor)
+            await self.indexer.flush()
+
+    async def search(self, scope: Scope, query: str | None, *, threshold: float, limit: int,
+                     where: Filter | None = None) -> tuple[list[SearchHit], int]:
+        """Memories relevant to the query, best first, none below the threshold. Without a query: the most recent.
+        `where` narrows the scope further (the record store applies it to the ranked candidates)."""
         if not query or not query.strip():
-            memories, _ = await self.store.list(scope, limit=limit, offset=0)
+            if where is not None:
+                memories, _ = await self.store.select(all_of([scope_filter(scope), where]), limit=limit)
+            else:
+                memories, _ = await self.store.list(scope, limit=limit, offset=0)
             return [SearchHit(m, None) for m in memories], len(memories)
-        flt = VectorFilter(user_id=scope.user_id, session_id=scope.session_id, agent_id=scope.agent_id,
-                           types=tuple(t.value for t in scope.types))
+        flt = _vector_filter(scope, where)
+        if flt is None:
+            return [], 0
         # Neither the keyword lookup nor catching up with other processes' vector writes needs the query
         # vector: both run while the model embeds.
         vector, keyword_hits, _ = await asyncio.gather(self.embedder.embed_one(query),
@@ -369,7 +390,7 @@ class MemoryService:
             dense.update(await self.index.similarity(vector, flt, keyword_only))
         ranked = [r for r in fuse(self.embedder.calibration, dense, keyword) if r.relevance >= threshold]
         # Records are the source of truth: a vector whose record is gone, expired or out of scope never surfaces.
-        records, total = await self.store.first_in_scope(scope, [r.memory_id for r in ranked], limit)
+        records, total = await self.store.first_in_scope(scope, [r.memory_id for r in ranked], limit, where)
         by_id = {r.memory_id: r for r in ranked}
         return [SearchHit(m, round(by_id[m.id].relevance, 4), by_id[m.id]) for m in records], total
 
@@ -378,6 +399,27 @@ def _session(scope: Scope) -> str:
     if scope.session_id is None:
         raise ValueError("a message log belongs to a session")
     return scope.session_id
+
+
+def _vector_filter(scope: Scope, where: Filter | None) -> VectorFilter | None:
+    """The index's filter for a scope, narrowed by what `where` fixes of session, agent and type; None when nothing
+    can pass (the scope and the filter disagree)."""
+    types = frozenset(t.value for t in scope.types) or None
+    session_id, agent_id = scope.session_id, scope.agent_id
+    if where is not None:
+        bounds = payload_bounds(where)
+        if bounds.empty:
+            return None
+        for mine, theirs in ((session_id, bounds.session_id), (agent_id, bounds.agent_id)):
+            if mine is not None and theirs is not None and mine != theirs:
+                return None
+        session_id, agent_id = session_id or bounds.session_id, agent_id or bounds.agent_id
+        if bounds.types is not None:
+            types = bounds.types if types is None else types & bounds.types
+            if not types:
+                return None
+    return VectorFilter(user_id=scope.user_id, session_id=session_id, agent_id=agent_id,
+                        types=tuple(sorted(types or ())))
 
 
 def _expired(memory: Memory) -> bool:

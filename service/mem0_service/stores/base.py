@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from importlib import resources
 from typing import Any
 
-from mem0_service.core.memory import Memory, Scope
+from mem0_service.core.memory import Memory
 from mem0_service.core.ports import (  # noqa: F401 (re-exported: the adapters and older imports name them here)
     IdempotencyState,
     IndexOp,
@@ -71,37 +71,3 @@ def migrations(dialect: str) -> list[tuple[int, str]]:
     folder = resources.files("mem0_service.stores") / "migrations" / dialect
     scripts = [(int(f.name.split("_", 1)[0]), f.read_text()) for f in folder.iterdir() if f.name.endswith(".sql")]
     return sorted(scripts)
-
-
-def scope_where(scope: Scope, *, mark: str, timestamp=lambda dt: dt, now: datetime | None = None,
-                metadata_equals=None) -> tuple[str, list]:
-    """SQL condition for a scope (on table alias `m`), with `mark` as the driver's placeholder.
-
-    `metadata_equals(key, value)` returns the dialect's (sql, params) for one metadata equality."""
-    clauses, params = [f"m.user_id = {mark}"], [scope.user_id]
-    if scope.session_id is not None:
-        clauses.append(f"m.session_id = {mark}")
-        params.append(scope.session_id)
-    if scope.agent_id is not None:
-        clauses.append(f"m.agent_id = {mark}")
-        params.append(scope.agent_id)
-    if scope.types:
-        clauses.append(f"m.type IN ({', '.join([mark] * len(scope.types))})")
-        params.extend(t.value for t in scope.types)
-    if scope.created_before is not None:
-        clauses.append(f"m.created_at < {mark}")
-        params.append(timestamp(scope.created_before))
-    if scope.created_after is not None:
-        clauses.append(f"m.created_at > {mark}")
-        params.append(timestamp(scope.created_after))
-    if scope.updated_after is not None:
-        clauses.append(f"m.updated_at > {mark}")
-        params.append(timestamp(scope.updated_after))
-    for key, value in scope.metadata:
-        sql, extra = metadata_equals(key, value)
-        clauses.append(sql)
-        params.extend(extra)
-    if now is not None:
-        clauses.append(f"(m.expires_at IS NULL OR m.expires_at > {mark})")
-        params.append(timestamp(now))
-    return " AND ".join(clauses), params

@@ -16,6 +16,7 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from mem0_service.core.access import Access
+from mem0_service.core.filters import Filter, all_of, scope_filter
 from mem0_service.core.memory import HistoryEvent, Memory, MemoryType, Scope, utcnow
 from mem0_service.core.ports import AsGivenWriter, OwnerGroup, Snapshot, StoreInspection, StoreUnreachable
 from mem0_service.errors import Conflict, PreconditionFailed, ServiceUnavailable
@@ -33,8 +34,8 @@ from mem0_service.stores.base import (
     load_rows,
     migrations,
     prefix_upper_bound,
-    scope_where,
 )
+from mem0_service.stores.filtering import PostgresDialect, compile_filter
 from mem0_service.stores.postgres_messages import PostgresMessageLog
 
 log = logging.getLogger("mem0_service.postgres")
@@ -126,12 +127,18 @@ def _access_where(access: Access) -> tuple[str, list]:
     return " AND ".join(clauses) or "TRUE", params
 
 
-def _metadata_equals(key: str, value) -> tuple[str, list]:
-    return "m.metadata @> %s", [Jsonb({key: value})]
+DIALECT = PostgresDialect(Jsonb)
 
 
-def _where(scope: Scope, *, live: bool = True) -> tuple[str, list]:
-    return scope_where(scope, mark="%s", now=utcnow() if live else None, metadata_equals=_metadata_equals)
+def _where(scope: Scope, *, live: bool = True, also: Filter | None = None) -> tuple[str, list]:
+    """The SQL condition (on alias `m`) for a scope, narrowed by `also`; `live` leaves expired memories out."""
+    flt = scope_filter(scope) if also is None else all_of([scope_filter(scope), also])
+    return _live_where(flt) if live else compile_filter(flt, DIALECT)
+
+
+def _live_where(flt: Filter) -> tuple[str, list]:
+    sql, params = compile_filter(flt, DIALECT)
+    return f"{sql} AND (m.expires_at IS NULL OR m.expires_at > %s)", [*params, utcnow()]
 
 
 HISTORY_INSERT = ("INSERT INTO memory_history (memory_id, user_id, event, old_content, new_content, actor, created_at) "
@@ -242,12 +249,13 @@ class PostgresRecordStore(PostgresMessageLog, RecordStore):
             await cur.execute(f"SELECT {COLUMNS} FROM memories m WHERE m.id = ANY(%s)", (ids,))
             return load_rows(await cur.fetchall(), _row_to_memory)
 
-    async def first_in_scope(self, scope: Scope, ids: list[str], limit: int) -> tuple[list[Memory], int]:
+    async def first_in_scope(self, scope: Scope, ids: list[str], limit: int,
+                             where: Filter | None = None) -> tuple[list[Memory], int]:
         if not ids:
             return [], 0
-        where, params = _where(scope)
+        condition, params = _where(scope, also=where)
         async with self._tx() as cur:
-            await cur.execute(f"SELECT m.id FROM memories m WHERE m.id = ANY(%s) AND {where}", [ids, *params])
+            await cur.execute(f"SELECT m.id FROM memories m WHERE m.id = ANY(%s) AND {condition}", [ids, *params])
             admitted = {i for (i,) in await cur.fetchall()}
             first = [i for i in ids if i in admitted][:limit]
             await cur.execute(f"SELECT {COLUMNS} FROM memories m WHERE m.id = ANY(%s)", (first,))
@@ -402,6 +410,16 @@ class PostgresRecordStore(PostgresMessageLog, RecordStore):
             total = (await cur.fetchone())[0]
             await cur.execute(f"SELECT {COLUMNS} FROM memories m WHERE {where} "
                               f"ORDER BY m.created_at {order}, m.id {order} LIMIT %s OFFSET %s", [*params, limit, offset])
+            found, _ = load_rows(await cur.fetchall(), _row_to_memory)
+            return list(found.values()), total
+
+    async def select(self, where: Filter, *, limit: int | None, offset: int = 0) -> tuple[list[Memory], int]:
+        condition, params = _live_where(where)
+        async with self._tx() as cur:
+            await cur.execute(f"SELECT COUNT(*) FROM memories m WHERE {condition}", params)
+            total = (await cur.fetchone())[0]
+            await cur.execute(f"SELECT {COLUMNS} FROM memories m WHERE {condition} "
+                              "ORDER BY m.created_at DESC, m.id DESC LIMIT %s OFFSET %s", [*params, limit, offset])
             found, _ = load_rows(await cur.fetchall(), _row_to_memory)
             return list(found.values()), total
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from mem0_service.core.access import Access
+from mem0_service.core.filters import Filter, all_of, scope_filter
 from mem0_service.core.memory import HistoryEvent, Memory, MemoryType, Scope, utcnow
 from mem0_service.core.ports import AsGivenWriter, OwnerGroup, Snapshot, StoreInspection
 from mem0_service.errors import Conflict, PreconditionFailed, ServiceUnavailable
@@ -33,8 +34,8 @@ from mem0_service.stores.base import (
     migrations,
     parse_iso,
     prefix_upper_bound,
-    scope_where,
 )
+from mem0_service.stores.filtering import SQLiteDialect, compile_filter
 from mem0_service.stores.sqlite_messages import SQLiteMessageLog
 
 # BM25 score at which keyword evidence counts half: short memories score 2-10 on a one-word hit.
@@ -97,14 +98,6 @@ def _access_where(access: Access) -> tuple[str, list]:
     return " AND ".join(clauses) or "1", params
 
 
-def _metadata_equals(key: str, value) -> tuple[str, list]:
-    if isinstance(value, bool):
-        value = int(value)  # json_extract returns JSON booleans as 0/1
-    if value is None:
-        return "json_type(m.metadata, ?) = 'null'", [_json_path(key)]
-    return "json_extract(m.metadata, ?) = ?", [_json_path(key), value]
-
-
 def _json_path(key: str) -> str:
     return '$."' + key.replace('"', '""') + '"'
 
@@ -118,8 +111,18 @@ def _owner_token(user_id: str) -> str:
     return "u" + user_id.encode().hex()
 
 
-def _where(scope: Scope, *, live: bool = True) -> tuple[str, list]:
-    return scope_where(scope, mark="?", timestamp=iso, now=utcnow() if live else None, metadata_equals=_metadata_equals)
+DIALECT = SQLiteDialect(iso)
+
+
+def _where(scope: Scope, *, live: bool = True, also: Filter | None = None) -> tuple[str, list]:
+    """The SQL condition (on alias `m`) for a scope, narrowed by `also`; `live` leaves expired memories out."""
+    flt = scope_filter(scope) if also is None else all_of([scope_filter(scope), also])
+    return _live_where(flt) if live else compile_filter(flt, DIALECT)
+
+
+def _live_where(flt: Filter) -> tuple[str, list]:
+    sql, params = compile_filter(flt, DIALECT)
+    return f"{sql} AND (m.expires_at IS NULL OR m.expires_at > ?)", [*params, iso(utcnow())]
 
 
 def _history(c: sqlite3.Connection, rows: list[tuple]) -> None:
@@ -137,7 +140,14 @@ class SQLiteRecordStore(SQLiteMessageLog, RecordStore):
         self._run = self._worker.run
 
     async def open(self) -> None:
-        await self._worker.open(self._migrate)
+        await self._worker.open(self._prepare)
+
+    @classmethod
+    def _prepare(cls, conn: sqlite3.Connection) -> None:
+        # icontains filters fold case the way Python does; SQLite's lower() knows ASCII only
+        conn.create_function("casefold", 1, lambda text: text.casefold() if isinstance(text, str) else text,
+                             deterministic=True)
+        cls._migrate(conn)
 
     @staticmethod
     def _migrate(conn: sqlite3.Connection) -> None:
@@ -209,17 +219,18 @@ class SQLiteRecordStore(SQLiteMessageLog, RecordStore):
             return found, unreadable
         return await self._run(work)
 
-    async def first_in_scope(self, scope: Scope, ids: list[str], limit: int) -> tuple[list[Memory], int]:
+    async def first_in_scope(self, scope: Scope, ids: list[str], limit: int,
+                             where: Filter | None = None) -> tuple[list[Memory], int]:
         if not ids:
             return [], 0
-        where, params = _where(scope)
+        condition, params = _where(scope, also=where)
 
         def work(c: sqlite3.Connection) -> tuple[list[Memory], int]:
             # Through the rowids, as in keyword_search: given `user_id = ?`, SQLite would rather walk the user index
             # over all of a big user's rows than look up a hundred ids.
             admitted = {i for (i,) in c.execute(
                 f"SELECT m.id FROM memories m NOT INDEXED WHERE m.rowid IN "
-                f"(SELECT rowid FROM memories WHERE id IN ({','.join('?' * len(ids))})) AND {where}", [*ids, *params])}
+                f"(SELECT rowid FROM memories WHERE id IN ({','.join('?' * len(ids))})) AND {condition}", [*ids, *params])}
             first = [i for i in ids if i in admitted][:limit]
             rows = c.execute(f"SELECT {COLUMNS} FROM memories m WHERE m.id IN ({','.join('?' * len(first))})", first)
             found, _ = load_rows(rows, _row_to_memory)
@@ -372,6 +383,18 @@ class SQLiteRecordStore(SQLiteMessageLog, RecordStore):
             total = c.execute(f"SELECT COUNT(*) FROM memories m WHERE {where}", params).fetchone()[0]
             rows = c.execute(f"SELECT {COLUMNS} FROM memories m WHERE {where} "
                              f"ORDER BY m.created_at {order}, m.id {order} LIMIT ? OFFSET ?", [*params, limit, offset])
+            found, _ = load_rows(rows, _row_to_memory)
+            return list(found.values()), total
+        return await self._run(work)
+
+    async def select(self, where: Filter, *, limit: int | None, offset: int = 0) -> tuple[list[Memory], int]:
+        condition, params = _live_where(where)
+
+        def work(c: sqlite3.Connection) -> tuple[list[Memory], int]:
+            total = c.execute(f"SELECT COUNT(*) FROM memories m WHERE {condition}", params).fetchone()[0]
+            rows = c.execute(f"SELECT {COLUMNS} FROM memories m WHERE {condition} "
+                             "ORDER BY m.created_at DESC, m.id DESC LIMIT ? OFFSET ?",
+                             [*params, -1 if limit is None else limit, offset])
             found, _ = load_rows(rows, _row_to_memory)
             return list(found.values()), total
         return await self._run(work)
