@@ -45,6 +45,10 @@ class Settings(BaseModel):
     mcp_user_id: str | None = Field(None, pattern=r"^[\w.@:+\-]{1,128}$",
                                     description="The user an admin key's MCP tools act for by default")
     mcp_user_argument: bool = Field(False, description="Let MCP tools of keys not bound to a user name the user")
+    job_lease: float = Field(60.0, gt=0, description="Seconds a background job stays claimed without renewal")
+    job_max_attempts: int = Field(8, ge=1, description="Attempts before a background job becomes a dead letter")
+    job_backoff: float = Field(2.0, gt=0, description="First retry delay of a failed job; doubles per attempt")
+    job_poll: float = Field(1.0, gt=0, description="Seconds between looks for jobs queued by other processes")
     api_key_generated: bool = False
 
     @field_validator("database_url")
@@ -82,6 +86,8 @@ class Settings(BaseModel):
             ("max_body_bytes", "MEM0_MAX_BODY_BYTES"), ("log_level", "MEM0_LOG_LEVEL"), ("deduplicate", "MEM0_DEDUPLICATE"),
             ("score_calibration", "MEM0_SCORE_CALIBRATION"),
             ("mcp_user_id", "MEM0_MCP_USER_ID"), ("mcp_user_argument", "MEM0_MCP_USER_ARGUMENT"),
+            ("job_lease", "MEM0_JOB_LEASE"), ("job_max_attempts", "MEM0_JOB_MAX_ATTEMPTS"),
+            ("job_backoff", "MEM0_JOB_BACKOFF"), ("job_poll", "MEM0_JOB_POLL"),
         ]:
             if (value := get(var)) is not None:
                 values[field] = value

@@ -167,8 +167,12 @@ class MemoryService:
 
     async def add_conversation(self, *, user_id: str, messages: list[Message], infer: bool,
                                session_id: str | None = None, agent_id: str | None = None,
-                               metadata: dict[str, Any] | None = None, actor: str = "api") -> ConversationOutcome:
-        """Remember a conversation: as extracted facts reconciled with what is known (infer), or turn by turn."""
+                               metadata: dict[str, Any] | None = None, actor: str = "api",
+                               park_on_failure: bool = True) -> ConversationOutcome:
+        """Remember a conversation: as extracted facts reconciled with what is known (infer), or turn by turn.
+
+        When the chat model fails, the conversation is parked as a pending interaction (`park_on_failure`), or the
+        failure is raised for a caller that retries the whole extraction itself (the job queue)."""
         metadata = dict(metadata or {})
         if not infer:
             items = [NewMemory(user_id=user_id, content=m.content, type=MemoryType.interaction, session_id=session_id,
@@ -188,7 +192,7 @@ class MemoryService:
                 existing.update((h.memory.id, h.memory.content) for h in hits)
             plan = await self.extractor.plan(facts, existing)
         except (LLMJunk, ServiceUnavailable) as exc:
-            if isinstance(exc, ServiceUnavailable) and exc.dependency != "llm":
+            if (isinstance(exc, ServiceUnavailable) and exc.dependency != "llm") or not park_on_failure:
                 raise
             # Never drop what the user said: keep the conversation, flagged so extraction can be retried later.
             reason = str(exc) if isinstance(exc, LLMJunk) else exc.message

@@ -31,6 +31,7 @@ from mem0_service.stores.base import (
     prefix_upper_bound,
     scope_where,
 )
+from mem0_service.stores.postgres_jobs import PostgresJobs
 
 log = logging.getLogger("mem0_service.postgres")
 COLUMNS = ("m.id, m.user_id, m.session_id, m.agent_id, m.type, m.content, m.metadata, m.created_at, m.updated_at, "
@@ -116,7 +117,7 @@ HISTORY_INSERT = ("INSERT INTO memory_history (memory_id, user_id, event, old_co
                   "VALUES (%s,%s,%s,%s,%s,%s,%s)")
 
 
-class PostgresRecordStore(RecordStore):
+class PostgresRecordStore(PostgresJobs, RecordStore):
     name = "postgres"
 
     def __init__(self, url: str, *, min_size: int = 1, max_size: int = 10, timeout: float = 5.0):

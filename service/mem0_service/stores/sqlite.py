@@ -29,6 +29,7 @@ from mem0_service.stores.base import (
     prefix_upper_bound,
     scope_where,
 )
+from mem0_service.stores.sqlite_jobs import SQLiteJobs
 
 # BM25 score at which keyword evidence counts half: short memories score 2-10 on a one-word hit.
 BM25_HALF = 6.0
@@ -102,7 +103,7 @@ def _history(c: sqlite3.Connection, rows: list[tuple]) -> None:
                   "VALUES (?,?,?,?,?,?,?)", rows)
 
 
-class SQLiteRecordStore(RecordStore):
+class SQLiteRecordStore(SQLiteJobs, RecordStore):
 
     name = "sqlite"
 
