@@ -143,7 +143,7 @@ def test_chat_model_down_then_up_drains_the_queue_in_order(service_factory, back
     deadline = time.monotonic() + PATIENCE
     while (seen := event(api, first))["attempts"] < 2 and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert seen["status"] == "queued" and seen["attempts"] >= 2, "retried while the model is down"
+    assert seen["status"] in ("queued", "running") and seen["attempts"] >= 2, "retried while the model is down"
     assert "overloaded" in seen["error"] or "503" in seen["error"], seen["error"]
     # per-user order: a later job of the user waits for the earlier one instead of running past it
     assert event(api, events[(users[0], 1)])["attempts"] == 0
