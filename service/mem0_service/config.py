@@ -49,6 +49,8 @@ class Settings(BaseModel):
     job_max_attempts: int = Field(8, ge=1, description="Attempts before a background job becomes a dead letter")
     job_backoff: float = Field(2.0, gt=0, description="First retry delay of a failed job; doubles per attempt")
     job_poll: float = Field(1.0, gt=0, description="Seconds between looks for jobs queued by other processes")
+    job_rescan: float = Field(600.0, gt=0, description="Seconds between looks for conversations parked as "
+                                                        "extraction: pending (also done at start-up)")
     api_key_generated: bool = False
 
     @field_validator("database_url")
@@ -87,7 +89,7 @@ class Settings(BaseModel):
             ("score_calibration", "MEM0_SCORE_CALIBRATION"),
             ("mcp_user_id", "MEM0_MCP_USER_ID"), ("mcp_user_argument", "MEM0_MCP_USER_ARGUMENT"),
             ("job_lease", "MEM0_JOB_LEASE"), ("job_max_attempts", "MEM0_JOB_MAX_ATTEMPTS"),
-            ("job_backoff", "MEM0_JOB_BACKOFF"), ("job_poll", "MEM0_JOB_POLL"),
+            ("job_backoff", "MEM0_JOB_BACKOFF"), ("job_poll", "MEM0_JOB_POLL"), ("job_rescan", "MEM0_JOB_RESCAN"),
         ]:
             if (value := get(var)) is not None:
                 values[field] = value

@@ -197,3 +197,32 @@ def test_two_workers_share_the_queue_without_running_a_job_twice(tmp_path, model
         assert len(asked) == 20 and set(asked.values()) == {1}, "every job ran exactly once"
         for user in users:
             assert contents(api, user) == sorted(f"{user} likes tea number {n}" for n in range(5))
+
+
+def test_conversations_parked_as_pending_are_learned_by_the_queue_after_a_restart(service_factory, backend_env,
+                                                                                  tmp_path, model):
+    data = tmp_path / "data"
+    service = service_factory(env=backend_env, data_dir=data)
+    api = Api(service.url, service.api_key)
+    user = unique_user("ola")
+    model.down = True
+    parked = api.post("/api/memories", json={"user_id": user, "session_id": "s1", "messages": [
+        {"role": "user", "content": "Ola grows tomatoes"}, {"role": "assistant", "content": "Nice!"}]}).json()
+    assert parked["extraction"]["status"] == "deferred"
+    [interaction] = parked["results"]
+    assert interaction["metadata"]["extraction"] == "pending"
+    model.down = False
+    service.restart()  # what was parked before, by this version or an earlier one, is found at start-up
+
+    deadline = time.monotonic() + PATIENCE
+    while "Ola grows tomatoes" not in contents(api, user) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert contents(api, user) == ["Ola grows tomatoes", "user: Ola grows tomatoes\nassistant: Nice!"]
+    deadline = time.monotonic() + PATIENCE
+    while (kept := api.get(f"/api/memories/{interaction['id']}").json())["metadata"]["extraction"] != "done":
+        assert time.monotonic() < deadline, kept
+        time.sleep(0.1)
+    assert "extraction_error" not in kept["metadata"] and kept["session_id"] == "s1"
+    service.restart()
+    assert contents(api, user) == ["Ola grows tomatoes", "user: Ola grows tomatoes\nassistant: Nice!"], \
+        "a conversation already learned from is not learned again"

@@ -35,7 +35,9 @@ class JobSettings:
     backoff: float = 2.0  # first retry delay; doubles per attempt
     backoff_max: float = 300.0
     poll: float = 1.0  # how often an idle worker looks for work queued by other processes
-    rescan: float = 60.0  # how often parked extractions are looked for (background process only)
+    # How often conversations parked by a synchronous add (or an earlier version) are looked for: rarely, since
+    # the model just failed them; the first look is at start-up.
+    rescan: float = 600.0
 
 
 @dataclass(frozen=True)
