@@ -113,6 +113,10 @@ def test_async_add_answers_at_once_and_the_event_tells_what_changed(service_fact
     assert [(e["event"], e["memory"]) for e in read["results"]] == [("ADD", "Ana sings in a choir")]
     assert event(api, answer["event_id"])["status"] == "done"
 
+    # erasing the user erases what its events kept: the conversations and the facts learned from them
+    assert api.delete(f"/api/memories/user/{user}").status_code == 200
+    assert api.get(f"/api/events/{event_id}").status_code == 404
+
 
 def test_jobs_survive_kill_9_mid_extraction_and_apply_each_fact_once(service_factory, backend_env, tmp_path, model):
     user = unique_user("kim")

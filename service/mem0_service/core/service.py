@@ -163,6 +163,9 @@ class MemoryService:
         ids = await self.store.delete_scope(scope, actor=actor, erase=erase)
         if ids:
             await self.indexer.flush()
+        if erase and scope == Scope(user_id=scope.user_id, agent_id=scope.agent_id):
+            # the conversations queued for learning, and what their jobs answered, are the user's data too
+            await self.store.erase_jobs(scope.user_id, scope.agent_id)
         return len(ids)
 
     async def add_conversation(self, *, user_id: str, messages: list[Message], infer: bool,

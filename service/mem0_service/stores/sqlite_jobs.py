@@ -91,6 +91,10 @@ class SQLiteJobs(JobQueue):
                             failed=counts.get("failed", 0), oldest_open_at=parse_iso(oldest) if oldest else None)
         return await self._run(work)
 
+    async def erase_jobs(self, user_id: str, agent_id: str | None = None) -> int:
+        return await self._run(lambda c: c.execute(
+            "DELETE FROM jobs WHERE user_id = ? AND (? IS NULL OR agent_id = ?)", (user_id, agent_id, agent_id)).rowcount)
+
     async def enqueue_pending_extractions(self, limit: int = 1000) -> int:
         def work(c: sqlite3.Connection) -> int:
             rows = c.execute(
