@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
+from tests.ops.helpers import cli, service_env
 from tests.support.api import Api
 from tests.support.fact_model import FactModel
 from tests.support.fixtures import BACKENDS, unique_user
@@ -176,6 +177,8 @@ def test_a_job_that_keeps_failing_becomes_a_dead_letter_with_its_cause(service_f
     ready = api.get("/api/ready").json()
     assert ready["jobs"]["dead_letters"] == 1
     assert 'mem0_jobs{status="failed"} 1' in api.get("/metrics").text
+    doctor = cli(service_env(service), "doctor")
+    assert "WARN  job queue" in doctor.stdout and "1 dead letter(s)" in doctor.stdout, doctor.stdout
     # the next job of the same user is not held back by the dead one
     assert wait_for(api, add_async(api, user, "Ned plays the oboe"), "done")["results"][0]["event"] == "ADD"
 
