@@ -35,7 +35,8 @@ async def _service_context(app: web.Application) -> AsyncIterator[None]:
         settings = app[SETTINGS]
         runner = app[JOBS] = JobRunner(service, JobSettings(
             lease=settings.job_lease, max_attempts=settings.job_max_attempts, backoff=settings.job_backoff,
-            poll=settings.job_poll, rescan=settings.job_rescan))
+            poll=settings.job_poll, rescan=settings.job_rescan,
+            retention=settings.job_retention))
         tasks = []
         if app[BACKGROUND]:
             await service.repair_index()

@@ -51,6 +51,7 @@ class Settings(BaseModel):
     job_poll: float = Field(1.0, gt=0, description="Seconds between looks for jobs queued by other processes")
     job_rescan: float = Field(600.0, gt=0, description="Seconds between looks for conversations parked as "
                                                         "extraction: pending (also done at start-up)")
+    job_retention: float = Field(7 * 86400.0, gt=0, description="Seconds the event of a done job stays readable")
     api_key_generated: bool = False
 
     @field_validator("database_url")
@@ -90,6 +91,7 @@ class Settings(BaseModel):
             ("mcp_user_id", "MEM0_MCP_USER_ID"), ("mcp_user_argument", "MEM0_MCP_USER_ARGUMENT"),
             ("job_lease", "MEM0_JOB_LEASE"), ("job_max_attempts", "MEM0_JOB_MAX_ATTEMPTS"),
             ("job_backoff", "MEM0_JOB_BACKOFF"), ("job_poll", "MEM0_JOB_POLL"), ("job_rescan", "MEM0_JOB_RESCAN"),
+            ("job_retention", "MEM0_JOB_RETENTION"),
         ]:
             if (value := get(var)) is not None:
                 values[field] = value

@@ -233,3 +233,17 @@ def test_conversations_parked_as_pending_are_learned_by_the_queue_after_a_restar
     service.restart()
     assert contents(api, user) == ["Ola grows tomatoes", "user: Ola grows tomatoes\nassistant: Nice!"], \
         "a conversation already learned from is not learned again"
+
+
+def test_events_of_done_jobs_are_forgotten_after_the_retention(service_factory, backend_env, tmp_path, model):
+    service = service_factory(env={**backend_env, "MEM0_JOB_RETENTION": "3", "MEM0_JOB_RESCAN": "0.3"},
+                              data_dir=tmp_path / "data")
+    api = Api(service.url, service.api_key)
+    user = unique_user("pia")
+    event_id = add_async(api, user, "Pia rows on Sundays")
+    wait_for(api, event_id, "done")
+    deadline = time.monotonic() + PATIENCE
+    while api.get(f"/api/events/{event_id}").status_code == 200 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert api.get(f"/api/events/{event_id}").status_code == 404
+    assert contents(api, user) == ["Pia rows on Sundays"], "the memories stay; only the event goes"

@@ -38,6 +38,7 @@ class JobSettings:
     # How often conversations parked by a synchronous add (or an earlier version) are looked for: rarely, since
     # the model just failed them; the first look is at start-up.
     rescan: float = 600.0
+    retention: float = 7 * 86400.0  # how long the event of a done job stays readable
 
 
 @dataclass(frozen=True)
@@ -87,12 +88,16 @@ class JobRunner:
                 await asyncio.wait_for(self._wake.wait(), self.settings.poll)
 
     async def rescan_forever(self) -> None:
-        """Queue the conversations parked as pending extraction (also those parked by earlier versions)."""
+        """Queue the conversations parked as pending extraction (also those parked by earlier versions), and
+        forget the events of jobs done longer ago than the retention."""
         while True:
             try:
                 if queued := await self.service.store.enqueue_pending_extractions():
                     log.info("queued %d parked conversations for extraction", queued)
                     self.notify()
+                pruned = await self.service.store.prune_jobs(utcnow() - timedelta(seconds=self.settings.retention))
+                if pruned:
+                    log.info("forgot %d events of jobs done more than %g s ago", pruned, self.settings.retention)
             except ServiceUnavailable as exc:
                 log.warning("could not look for parked extractions: %s", exc.message)
             await asyncio.sleep(self.settings.rescan)

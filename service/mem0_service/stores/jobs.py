@@ -102,6 +102,10 @@ class JobQueue(ABC):
     async def job_stats(self) -> JobStats: ...
 
     @abstractmethod
+    async def prune_jobs(self, finished_before: datetime, *, limit: int = 10_000) -> int:
+        """Forget jobs that finished (done) before the cutoff; dead letters stay until dealt with."""
+
+    @abstractmethod
     async def erase_jobs(self, user_id: str, agent_id: str | None = None) -> int:
         """Forget the jobs of a user (of one of its agents): their conversations and results go with the user's
         memories (GDPR erasure), and queued work for them never runs. Returns how many."""

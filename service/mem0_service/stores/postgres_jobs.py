@@ -90,6 +90,12 @@ class PostgresJobs(JobQueue):
         return JobStats(queued=counts.get("queued", 0), running=counts.get("running", 0),
                         failed=counts.get("failed", 0), oldest_open_at=oldest)
 
+    async def prune_jobs(self, finished_before: datetime, *, limit: int = 10_000) -> int:
+        async with self._tx() as cur:
+            await cur.execute("DELETE FROM jobs WHERE seq IN (SELECT seq FROM jobs WHERE status = 'done' "
+                              "AND finished_at < %s LIMIT %s)", (finished_before, limit))
+            return cur.rowcount
+
     async def erase_jobs(self, user_id: str, agent_id: str | None = None) -> int:
         async with self._tx() as cur:
             await cur.execute("DELETE FROM jobs WHERE user_id = %s AND (%s::text IS NULL OR agent_id = %s)",

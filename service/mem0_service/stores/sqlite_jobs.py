@@ -91,6 +91,11 @@ class SQLiteJobs(JobQueue):
                             failed=counts.get("failed", 0), oldest_open_at=parse_iso(oldest) if oldest else None)
         return await self._run(work)
 
+    async def prune_jobs(self, finished_before: datetime, *, limit: int = 10_000) -> int:
+        return await self._run(lambda c: c.execute(
+            "DELETE FROM jobs WHERE seq IN (SELECT seq FROM jobs WHERE status = 'done' AND finished_at < ? LIMIT ?)",
+            (iso(finished_before), limit)).rowcount)
+
     async def erase_jobs(self, user_id: str, agent_id: str | None = None) -> int:
         return await self._run(lambda c: c.execute(
             "DELETE FROM jobs WHERE user_id = ? AND (? IS NULL OR agent_id = ?)", (user_id, agent_id, agent_id)).rowcount)
