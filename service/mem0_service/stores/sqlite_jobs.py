@@ -47,6 +47,9 @@ class SQLiteJobs(JobQueue):
 
     async def claim_job(self, owner: str, lease_seconds: float) -> Job | None:
         now = utcnow()
+        # Look first, read-only: an idle worker polling must not take the database's write lock every time.
+        if await self._run(lambda c: c.execute(CLAIMABLE, {"now": iso(now)}).fetchone()) is None:
+            return None
 
         def work(c: sqlite3.Connection) -> Job | None:
             row = c.execute(f"UPDATE jobs SET status = 'running', lease_owner = :owner, lease_until = :until, "
