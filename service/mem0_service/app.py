@@ -16,26 +16,39 @@ from mem0_service.api.policy import Route, setup_routes
 from mem0_service.api.routes import CONSOLE_ROUTES, ROUTES
 from mem0_service.backends import open_backends
 from mem0_service.config import Settings
+from mem0_service.core.job_runner import JobRunner, JobSettings
 from mem0_service.mcp.http import setup_mcp
 from mem0_service.middlewares import access_middleware, cors_middleware, errors_middleware, metrics_middleware
 from mem0_service.ops.settings import OpsSettings
-from mem0_service.state import SERVICE, SETTINGS
+from mem0_service.state import JOBS, SERVICE, SETTINGS
+from mem0_service.webhooks.extraction import announce_extractions
 from mem0_service.webhooks.setup import setup_webhooks
 
 log = logging.getLogger("mem0_service")
 
 
 BACKGROUND = web.AppKey("background", bool)
+RUN_JOBS = web.AppKey("run_jobs", bool)
 
 
 async def _service_context(app: web.Application) -> AsyncIterator[None]:
     async with open_backends(app[SETTINGS]) as service:
         app[SERVICE] = service
+        settings = app[SETTINGS]
+        runner = app[JOBS] = JobRunner(service, JobSettings(
+            lease=settings.job_lease, max_attempts=settings.job_max_attempts, backoff=settings.job_backoff,
+            poll=settings.job_poll, rescan=settings.job_rescan,
+            retention=settings.job_retention))
+        runner.listeners.append(announce_extractions(service))
         tasks = []
         if app[BACKGROUND]:
             await service.repair_index()
             tasks = [asyncio.create_task(service.indexer.run_forever(), name="index-repair"),
-                     asyncio.create_task(service.run_sweeper(app[SETTINGS].sweep_interval), name="sweeper")]
+                     asyncio.create_task(service.run_sweeper(settings.sweep_interval), name="sweeper"),
+                     asyncio.create_task(runner.rescan_forever(), name="parked-extractions")]
+        if app[BACKGROUND] or app[RUN_JOBS]:
+            # every process of a pool works the queue: the record store hands each job to one of them
+            tasks.append(asyncio.create_task(runner.run_forever(), name="jobs"))
         yield
         for task in tasks:
             task.cancel()
@@ -44,16 +57,18 @@ async def _service_context(app: web.Application) -> AsyncIterator[None]:
                 await task
 
 
-def create_app(settings: Settings, *, ops: OpsSettings | None = None, background: bool = True) -> web.Application:
+def create_app(settings: Settings, *, ops: OpsSettings | None = None, background: bool = True,
+               jobs: bool = True) -> web.Application:
     """Everything the application needs is passed in (nothing is read from the environment here): `ops` defaults
     to OpsSettings' defaults. `background=False` for the extra processes of a worker pool: one process repairs and
-    sweeps for all."""
+    sweeps for all; they still work the job queue unless `jobs=False`."""
     settings = settings.ensure_api_key()
     app = web.Application(middlewares=[metrics_middleware, cors_middleware, errors_middleware, boundary_middleware,
                                        access_middleware], client_max_size=settings.max_body_bytes)
     answer_parser_errors_in_json(app)
     app[SETTINGS] = settings
     app[BACKGROUND] = background
+    app[RUN_JOBS] = jobs
     # The document describes the API; it is served under the same policy table but is not part of itself.
     document = Route("GET", "/api/openapi.json", openapi_handler(build_openapi(ROUTES)), "This OpenAPI document",
                      "health", None, access="public")

@@ -46,6 +46,13 @@ class Settings(BaseModel):
                                     description="The user an admin key's MCP tools act for by default")
     mcp_user_argument: bool = Field(False, description="Let MCP tools of keys not bound to a user name the user")
     ui: bool = Field(True, description="Serve the web console at /ui/ (MEM0_UI)")
+    job_lease: float = Field(60.0, gt=0, description="Seconds a background job stays claimed without renewal")
+    job_max_attempts: int = Field(8, ge=1, description="Attempts before a background job becomes a dead letter")
+    job_backoff: float = Field(2.0, gt=0, description="First retry delay of a failed job; doubles per attempt")
+    job_poll: float = Field(1.0, gt=0, description="Seconds between looks for jobs queued by other processes")
+    job_rescan: float = Field(600.0, gt=0, description="Seconds between looks for conversations parked as "
+                                                        "extraction: pending (also done at start-up)")
+    job_retention: float = Field(7 * 86400.0, gt=0, description="Seconds the event of a done job stays readable")
     api_key_generated: bool = False
     webhook_allow_private: bool = Field(False, description="Let webhooks target private and loopback addresses")
     webhook_timeout: float = Field(10.0, gt=0, description="Seconds a receiver has to answer one delivery")
@@ -92,6 +99,9 @@ class Settings(BaseModel):
             ("webhook_allow_private", "MEM0_WEBHOOK_ALLOW_PRIVATE"), ("webhook_timeout", "MEM0_WEBHOOK_TIMEOUT"),
             ("webhook_retry_base", "MEM0_WEBHOOK_RETRY_BASE"), ("webhook_retry_max", "MEM0_WEBHOOK_RETRY_MAX"),
             ("webhook_max_failures", "MEM0_WEBHOOK_MAX_FAILURES"), ("webhook_log_days", "MEM0_WEBHOOK_LOG_DAYS"),
+            ("job_lease", "MEM0_JOB_LEASE"), ("job_max_attempts", "MEM0_JOB_MAX_ATTEMPTS"),
+            ("job_backoff", "MEM0_JOB_BACKOFF"), ("job_poll", "MEM0_JOB_POLL"), ("job_rescan", "MEM0_JOB_RESCAN"),
+            ("job_retention", "MEM0_JOB_RETENTION"),
         ]:
             if (value := get(var)) is not None:
                 values[field] = value

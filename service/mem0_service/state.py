@@ -5,7 +5,9 @@ from __future__ import annotations
 from aiohttp import web
 
 from mem0_service.config import Settings
+from mem0_service.core.job_runner import JobRunner
 from mem0_service.core.service import MemoryService
 
 SETTINGS = web.AppKey("settings", Settings)
 SERVICE = web.AppKey("service", MemoryService)
+JOBS = web.AppKey("jobs", JobRunner)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import requests
 
@@ -188,6 +190,16 @@ def test_unsupported_features_answer_clear_json(mem0_client, live_service):
         assert response.json()["message"]
 
 
+def completed(service, event_id: str) -> dict:
+    """The platform event of an add once its background extraction has finished."""
+    deadline = time.monotonic() + 60  # a bound for polling, not a speed requirement
+    while (event := api(service, "GET", f"/v1/event/{event_id}/").json())["status"] in ("PENDING", "RUNNING"):
+        assert time.monotonic() < deadline, event
+        time.sleep(0.1)
+    assert event["status"] == "SUCCEEDED", event
+    return event
+
+
 def test_infer_true_learns_facts_with_the_configured_chat_model(llm_service, fake_openai):
     import json
 
@@ -198,7 +210,9 @@ def test_infer_true_learns_facts_with_the_configured_chat_model(llm_service, fak
     user = unique("nina")
     fake_openai.queue_chat({"content": json.dumps({"facts": [{"content": "Lives in Porto", "type": "fact"},
                                                              {"content": "Is vegetarian", "type": "preference"}]})})
-    added = client.add(conversation("Hi! I live in Porto and I don't eat meat.", "Nice to meet you!"), user_id=user)
+    queued = client.add(conversation("Hi! I live in Porto and I don't eat meat.", "Nice to meet you!"), user_id=user)
+    assert queued["status"] == "PENDING", "v3 adds with inference are answered at once, learned in the background"
+    added = completed(llm_service, queued["event_id"])
     assert [(e["event"], e["memory"]) for e in added["results"]] == [("ADD", "Lives in Porto"),
                                                                      ("ADD", "Is vegetarian")]
     assert "I live in Porto" in fake_openai.chat_requests()[0]["messages"][-1]["content"]
@@ -207,7 +221,7 @@ def test_infer_true_learns_facts_with_the_configured_chat_model(llm_service, fak
     fake_openai.queue_chat({"content": json.dumps({"facts": [{"content": "Moved to Lisbon", "type": "fact"}]})})
     fake_openai.queue_chat({"content": json.dumps({"decisions": [
         {"event": "UPDATE", "id": porto, "content": "Lives in Lisbon", "type": "fact"}]})})
-    changed = client.add("I moved to Lisbon last week", user_id=user)["results"]
+    changed = completed(llm_service, client.add("I moved to Lisbon last week", user_id=user)["event_id"])["results"]
     assert [(e["event"], e["id"], e["memory"], e["previous_memory"]) for e in changed] == [
         ("UPDATE", porto, "Lives in Lisbon", "Lives in Porto")]
     assert client.search("Where does the user live?", filters={"user_id": user})["results"][0]["memory"] == \

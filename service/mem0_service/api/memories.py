@@ -6,6 +6,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from mem0_service.api import values
+from mem0_service.api.events import EventAccepted, submit
 from mem0_service.api.idempotency import idempotent
 from mem0_service.api.models import (
     BatchItemResult,
@@ -39,6 +40,7 @@ from mem0_service.api.preconditions import etag, expected_version, if_match
 from mem0_service.api.responses import json_response
 from mem0_service.auth import Principal, principal
 from mem0_service.core.extraction import Message
+from mem0_service.core.jobs import completed_job, extraction_job
 from mem0_service.core.memory import Scope, utcnow
 from mem0_service.core.service import NewMemory
 from mem0_service.errors import ApiError, BadRequest
@@ -65,6 +67,8 @@ async def _create_memory(request: web.Request, who: Principal) -> web.Response:
     if body.messages is None:
         memory, created = await service.create(_new_memory(body, who))
         response = json_response(MemoryOut.of(memory), status=201 if created else 200)
+    elif body.run_async:
+        response = await _queue_conversation(request, who, body)
     else:
         scope = who.restrict(Scope(user_id=body.user_id, agent_id=body.agent_id), fill_agent=True)
         outcome = await service.add_conversation(
@@ -78,6 +82,28 @@ async def _create_memory(request: web.Request, who: Principal) -> web.Response:
         added = any(e.event == "ADD" for e in outcome.events)
         response = json_response(result, status=201 if added else 200)
     return response
+
+
+async def _queue_conversation(request: web.Request, who: Principal, body: MemoryCreate) -> web.Response:
+    service = request.app[SERVICE]
+    scope = who.restrict(Scope(user_id=body.user_id, agent_id=body.agent_id), fill_agent=True)
+    messages = [Message(m.role, m.content) for m in body.messages or []]
+    if body.infer is False:  # nothing to learn: stored now, and the event reads as done
+        outcome = await service.add_conversation(user_id=scope.user_id, messages=messages, infer=False,
+                                                 session_id=body.session_id, agent_id=scope.agent_id,
+                                                 metadata=body.metadata)
+        job = await submit(request, completed_job(user_id=scope.user_id, agent_id=scope.agent_id,
+                                                  events=outcome.events))
+    else:
+        if service.extractor is None:  # refuse now rather than queue work that can never run
+            raise BadRequest("infer=true needs a chat model: set OPENAI_API_KEY (or OPENAI_BASE_URL for a compatible "
+                             "server) and optionally MEM0_LLM_MODEL, or send infer=false", field="infer")
+        job = await submit(request, extraction_job(user_id=scope.user_id, messages=messages,
+                                                   session_id=body.session_id, agent_id=scope.agent_id,
+                                                   metadata=body.metadata))
+    message = "Stored" if job.status == "done" else "Queued: read the outcome at /api/events/" + job.id
+    return json_response(EventAccepted(event_id=job.id, status=job.status, message=message), status=202,
+                         headers={"Location": f"/api/events/{job.id}"})
 
 
 async def create_batch(request: web.Request) -> web.Response:

@@ -96,6 +96,8 @@ class MemoryCreate(Expiry):
     session_id: Identifier | None = Field(None, description="Session-level memory: the conversation it belongs to")
     agent_id: Identifier | None = Field(None, description="Agent-level memory: the AI agent it belongs to")
     metadata: Metadata | None = Field(None, description="Free-form JSON object kept with the memory")
+    run_async: bool = Field(False, alias="async", description="With messages: answer 202 with an event_id at once "
+                                                               "and learn in the background (GET /api/events/{id})")
 
     @model_validator(mode="after")
     def _content_or_messages(self) -> MemoryCreate:
@@ -103,6 +105,8 @@ class MemoryCreate(Expiry):
             raise ValueError("Missing required field: content (or messages)")
         if self.content is not None and self.messages is not None:
             raise ValueError("Give either content or messages, not both")
+        if self.run_async and self.messages is None:
+            raise ValueError("Invalid field: async applies to messages; a memory from content is stored at once")
         return self
 
 

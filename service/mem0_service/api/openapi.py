@@ -34,7 +34,7 @@ def _responses(route: Route) -> tuple[type[BaseModel], ...]:
 def build_openapi(routes: list[Route]) -> dict[str, Any]:
     used: set[type[BaseModel]] = {ErrorResponse}
     for route in routes:
-        used.update(m for m in (route.body, *_responses(route)) if m is not None)
+        used.update(m for m in (route.body, *_responses(route), route.accepted) if m is not None)
     keyed = [(m, "validation" if any(r.body is m for r in routes) else "serialization") for m in used]
     mapping, schemas = models_json_schema(sorted(keyed, key=lambda k: k[0].__name__), ref_template=REF)
     paths: dict[str, dict[str, Any]] = {}
@@ -68,6 +68,9 @@ def build_openapi(routes: list[Route]) -> dict[str, Any]:
             if route.status == 201:
                 responses["200"] = {"description": "Nothing new stored (existing duplicate returned)",
                                     "content": {"application/json": {"schema": schema}}}
+        if route.accepted is not None:
+            responses["202"] = {"description": "Accepted: queued, the event tells the outcome", "content": {
+                "application/json": {"schema": mapping[(route.accepted, "serialization")]}}}
         if route.etag:
             responses[str(route.status)]["headers"] = ETAG
         error_ref = mapping[(ErrorResponse, "serialization")]

@@ -27,7 +27,7 @@ from mem0_service.ops.state import (
     OPS_SETTINGS,
     RATE_LIMITER,
 )
-from mem0_service.state import SERVICE, SETTINGS
+from mem0_service.state import JOBS, SERVICE, SETTINGS
 from mem0_service.stores.base import iso
 
 log = logging.getLogger("mem0_service.ops")
@@ -61,6 +61,22 @@ class ReadinessResponse(BaseModel):
     quarantined: int | None = Field(None, description="Memories whose index work failed for them alone and waits "
                                                       "for `mem0-service quarantine retry|drop`")
     quarantine: list[QuarantinedOut] = Field([], description=f"The first {SHOWN_QUARANTINE} of them")
+    jobs: JobsOut | None = Field(None, description="The background job queue (asynchronous adds)")
+
+
+class JobsOut(BaseModel):
+    queued: int
+    running: int
+    dead_letters: int = Field(description="Jobs that gave up (status failed, with the cause at GET /api/events/{id}); "
+                                          "a growing count means the chat model keeps failing")
+    oldest_age_seconds: float | None = Field(None, description="Age of the oldest job still queued or running")
+
+
+async def jobs_report(store) -> JobsOut:
+    stats = await store.job_stats()
+    age = (utcnow() - stats.oldest_open_at).total_seconds() if stats.oldest_open_at else None
+    return JobsOut(queued=stats.queued, running=stats.running, dead_letters=stats.failed,
+                   oldest_age_seconds=round(age, 3) if age is not None else None)
 
 
 async def quarantine_report(store) -> tuple[int, list[QuarantinedOut]]:
@@ -104,16 +120,20 @@ async def readiness(request: web.Request) -> web.Response:
     failing = [name for name, check in results.items() if check.status != "ok"]
     if "embedder" in failing:
         state["at"] = 0.0
-    quarantined, quarantine = None, []
+    quarantined, quarantine, jobs = None, [], None
     if "record_store" not in failing:
         try:
             quarantined, quarantine = await asyncio.wait_for(quarantine_report(service.store), timeout)
         except (asyncio.TimeoutError, ServiceUnavailable) as exc:
             log.warning("readiness could not read the index quarantine: %s", getattr(exc, "message", exc))
+        try:
+            jobs = await asyncio.wait_for(jobs_report(service.store), timeout)
+        except (asyncio.TimeoutError, ServiceUnavailable) as exc:
+            log.warning("readiness could not read the job queue: %s", getattr(exc, "message", exc))
     body = ReadinessResponse(status="ok" if not failing else "unavailable", version=__version__,
                              timestamp=iso(utcnow()).split(".")[0] + "Z", checks=results,
                              index_backlog=service.indexer.backlog, failing=failing, quarantined=quarantined,
-                             quarantine=quarantine)
+                             quarantine=quarantine, jobs=jobs)
     if not failing:
         return json_response(body)
     message = "; ".join(f"{name} unavailable: {results[name].error}" for name in failing)
@@ -159,6 +179,20 @@ async def metrics_endpoint(request: web.Request) -> web.Response:
             [({"memory_id": e.memory_id, "user_id": e.user_id or "", "op": e.op}, 1) for e in entries])
     except (asyncio.TimeoutError, ApiError):
         pass  # the record store cannot answer: its errors are counted elsewhere
+    try:
+        jobs = await asyncio.wait_for(jobs_report(service.store), 5)
+        gauges["mem0_jobs"] = ("Background jobs by status (failed: dead letters, kept with their cause)", [
+            ({"status": "queued"}, jobs.queued), ({"status": "running"}, jobs.running),
+            ({"status": "failed"}, jobs.dead_letters)])
+        gauges["mem0_jobs_oldest_age_seconds"] = ("Age of the oldest job still queued or running (0: none)",
+                                                  [({}, jobs.oldest_age_seconds or 0.0)])
+    except (asyncio.TimeoutError, ApiError):
+        pass  # the record store cannot answer: its errors are counted elsewhere
+    if JOBS in request.app:
+        runs = request.app[JOBS].stats
+        gauges["mem0_job_runs"] = ("Job runs of this process since start, by outcome", [
+            ({"outcome": "done"}, runs.completed), ({"outcome": "retried"}, runs.retried),
+            ({"outcome": "dead_letter"}, runs.dead_lettered)])
     sweeps = getattr(service, "sweeps", None)
     if sweeps is not None:
         gauges["mem0_sweeper_runs"] = ("Sweeper runs since start", [({}, sweeps.runs)])

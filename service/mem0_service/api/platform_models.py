@@ -147,9 +147,9 @@ class Results(BaseModel):
 
 class AsyncAddResponse(BaseModel):
     message: str
-    status: Literal["SUCCEEDED"]
+    status: Literal["SUCCEEDED", "PENDING"]
     event_id: str
-    results: list[MemoryEvent]
+    results: list[MemoryEvent] = Field(default_factory=list, description="When SUCCEEDED: the events")
 
 
 class AddResponse(RootModel[list[LegacyAddEvent] | Results | list[AsyncAddResponse] | AsyncAddResponse]):
@@ -240,9 +240,10 @@ class EventResponse(BaseModel):
     results: list[MemoryEvent]
     created_at: str
     updated_at: str
-    started_at: str
-    completed_at: str
-    latency: float
+    started_at: str | None = None
+    completed_at: str | None = None
+    latency: float | None = None
+    error: str | None = Field(None, description="FAILED: why the extraction gave up")
 
 
 class NotSupportedResponse(BaseModel):

@@ -3,7 +3,7 @@ document all read it."""
 
 from __future__ import annotations
 
-from mem0_service.api import console, health, keys, memories, messages, models, ops, platform, users, webhooks
+from mem0_service.api import console, events, health, keys, memories, messages, models, ops, platform, users, webhooks
 from mem0_service.api import message_models as mm
 from mem0_service.api import platform_models as pm
 from mem0_service.api.idempotency import IdempotencyHeaders
@@ -20,7 +20,9 @@ ROUTES: list[Route] = [
     Route("POST", "/api/memories", memories.create_memory, "Create a memory from content (200 with the existing one if "
           "an exact duplicate exists in the same scope), or learn from a conversation in messages",
           "memories", (models.MemoryOut, models.ConversationResponse), body=models.MemoryCreate, status=201,
-          access="write", headers=IdempotencyHeaders),
+          access="write", headers=IdempotencyHeaders, accepted=events.EventAccepted),
+    Route("GET", "/api/events/{event_id}", events.get_event, "The outcome of an asynchronous add: queued, running, "
+          "done (with the ADD/UPDATE/DELETE events) or failed (with the cause)", "memories", events.EventOut),
     Route("POST", "/api/memories/batch", memories.create_batch, "Create up to 1000 memories in one call; each item "
           "is validated on its own", "memories", models.BatchResponse, body=models.MemoryBatch, status=201,
           access="write", headers=IdempotencyHeaders),

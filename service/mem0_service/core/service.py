@@ -174,6 +174,9 @@ class MemoryService:
         ids = await self.store.delete_scope(scope, actor=actor, erase=erase)
         if ids:
             await self.indexer.flush()
+        if erase and scope == Scope(user_id=scope.user_id, agent_id=scope.agent_id):
+            # the conversations queued for learning, and what their jobs answered, are the user's data too
+            await self.store.erase_jobs(scope.user_id, scope.agent_id)
         return len(ids)
 
     async def forget(self, ids: list[str], *, actor: str, apply_index: bool = True, batch_size: int = 500,
@@ -193,8 +196,12 @@ class MemoryService:
 
     async def add_conversation(self, *, user_id: str, messages: list[Message], infer: bool,
                                session_id: str | None = None, agent_id: str | None = None,
-                               metadata: dict[str, Any] | None = None, actor: str = "api") -> ConversationOutcome:
-        """Remember a conversation: as extracted facts reconciled with what is known (infer), or turn by turn."""
+                               metadata: dict[str, Any] | None = None, actor: str = "api",
+                               park_on_failure: bool = True) -> ConversationOutcome:
+        """Remember a conversation: as extracted facts reconciled with what is known (infer), or turn by turn.
+
+        When the chat model fails, the conversation is parked as a pending interaction (`park_on_failure`), or the
+        failure is raised for a caller that retries the whole extraction itself (the job queue)."""
         metadata = dict(metadata or {})
         if not infer:
             items = [NewMemory(user_id=user_id, content=m.content, type=MemoryType.interaction, session_id=session_id,
@@ -214,7 +221,7 @@ class MemoryService:
                 existing.update((h.memory.id, h.memory.content) for h in hits)
             plan = await self.extractor.plan(facts, existing)
         except (LLMJunk, ServiceUnavailable) as exc:
-            if isinstance(exc, ServiceUnavailable) and exc.dependency != "llm":
+            if (isinstance(exc, ServiceUnavailable) and exc.dependency != "llm") or not park_on_failure:
                 raise
             # Never drop what the user said: keep the conversation, flagged so extraction can be retried later.
             reason = str(exc) if isinstance(exc, LLMJunk) else exc.message

@@ -37,6 +37,7 @@ async def run(env: dict[str, str] | None = None, timeout: float = 10.0) -> list[
     findings.append(await _guard("record store", _record_store(settings), timeout))
     if findings[-1].text.endswith(SCHEMA_CURRENT):  # reading it must neither create nor migrate the store
         findings.append(await _guard("index quarantine", _quarantine(settings), timeout))
+        findings.append(await _guard("job queue", _job_queue(settings), timeout))
     embedder_finding, embedder = await _embedder(settings, timeout)
     findings.append(await _guard("vector index", _vector_index(settings, embedder), timeout))
     findings.append(embedder_finding)
@@ -102,6 +103,19 @@ async def _quarantine(settings: Settings) -> Finding:
     if not total:
         return Finding("ok", "index quarantine", "empty: every memory's index work could be applied")
     return Finding("fail", "index quarantine", summary(entries, total))
+
+
+async def _job_queue(settings: Settings) -> Finding:
+    """Background jobs that gave up: their conversations were not learned from."""
+    from mem0_service.ops.quarantine import record_store
+
+    async with record_store(settings) as store:
+        stats = await store.job_stats()
+    waiting = f"{stats.queued} queued, {stats.running} running"
+    if not stats.failed:
+        return Finding("ok", "job queue", f"{waiting}; no dead letters")
+    return Finding("warn", "job queue", f"{waiting}; {stats.failed} dead letter(s): jobs that gave up, the cause at "
+                                        "GET /api/events/{id} (a growing count means the chat model keeps failing)")
 
 
 def _schema(prefix: str, versions: set[int], dialect: str) -> Finding:

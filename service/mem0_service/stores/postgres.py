@@ -36,6 +36,7 @@ from mem0_service.stores.base import (
     prefix_upper_bound,
 )
 from mem0_service.stores.filtering import PostgresDialect, compile_filter
+from mem0_service.stores.postgres_jobs import PostgresJobs
 from mem0_service.stores.postgres_messages import PostgresMessageLog
 
 log = logging.getLogger("mem0_service.postgres")
@@ -145,7 +146,7 @@ HISTORY_INSERT = ("INSERT INTO memory_history (memory_id, user_id, event, old_co
                   "VALUES (%s,%s,%s,%s,%s,%s,%s)")
 
 
-class PostgresRecordStore(PostgresMessageLog, RecordStore):
+class PostgresRecordStore(PostgresMessageLog, PostgresJobs, RecordStore):
     name = "postgres"
 
     def __init__(self, url: str, *, min_size: int = 1, max_size: int = 10, timeout: float = 5.0):

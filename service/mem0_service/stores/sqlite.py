@@ -36,6 +36,7 @@ from mem0_service.stores.base import (
     prefix_upper_bound,
 )
 from mem0_service.stores.filtering import SQLiteDialect, compile_filter
+from mem0_service.stores.sqlite_jobs import SQLiteJobs
 from mem0_service.stores.sqlite_messages import SQLiteMessageLog
 
 # BM25 score at which keyword evidence counts half: short memories score 2-10 on a one-word hit.
@@ -130,7 +131,7 @@ def _history(c: sqlite3.Connection, rows: list[tuple]) -> None:
                   "VALUES (?,?,?,?,?,?,?)", rows)
 
 
-class SQLiteRecordStore(SQLiteMessageLog, RecordStore):
+class SQLiteRecordStore(SQLiteMessageLog, SQLiteJobs, RecordStore):
 
     name = "sqlite"
 

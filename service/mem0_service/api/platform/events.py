@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import secrets
-import weakref
-from collections import OrderedDict
 from dataclasses import replace
-from datetime import datetime
 from typing import Any
 
 from aiohttp import web
 
-from mem0_service.api.parsing import parse_body
+from mem0_service.api.events import load_event, submit
+from mem0_service.api.parsing import check_identifier, parse_body
 from mem0_service.api.platform.vocabulary import (
     ACTOR,
     APP_ID,
@@ -31,32 +28,32 @@ from mem0_service.api.platform_models import (
     EventData,
     EventResponse,
     LegacyAddEvent,
-    MemoryEvent,
     Results,
 )
 from mem0_service.api.responses import json_response
 from mem0_service.auth import principal
 from mem0_service.core.extraction import Message
-from mem0_service.core.memory import MemoryType, Scope, utcnow
-from mem0_service.core.service import MemoryService, NewMemory
-from mem0_service.errors import BadRequest, NotFound
+from mem0_service.core.jobs import completed_job, events_of, extraction_job
+from mem0_service.core.memory import MemoryType, Scope
+from mem0_service.core.service import ConversationEvent, NewMemory
+from mem0_service.errors import BadRequest
 from mem0_service.stores.base import iso
+from mem0_service.stores.jobs import Job
 
-_EVENTS: weakref.WeakKeyDictionary[MemoryService, OrderedDict[str, dict[str, Any]]] = weakref.WeakKeyDictionary()
-MAX_EVENTS = 10_000
+# Events are kept as jobs in the record store (api.events): readable from every process and after a restart.
+EVENT_STATUS = {"queued": "PENDING", "running": "RUNNING", "done": "SUCCEEDED", "failed": "FAILED"}
 
 
-def _remember_event(service: MemoryService, scope: Scope, payload: dict[str, Any], results: list[MemoryEvent],
-                    started: datetime) -> str:
-    events = _EVENTS.setdefault(service, OrderedDict())
-    event_id = secrets.token_hex(16)
-    event_id = f"{event_id[:8]}-{event_id[8:12]}-{event_id[12:16]}-{event_id[16:20]}-{event_id[20:]}"
-    done = utcnow()
-    events[event_id] = {"owner": scope.user_id, "agent": scope.agent_id, "payload": payload, "results": results,
-                        "started": started, "done": done}
-    while len(events) > MAX_EVENTS:
-        events.popitem(last=False)
-    return event_id
+def _platform_event(job: Job) -> EventResponse:
+    end = job.finished_at or job.started_at or job.created_at
+    return EventResponse(
+        id=job.id, event_type="ADD", status=EVENT_STATUS[job.status], payload=job.payload.get("request") or {},
+        results=[_event(e.memory, e.event, e.previous_content) for e in events_of(job)],
+        created_at=iso(job.created_at), updated_at=iso(end),
+        started_at=iso(job.started_at) if job.started_at else None,
+        completed_at=iso(job.finished_at) if job.finished_at else None,
+        latency=round((job.finished_at - job.created_at).total_seconds() * 1000, 1) if job.finished_at else None,
+        error=job.error)
 
 
 def _messages(raw: list | str) -> list[tuple[str, str]]:
@@ -78,7 +75,6 @@ def _messages(raw: list | str) -> list[tuple[str, str]]:
 
 
 async def _add(request: web.Request, *, version: int) -> web.Response:
-    started = utcnow()
     body = await parse_body(request, AddRequest)
     who = principal(request)
     _reject_unsupported(enable_graph=body.enable_graph, timestamp=body.timestamp, immutable=body.immutable)
@@ -95,27 +91,40 @@ async def _add(request: web.Request, *, version: int) -> web.Response:
     if body.categories:
         metadata[CATEGORIES] = [str(c) for c in body.categories]
     service = _service(request)
+    queued = body.infer and (body.async_mode if body.async_mode is not None else version == 3)
+    if queued:  # answered at once; the job queue learns in the background (GET /v1/event/{id}/)
+        if service.extractor is None:
+            raise BadRequest("infer=true needs a chat model: set OPENAI_API_KEY (or OPENAI_BASE_URL for a compatible "
+                             "server) and optionally MEM0_LLM_MODEL, or send infer=false", field="infer")
+        job = await submit(request, extraction_job(
+            user_id=owner, messages=[Message(role=r, content=c) for r, c in turns], session_id=entities.run_id,
+            agent_id=agent_id, metadata=metadata, actor=ACTOR, expires_at=expires_at,
+            request=body.model_dump(mode="json", exclude_none=True)))
+        answer = AsyncAddResponse(message="Memory processing has been queued for background execution",
+                                  status="PENDING", event_id=job.id)
+        return json_response(AddResponse(answer if version == 3 else [answer]), status=202)
     if body.infer:
         conversation = await service.add_conversation(
             user_id=owner, messages=[Message(role=r, content=c) for r, c in turns], infer=True,
             session_id=entities.run_id, agent_id=agent_id, metadata=metadata, actor=ACTOR)
-        events = [_event(e.memory, e.event, e.previous_content) for e in conversation.events]
+        conversation_events = conversation.events
         if expires_at is not None:
-            for position, event in enumerate(events):
-                if event.event == "ADD":
-                    memory = await service.update(event.id, expires_at=expires_at, actor=ACTOR)
-                    events[position] = _event(memory, "ADD")
+            conversation_events = [
+                ConversationEvent(await service.update(e.memory.id, expires_at=expires_at, actor=ACTOR), "ADD")
+                if e.event == "ADD" else e for e in conversation_events]
+        events = [_event(e.memory, e.event, e.previous_content) for e in conversation_events]
     else:
         memories, created = await service.create_many([
             NewMemory(user_id=owner, content=content, type=MemoryType.interaction, session_id=entities.run_id,
                       agent_id=agent_id, metadata={**metadata, ROLE: metadata.get(ROLE, role)}, expires_at=expires_at)
             for role, content in turns], actor=ACTOR)
-        events = [_event(m, "ADD" if new else "NOOP") for m, new in zip(memories, created)]
+        conversation_events = [ConversationEvent(m, "ADD" if new else "NONE") for m, new in zip(memories, created)]
+        events = [_event(e.memory, e.event) for e in conversation_events]
     if version == 3 or body.async_mode:
-        payload = body.model_dump(mode="json", exclude_none=True)
-        event_id = _remember_event(service, scope, payload, events, started)
+        job = await submit(request, completed_job(user_id=owner, agent_id=agent_id, events=conversation_events,
+                                                  request=body.model_dump(mode="json", exclude_none=True)))
         answer = AsyncAddResponse(message=f"Memory processing completed: {len(events)} memories", status="SUCCEEDED",
-                                  event_id=event_id, results=events)
+                                  event_id=job.id, results=events)
         return json_response(AddResponse(answer if version == 3 else [answer]))
     if body.output_format == "v1.1":
         return json_response(AddResponse(Results(results=events)))
@@ -132,13 +141,5 @@ async def mem0_add_v3(request: web.Request) -> web.Response:
 
 
 async def mem0_get_event(request: web.Request) -> web.Response:
-    event = _EVENTS.get(_service(request), {}).get(request.match_info["event_id"])
-    if event is None or not principal(request).access.admits_owner(event["owner"], event["agent"]):
-        raise NotFound(f"Event {request.match_info['event_id']} not found (events are kept in memory until the "
-                       "service restarts)")
-    return json_response(EventResponse(
-        id=request.match_info["event_id"], event_type="ADD", status="SUCCEEDED", payload=event["payload"],
-        results=event["results"], created_at=iso(event["started"]), updated_at=iso(event["done"]),
-        started_at=iso(event["started"]), completed_at=iso(event["done"]),
-        latency=round((event["done"] - event["started"]).total_seconds() * 1000, 1)))
-
+    event_id = check_identifier(request.match_info["event_id"], "event_id")
+    return json_response(_platform_event(await load_event(request, event_id)))
