@@ -19,6 +19,8 @@ COVERED = {
     ("get", "/api/memories/user/{user_id}/export"), ("delete", "/api/sessions/{session_id}"),
     ("get", "/api/memories/{memory_id}/history"), ("get", "/api/memories/{memory_id}"),
     ("put", "/api/memories/{memory_id}"), ("delete", "/api/memories/{memory_id}"),
+    ("post", "/api/sessions/{session_id}/messages"), ("get", "/api/sessions/{session_id}/messages"),
+    ("delete", "/api/sessions/{session_id}/messages"),
 }
 
 
@@ -40,6 +42,9 @@ def test_every_memory_endpoint_is_covered(api):
 def test_user_key_sees_only_its_user_on_every_endpoint(api):
     alice, bob = unique_user("alice"), unique_user("bob")
     bobs = api.create(bob, "Bob's bank PIN hint is his dog's name", session_id="bob-session", agent_id="helper")
+    logged = api.post("/api/sessions/bob-session/messages",
+                      json={"user_id": bob, "messages": [{"role": "user", "content": "My PIN hint is the dog"}]})
+    assert logged.status_code == 201, logged.text
     key = make_key(api, user_id=alice, name="alice's n8n flow")["key"]
 
     def as_alice(method: str, path: str, **kwargs):
@@ -65,6 +70,10 @@ def test_user_key_sees_only_its_user_on_every_endpoint(api):
         as_alice("DELETE", f"/api/memories/user/{bob}"),
         as_alice("GET", f"/api/memories/user/{bob}/export"),
         as_alice("DELETE", "/api/sessions/bob-session", params={"user_id": bob}),
+        as_alice("POST", "/api/sessions/bob-session/messages",
+                 json={"user_id": bob, "messages": [{"role": "user", "content": "planted by alice"}]}),
+        as_alice("GET", "/api/sessions/bob-session/messages", params={"user_id": bob}),
+        as_alice("DELETE", "/api/sessions/bob-session/messages", params={"user_id": bob}),
     ]
     assert [r.status_code for r in refused] == [403] * len(refused), [r.text for r in refused]
     assert all(r.json()["field"] == "user_id" for r in refused)
@@ -76,6 +85,8 @@ def test_user_key_sees_only_its_user_on_every_endpoint(api):
     ]
     assert [r.status_code for r in hidden] == [404] * len(hidden), [r.text for r in hidden]
     assert all("PIN" not in r.text for r in [*refused, *hidden])
+    bobs_log = api.get("/api/sessions/bob-session/messages", params={"user_id": bob}).json()
+    assert [m["content"] for m in bobs_log["messages"]] == ["My PIN hint is the dog"]  # nothing planted or cleared
     batch = as_alice("POST", "/api/memories/batch", json={"memories": [
         {"user_id": alice, "content": "Alice's second note"}, {"user_id": bob, "content": "planted in batch"}]})
     assert [item["status"] for item in batch.json()["results"]] == [201, 403]

@@ -11,7 +11,7 @@ class McpRequest(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     jsonrpc: Literal["2.0"]
-    id: int | str | None = Field(None, description="Request id, echoed in the answer (none for a notification)")
+    id: int | str = Field(description="Request id, echoed in the answer (notifications, without one, are answered 202)")
     method: str = Field(description="initialize, tools/list, tools/call, ...", examples=["tools/list"])
     params: dict[str, Any] | None = None
 

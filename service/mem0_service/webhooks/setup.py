@@ -18,7 +18,7 @@ DISPATCHER = web.AppKey("webhook_dispatcher", Dispatcher)
 
 def setup_webhooks(app: web.Application, *, deliver: bool) -> None:
     async def context(app: web.Application) -> AsyncIterator[None]:
-        store = open_webhook_store(app[SETTINGS])
+        store = open_webhook_store(app[SERVICE].store)
         await store.open()
         app[WEBHOOK_STORE] = store
         app[SERVICE].webhooks = store

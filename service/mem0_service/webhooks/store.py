@@ -1,26 +1,26 @@
-"""Webhooks and their deliveries, in the record store's database, reached through a connection of our own.
+"""Webhooks and their deliveries, in the record store's database, reached through the record store's connection.
 
 The SQL is written once with `?` placeholders; each dialect says how it stores times, JSON and list membership."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import secrets
 import sqlite3
 from abc import ABC, abstractmethod
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mem0_service.config import Settings
 from mem0_service.core.access import Access
 from mem0_service.core.memory import utcnow
-from mem0_service.errors import ServiceUnavailable
 from mem0_service.stores.base import iso, parse_iso
 from mem0_service.webhooks.events import WebhookEvent
+
+if TYPE_CHECKING:
+    from mem0_service.core.ports import RecordStore
+    from mem0_service.stores.postgres import PostgresRecordStore
+    from mem0_service.stores.sqlite import SQLiteRecordStore
 
 HOOK_FIELDS = ("id, url, user_id, agent_id, events, description, created_by, created_at, enabled, disabled_reason, "
                "consecutive_failures, next_attempt_at, secret")
@@ -253,38 +253,25 @@ class WebhookStore(ABC):
 class SQLiteWebhookStore(WebhookStore):
     contains = "EXISTS (SELECT 1 FROM json_each(w.events) e WHERE e.value = ?)"
 
-    def __init__(self, path: Path):
-        self.path = path
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="webhooks")
-        self._conn: sqlite3.Connection | None = None
+    def __init__(self, records: SQLiteRecordStore):
+        # The record store's own connection and thread: one owner of the database file (see database.py).
+        self.records = records
 
     async def open(self) -> None:
-        def connect() -> None:
-            conn = sqlite3.connect(self.path, check_same_thread=False)
-            conn.execute("PRAGMA busy_timeout=5000")
-            self._conn = conn
-        await asyncio.get_running_loop().run_in_executor(self._executor, connect)
+        """Nothing to open: the record store's connection is used."""
 
     async def close(self) -> None:
-        if self._conn is not None:
-            conn, self._conn = self._conn, None
-            await asyncio.get_running_loop().run_in_executor(self._executor, conn.close)
-        self._executor.shutdown(wait=True)
+        """Nothing to close: the record store owns the connection."""
 
     async def _execute(self, sql: str, params: tuple = (), *, fetch: str = "none") -> Any:
-        def call():
-            assert self._conn is not None, "webhook store is not open"
-            with self._conn:
-                cursor = self._conn.execute(sql, params)
-                if fetch == "one":
-                    return cursor.fetchone()
-                if fetch == "all":
-                    return cursor.fetchall()
-                return cursor.rowcount
-        try:
-            return await asyncio.get_running_loop().run_in_executor(self._executor, call)
-        except sqlite3.OperationalError as exc:
-            raise ServiceUnavailable(f"Webhook store error: {exc}", dependency="record_store") from exc
+        def call(conn: sqlite3.Connection) -> Any:
+            cursor = conn.execute(sql, params)
+            if fetch == "one":
+                return cursor.fetchone()
+            if fetch == "all":
+                return cursor.fetchall()
+            return cursor.rowcount
+        return await self.records._run(call)
 
     def _time(self, value: datetime | None) -> Any:
         return iso(value) if value is not None else None
@@ -302,42 +289,24 @@ class SQLiteWebhookStore(WebhookStore):
 class PostgresWebhookStore(WebhookStore):
     contains = "jsonb_exists(w.events, ?)"
 
-    def __init__(self, url: str, timeout: float = 5.0):
-        from psycopg_pool import AsyncConnectionPool
-
-        self.timeout = timeout
-        self.pool = AsyncConnectionPool(url, min_size=1, max_size=4, open=False, timeout=timeout,
-                                        kwargs={"connect_timeout": max(1, int(timeout))},
-                                        check=AsyncConnectionPool.check_connection)
+    def __init__(self, records: PostgresRecordStore):
+        # The record store's pool: one door to the database, one 503 naming the record store when it is down.
+        self.records = records
 
     async def open(self) -> None:
-        from psycopg_pool import PoolTimeout
-
-        try:
-            await self.pool.open(wait=True, timeout=self.timeout * 2)
-        except PoolTimeout as exc:
-            await self.pool.close()
-            raise ServiceUnavailable(f"Cannot connect to PostgreSQL at DATABASE_URL: {exc}",
-                                     dependency="record_store") from exc
+        """Nothing to open: the record store's pool is used."""
 
     async def close(self) -> None:
-        await self.pool.close()
+        """Nothing to close: the record store owns the pool."""
 
     async def _execute(self, sql: str, params: tuple = (), *, fetch: str = "none") -> Any:
-        import psycopg
-        from psycopg_pool import PoolTimeout
-
-        try:
-            async with self.pool.connection() as conn, conn.cursor() as cur:
-                await cur.execute(sql.replace("?", "%s"), params)
-                if fetch == "one":
-                    return await cur.fetchone()
-                if fetch == "all":
-                    return await cur.fetchall()
-                return cur.rowcount
-        except (psycopg.OperationalError, psycopg.InterfaceError, PoolTimeout) as exc:
-            raise ServiceUnavailable(f"Webhook store (PostgreSQL) unavailable: {str(exc).strip()[:200]}",
-                                     dependency="record_store") from exc
+        async with self.records._tx() as cur:
+            await cur.execute(sql.replace("?", "%s"), params)
+            if fetch == "one":
+                return await cur.fetchone()
+            if fetch == "all":
+                return await cur.fetchall()
+            return cur.rowcount
 
     def _time(self, value: datetime | None) -> Any:
         return value
@@ -354,10 +323,10 @@ class PostgresWebhookStore(WebhookStore):
         return value
 
 
-def open_webhook_store(settings: Settings) -> WebhookStore:
-    """The webhook store next to the records the settings select (not opened yet)."""
-    url = settings.database_url
-    if url and url.startswith(("postgres://", "postgresql://")):
-        return PostgresWebhookStore(url)
-    path = Path(url.removeprefix("sqlite:///")) if url else settings.data_dir / "memories.sqlite3"
-    return SQLiteWebhookStore(path)
+def open_webhook_store(records: RecordStore) -> WebhookStore:
+    """The webhook tables live in the record store's database and are reached through its connection."""
+    from mem0_service.stores.postgres import PostgresRecordStore
+
+    if isinstance(records, PostgresRecordStore):
+        return PostgresWebhookStore(records)
+    return SQLiteWebhookStore(records)  # type: ignore[arg-type]
