@@ -303,3 +303,26 @@ def test_a_503_names_the_dependency_that_is_down(open_console, fake_openai, tmp_
         expect(banner).to_contain_text("Unavailable: embedder")
         expect(banner).to_contain_text("OpenAI API error: 401")
         expect(console.page.locator("#tabs")).to_be_visible()  # a dependency outage is not a sign-out
+
+
+def test_a_sessions_message_log_reads_oldest_first_with_older_pages_on_request(ui):
+    user = "lena.k"
+    for start in range(0, 60, 20):
+        appended = ui.api.post("/api/sessions/chat-7/messages", json={"user_id": user, "messages": [
+            {"role": "user" if i % 2 == 0 else "assistant", "content": f"turn {i}"} for i in range(start, start + 20)]})
+        assert appended.status_code == 201, appended.text
+    ui.sign_in(ui.service.api_key)
+    ui.tab("sessions")
+    ui.page.fill("#sessions-form [name=user_id]", user)
+    ui.page.fill("#sessions-form [name=session_id]", "chat-7")
+    ui.page.press("#sessions-form [name=session_id]", "Enter")
+    cards = ui.page.locator("#message-list .card")
+    expect(cards).to_have_count(50)  # the latest page, read top to bottom
+    expect(cards.first).to_contain_text("turn 10")
+    expect(cards.last).to_contain_text("turn 59")
+    expect(ui.page.locator("#message-total")).to_contain_text("60")
+    ui.page.click("#older-messages")
+    expect(cards).to_have_count(60)
+    expect(cards.first).to_contain_text("#1")
+    expect(cards.first).to_contain_text("turn 0")
+    expect(ui.page.locator("#older-messages")).to_be_hidden()

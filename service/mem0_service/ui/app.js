@@ -8,9 +8,10 @@ import * as health from "./health.js";
 import * as keys from "./keys.js";
 import * as memories from "./memories.js";
 import * as search from "./search.js";
+import * as sessions from "./sessions.js";
 import * as users from "./users.js";
 
-const VIEWS = { users, memories, search, keys, health };
+const VIEWS = { users, memories, search, sessions, keys, health };
 
 // What the signed-in key may do, from GET /api/auth/check: the page shows only what the API would allow.
 export const who = { role: null, user_id: null, agent_id: null, read_only: true };
@@ -76,11 +77,13 @@ export function signOut(message = "") {
   for (const view of $$(".view")) view.hidden = true;
   // Nothing the last key could see stays in the page for the next one.
   for (const form of $$("main form, dialog form")) form.reset();
-  for (const field of $$("[name=user_id]")) field.readOnly = false;
-  for (const list of $$("#memory-list, #search-results, #users-table tbody, #keys-table tbody, #history-list, "
-                        + "#memory-facts, #health-list, #metrics-list, [data-pager], #new-key-value")) {
+  for (const field of $$("[name=user_id], [name=agent_id]")) field.readOnly = false;
+  for (const list of $$("#memory-list, #search-results, #message-list, #users-table tbody, #keys-table tbody, "
+                        + "#history-list, #message-total, #memory-facts, #health-list, #metrics-list, [data-pager], "
+                        + "#new-key-value")) {
     list.replaceChildren();
   }
+  $("#older-messages").hidden = true;
   $("#new-key").hidden = true;
   $("#user-actions").hidden = true;
   for (const view of Object.values(VIEWS)) view.reset?.();

@@ -27,7 +27,9 @@ const WORDS = {
     vectorsStored: "Vectors stored", uptime: "Uptime (s)", authFailures: "Authentication failures", createdAt: "Created",
     updatedAt: "Updated", expires: "Expires", by: "by {actor}", needsAdmin: "Live numbers need an admin key.",
     networkError: "The service did not answer: {message}", badJson: "Must be a JSON object",
-    order: "Order", newestFirst: "newest first", oldestFirst: "oldest first (a session's log)",
+    order: "Order", newestFirst: "newest first", oldestFirst: "oldest first",
+    sessions: "Sessions", sessionLog: "A session's message log", olderMessages: "Older messages",
+    noMessages: "No messages in this log.", messageCount: "{count} messages in the log",
   },
   ru: {
     title: "Консоль Mem0", language: "Язык", signOut: "Выйти", signInTitle: "Вход по API-ключу",
@@ -58,7 +60,9 @@ const WORDS = {
     authFailures: "Неудачных входов", createdAt: "Создано", updatedAt: "Изменено", expires: "Истекает",
     by: "кто: {actor}", needsAdmin: "Показатели доступны с ключом администратора.",
     networkError: "Сервис не ответил: {message}", badJson: "Нужен JSON-объект",
-    order: "Порядок", newestFirst: "сначала новые", oldestFirst: "сначала старые (журнал сессии)",
+    order: "Порядок", newestFirst: "сначала новые", oldestFirst: "сначала старые",
+    sessions: "Сессии", sessionLog: "Журнал сообщений сессии", olderMessages: "Более ранние сообщения",
+    noMessages: "В журнале нет сообщений.", messageCount: "Сообщений в журнале: {count}",
   },
 };
 
