@@ -327,6 +327,8 @@ def open_webhook_store(records: RecordStore) -> WebhookStore:
     """The webhook tables live in the record store's database and are reached through its connection."""
     from mem0_service.stores.postgres import PostgresRecordStore
 
-    if isinstance(records, PostgresRecordStore):
-        return PostgresWebhookStore(records)
-    return SQLiteWebhookStore(records)  # type: ignore[arg-type]
+    # The timing proxy of /metrics stands in front of the store; the dialect is the store's behind it.
+    store = getattr(records, "unwrapped", records)
+    if isinstance(store, PostgresRecordStore):
+        return PostgresWebhookStore(store)
+    return SQLiteWebhookStore(store)
