@@ -231,10 +231,11 @@ def test_the_page_is_locked_down_and_talks_only_to_its_service(ui):
     assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy and "unsafe-inline" not in policy
     ui.api.create("health.user", "Seeded so the numbers are not zero")
     ui.sign_in(ui.service.api_key)
-    for name in ("users", "memories", "search", "keys", "health"):
+    for name in ("users", "memories", "search", "sessions", "keys", "health"):
         ui.tab(name)
     expect(ui.page.locator("#health-list")).to_contain_text("record_store")
     expect(ui.page.locator("#health-list")).to_contain_text("ok")
+    expect(ui.page.locator("#health-list")).to_contain_text("Background jobs")  # the queue's depth
     expect(ui.page.locator("#metrics-list")).to_contain_text("Memories stored")
     ui.screenshot("health")
     # The policy is enforced, not only sent: a script injected into the page does not run, and the browser reports it.

@@ -31,6 +31,11 @@ async function loadReadiness() {
   }
   const rows = [[t("status"), report.status], [t("version"), report.version]];
   if (report.index_backlog !== null && report.index_backlog !== undefined) rows.push([t("backlog"), report.index_backlog]);
+  if (report.quarantined) rows.push([t("quarantined"), report.quarantined]);
+  if (report.jobs) {
+    rows.push([t("jobQueue"), t("jobCounts", { queued: report.jobs.queued, running: report.jobs.running,
+                                                 failed: report.jobs.dead_letters })]);
+  }
   for (const [name, check] of Object.entries(report.checks || {})) {
     rows.push([name, check.status === "ok" ? `${t("checkOk")} · ${check.latency_ms} ms` : `${check.status}: ${check.error}`]);
   }

@@ -30,6 +30,8 @@ const WORDS = {
     order: "Order", newestFirst: "newest first", oldestFirst: "oldest first",
     sessions: "Sessions", sessionLog: "A session's message log", olderMessages: "Older messages",
     noMessages: "No messages in this log.", messageCount: "{count} messages in the log",
+    quarantined: "Quarantined memories", jobQueue: "Background jobs",
+    jobCounts: "{queued} queued, {running} running, {failed} failed",
   },
   ru: {
     title: "Консоль Mem0", language: "Язык", signOut: "Выйти", signInTitle: "Вход по API-ключу",
@@ -63,6 +65,8 @@ const WORDS = {
     order: "Порядок", newestFirst: "сначала новые", oldestFirst: "сначала старые",
     sessions: "Сессии", sessionLog: "Журнал сообщений сессии", olderMessages: "Более ранние сообщения",
     noMessages: "В журнале нет сообщений.", messageCount: "Сообщений в журнале: {count}",
+    quarantined: "Воспоминаний в карантине", jobQueue: "Фоновые задачи",
+    jobCounts: "в очереди {queued}, выполняется {running}, с ошибкой {failed}",
   },
 };
 
