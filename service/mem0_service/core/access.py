@@ -22,8 +22,7 @@ class Access:
         return self.user_id is None and self.agent_id is None
 
     def admits(self, memory: Memory) -> bool:
-        return ((self.user_id is None or memory.user_id == self.user_id)
-                and (self.agent_id is None or memory.agent_id == self.agent_id))
+        return self.admits_owner(memory.user_id, memory.agent_id)
 
     def admits_owner(self, user_id: str, agent_id: str | None) -> bool:
         return (self.user_id is None or user_id == self.user_id) and (self.agent_id is None or agent_id == self.agent_id)
@@ -46,13 +45,6 @@ class Access:
             raise Forbidden(f"This API key is limited to agent_id '{self.agent_id}': pass \"agent_id\": "
                             f"\"{self.agent_id}\"", field="agent_id")
         return scope
-
-    def agent_for_new(self, agent_id: str | None) -> str | None:
-        """The agent a new memory belongs to: the one named, else the caller's own (checked like `restrict`)."""
-        if self.agent_id is not None and agent_id not in (None, self.agent_id):
-            raise Forbidden(f"This API key is limited to agent_id '{self.agent_id}': pass \"agent_id\": "
-                            f"\"{self.agent_id}\"", field="agent_id")
-        return agent_id or self.agent_id
 
 
 EVERYTHING = Access()
