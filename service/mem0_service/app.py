@@ -19,7 +19,6 @@ from mem0_service.config import Settings
 from mem0_service.core.job_runner import JobRunner, JobSettings
 from mem0_service.mcp.http import setup_mcp
 from mem0_service.middlewares import access_middleware, cors_middleware, errors_middleware, metrics_middleware
-from mem0_service.ops.settings import OpsSettings
 from mem0_service.state import JOBS, SERVICE, SETTINGS
 from mem0_service.webhooks.extraction import announce_extractions
 from mem0_service.webhooks.setup import setup_webhooks
@@ -57,11 +56,10 @@ async def _service_context(app: web.Application) -> AsyncIterator[None]:
                 await task
 
 
-def create_app(settings: Settings, *, ops: OpsSettings | None = None, background: bool = True,
-               jobs: bool = True) -> web.Application:
-    """Everything the application needs is passed in (nothing is read from the environment here): `ops` defaults
-    to OpsSettings' defaults. `background=False` for the extra processes of a worker pool: one process repairs and
-    sweeps for all; they still work the job queue unless `jobs=False`."""
+def create_app(settings: Settings, *, background: bool = True, jobs: bool = True) -> web.Application:
+    """Everything the application needs is passed in (nothing is read from the environment here).
+    `background=False` for the extra processes of a worker pool: one process repairs and sweeps for all; they
+    still work the job queue unless `jobs=False`."""
     settings = settings.ensure_api_key()
     app = web.Application(middlewares=[metrics_middleware, cors_middleware, errors_middleware, boundary_middleware,
                                        access_middleware], client_max_size=settings.max_body_bytes)
@@ -74,7 +72,7 @@ def create_app(settings: Settings, *, ops: OpsSettings | None = None, background
                      "health", None, access="public")
     setup_routes(app, [*ROUTES, document, *(CONSOLE_ROUTES if settings.ui else [])])
     app.cleanup_ctx.append(_service_context)
-    setup_operations(app, ops or OpsSettings())  # keys, rate limits, metrics: after the backends are open
+    setup_operations(app)  # keys, rate limits, metrics: after the backends are open
     setup_webhooks(app, deliver=background)
     setup_mcp(app)
     return app

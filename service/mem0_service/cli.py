@@ -20,7 +20,6 @@ from mem0_service.database import database
 from mem0_service.errors import ConfigError, ServiceUnavailable
 from mem0_service.ops.logs import audit
 from mem0_service.ops.logs import setup_logging as configure_logging
-from mem0_service.ops.settings import OpsSettings
 
 
 def load_settings() -> Settings:
@@ -30,15 +29,8 @@ def load_settings() -> Settings:
         raise click.ClickException(str(exc)) from None
 
 
-def load_ops_settings() -> OpsSettings:
-    try:
-        return OpsSettings.from_env()
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
-
-
-def setup_logging(level: str, fmt: str | None = None) -> None:
-    configure_logging(level, fmt or load_ops_settings().log_format)
+def setup_logging(settings: Settings, level: str | None = None) -> None:
+    configure_logging(level or settings.log_level, settings.log_format)
 
 
 @click.group(invoke_without_command=True)
@@ -63,7 +55,7 @@ def serve(host: str | None, port: int | None, workers: int | None, worker_index:
     settings = load_settings().ensure_api_key()
     overrides = {"host": host, "port": port, "workers": workers}
     settings = settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
-    setup_logging(settings.log_level)
+    setup_logging(settings)
     if worker_index is None:
         _banner(settings)
     if settings.workers > 1 and worker_index is None:
@@ -77,7 +69,7 @@ def serve(host: str | None, port: int | None, workers: int | None, worker_index:
     # parallelism, and spinning BLAS threads slowed searches down at every concurrency measured.
     threadpool_limits(limits=1, user_api="blas")
     # the pool's first worker repairs and sweeps for all
-    app = create_app(settings, ops=load_ops_settings(), background=worker_index in (None, 0))
+    app = create_app(settings, background=worker_index in (None, 0))
     if worker_index is not None:
         async def announce(app: web.Application) -> None:
             logging.getLogger("mem0_service").info("worker %d started", worker_index)
@@ -123,8 +115,8 @@ def _run(coro):
         raise click.ClickException(getattr(exc, "message", None) or str(exc)) from None
 
 
-def _quiet_logs() -> None:
-    setup_logging("WARNING")
+def _quiet_logs(settings: Settings) -> None:
+    setup_logging(settings, "WARNING")
 
 
 @main.command()
@@ -134,7 +126,7 @@ def migrate() -> None:
     from mem0_service.ops.doctor import _record_store
 
     settings = load_settings()
-    _quiet_logs()
+    _quiet_logs(settings)
 
     async def work() -> None:
         store = make_store(settings)
@@ -161,7 +153,7 @@ def backup(output: Path | None, progress: bool | None) -> None:
     from mem0_service.ops.snapshot import SnapshotUnreadable
 
     settings = load_settings()
-    _quiet_logs()
+    _quiet_logs(settings)
     output = output or Path(f"mem0_backup_{datetime.now(timezone.utc):%Y%m%d_%H%M%S}.tar.gz")
     try:
         result = _run(take_backup(settings, output, progress=progress))
@@ -201,7 +193,7 @@ def restore(archive: Path, reembed: bool, check_only: bool, no_keys: bool, progr
     from mem0_service.ops.archive import restore as do_restore
 
     settings = load_settings()
-    _quiet_logs()
+    _quiet_logs(settings)
     try:
         if check_only:
             with verified_archive(archive) as (manifest, _, _):
@@ -241,7 +233,7 @@ def reembed(everything: bool, progress: bool | None) -> None:
     from mem0_service.ops.progress import bar
 
     settings = load_settings()
-    _quiet_logs()
+    _quiet_logs(settings)
 
     async def work() -> tuple[int, int]:
         async with open_backends(settings) as service:
@@ -270,7 +262,7 @@ def export_command(output, user_id: str | None, progress: bool | None) -> None:
     from mem0_service.ops.transfer import export
 
     settings = load_settings()
-    _quiet_logs()
+    _quiet_logs(settings)
     try:
         count = export(settings, output, user_id=user_id, progress=progress)
     except ConfigError as exc:
@@ -296,7 +288,7 @@ def import_command(source, skip_invalid: bool, progress: bool | None) -> None:
     from mem0_service.ops.transfer import ImportError_, import_lines
 
     settings = load_settings()
-    _quiet_logs()
+    _quiet_logs(settings)
     try:
         result = _run(import_lines(settings, source, skip_invalid=skip_invalid, progress=progress))
     except ImportError_ as exc:
@@ -327,7 +319,7 @@ def cleanup(older_than: str, types: tuple[str, ...], user_id: str | None, yes: b
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--older-than") from None
     settings = load_settings()
-    _quiet_logs()
+    _quiet_logs(settings)
     try:
         found = ops_cleanup.plan(settings, age, types, user_id)
     except ConfigError as exc:
@@ -352,7 +344,7 @@ def _key_store_call(fn):
     from mem0_service.keys.store import KeyStore
 
     settings = load_settings()
-    _quiet_logs()
+    _quiet_logs(settings)
 
     async def work():
         store = make_store(settings)
@@ -423,7 +415,7 @@ def _quarantine_call(fn):
     from mem0_service.ops.quarantine import record_store
 
     settings = load_settings()
-    _quiet_logs()
+    _quiet_logs(settings)
 
     async def work():
         async with record_store(settings) as store:
@@ -505,7 +497,7 @@ def mcp_command(user_id: str | None) -> None:
 
     settings = load_settings().ensure_api_key()  # the admin key the service generated works here too
     # stdout carries the protocol: logs go to stderr, and only warnings, so a client's log pane stays readable
-    setup_logging("WARNING")
+    setup_logging(settings, "WARNING")
     _run(serve_stdio(settings, user_id=user_id))
 
 
@@ -529,7 +521,7 @@ def calibrate(labelled: Path, query_weight: float | None, env_file: Path | None,
     from mem0_service.core.calibration_fit import LabelledSetError, embed_labelled, evaluate, fit, read_labelled
 
     settings = load_settings()
-    _quiet_logs()
+    _quiet_logs(settings)
     try:
         users = read_labelled(labelled)
     except LabelledSetError as exc:

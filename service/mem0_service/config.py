@@ -6,14 +6,97 @@ import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, BeforeValidator, Field, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 
 from mem0_service.errors import ConfigError
 
 EmbedderKind = Literal["local", "openai"]
 VectorIndexKind = Literal["embedded", "qdrant"]
+LogFormat = Literal["text", "json"]
+
+# Every environment variable of the service and the field it sets. The README's configuration table and
+# docker-compose.yaml are checked against this list (tests/deploy).
+ENV_VARS: dict[str, str] = {
+    "MEM0_API_KEY": "api_keys", "MEM0_API_KEYS": "api_keys",
+    "MEM0_HOST": "host", "MEM0_PORT": "port", "MEM0_WORKERS": "workers", "MEM0_DATA_DIR": "data_dir",
+    "DATABASE_URL": "database_url", "QDRANT_URL": "qdrant_url", "QDRANT_API_KEY": "qdrant_api_key",
+    "MEM0_VECTOR_INDEX": "vector_index", "MEM0_EMBEDDER": "embedder",
+    "MEM0_EMBEDDING_MODEL": "embedding_model", "MEM0_EMBEDDING_DIMS": "embedding_dims",
+    "OPENAI_API_KEY": "openai_api_key", "OPENAI_BASE_URL": "openai_base_url", "MEM0_OPENAI_TIMEOUT": "openai_timeout",
+    "MEM0_LLM_MODEL": "llm_model", "MEM0_LLM_BASE_URL": "llm_base_url",
+    "MEM0_SCORE_CALIBRATION": "score_calibration", "MEM0_DEDUPLICATE": "deduplicate",
+    "MEM0_SESSION_TTL": "session_ttl", "MEM0_SWEEP_INTERVAL": "sweep_interval", "MEM0_MAX_BODY_BYTES": "max_body_bytes",
+    "MEM0_JOB_LEASE": "job_lease", "MEM0_JOB_MAX_ATTEMPTS": "job_max_attempts", "MEM0_JOB_BACKOFF": "job_backoff",
+    "MEM0_JOB_POLL": "job_poll", "MEM0_JOB_RESCAN": "job_rescan", "MEM0_JOB_RETENTION": "job_retention",
+    "MEM0_LOG_LEVEL": "log_level", "MEM0_LOG_FORMAT": "log_format",
+    "MEM0_RATE_LIMIT": "rate_limit", "MEM0_RATE_LIMIT_BURST": "rate_limit_burst", "MEM0_CORS_ORIGINS": "cors_origins",
+    "MEM0_METRICS_PUBLIC": "metrics_public", "MEM0_KEY_CACHE_SECONDS": "key_cache_seconds",
+    "MEM0_HEALTH_TIMEOUT": "health_timeout",
+    "MEM0_MCP_USER_ID": "mcp_user_id", "MEM0_MCP_USER_ARGUMENT": "mcp_user_argument", "MEM0_UI": "ui",
+    "MEM0_WEBHOOK_ALLOW_PRIVATE": "webhook_allow_private", "MEM0_WEBHOOK_TIMEOUT": "webhook_timeout",
+    "MEM0_WEBHOOK_RETRY_BASE": "webhook_retry_base", "MEM0_WEBHOOK_RETRY_MAX": "webhook_retry_max",
+    "MEM0_WEBHOOK_MAX_FAILURES": "webhook_max_failures", "MEM0_WEBHOOK_LOG_DAYS": "webhook_log_days",
+}
+_VARIABLE = {field: var for var, field in ENV_VARS.items()}
+_ERROR = "named_setting"  # an error whose message names its variable, shown as it is
+
+
+def _refuse(message: str) -> PydanticCustomError:
+    return PydanticCustomError(_ERROR, "{reason}", {"reason": message})
+
+
+def _number(field: str, minimum: float) -> BeforeValidator:
+    """A number of at least `minimum`, with an error naming the environment variable."""
+    var = _VARIABLE[field]
+
+    def parse(value: object) -> object:
+        if isinstance(value, str):
+            try:
+                number = float(value)
+            except ValueError:
+                raise _refuse(f"{var} must be a number, got {value!r}") from None
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            number = float(value)
+        else:
+            return value  # None where allowed; anything else is refused by the field's type
+        if number < minimum:
+            raise _refuse(f"{var} must be at least {minimum:g}, got {value!r}")
+        return number
+    return BeforeValidator(parse)
+
+
+def _flag(field: str) -> BeforeValidator:
+    var = _VARIABLE[field]
+
+    def parse(value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        lowered = value.strip().lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off", ""):
+            return False
+        raise _refuse(f"{var} must be true or false, got {value!r}")
+    return BeforeValidator(parse)
+
+
+def _log_format(value: object) -> object:
+    if not isinstance(value, str):
+        return value
+    lowered = value.strip().lower() or "text"
+    if lowered not in ("text", "json"):
+        raise _refuse(f"MEM0_LOG_FORMAT must be text or json, got {lowered!r}")
+    return lowered
+
+
+def _origins(value: object) -> object:
+    """Comma-separated, compared with the Origin header browsers send: without a trailing slash."""
+    if not isinstance(value, str):
+        return value
+    return tuple(o.strip().rstrip("/") for o in value.split(",") if o.strip())
 
 
 class Settings(BaseModel):
@@ -60,6 +143,20 @@ class Settings(BaseModel):
     webhook_retry_max: float = Field(3600.0, gt=0, description="The longest wait between two attempts")
     webhook_max_failures: int = Field(15, ge=1, description="Failed attempts in a row after which a webhook is disabled")
     webhook_log_days: float = Field(7.0, gt=0, description="Days a made delivery stays in the delivery log")
+    # operations: logs, limits, browsers, metrics, health
+    log_format: Annotated[LogFormat, BeforeValidator(_log_format)] = "text"
+    rate_limit: Annotated[float, _number("rate_limit", 0)] = Field(
+        0.0, description="Requests per minute allowed per API key; 0 turns rate limiting off")
+    rate_limit_burst: Annotated[float | None, _number("rate_limit_burst", 1)] = Field(
+        None, description="Requests a key may send at once (None: the per-minute limit)")
+    cors_origins: Annotated[tuple[str, ...], BeforeValidator(_origins)] = Field(
+        (), description="Origins allowed to call the API from a browser (`*` for any); empty turns CORS off")
+    metrics_public: Annotated[bool, _flag("metrics_public")] = Field(
+        False, description="Serve GET /metrics without an API key")
+    key_cache_seconds: Annotated[float, _number("key_cache_seconds", 0)] = Field(
+        5.0, description="How long a scoped key lookup is cached")
+    health_timeout: Annotated[float, _number("health_timeout", 0.1)] = Field(
+        5.0, description="Seconds each dependency may take to answer a deep health check")
 
     @field_validator("database_url")
     @classmethod
@@ -73,6 +170,13 @@ class Settings(BaseModel):
         return bool(self.openai_api_key or self.openai_base_url or self.llm_base_url)
 
     @property
+    def rate_limit_bucket(self) -> float:
+        """Requests a key may send at once: the burst setting, else the per-minute limit; 0 without a limit."""
+        if not self.rate_limit:
+            return 0.0
+        return max(self.rate_limit_burst if self.rate_limit_burst is not None else self.rate_limit, 1.0)
+
+    @property
     def admin_key(self) -> str:
         return self.api_keys[0]
 
@@ -84,36 +188,18 @@ class Settings(BaseModel):
             value = env.get(name)
             return value.strip() if value and value.strip() else None
 
-        values: dict[str, object] = {}
-        for field, var in [
-            ("host", "MEM0_HOST"), ("port", "MEM0_PORT"), ("workers", "MEM0_WORKERS"), ("data_dir", "MEM0_DATA_DIR"),
-            ("database_url", "DATABASE_URL"), ("qdrant_url", "QDRANT_URL"), ("qdrant_api_key", "QDRANT_API_KEY"),
-            ("embedding_model", "MEM0_EMBEDDING_MODEL"), ("embedding_dims", "MEM0_EMBEDDING_DIMS"),
-            ("openai_api_key", "OPENAI_API_KEY"), ("openai_base_url", "OPENAI_BASE_URL"),
-            ("openai_timeout", "MEM0_OPENAI_TIMEOUT"), ("llm_model", "MEM0_LLM_MODEL"),
-            ("llm_base_url", "MEM0_LLM_BASE_URL"), ("session_ttl", "MEM0_SESSION_TTL"),
-            ("sweep_interval", "MEM0_SWEEP_INTERVAL"),
-            ("max_body_bytes", "MEM0_MAX_BODY_BYTES"), ("log_level", "MEM0_LOG_LEVEL"), ("deduplicate", "MEM0_DEDUPLICATE"),
-            ("score_calibration", "MEM0_SCORE_CALIBRATION"), ("ui", "MEM0_UI"),
-            ("mcp_user_id", "MEM0_MCP_USER_ID"), ("mcp_user_argument", "MEM0_MCP_USER_ARGUMENT"),
-            ("webhook_allow_private", "MEM0_WEBHOOK_ALLOW_PRIVATE"), ("webhook_timeout", "MEM0_WEBHOOK_TIMEOUT"),
-            ("webhook_retry_base", "MEM0_WEBHOOK_RETRY_BASE"), ("webhook_retry_max", "MEM0_WEBHOOK_RETRY_MAX"),
-            ("webhook_max_failures", "MEM0_WEBHOOK_MAX_FAILURES"), ("webhook_log_days", "MEM0_WEBHOOK_LOG_DAYS"),
-            ("job_lease", "MEM0_JOB_LEASE"), ("job_max_attempts", "MEM0_JOB_MAX_ATTEMPTS"),
-            ("job_backoff", "MEM0_JOB_BACKOFF"), ("job_poll", "MEM0_JOB_POLL"), ("job_rescan", "MEM0_JOB_RESCAN"),
-            ("job_retention", "MEM0_JOB_RETENTION"),
-        ]:
-            if (value := get(var)) is not None:
-                values[field] = value
+        values: dict[str, object] = {field: value for var, field in ENV_VARS.items()
+                                     if field != "api_keys" and (value := get(var)) is not None}
         # Production is chosen by the presence of its settings; the embedded default needs none.
-        values["embedder"] = get("MEM0_EMBEDDER") or ("openai" if get("OPENAI_API_KEY") else "local")
-        values["vector_index"] = get("MEM0_VECTOR_INDEX") or ("qdrant" if get("QDRANT_URL") else "embedded")
-        keys = [k for k in [get("MEM0_API_KEY"), *(get("MEM0_API_KEYS") or "").split(",")] if k and k.strip()]
-        values["api_keys"] = [k.strip() for k in keys]
+        values.setdefault("embedder", "openai" if get("OPENAI_API_KEY") else "local")
+        values.setdefault("vector_index", "qdrant" if get("QDRANT_URL") else "embedded")
+        keys = [get("MEM0_API_KEY"), *(get("MEM0_API_KEYS") or "").split(",")]
+        values["api_keys"] = [k.strip() for k in keys if k and k.strip()]
         try:
             settings = cls.model_validate(values)
         except ValidationError as exc:
-            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            problems = "; ".join(e["msg"] if e["type"] == _ERROR else f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
+                                 for e in exc.errors())
             raise ConfigError(f"Invalid configuration: {problems}") from None
         if settings.embedder == "openai" and not settings.openai_api_key and not settings.openai_base_url:
             raise ConfigError("MEM0_EMBEDDER=openai needs OPENAI_API_KEY (or OPENAI_BASE_URL for a compatible server)")

@@ -23,7 +23,7 @@ from mem0_service.errors import (
 )
 from mem0_service.ops.logs import AUDIT, audit
 from mem0_service.ops.logs import REQUEST_ID as REQUEST_ID_VAR
-from mem0_service.ops.state import AUTHENTICATOR, METRICS, OPS_SETTINGS, RATE_LIMITER
+from mem0_service.ops.state import AUTHENTICATOR, METRICS, RATE_LIMITER
 from mem0_service.state import SETTINGS
 
 log = logging.getLogger("mem0_service.http")
@@ -73,11 +73,11 @@ async def metrics_middleware(request: web.Request, handler) -> web.StreamRespons
 @web.middleware
 async def cors_middleware(request: web.Request, handler) -> web.StreamResponse:
     """Off unless MEM0_CORS_ORIGINS names the browser origins allowed to call the API."""
-    ops = request.app.get(OPS_SETTINGS)
+    origins = request.app[SETTINGS].cors_origins
     origin = request.headers.get("Origin")
-    if ops is None or not ops.cors_origins or not origin:
+    if not origins or not origin:
         return await handler(request)
-    allowed = "*" in ops.cors_origins or origin.rstrip("/") in ops.cors_origins
+    allowed = "*" in origins or origin.rstrip("/") in origins
     if not allowed:
         return await handler(request)
     headers = {"Access-Control-Allow-Origin": origin, "Vary": "Origin",
@@ -122,9 +122,8 @@ async def errors_middleware(request: web.Request, handler) -> web.StreamResponse
         log.exception("unhandled error in %s %s [request %s]", request.method, request.path, request_id)
         response = error_response(ApiError(f"Unexpected server error (request id {request_id})"), request_id)
     response.headers.setdefault("X-Request-ID", request_id)
-    ops = request.app.get(OPS_SETTINGS)
     who = request.get(PRINCIPAL)
-    access_log.log(logging.INFO if ops is not None and ops.log_format == "json" else logging.DEBUG,
+    access_log.log(logging.INFO if request.app[SETTINGS].log_format == "json" else logging.DEBUG,
                    "%s %s %s %.1fms", request.method, request.path, response.status,
                    (time.perf_counter() - started) * 1e3,
                    extra={"method": request.method, "path": request.path, "status": response.status,
@@ -143,7 +142,7 @@ async def access_middleware(request: web.Request, handler) -> web.StreamResponse
     if route is None:  # a route added outside the table has no policy: refuse rather than guess
         log.error("route %s %s is not declared in the route table", request.method, request.path)
         raise NotFound(f"No route for {request.method} {request.path}")
-    if route.public or (route.public_setting and getattr(request.app.get(OPS_SETTINGS), route.public_setting, False)):
+    if route.public or (route.public_setting and getattr(request.app[SETTINGS], route.public_setting)):
         return await handler(request)
     who = await _authenticate(request)
     request[PRINCIPAL] = who

@@ -15,7 +15,6 @@ from aiohttp.test_utils import TestClient
 
 from mem0_service.app import create_app
 from mem0_service.config import Settings
-from mem0_service.ops.settings import OpsSettings
 from tests.support.postgres import fresh_database
 
 BACKENDS = ("sqlite", "postgres-qdrant")
@@ -63,5 +62,5 @@ def backend_settings(backend: str, data_dir: Path, **overrides: Any):
 @pytest.fixture(params=BACKENDS)
 async def api(request: pytest.FixtureRequest, aiohttp_client, tmp_path: Path) -> AsyncIterator[InProcessApi]:
     with backend_settings(request.param, tmp_path) as settings:
-        client = await aiohttp_client(create_app(settings, ops=OpsSettings(), background=False))
+        client = await aiohttp_client(create_app(settings, background=False))
         yield InProcessApi(client, settings.api_keys[0])

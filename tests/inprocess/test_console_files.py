@@ -8,7 +8,6 @@ from pathlib import Path
 
 from mem0_service.api.console import UI_DIR
 from mem0_service.app import create_app
-from mem0_service.ops.settings import OpsSettings
 from tests.inprocess.conftest import InProcessApi, backend_settings
 
 
@@ -44,7 +43,7 @@ def test_the_page_has_no_inline_script_or_style_and_loads_nothing_from_elsewhere
 
 async def test_mem0_ui_false_turns_the_console_off(aiohttp_client, tmp_path: Path):
     with backend_settings("sqlite", tmp_path, ui=False) as settings:
-        api = InProcessApi(await aiohttp_client(create_app(settings, ops=OpsSettings(), background=False)),
+        api = InProcessApi(await aiohttp_client(create_app(settings, background=False)),
                            settings.api_keys[0])
         for path in ("/ui/", "/ui/app.js", "/ui"):
             status, body = await api.call("GET", path, auth=False)

@@ -8,7 +8,6 @@ import os
 from pathlib import Path
 
 from mem0_service.app import create_app
-from mem0_service.ops.settings import OpsSettings
 from tests.inprocess.conftest import InProcessApi, backend_settings
 
 
@@ -23,7 +22,7 @@ def _open_handles(path: Path) -> int:
 
 async def test_the_sqlite_file_has_one_connection_owner(aiohttp_client, tmp_path):
     with backend_settings("sqlite", tmp_path) as settings:
-        client = await aiohttp_client(create_app(settings, ops=OpsSettings(), background=False))
+        client = await aiohttp_client(create_app(settings, background=False))
         api = InProcessApi(client, settings.api_keys[0])
         secret = await api.key(user_id="owner", name="reader")  # the key table is written ...
         await api.create("owner", "The owner's printer is an Epson")

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from mem0_service.app import create_app
-from mem0_service.ops.settings import OpsSettings
 from mem0_service.state import SERVICE
 from mem0_service.webhooks.events import WebhookEvent
 from mem0_service.webhooks.setup import WEBHOOK_STORE
@@ -20,7 +19,7 @@ from tests.inprocess.conftest import BACKENDS, InProcessApi, backend_settings
 async def api(request: pytest.FixtureRequest, aiohttp_client, tmp_path: Path) -> AsyncIterator[InProcessApi]:
     with backend_settings(request.param, tmp_path, webhook_allow_private=True) as settings:
         # background=False: nothing is delivered, so the queue can be read as it was filled
-        client = await aiohttp_client(create_app(settings, ops=OpsSettings(), background=False))
+        client = await aiohttp_client(create_app(settings, background=False))
         yield InProcessApi(client, settings.api_keys[0])
 
 

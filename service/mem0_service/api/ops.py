@@ -19,12 +19,10 @@ from mem0_service.errors import ApiError, ServiceUnavailable
 from mem0_service.keys.store import KeyStore
 from mem0_service.metrics import instrument, new_registry
 from mem0_service.ops.ratelimit import RateLimiter
-from mem0_service.ops.settings import OpsSettings
 from mem0_service.ops.state import (
     AUTHENTICATOR,
     KEY_STORE,
     METRICS,
-    OPS_SETTINGS,
     RATE_LIMITER,
 )
 from mem0_service.state import JOBS, SERVICE, SETTINGS
@@ -104,7 +102,7 @@ async def _check(name: str, probe: Callable[[], Awaitable[Any]], timeout: float)
 async def readiness(request: web.Request) -> web.Response:
     """GET /api/ready and GET /api/health?deep=1: every dependency answers, or 503 naming the ones that don't."""
     service = request.app[SERVICE]
-    timeout = request.app[OPS_SETTINGS].health_timeout
+    timeout = request.app[SETTINGS].health_timeout
     state = request.app.setdefault("embedder_checked_at", {"at": 0.0})
 
     async def embedder_probe() -> None:
@@ -211,19 +209,18 @@ async def _operations_context(app: web.Application) -> AsyncIterator[None]:
     instrument(app[SERVICE], app[METRICS])
     keys = KeyStore(app[SERVICE].store)
     app[KEY_STORE] = keys
-    app[AUTHENTICATOR] = Authenticator(app[SETTINGS].api_keys, keys, app[OPS_SETTINGS].key_cache_seconds)
+    app[AUTHENTICATOR] = Authenticator(app[SETTINGS].api_keys, keys, app[SETTINGS].key_cache_seconds)
     try:
         yield
     finally:
         app[RATE_LIMITER].close()
 
 
-def setup_operations(app: web.Application, ops: OpsSettings) -> None:
+def setup_operations(app: web.Application) -> None:
     """Register operational state on an application whose cleanup context opens the MemoryService first."""
-    app[OPS_SETTINGS] = ops
     app[METRICS] = new_registry()
     settings = app[SETTINGS]
     # worker processes of one pool draw on one budget per key, kept in the data directory they share
     shared = settings.data_dir / "ratelimit.buckets" if settings.workers > 1 else None
-    app[RATE_LIMITER] = RateLimiter(ops.rate_limit_per_minute, ops.rate_limit_burst, shared)
+    app[RATE_LIMITER] = RateLimiter(settings.rate_limit, settings.rate_limit_bucket, shared)
     app.cleanup_ctx.append(_operations_context)

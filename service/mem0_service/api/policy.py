@@ -35,7 +35,7 @@ class Route:
     access: AccessLevel = "read"
     audited: bool = False  # an audit line for every call, whatever its outcome
     errors: ErrorStyle = "api"
-    public_setting: str | None = None  # an operations setting that, when true, makes the route public
+    public_setting: str | None = None  # a Settings field that, when true, makes the route public
     headers: type[BaseModel] | None = None  # request headers the route reads, by alias
     etag: bool = False  # answers with the memory's ETag header
     accepted: type[BaseModel] | None = None  # the 202 answer when the work is queued instead of done

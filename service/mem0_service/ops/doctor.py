@@ -11,7 +11,6 @@ from mem0_service.backends import make_embedder
 from mem0_service.config import Settings
 from mem0_service.core.ports import StoreUnreachable
 from mem0_service.errors import ConfigError
-from mem0_service.ops.settings import OpsSettings
 
 SCHEMA_CURRENT = "schema up to date"
 PLACEHOLDER_KEYS = {"ваш_случайный_ключ", "your_mem0_api_key", "YOUR_MEM0_API_KEY", "changeme", "change-me"}
@@ -28,7 +27,6 @@ async def run(env: dict[str, str] | None = None, timeout: float = 10.0) -> list[
     findings: list[Finding] = []
     try:
         settings = Settings.from_env(env)
-        OpsSettings.from_env(env)
     except ConfigError as exc:
         return [Finding("fail", "configuration", str(exc))]
     findings.append(Finding("ok", "configuration", "environment variables are valid"))

@@ -8,9 +8,7 @@ from mem0_service.auth import Authenticator
 from mem0_service.keys.store import KeyStore
 from mem0_service.metrics import Metrics
 from mem0_service.ops.ratelimit import RateLimiter
-from mem0_service.ops.settings import OpsSettings
 
-OPS_SETTINGS = web.AppKey("ops_settings", OpsSettings)
 METRICS = web.AppKey("metrics", Metrics)
 AUTHENTICATOR = web.AppKey("authenticator", Authenticator)
 KEY_STORE = web.AppKey("key_store", KeyStore)
