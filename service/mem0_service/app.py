@@ -14,12 +14,14 @@ from mem0_service.api.openapi import build_openapi, openapi_handler
 from mem0_service.api.ops import setup_operations
 from mem0_service.api.policy import Route, setup_routes
 from mem0_service.api.routes import CONSOLE_ROUTES, ROUTES
-from mem0_service.backends import open_backends
+from mem0_service.backends import open_dependencies
 from mem0_service.config import Settings
 from mem0_service.core.job_runner import JobRunner, JobSettings
 from mem0_service.mcp.http import setup_mcp
+from mem0_service.metrics import new_registry
 from mem0_service.middlewares import access_middleware, cors_middleware, errors_middleware, metrics_middleware
-from mem0_service.state import JOBS, SERVICE, SETTINGS
+from mem0_service.ops.state import METRICS
+from mem0_service.state import JOBS, RECORDS, SERVICE, SETTINGS
 from mem0_service.webhooks.extraction import announce_extractions
 from mem0_service.webhooks.setup import setup_webhooks
 
@@ -31,9 +33,10 @@ RUN_JOBS = web.AppKey("run_jobs", bool)
 
 
 async def _service_context(app: web.Application) -> AsyncIterator[None]:
-    async with open_backends(app[SETTINGS]) as service:
-        app[SERVICE] = service
-        settings = app[SETTINGS]
+    settings = app[SETTINGS]
+    async with open_dependencies(settings) as backends:
+        app[RECORDS] = backends.store
+        service = app[SERVICE] = backends.timed(app[METRICS]).service(settings)
         runner = app[JOBS] = JobRunner(service, JobSettings(
             lease=settings.job_lease, max_attempts=settings.job_max_attempts, backoff=settings.job_backoff,
             poll=settings.job_poll, rescan=settings.job_rescan,
@@ -67,6 +70,7 @@ def create_app(settings: Settings, *, background: bool = True, jobs: bool = True
     app[SETTINGS] = settings
     app[BACKGROUND] = background
     app[RUN_JOBS] = jobs
+    app[METRICS] = new_registry()
     # The document describes the API; it is served under the same policy table but is not part of itself.
     document = Route("GET", "/api/openapi.json", openapi_handler(build_openapi(ROUTES)), "This OpenAPI document",
                      "health", None, access="public")

@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mem0_service.config import Settings
 from mem0_service.core.ports import RecordStore
@@ -13,7 +15,15 @@ from mem0_service.core.service import MemoryService
 from mem0_service.database import database
 from mem0_service.embedders.base import Calibration, Embedder
 from mem0_service.errors import ConfigError
+from mem0_service.metrics import Metrics
+from mem0_service.timed.embedder import TimedEmbedder
+from mem0_service.timed.records import TimedRecordStore
+from mem0_service.timed.timer import DependencyTimer
+from mem0_service.timed.vectors import TimedVectorIndex
 from mem0_service.vectors.base import VectorIndex
+
+if TYPE_CHECKING:
+    from mem0_service.core.extraction import Extractor
 
 log = logging.getLogger("mem0_service")
 
@@ -63,8 +73,28 @@ def make_index(settings: Settings, embedder: Embedder) -> VectorIndex:
     return EmbeddedVectorIndex(settings.data_dir / f"vectors-{embedder.name}-{embedder.dim}.sqlite3", embedder.dim)
 
 
+@dataclass(frozen=True)
+class Backends:
+    """The opened dependencies a MemoryService is built over."""
+
+    store: RecordStore
+    index: VectorIndex
+    embedder: Embedder
+    extractor: Extractor | None = None
+
+    def timed(self, metrics: Metrics) -> Backends:
+        """The same backends with every call of theirs timed for /metrics and the request's Server-Timing."""
+        return replace(self, store=TimedRecordStore(self.store, DependencyTimer(metrics, "record_store")),
+                       index=TimedVectorIndex(self.index, DependencyTimer(metrics, "vector_index")),
+                       embedder=TimedEmbedder(self.embedder, DependencyTimer(metrics, "embedder")))
+
+    def service(self, settings: Settings) -> MemoryService:
+        return MemoryService(self.store, self.index, self.embedder, deduplicate=settings.deduplicate,
+                             extractor=self.extractor, session_ttl=settings.session_ttl)
+
+
 @contextlib.asynccontextmanager
-async def open_backends(settings: Settings) -> AsyncIterator[MemoryService]:
+async def open_dependencies(settings: Settings) -> AsyncIterator[Backends]:
     """Open everything in dependency order and close it in reverse, even when opening fails half-way."""
     async with contextlib.AsyncExitStack() as stack:
         embedder = make_embedder(settings)
@@ -87,8 +117,14 @@ async def open_backends(settings: Settings) -> AsyncIterator[MemoryService]:
                               base_url=settings.llm_base_url or settings.openai_base_url, timeout=settings.openai_timeout)
             stack.push_async_callback(model.close)
             extractor = Extractor(model)
-        yield MemoryService(store, index, embedder, deduplicate=settings.deduplicate, extractor=extractor,
-                            session_ttl=settings.session_ttl)
+        yield Backends(store, index, embedder, extractor)
+
+
+@contextlib.asynccontextmanager
+async def open_backends(settings: Settings) -> AsyncIterator[MemoryService]:
+    """A MemoryService over freshly opened backends (the commands of the CLI; the application composes its own)."""
+    async with open_dependencies(settings) as backends:
+        yield backends.service(settings)
 
 
 @contextlib.asynccontextmanager

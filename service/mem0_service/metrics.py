@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import functools
 import math
 import time
 from collections import defaultdict
 from collections.abc import Iterable
-from typing import Any
-
-from mem0_service import timing
-from mem0_service.errors import ServiceUnavailable
 
 # Seconds: from a cached key check to a slow embedding provider.
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -109,59 +104,3 @@ def new_registry() -> Metrics:
     metrics.describe("mem0_rate_limited_total", "counter", "Requests refused with 429, by key id")
     metrics.describe("mem0_auth_failures_total", "counter", "Requests refused with 401")
     return metrics
-
-
-class Timed:
-    """Wraps an embedder, vector index or record store so that every call of the named methods is timed;
-    everything else passes straight through to the wrapped object."""
-
-    def __init__(self, target: Any, dependency: str, methods: Iterable[str], metrics: Metrics):
-        object.__setattr__(self, "_target", target)
-        object.__setattr__(self, "_dependency", dependency)
-        object.__setattr__(self, "_metrics", metrics)
-        for method in methods:
-            object.__setattr__(self, method, self._wrap(method, getattr(target, method)))
-
-    def _wrap(self, operation: str, fn):
-        metrics, dependency = self._metrics, self._dependency
-
-        @functools.wraps(fn)
-        async def timed(*args, **kwargs):
-            started = time.perf_counter()
-            try:
-                return await fn(*args, **kwargs)
-            except ServiceUnavailable:
-                metrics.inc("mem0_dependency_errors_total", dependency=dependency)
-                raise
-            finally:
-                spent = time.perf_counter() - started
-                metrics.observe("mem0_dependency_duration_seconds", spent, dependency=dependency, operation=operation)
-                timing.add(dependency, spent)
-        return timed
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._target, name)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        setattr(self._target, name, value)
-
-    @property
-    def unwrapped(self) -> Any:
-        return self._target
-
-
-EMBEDDER_METHODS = ("embed", "embed_one")
-INDEX_METHODS = ("upsert", "delete", "search", "similarity", "refresh")
-STORE_METHODS = ("insert", "load_many", "first_in_scope", "update", "update_fields", "delete", "delete_scope", "list",
-                 "select",
-                 "keyword_search", "find_by_hash", "reserve_idempotent")
-
-
-def instrument(service: Any, metrics: Metrics) -> None:
-    """Time the dependencies of a running MemoryService from the outside (the core stays unaware of metrics)."""
-    embedder = Timed(service.embedder, "embedder", EMBEDDER_METHODS, metrics)
-    index = Timed(service.index, "vector_index", INDEX_METHODS, metrics)
-    store = Timed(service.store, "record_store", STORE_METHODS, metrics)
-    service.embedder = service.indexer.embedder = embedder
-    service.index = service.indexer.index = index
-    service.store = service.indexer.store = store

@@ -17,7 +17,6 @@ from mem0_service.auth import Authenticator
 from mem0_service.core.memory import utcnow
 from mem0_service.errors import ApiError, ServiceUnavailable
 from mem0_service.keys.store import KeyStore
-from mem0_service.metrics import instrument, new_registry
 from mem0_service.ops.ratelimit import RateLimiter
 from mem0_service.ops.state import (
     AUTHENTICATOR,
@@ -25,7 +24,7 @@ from mem0_service.ops.state import (
     METRICS,
     RATE_LIMITER,
 )
-from mem0_service.state import JOBS, SERVICE, SETTINGS
+from mem0_service.state import JOBS, RECORDS, SERVICE, SETTINGS
 from mem0_service.stores.base import iso
 
 log = logging.getLogger("mem0_service.ops")
@@ -205,9 +204,8 @@ async def metrics_endpoint(request: web.Request) -> web.Response:
 
 
 async def _operations_context(app: web.Application) -> AsyncIterator[None]:
-    """After the backends are open: time their calls; the scoped keys are a table of the record store."""
-    instrument(app[SERVICE], app[METRICS])
-    keys = KeyStore(app[SERVICE].store)
+    """After the backends are open: the scoped keys are a table of the record store."""
+    keys = KeyStore(app[RECORDS])
     app[KEY_STORE] = keys
     app[AUTHENTICATOR] = Authenticator(app[SETTINGS].api_keys, keys, app[SETTINGS].key_cache_seconds)
     try:
@@ -218,7 +216,6 @@ async def _operations_context(app: web.Application) -> AsyncIterator[None]:
 
 def setup_operations(app: web.Application) -> None:
     """Register operational state on an application whose cleanup context opens the MemoryService first."""
-    app[METRICS] = new_registry()
     settings = app[SETTINGS]
     # worker processes of one pool draw on one budget per key, kept in the data directory they share
     shared = settings.data_dir / "ratelimit.buckets" if settings.workers > 1 else None

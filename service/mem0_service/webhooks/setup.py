@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from mem0_service.state import SERVICE, SETTINGS
+from mem0_service.state import RECORDS, SERVICE, SETTINGS
 from mem0_service.webhooks.dispatcher import Dispatcher
 from mem0_service.webhooks.store import WebhookStore, open_webhook_store
 
@@ -18,7 +18,7 @@ DISPATCHER = web.AppKey("webhook_dispatcher", Dispatcher)
 
 def setup_webhooks(app: web.Application, *, deliver: bool) -> None:
     async def context(app: web.Application) -> AsyncIterator[None]:
-        store = open_webhook_store(app[SERVICE].store)
+        store = open_webhook_store(app[RECORDS])
         await store.open()
         app[WEBHOOK_STORE] = store
         app[SERVICE].webhooks = store

@@ -326,9 +326,10 @@ class PostgresWebhookStore(WebhookStore):
 def open_webhook_store(records: RecordStore) -> WebhookStore:
     """The webhook tables live in the record store's database and are reached through its connection."""
     from mem0_service.stores.postgres import PostgresRecordStore
+    from mem0_service.stores.sqlite import SQLiteRecordStore
 
-    # The timing proxy of /metrics stands in front of the store; the dialect is the store's behind it.
-    store = getattr(records, "unwrapped", records)
-    if isinstance(store, PostgresRecordStore):
-        return PostgresWebhookStore(store)
-    return SQLiteWebhookStore(store)
+    if isinstance(records, PostgresRecordStore):
+        return PostgresWebhookStore(records)
+    if isinstance(records, SQLiteRecordStore):
+        return SQLiteWebhookStore(records)
+    raise TypeError(f"webhooks are kept in SQLite or PostgreSQL, not beside {type(records).__name__}")

@@ -1,0 +1,30 @@
+"""An embedder whose embedding calls are timed."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mem0_service.embedders.base import Embedder
+from mem0_service.timed.timer import DependencyTimer
+
+
+class TimedEmbedder(Embedder):
+    """Wraps an opened embedder: its name, dimension and calibration are settled by then."""
+
+    def __init__(self, embedder: Embedder, timer: DependencyTimer):
+        self.embedder, self.timer = embedder, timer
+        self.name, self.dim, self.calibration = embedder.name, embedder.dim, embedder.calibration
+
+    async def open(self) -> None:
+        await self.embedder.open()
+
+    async def close(self) -> None:
+        await self.embedder.close()
+
+    async def embed(self, texts: list[str]) -> np.ndarray:
+        with self.timer("embed"):
+            return await self.embedder.embed(texts)
+
+    async def embed_one(self, text: str) -> np.ndarray:
+        with self.timer("embed_one"):
+            return await self.embedder.embed_one(text)
