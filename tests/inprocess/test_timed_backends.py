@@ -59,10 +59,14 @@ async def test_keys_and_webhooks_live_beside_the_record_store_itself(api):
 async def test_a_dependency_that_is_down_is_counted_as_an_error():
     metrics = new_registry()
     timer = DependencyTimer(metrics, "vector_index")
-    with pytest.raises(ServiceUnavailable), timer("search"):
-        raise ServiceUnavailable("Qdrant is not answering", dependency="vector_index")
-    with pytest.raises(ValueError), timer("search"):  # a caller's mistake is not the dependency's failure
-        raise ValueError("bad filter")
+
+    async def failing(error: Exception) -> None:
+        raise error
+
+    with pytest.raises(ServiceUnavailable):
+        await timer("search", failing(ServiceUnavailable("Qdrant is not answering", dependency="vector_index")))
+    with pytest.raises(ValueError):  # a caller's mistake is not the dependency's failure
+        await timer("search", failing(ValueError("bad filter")))
     samples = _samples(metrics.render({}))
     assert samples['mem0_dependency_errors_total{dependency="vector_index"}'] == 1
     assert samples['mem0_dependency_duration_seconds_count{dependency="vector_index",operation="search"}'] == 2

@@ -22,9 +22,7 @@ class TimedEmbedder(Embedder):
         await self.embedder.close()
 
     async def embed(self, texts: list[str]) -> np.ndarray:
-        with self.timer("embed"):
-            return await self.embedder.embed(texts)
+        return await self.timer("embed", self.embedder.embed(texts))
 
     async def embed_one(self, text: str) -> np.ndarray:
-        with self.timer("embed_one"):
-            return await self.embedder.embed_one(text)
+        return await self.timer("embed_one", self.embedder.embed_one(text))

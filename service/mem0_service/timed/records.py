@@ -47,12 +47,10 @@ class TimedRecordStore(RecordStore, JobQueue):
         await self.records.ping()
 
     async def insert(self, memories: list[Memory], *, actor: str = "api", deduplicate: bool = True) -> list[Memory]:
-        with self.timer("insert"):
-            return await self.records.insert(memories, actor=actor, deduplicate=deduplicate)
+        return await self.timer("insert", self.records.insert(memories, actor=actor, deduplicate=deduplicate))
 
     async def load_many(self, ids: list[str]) -> tuple[dict[str, Memory], dict[str, str]]:
-        with self.timer("load_many"):
-            return await self.records.load_many(ids)
+        return await self.timer("load_many", self.records.load_many(ids))
 
     async def get_many(self, ids: list[str]) -> dict[str, Memory]:
         return await self.records.get_many(ids)
@@ -62,31 +60,26 @@ class TimedRecordStore(RecordStore, JobQueue):
 
     async def first_in_scope(self, scope: Scope, ids: list[str], limit: int,
                              where: Filter | None = None) -> tuple[list[Memory], int]:
-        with self.timer("first_in_scope"):
-            return await self.records.first_in_scope(scope, ids, limit, where)
+        return await self.timer("first_in_scope", self.records.first_in_scope(scope, ids, limit, where))
 
     async def select(self, where: Filter, *, limit: int | None, offset: int = 0) -> tuple[list[Memory], int]:
-        with self.timer("select"):
-            return await self.records.select(where, limit=limit, offset=offset)
+        return await self.timer("select", self.records.select(where, limit=limit, offset=offset))
 
     async def update(self, memory: Memory, *, reindex: bool, actor: str = "api") -> bool:
-        with self.timer("update"):
-            return await self.records.update(memory, reindex=reindex, actor=actor)
+        return await self.timer("update", self.records.update(memory, reindex=reindex, actor=actor))
 
     async def update_fields(self, memory_id: str, changes: dict[str, Any], *, expected_version: int | None = None,
                             deduplicate: bool = True, actor: str = "api") -> tuple[Memory, Memory] | None:
-        with self.timer("update_fields"):
-            return await self.records.update_fields(memory_id, changes, expected_version=expected_version,
-                                                    deduplicate=deduplicate, actor=actor)
+        return await self.timer("update_fields", self.records.update_fields(
+            memory_id, changes, expected_version=expected_version, deduplicate=deduplicate, actor=actor))
 
     async def delete(self, ids: list[str], *, actor: str = "api", erase: bool = False,
                      expected_version: int | None = None) -> int:
-        with self.timer("delete"):
-            return await self.records.delete(ids, actor=actor, erase=erase, expected_version=expected_version)
+        return await self.timer("delete", self.records.delete(ids, actor=actor, erase=erase,
+                                                              expected_version=expected_version))
 
     async def delete_scope(self, scope: Scope, *, actor: str = "api", erase: bool = True) -> list[str]:
-        with self.timer("delete_scope"):
-            return await self.records.delete_scope(scope, actor=actor, erase=erase)
+        return await self.timer("delete_scope", self.records.delete_scope(scope, actor=actor, erase=erase))
 
     async def delete_expired(self, now: datetime, *, limit: int = 1000) -> list[str]:
         return await self.records.delete_expired(now, limit=limit)
@@ -101,8 +94,8 @@ class TimedRecordStore(RecordStore, JobQueue):
         return await self.records.restore_history(events)
 
     async def reserve_idempotent(self, key: str, fingerprint: str, *, lease_seconds: float) -> IdempotencyState:
-        with self.timer("reserve_idempotent"):
-            return await self.records.reserve_idempotent(key, fingerprint, lease_seconds=lease_seconds)
+        return await self.timer("reserve_idempotent",
+                                self.records.reserve_idempotent(key, fingerprint, lease_seconds=lease_seconds))
 
     async def complete_idempotent(self, key: str, status: int, body: str) -> None:
         await self.records.complete_idempotent(key, status, body)
@@ -114,12 +107,10 @@ class TimedRecordStore(RecordStore, JobQueue):
         return await self.records.list_users(prefix, limit=limit, offset=offset)
 
     async def keyword_search(self, scope: Scope, query: str, *, limit: int) -> list[tuple[str, float]]:
-        with self.timer("keyword_search"):
-            return await self.records.keyword_search(scope, query, limit=limit)
+        return await self.timer("keyword_search", self.records.keyword_search(scope, query, limit=limit))
 
     async def find_by_hash(self, scope: Scope, digest: str) -> Memory | None:
-        with self.timer("find_by_hash"):
-            return await self.records.find_by_hash(scope, digest)
+        return await self.timer("find_by_hash", self.records.find_by_hash(scope, digest))
 
     async def quarantine(self, ops: list[IndexOp], cause: str) -> None:
         await self.records.quarantine(ops, cause)
@@ -235,5 +226,4 @@ class TimedRecordStore(RecordStore, JobQueue):
     # last: in the annotations of methods below it, `list` would name this method
     async def list(self, scope: Scope, *, limit: int, offset: int,
                    newest_first: bool = True) -> tuple[list[Memory], int]:
-        with self.timer("list"):
-            return await self.records.list(scope, limit=limit, offset=offset, newest_first=newest_first)
+        return await self.timer("list", self.records.list(scope, limit=limit, offset=offset, newest_first=newest_first))

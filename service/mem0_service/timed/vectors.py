@@ -23,27 +23,22 @@ class TimedVectorIndex(VectorIndex):
         await self.index.ping()
 
     async def upsert(self, points: list[VectorPoint]) -> None:
-        with self.timer("upsert"):
-            await self.index.upsert(points)
+        await self.timer("upsert", self.index.upsert(points))
 
     async def delete(self, ids: list[str]) -> None:
-        with self.timer("delete"):
-            await self.index.delete(ids)
+        await self.timer("delete", self.index.delete(ids))
 
     async def search(self, vector: np.ndarray, flt: VectorFilter, *, limit: int) -> list[tuple[str, float]]:
-        with self.timer("search"):
-            return await self.index.search(vector, flt, limit=limit)
+        return await self.timer("search", self.index.search(vector, flt, limit=limit))
 
     async def similarity(self, vector: np.ndarray, flt: VectorFilter, ids: list[str]) -> dict[str, float]:
-        with self.timer("similarity"):
-            return await self.index.similarity(vector, flt, ids)
+        return await self.timer("similarity", self.index.similarity(vector, flt, ids))
 
     async def count(self) -> int:
         return await self.index.count()
 
     async def refresh(self) -> None:
-        with self.timer("refresh"):
-            await self.index.refresh()
+        await self.timer("refresh", self.index.refresh())
 
     async def fetch_vectors(self, ids: list[str]) -> dict[str, np.ndarray]:
         return await self.index.fetch_vectors(ids)
