@@ -223,7 +223,7 @@ class TimedRecordStore(RecordStore, JobQueue):
     async def enqueue_pending_extractions(self, limit: int = 1000) -> int:
         return await self.jobs.enqueue_pending_extractions(limit)
 
-    # last: in the annotations of methods below it, `list` would name this method
+    # kept last: below it, `list` in an annotation would name this method rather than the builtin
     async def list(self, scope: Scope, *, limit: int, offset: int,
                    newest_first: bool = True) -> tuple[list[Memory], int]:
         return await self.timer("list", self.records.list(scope, limit=limit, offset=offset, newest_first=newest_first))
