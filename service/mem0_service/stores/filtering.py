@@ -52,31 +52,47 @@ class SQLiteDialect(Dialect):
 
     @staticmethod
     def path(key: str) -> str:
-        return '$."' + key.replace('"', '""') + '"'
+        return '$."' + key + '"'
+
+    # SQLite's JSON paths have no escape for a double quote inside a label, so a key holding one is found by
+    # walking the object's members instead (slower, and only for such keys).
+    def _kind(self, key: str) -> tuple[str, list]:
+        if '"' in key:
+            return "(SELECT k.type FROM json_each(m.metadata) k WHERE k.key = ?)", [key]
+        return "json_type(m.metadata, ?)", [self.path(key)]
+
+    def _value(self, key: str) -> tuple[str, list]:
+        if '"' in key:
+            return "(SELECT k.value FROM json_each(m.metadata) k WHERE k.key = ?)", [key]
+        return "json_extract(m.metadata, ?)", [self.path(key)]
 
     def metadata_text(self, key: str) -> tuple[str, list]:
-        path = self.path(key)
-        return ("(CASE WHEN json_type(m.metadata, ?) = 'text' THEN json_extract(m.metadata, ?) END)", [path, path])
+        (kind, kp), (value, vp) = self._kind(key), self._value(key)
+        return f"(CASE WHEN {kind} = 'text' THEN {value} END)", [*kp, *vp]
 
     def metadata_equals(self, key: str, value: Any) -> tuple[str, list]:
-        path = self.path(key)
-        kind = "json_type(m.metadata, ?)"
+        (kind, kp), (stored, vp) = self._kind(key), self._value(key)
         if value is None:
-            return f"COALESCE({kind} = 'null', 1)", [path]
+            return f"COALESCE({kind} = 'null', 1)", kp
         if isinstance(value, bool):
-            return f"COALESCE({kind} = ?, 0)", [path, "true" if value else "false"]
+            return f"COALESCE({kind} = ?, 0)", [*kp, "true" if value else "false"]
         if isinstance(value, (int, float)):
-            return (f"COALESCE({kind} IN ('integer', 'real') AND json_extract(m.metadata, ?) = ?, 0)",
-                    [path, path, value])
+            return f"COALESCE({kind} IN ('integer', 'real') AND {stored} = ?, 0)", [*kp, *vp, value]
         if isinstance(value, str):
-            return f"COALESCE({kind} = 'text' AND json_extract(m.metadata, ?) = ?, 0)", [path, path, value]
-        return (f"COALESCE({kind} IN ('array', 'object') AND json_extract(m.metadata, ?) = json(?), 0)",
-                [path, path, json.dumps(value, ensure_ascii=False, separators=(",", ":"))])
+            return f"COALESCE({kind} = 'text' AND {stored} = ?, 0)", [*kp, *vp, value]
+        return (f"COALESCE({kind} IN ('array', 'object') AND {stored} = json(?), 0)",
+                [*kp, *vp, json.dumps(value, ensure_ascii=False, separators=(",", ":"))])
 
     def overlaps(self, key: str, values: list[str]) -> tuple[str, list]:
+        marks = ", ".join("?" * len(values))
+        if '"' in key:
+            # a lone string is wrapped so that json_each sees one element, as it does for a path to a string
+            return (f"EXISTS (SELECT 1 FROM json_each(m.metadata) k, json_each(CASE WHEN k.type = 'text' "
+                    f"THEN json_array(k.value) ELSE k.value END) e WHERE k.key = ? AND k.type IN ('text', 'array') "
+                    f"AND e.type = 'text' AND e.value IN ({marks}))", [key, *values])
         path = self.path(key)
         return (f"EXISTS (SELECT 1 FROM json_each(m.metadata, ?) e WHERE json_type(m.metadata, ?) IN ('text', 'array') "
-                f"AND e.type = 'text' AND e.value IN ({', '.join('?' * len(values))}))", [path, path, *values])
+                f"AND e.type = 'text' AND e.value IN ({marks}))", [path, path, *values])
 
     def contains(self, operand: str, needle: str) -> tuple[str, list]:
         return f"COALESCE(instr({operand}, ?) > 0, 0)", [needle]
