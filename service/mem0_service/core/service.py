@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import builtins
 import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -358,7 +359,7 @@ class MemoryService:
     async def list(self, scope: Scope, *, limit: int, offset: int, newest_first: bool = True) -> tuple[list[Memory], int]:
         return await self.store.list(scope, limit=limit, offset=offset, newest_first=newest_first)
 
-    async def find(self, where: Filter, *, limit: int | None, offset: int = 0) -> tuple[list[Memory], int]:
+    async def find(self, where: Filter, *, limit: int | None, offset: int = 0) -> tuple[builtins.list[Memory], int]:
         """One page of the live memories a filter admits, newest first, and how many there are."""
         return await self.store.select(where, limit=limit, offset=offset)
 
@@ -373,7 +374,7 @@ class MemoryService:
             await self.indexer.flush()
 
     async def search(self, scope: Scope, query: str | None, *, threshold: float, limit: int,
-                     where: Filter | None = None) -> tuple[list[SearchHit], int]:
+                     where: Filter | None = None) -> tuple[builtins.list[SearchHit], int]:
         """Memories relevant to the query, best first, none below the threshold. Without a query: the most recent.
         `where` narrows the scope further (the record store applies it to the ranked candidates)."""
         if not query or not query.strip():
