@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from mem0_service.core.access import Access
 from mem0_service.core.filters import Filter
+from mem0_service.core.job_queue import JobQueue
 from mem0_service.core.memory import HistoryEvent, Memory, MemoryType, Scope
 from mem0_service.core.messages import LoggedMessage, LogPage, LogWindow, NewMessage
 from mem0_service.keys.model import ApiKey
@@ -194,9 +195,10 @@ class AsGivenWriter(ABC):
         how many were added."""
 
 
-class RecordStore(ABC):
+class RecordStore(JobQueue):
     """Durable memory records. Every write also records the index work it implies, in the same transaction,
-    so a crash between the record and the vector index is repaired by replaying the outbox."""
+    so a crash between the record and the vector index is repaired by replaying the outbox. The background job
+    queue lives in the same database (`JobQueue`)."""
 
     name: str
 

@@ -8,8 +8,8 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
+from mem0_service.core.job_queue import JOB_COLUMNS, Job, JobQueue, JobStats, NewJob, new_job_id
 from mem0_service.core.memory import utcnow
-from mem0_service.stores.jobs import JOB_COLUMNS, Job, JobQueue, JobStats, NewJob, new_job_id
 from mem0_service.stores.postgres_cursor import Transaction, single_row
 
 
