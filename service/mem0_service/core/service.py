@@ -9,7 +9,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from mem0_service import failpoints
 from mem0_service.core.access import EVERYTHING, Access
@@ -57,14 +57,14 @@ class SearchHit:
 @dataclass(frozen=True)
 class ConversationEvent:
     memory: Memory
-    event: str  # ADD, UPDATE, DELETE, NONE
+    event: Literal["ADD", "UPDATE", "DELETE", "NONE"]
     previous_content: str | None = None
 
 
 @dataclass
 class ConversationOutcome:
     events: list[ConversationEvent] = field(default_factory=list)
-    extraction: str = "skipped"  # done | skipped | deferred
+    extraction: Literal["done", "skipped", "deferred"] = "skipped"
     reason: str | None = None
 
 
@@ -181,7 +181,7 @@ class MemoryService:
         return len(ids)
 
     async def forget(self, ids: list[str], *, actor: str, apply_index: bool = True, batch_size: int = 500,
-                     on_progress: Callable[[int], None] | None = None) -> int:
+                     on_progress: Callable[[int], object] | None = None) -> int:
         """Delete these memories (cleanup), batch by batch; their vectors go through the outbox, applied here unless
         `apply_index` is False (the running service applies them: search never shows a memory whose record is
         gone, so the order is safe). Returns how many existed."""
