@@ -64,13 +64,13 @@ bench-soak: $(VENV)/.installed-bench
 
 PY_SOURCES := service langchain_adapter tests bench
 
-$(VENV)/.installed-lint: $(VENV)/.installed-test
-	$(BIN)/pip install --quiet ruff==0.17.6 mypy==2.4.1
+$(VENV)/.installed-lint: $(VENV)/.installed-test Makefile
+	$(BIN)/pip install --quiet ruff==0.17.6 mypy==2.4.1 types-tqdm==4.70.0.20261106
 	touch $@
 
 lint: $(VENV)/.installed-lint
 	$(BIN)/ruff check $(PY_SOURCES)
-	$(BIN)/mypy service/mem0_service
+	$(BIN)/mypy --config-file service/pyproject.toml service/mem0_service
 
 fmt: $(VENV)/.installed-lint
 	$(BIN)/ruff check --fix --select I,F401,UP,RUF100 $(PY_SOURCES)

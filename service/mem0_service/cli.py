@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 from aiohttp import web
-from threadpoolctl import threadpool_limits
+from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]  # threadpoolctl ships no type hints
 
 from mem0_service import __version__
 from mem0_service.config import Settings

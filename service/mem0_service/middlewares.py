@@ -111,9 +111,9 @@ async def errors_middleware(request: web.Request, handler) -> web.StreamResponse
     except web.HTTPNotFound:
         response = error_response(NotFound(f"No route for {request.method} {request.path}"), request_id)
     except web.HTTPMethodNotAllowed as exc:
-        error = MethodNotAllowed(f"{request.method} is not allowed on {request.path}",
-                                 headers={"Allow": ", ".join(sorted(exc.allowed_methods))})
-        response = error_response(error, request_id)
+        refused = MethodNotAllowed(f"{request.method} is not allowed on {request.path}",
+                                   headers={"Allow": ", ".join(sorted(exc.allowed_methods))})
+        response = error_response(refused, request_id)
     except web.HTTPRequestEntityTooLarge:
         response = error_response(PayloadTooLarge("Request body is too large"), request_id)
     except web.HTTPException:

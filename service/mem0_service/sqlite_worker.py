@@ -5,14 +5,20 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from mem0_service.errors import ServiceUnavailable
 
 T = TypeVar("T")
+
+
+class Runner(Protocol):
+    """`SQLiteWorker.run` as the store mixins sharing its connection see it."""
+
+    def __call__(self, fn: Callable[[sqlite3.Connection], T], /) -> Awaitable[T]: ...
 
 
 class SQLiteWorker:

@@ -101,7 +101,7 @@ class WorkerPool:
 
     def _shutdown(self, status: int) -> int:
         for worker in self.workers:
-            if worker.exited() is None:
+            if worker.process is not None and worker.exited() is None:
                 worker.process.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + 15
         for worker in self.workers:

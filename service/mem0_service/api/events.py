@@ -13,10 +13,10 @@ from mem0_service.api.models import ConversationEventOut
 from mem0_service.api.parsing import parse_path_identifier
 from mem0_service.api.responses import json_response
 from mem0_service.auth import principal
+from mem0_service.core.job_queue import Job, NewJob
 from mem0_service.core.jobs import events_of
 from mem0_service.errors import NotFound
 from mem0_service.state import JOBS, SERVICE
-from mem0_service.stores.jobs import Job, NewJob
 
 EventStatus = Literal["queued", "running", "done", "failed"]
 

@@ -12,6 +12,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from typing import Final
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
@@ -21,7 +22,7 @@ from mem0_service.errors import BadRequest, Conflict, PayloadTooLarge, ServiceUn
 from mem0_service.state import SERVICE, SETTINGS
 
 log = logging.getLogger("mem0_service.idempotency")
-HEADER = "Idempotency-Key"
+HEADER: Final = "Idempotency-Key"  # Final: a field alias must be a literal
 # A reservation whose answer never came (the process crashed mid-request) is taken over after this long.
 LEASE_SECONDS = 60.0
 MAX_KEY_CHARS = 255

@@ -125,9 +125,9 @@ async def _create_batch(request: web.Request, who: Principal) -> web.Response:
             valid.append((index, _new_memory(item, who)))
         except ValidationError as exc:
             error = validation_error(exc)
-            results.append(BatchItemResult(index=index, status=error.status, error=ErrorResponse(**error.body())))
+            results.append(BatchItemResult(index=index, status=error.status, error=ErrorResponse.model_validate(error.body())))
         except ApiError as error:
-            results.append(BatchItemResult(index=index, status=error.status, error=ErrorResponse(**error.body())))
+            results.append(BatchItemResult(index=index, status=error.status, error=ErrorResponse.model_validate(error.body())))
     if valid:
         memories, fresh = await request.app[SERVICE].create_many([item for _, item in valid])
         results += [BatchItemResult(index=i, status=201 if new else 200, memory=MemoryOut.of(m))

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import builtins
 import json
 import re
 from datetime import datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -190,6 +191,9 @@ class MemoryDeleteQuery(Request):
     erase: bool = Field(False, description="Also scrub the content from the memory's history (GDPR)")
 
 
+Out = TypeVar("Out", bound="MemoryOut")  # MemoryOut.of builds whichever subclass it is called on
+
+
 class MemoryOut(BaseModel):
     id: str
     user_id: str
@@ -207,7 +211,7 @@ class MemoryOut(BaseModel):
         return iso(value) if value else None
 
     @classmethod
-    def of(cls, memory: Memory, **extra: Any) -> MemoryOut:
+    def of(cls: builtins.type[Out], memory: Memory, **extra: Any) -> Out:  # `type` is a field here
         return cls(id=memory.id, user_id=memory.user_id, content=memory.content, type=memory.type,
                    session_id=memory.session_id, agent_id=memory.agent_id, metadata=memory.metadata,
                    created_at=memory.created_at, updated_at=memory.updated_at, expires_at=memory.expires_at, **extra)

@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from mem0_service import __version__
 from mem0_service.api.models import ErrorResponse
@@ -35,7 +35,8 @@ def build_openapi(routes: list[Route]) -> dict[str, Any]:
     used: set[type[BaseModel]] = {ErrorResponse}
     for route in routes:
         used.update(m for m in (route.body, *_responses(route), route.accepted) if m is not None)
-    keyed = [(m, "validation" if any(r.body is m for r in routes) else "serialization") for m in used]
+    keyed: list[tuple[type[BaseModel], JsonSchemaMode]] = [
+        (m, "validation" if any(r.body is m for r in routes) else "serialization") for m in used]
     mapping, schemas = models_json_schema(sorted(keyed, key=lambda k: k[0].__name__), ref_template=REF)
     paths: dict[str, dict[str, Any]] = {}
     for route in routes:

@@ -117,7 +117,8 @@ async def readiness(request: web.Request) -> web.Response:
     failing = [name for name, check in results.items() if check.status != "ok"]
     if "embedder" in failing:
         state["at"] = 0.0
-    quarantined, quarantine, jobs = None, [], None
+    quarantine: list[QuarantinedOut] = []
+    quarantined, jobs = None, None
     if "record_store" not in failing:
         try:
             quarantined, quarantine = await asyncio.wait_for(quarantine_report(service.store), timeout)

@@ -4,6 +4,7 @@ back only if nobody changed the memory in between (412 otherwise)."""
 from __future__ import annotations
 
 import re
+from typing import Final
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
@@ -11,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from mem0_service.core.memory import Memory
 from mem0_service.errors import BadRequest, PreconditionFailed
 
-IF_MATCH = "If-Match"
+IF_MATCH: Final = "If-Match"  # Final: a field alias must be a literal
 ANY = "*"
 _TAG = re.compile(r'\s*(W/)?"v(\d{1,18})"\s*')
 

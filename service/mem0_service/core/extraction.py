@@ -71,14 +71,15 @@ class Extractor:
         answer = await self.model.json(prompts.RECONCILE, f"EXISTING:\n{listing}\n\nNEW:\n{new}", Decisions)
         plan = Plan(add=[], update=[], delete=[], unchanged=[])
         for d in answer.decisions:
-            known = d.id in existing
-            if d.event == "ADD" or (d.event == "UPDATE" and not known):
+            known = d.id if d.id in existing else None
+            if d.event == "ADD" or (d.event == "UPDATE" and known is None):
                 if d.content and d.content.strip():
                     plan.add.append((d.content, MemoryType(d.type)))
-            elif d.event == "UPDATE" and d.content and d.content.strip() and d.content != existing[d.id]:
-                plan.update.append((d.id, d.content))
-            elif d.event == "DELETE" and known:
-                plan.delete.append(d.id)
-            elif d.event == "NONE" and known:
-                plan.unchanged.append(d.id)
+            elif (d.event == "UPDATE" and known is not None and d.content and d.content.strip()
+                  and d.content != existing[known]):
+                plan.update.append((known, d.content))
+            elif d.event == "DELETE" and known is not None:
+                plan.delete.append(known)
+            elif d.event == "NONE" and known is not None:
+                plan.unchanged.append(known)
         return plan

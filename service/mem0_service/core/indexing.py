@@ -38,7 +38,7 @@ class Indexer:
         text: when concurrent updates race, only a vector of the content that finally won is used."""
         self._fresh_vectors[memory_id] = (content, vector)
 
-    async def flush(self, on_progress: Callable[[int], None] | None = None, *, limit: int | None = None) -> bool:
+    async def flush(self, on_progress: Callable[[int], object] | None = None, *, limit: int | None = None) -> bool:
         """Apply all pending work (or the oldest `limit` operations); False (and logged) if the index or embedder
         is down: the work stays queued.
 

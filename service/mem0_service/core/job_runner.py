@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from mem0_service import failpoints
+from mem0_service.core.job_queue import Job
 from mem0_service.core.jobs import event_records, perform
 from mem0_service.core.memory import utcnow
 from mem0_service.core.service import ConversationEvent, MemoryService
 from mem0_service.errors import ApiError, ServiceUnavailable
 from mem0_service.llm.client import LLMJunk
-from mem0_service.stores.jobs import Job
 
 log = logging.getLogger("mem0_service.jobs")
 

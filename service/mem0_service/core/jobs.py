@@ -12,11 +12,11 @@ from datetime import datetime
 from typing import Any
 
 from mem0_service.core.extraction import Message
+from mem0_service.core.job_queue import Job, NewJob
 from mem0_service.core.memory import Memory, MemoryType
 from mem0_service.core.service import ConversationEvent, MemoryService
 from mem0_service.errors import NotFound
 from mem0_service.stores.base import iso, parse_iso
-from mem0_service.stores.jobs import Job, NewJob
 
 log = logging.getLogger("mem0_service.jobs")
 

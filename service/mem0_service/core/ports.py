@@ -4,6 +4,7 @@ The core depends on this interface only; the adapters in `mem0_service.stores` i
 
 from __future__ import annotations
 
+import builtins
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Iterator
@@ -14,6 +15,7 @@ from typing import Any, Literal
 
 from mem0_service.core.access import Access
 from mem0_service.core.filters import Filter
+from mem0_service.core.job_queue import JobQueue
 from mem0_service.core.memory import HistoryEvent, Memory, MemoryType, Scope
 from mem0_service.core.messages import LoggedMessage, LogPage, LogWindow, NewMessage
 from mem0_service.keys.model import ApiKey
@@ -193,9 +195,10 @@ class AsGivenWriter(ABC):
         how many were added."""
 
 
-class RecordStore(ABC):
+class RecordStore(JobQueue):
     """Durable memory records. Every write also records the index work it implies, in the same transaction,
-    so a crash between the record and the vector index is repaired by replaying the outbox."""
+    so a crash between the record and the vector index is repaired by replaying the outbox. The background job
+    queue lives in the same database (`JobQueue`)."""
 
     name: str
 
@@ -296,12 +299,12 @@ class RecordStore(ABC):
     async def list(self, scope: Scope, *, limit: int, offset: int, newest_first: bool = True) -> tuple[list[Memory], int]: ...
 
     @abstractmethod
-    async def list_users(self, prefix: str, *, limit: int, offset: int) -> tuple[list[UserSummary], int]:
+    async def list_users(self, prefix: str, *, limit: int, offset: int) -> tuple[builtins.list[UserSummary], int]:
         """One page of the users with live memories whose id starts with `prefix`, by user id, and how many
         such users there are. Read through the user_id index: no scan of the memories outside the prefix."""
 
     @abstractmethod
-    async def keyword_search(self, scope: Scope, query: str, *, limit: int) -> list[tuple[str, float]]:
+    async def keyword_search(self, scope: Scope, query: str, *, limit: int) -> builtins.list[tuple[str, float]]:
         """Full-text candidates in scope, best first, each with keyword evidence in (0, 1): how strongly
         the words match, on a scale shared by every store so that ranking does not depend on the backend."""
 
@@ -309,34 +312,34 @@ class RecordStore(ABC):
     async def find_by_hash(self, scope: Scope, digest: str) -> Memory | None: ...
 
     @abstractmethod
-    async def quarantine(self, ops: list[IndexOp], cause: str) -> None:
+    async def quarantine(self, ops: builtins.list[IndexOp], cause: str) -> None:
         """Move these outbox entries (all of one memory) aside with the reason they cannot be applied."""
 
     @abstractmethod
-    async def quarantined(self, limit: int = 100) -> list[QuarantineEntry]: ...
+    async def quarantined(self, limit: int = 100) -> builtins.list[QuarantineEntry]: ...
 
     @abstractmethod
     async def count_quarantined(self) -> int: ...
 
     @abstractmethod
-    async def retry_quarantined(self, ids: list[str] | None) -> int:
+    async def retry_quarantined(self, ids: builtins.list[str] | None) -> int:
         """Queue quarantined memories (all when None) for indexing again; returns how many."""
 
     @abstractmethod
-    async def drop_quarantined(self, ids: list[str] | None, *, actor: str = "quarantine") -> int:
+    async def drop_quarantined(self, ids: builtins.list[str] | None, *, actor: str = "quarantine") -> int:
         """Delete quarantined memories (all when None), their vectors through the outbox; returns how many."""
 
     @abstractmethod
-    async def pending_index_ops(self, limit: int) -> list[IndexOp]: ...
+    async def pending_index_ops(self, limit: int) -> builtins.list[IndexOp]: ...
 
     @abstractmethod
-    async def ack_index_ops(self, seqs: list[int]) -> None: ...
+    async def ack_index_ops(self, seqs: builtins.list[int]) -> None: ...
 
     @abstractmethod
     async def count_pending_index_ops(self) -> int: ...
 
     @abstractmethod
-    def iter_all(self, batch_size: int = 500) -> AsyncIterator[list[Memory]]:
+    def iter_all(self, batch_size: int = 500) -> AsyncIterator[builtins.list[Memory]]:
         """Every memory, in id order, batch by batch (export, re-embedding)."""
 
     @abstractmethod
@@ -347,7 +350,7 @@ class RecordStore(ABC):
         """Queue every memory for (re-)indexing, e.g. after the index was lost or the model changed."""
 
     @abstractmethod
-    async def owner_groups(self, access: Access, now: datetime, tag_key: str) -> list[OwnerGroup]:
+    async def owner_groups(self, access: Access, now: datetime, tag_key: str) -> builtins.list[OwnerGroup]:
         """The live memories `access` admits, grouped by owner (see OwnerGroup), counted by the database: listing
         entities reads one row per group instead of every memory."""
 
@@ -363,7 +366,7 @@ class RecordStore(ABC):
         """The active key whose secret has this digest."""
 
     @abstractmethod
-    async def list_keys(self, *, include_revoked: bool = False) -> list[ApiKey]: ...
+    async def list_keys(self, *, include_revoked: bool = False) -> builtins.list[ApiKey]: ...
 
     @abstractmethod
     async def revoke_key(self, key_id: str, now: datetime) -> ApiKey | None:
@@ -388,7 +391,7 @@ class RecordStore(ABC):
 
     @abstractmethod
     async def append_messages(self, user_id: str, session_id: str, agent_id: str | None,
-                              messages: list[NewMessage]) -> list[LoggedMessage]:
+                              messages: builtins.list[NewMessage]) -> builtins.list[LoggedMessage]:
         """Append to a session's log, numbering the messages after every message appended before (by any
         process); returns them as stored."""
 
@@ -403,13 +406,13 @@ class RecordStore(ABC):
         returns how many messages went."""
 
     @abstractmethod
-    async def idle_message_logs(self, cutoff: datetime, *, limit: int = 1000) -> list[tuple[str, str]]:
+    async def idle_message_logs(self, cutoff: datetime, *, limit: int = 1000) -> builtins.list[tuple[str, str]]:
         """(user_id, session_id) of logs with no message appended since cutoff."""
 
     @abstractmethod
-    async def user_messages(self, user_id: str) -> list[LoggedMessage]:
+    async def user_messages(self, user_id: str) -> builtins.list[LoggedMessage]:
         """Every logged message of a user, by session and sequence (export)."""
 
     @abstractmethod
-    def iter_messages(self, batch_size: int = 1000) -> AsyncIterator[list[LoggedMessage]]:
+    def iter_messages(self, batch_size: int = 1000) -> AsyncIterator[builtins.list[LoggedMessage]]:
         """Every logged message, by user, session and sequence, batch by batch (backup)."""

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import builtins
 import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from mem0_service import failpoints
 from mem0_service.core.access import EVERYTHING, Access
@@ -56,14 +57,14 @@ class SearchHit:
 @dataclass(frozen=True)
 class ConversationEvent:
     memory: Memory
-    event: str  # ADD, UPDATE, DELETE, NONE
+    event: Literal["ADD", "UPDATE", "DELETE", "NONE"]
     previous_content: str | None = None
 
 
 @dataclass
 class ConversationOutcome:
     events: list[ConversationEvent] = field(default_factory=list)
-    extraction: str = "skipped"  # done | skipped | deferred
+    extraction: Literal["done", "skipped", "deferred"] = "skipped"
     reason: str | None = None
 
 
@@ -180,7 +181,7 @@ class MemoryService:
         return len(ids)
 
     async def forget(self, ids: list[str], *, actor: str, apply_index: bool = True, batch_size: int = 500,
-                     on_progress: Callable[[int], None] | None = None) -> int:
+                     on_progress: Callable[[int], object] | None = None) -> int:
         """Delete these memories (cleanup), batch by batch; their vectors go through the outbox, applied here unless
         `apply_index` is False (the running service applies them: search never shows a memory whose record is
         gone, so the order is safe). Returns how many existed."""
@@ -358,7 +359,7 @@ class MemoryService:
     async def list(self, scope: Scope, *, limit: int, offset: int, newest_first: bool = True) -> tuple[list[Memory], int]:
         return await self.store.list(scope, limit=limit, offset=offset, newest_first=newest_first)
 
-    async def find(self, where: Filter, *, limit: int | None, offset: int = 0) -> tuple[list[Memory], int]:
+    async def find(self, where: Filter, *, limit: int | None, offset: int = 0) -> tuple[builtins.list[Memory], int]:
         """One page of the live memories a filter admits, newest first, and how many there are."""
         return await self.store.select(where, limit=limit, offset=offset)
 
@@ -373,7 +374,7 @@ class MemoryService:
             await self.indexer.flush()
 
     async def search(self, scope: Scope, query: str | None, *, threshold: float, limit: int,
-                     where: Filter | None = None) -> tuple[list[SearchHit], int]:
+                     where: Filter | None = None) -> tuple[builtins.list[SearchHit], int]:
         """Memories relevant to the query, best first, none below the threshold. Without a query: the most recent.
         `where` narrows the scope further (the record store applies it to the ranked candidates)."""
         if not query or not query.strip():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import openai
 
@@ -51,7 +53,7 @@ class OpenAIEmbedder(Embedder):
         rows: list[list[float]] = []
         for start in range(0, len(texts), BATCH):
             chunk = [t[:MAX_EMBED_CHARS] or " " for t in texts[start:start + BATCH]]
-            kwargs = {"dimensions": self._dims_param} if self._dims_param else {}
+            kwargs: dict[str, Any] = {"dimensions": self._dims_param} if self._dims_param else {}
             try:
                 response = await self._client.embeddings.create(model=self.name, input=chunk, **kwargs)
             except openai.OpenAIError as exc:

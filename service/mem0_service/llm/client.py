@@ -8,6 +8,7 @@ import re
 from typing import TypeVar
 
 import openai
+from openai.types.chat import ChatCompletionMessageParam
 from pydantic import BaseModel, ValidationError
 
 from mem0_service.embedders.openai import describe_openai_error
@@ -37,7 +38,8 @@ class ChatModel:
         Transport failures (timeouts, 5xx after the client's own retries, bad key) are ServiceUnavailable."""
         problem = ""
         for attempt in range(attempts):
-            messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
+            messages: list[ChatCompletionMessageParam] = [{"role": "system", "content": system},
+                                                          {"role": "user", "content": user}]
             if problem:
                 messages.append({"role": "user", "content": f"Your previous answer was invalid ({problem}). "
                                                             "Answer again with JSON only, exactly in the schema."})

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, MutableMapping
 from typing import Any
 
 from aiohttp import web
@@ -40,6 +40,8 @@ BRIDGE = web.AppKey("mcp_bridge", StreamableHTTPSessionManager)
 
 
 def _caller_of(ctx: ServerRequestContext[Any, Any]) -> Caller:
+    if ctx.request is None:  # every message on this transport arrives in an HTTP request
+        raise RuntimeError("MCP message without its HTTP request")
     return ctx.request.scope[CALLER_KEY]
 
 
@@ -96,7 +98,7 @@ async def handle_mcp(request: web.Request) -> web.StreamResponse:
     status, headers, chunks = 500, [], []
     stream: web.StreamResponse | None = None
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: MutableMapping[str, Any]) -> None:
         nonlocal status, headers, stream
         if message["type"] == "http.response.start":
             status, headers = message["status"], message.get("headers", [])

@@ -72,11 +72,14 @@ class FileBuckets:
                     break
                 if spare is None and (owner == 0 or idle((tokens, last))):
                     spare = offset
-            if found is None and spare is None:
-                # all PROBE slots busy with other active keys (practically never): share the last one's budget
-                found = start + length - self.SLOT.size
-            offset = found if found is not None else spare
-            current = self.SLOT.unpack_from(self._map, offset)[1:] if found is not None else None
+            current: tuple[float, float] | None
+            if found is not None:
+                offset, current = found, self.SLOT.unpack_from(self._map, found)[1:]
+            elif spare is not None:
+                offset, current = spare, None
+            else:  # all PROBE slots busy with other active keys (practically never): share the last one's budget
+                offset = start + length - self.SLOT.size
+                current = self.SLOT.unpack_from(self._map, offset)[1:]
             (tokens, last), result = step(current)
             self.SLOT.pack_into(self._map, offset, fingerprint, tokens, last)
             return result

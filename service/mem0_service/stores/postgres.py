@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import logging
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -36,6 +37,7 @@ from mem0_service.stores.base import (
     prefix_upper_bound,
 )
 from mem0_service.stores.filtering import PostgresDialect, compile_filter
+from mem0_service.stores.postgres_cursor import single_row
 from mem0_service.stores.postgres_jobs import PostgresJobs
 from mem0_service.stores.postgres_messages import PostgresMessageLog
 
@@ -76,7 +78,7 @@ class UnreadableTimestamp:
 class TolerantTimestamptzLoader(TimestamptzLoader):
     """psycopg fails a whole result set on one such value; this marks the value so only its row is refused."""
 
-    def load(self, data):  # type: ignore[override]
+    def load(self, data):
         try:
             return super().load(data)
         except (psycopg.DataError, ValueError, OverflowError) as exc:
@@ -268,6 +270,8 @@ class PostgresRecordStore(PostgresMessageLog, PostgresJobs, RecordStore):
         async with self._tx() as cur:
             await cur.execute("SELECT content FROM memories WHERE id = %s FOR UPDATE", (memory.id,))
             old = await cur.fetchone()
+            if old is None:
+                return False
             await cur.execute("UPDATE memories SET session_id=%s, agent_id=%s, type=%s, content=%s, content_hash=%s, "
                               "metadata=%s, updated_at=%s, expires_at=%s, dedup_key=%s, version=version+1 WHERE id=%s",
                               (*row[2:8], row[9], row[10], row[11], memory.id))
@@ -380,13 +384,18 @@ class PostgresRecordStore(PostgresMessageLog, PostgresJobs, RecordStore):
     async def reserve_idempotent(self, key: str, fingerprint: str, *, lease_seconds: float) -> IdempotencyState:
         now = utcnow()
         async with self._tx() as cur:
-            await cur.execute("INSERT INTO idempotency_keys (key, status, body, created_at, fingerprint) "
-                              "VALUES (%s, 0, '', %s, %s) ON CONFLICT (key) DO NOTHING", (key, now, fingerprint))
-            if cur.rowcount:
-                return IdempotencyState("reserved", fingerprint)
-            await cur.execute("SELECT status, body, fingerprint, created_at FROM idempotency_keys WHERE key = %s "
-                              "FOR UPDATE", (key,))
-            status, body, stored, reserved_at = await cur.fetchone()
+            while True:
+                await cur.execute("INSERT INTO idempotency_keys (key, status, body, created_at, fingerprint) "
+                                  "VALUES (%s, 0, '', %s, %s) ON CONFLICT (key) DO NOTHING", (key, now, fingerprint))
+                if cur.rowcount:
+                    return IdempotencyState("reserved", fingerprint)
+                await cur.execute("SELECT status, body, fingerprint, created_at FROM idempotency_keys WHERE key = %s "
+                                  "FOR UPDATE", (key,))
+                held = await cur.fetchone()
+                if held is not None:
+                    break
+                # The request holding the key released it between the two statements: the key is free again.
+            status, body, stored, reserved_at = held
             if status:
                 return IdempotencyState("done", stored, status, body)
             if reserved_at < now - timedelta(seconds=lease_seconds):
@@ -408,23 +417,23 @@ class PostgresRecordStore(PostgresMessageLog, PostgresJobs, RecordStore):
         order = "DESC" if newest_first else "ASC"
         async with self._tx() as cur:
             await cur.execute(f"SELECT COUNT(*) FROM memories m WHERE {where}", params)
-            total = (await cur.fetchone())[0]
+            total = (await single_row(cur))[0]
             await cur.execute(f"SELECT {COLUMNS} FROM memories m WHERE {where} "
                               f"ORDER BY m.created_at {order}, m.id {order} LIMIT %s OFFSET %s", [*params, limit, offset])
             found, _ = load_rows(await cur.fetchall(), _row_to_memory)
             return list(found.values()), total
 
-    async def select(self, where: Filter, *, limit: int | None, offset: int = 0) -> tuple[list[Memory], int]:
+    async def select(self, where: Filter, *, limit: int | None, offset: int = 0) -> tuple[builtins.list[Memory], int]:
         condition, params = _live_where(where)
         async with self._tx() as cur:
             await cur.execute(f"SELECT COUNT(*) FROM memories m WHERE {condition}", params)
-            total = (await cur.fetchone())[0]
+            total = (await single_row(cur))[0]
             await cur.execute(f"SELECT {COLUMNS} FROM memories m WHERE {condition} "
                               "ORDER BY m.created_at DESC, m.id DESC LIMIT %s OFFSET %s", [*params, limit, offset])
             found, _ = load_rows(await cur.fetchall(), _row_to_memory)
             return list(found.values()), total
 
-    async def list_users(self, prefix: str, *, limit: int, offset: int) -> tuple[list[UserSummary], int]:
+    async def list_users(self, prefix: str, *, limit: int, offset: int) -> tuple[builtins.list[UserSummary], int]:
         # In byte order (COLLATE "C", migration 005): under a language collation a range would not be a prefix,
         # and the order would differ from the embedded store's.
         where = ('m.user_id COLLATE "C" >= %s AND m.user_id COLLATE "C" < %s '
@@ -432,12 +441,12 @@ class PostgresRecordStore(PostgresMessageLog, PostgresJobs, RecordStore):
         params = [prefix, prefix_upper_bound(prefix), utcnow()]
         async with self._tx() as cur:
             await cur.execute(f'SELECT COUNT(DISTINCT m.user_id COLLATE "C") FROM memories m WHERE {where}', params)
-            total = (await cur.fetchone())[0]
+            total = (await single_row(cur))[0]
             await cur.execute(f'SELECT m.user_id COLLATE "C", COUNT(*), MAX(m.updated_at) FROM memories m WHERE {where} '
                               "GROUP BY 1 ORDER BY 1 LIMIT %s OFFSET %s", [*params, limit, offset])
             return [UserSummary(user_id, count, last) for user_id, count, last in await cur.fetchall()], total
 
-    async def keyword_search(self, scope: Scope, query: str, *, limit: int) -> list[tuple[str, float]]:
+    async def keyword_search(self, scope: Scope, query: str, *, limit: int) -> builtins.list[tuple[str, float]]:
         terms = keyword_terms(query)
         if not terms:
             return []
@@ -460,7 +469,7 @@ class PostgresRecordStore(PostgresMessageLog, PostgresJobs, RecordStore):
             found, _ = load_rows(await cur.fetchall(), _row_to_memory)
         return next(iter(found.values()), None)
 
-    async def quarantine(self, ops: list[IndexOp], cause: str) -> None:
+    async def quarantine(self, ops: builtins.list[IndexOp], cause: str) -> None:
         memory_id = ops[-1].memory_id
         async with self._tx() as cur:
             await cur.execute("INSERT INTO index_quarantine (memory_id, user_id, op, cause, quarantined_at) "
@@ -470,7 +479,7 @@ class PostgresRecordStore(PostgresMessageLog, PostgresJobs, RecordStore):
                               (memory_id, memory_id, ops[-1].op, cause[:1000], utcnow()))
             await cur.execute("DELETE FROM index_outbox WHERE seq = ANY(%s)", ([op.seq for op in ops],))
 
-    async def quarantined(self, limit: int = 100) -> list[QuarantineEntry]:
+    async def quarantined(self, limit: int = 100) -> builtins.list[QuarantineEntry]:
         async with self._tx() as cur:
             await cur.execute("SELECT memory_id, user_id, op, cause, quarantined_at FROM index_quarantine "
                               "ORDER BY quarantined_at, memory_id LIMIT %s", (limit,))
@@ -479,15 +488,15 @@ class PostgresRecordStore(PostgresMessageLog, PostgresJobs, RecordStore):
     async def count_quarantined(self) -> int:
         async with self._tx() as cur:
             await cur.execute("SELECT COUNT(*) FROM index_quarantine")
-            return (await cur.fetchone())[0]
+            return (await single_row(cur))[0]
 
     @staticmethod
-    async def _quarantined_ids(cur, ids: list[str] | None) -> list[str]:
+    async def _quarantined_ids(cur, ids: builtins.list[str] | None) -> builtins.list[str]:
         await cur.execute("SELECT memory_id FROM index_quarantine WHERE %s::text[] IS NULL OR memory_id = ANY(%s) "
                           "ORDER BY memory_id FOR UPDATE", (ids, ids))
         return [r[0] for r in await cur.fetchall()]
 
-    async def retry_quarantined(self, ids: list[str] | None) -> int:
+    async def retry_quarantined(self, ids: builtins.list[str] | None) -> int:
         async with self._tx() as cur:
             chosen = await self._quarantined_ids(cur, ids)
             await cur.execute("INSERT INTO index_outbox (memory_id, op) SELECT memory_id, op FROM index_quarantine "
@@ -495,7 +504,7 @@ class PostgresRecordStore(PostgresMessageLog, PostgresJobs, RecordStore):
             await cur.execute("DELETE FROM index_quarantine WHERE memory_id = ANY(%s)", (chosen,))
         return len(chosen)
 
-    async def drop_quarantined(self, ids: list[str] | None, *, actor: str = "quarantine") -> int:
+    async def drop_quarantined(self, ids: builtins.list[str] | None, *, actor: str = "quarantine") -> int:
         async with self._tx() as cur:
             chosen = await self._quarantined_ids(cur, ids)
             await cur.execute("DELETE FROM memories WHERE id = ANY(%s) RETURNING id, user_id, content", (chosen,))
@@ -506,21 +515,21 @@ class PostgresRecordStore(PostgresMessageLog, PostgresJobs, RecordStore):
             await cur.execute("DELETE FROM index_quarantine WHERE memory_id = ANY(%s)", (chosen,))
         return len(chosen)
 
-    async def pending_index_ops(self, limit: int) -> list[IndexOp]:
+    async def pending_index_ops(self, limit: int) -> builtins.list[IndexOp]:
         async with self._tx() as cur:
             await cur.execute("SELECT seq, memory_id, op FROM index_outbox ORDER BY seq LIMIT %s", (limit,))
             return [IndexOp(seq=r[0], memory_id=r[1], op=r[2]) for r in await cur.fetchall()]
 
-    async def ack_index_ops(self, seqs: list[int]) -> None:
+    async def ack_index_ops(self, seqs: builtins.list[int]) -> None:
         async with self._tx() as cur:
             await cur.execute("DELETE FROM index_outbox WHERE seq = ANY(%s)", (seqs,))
 
     async def count_pending_index_ops(self) -> int:
         async with self._tx() as cur:
             await cur.execute("SELECT COUNT(*) FROM index_outbox")
-            return (await cur.fetchone())[0]
+            return (await single_row(cur))[0]
 
-    async def iter_all(self, batch_size: int = 500) -> AsyncIterator[list[Memory]]:
+    async def iter_all(self, batch_size: int = 500) -> AsyncIterator[builtins.list[Memory]]:
         after = ""
         while True:
             async with self._tx() as cur:
@@ -538,14 +547,14 @@ class PostgresRecordStore(PostgresMessageLog, PostgresJobs, RecordStore):
     async def count(self) -> int:
         async with self._tx() as cur:
             await cur.execute("SELECT COUNT(*) FROM memories")
-            return (await cur.fetchone())[0]
+            return (await single_row(cur))[0]
 
     async def enqueue_reindex_all(self) -> int:
         async with self._tx() as cur:
             await cur.execute("INSERT INTO index_outbox (memory_id, op) SELECT id, 'upsert' FROM memories")
             return cur.rowcount
 
-    async def owner_groups(self, access: Access, now: datetime, tag_key: str) -> list[OwnerGroup]:
+    async def owner_groups(self, access: Access, now: datetime, tag_key: str) -> builtins.list[OwnerGroup]:
         where, params = _access_where(access)
         async with self._tx() as cur:
             await cur.execute("SELECT m.user_id, m.agent_id, m.session_id, CASE WHEN jsonb_typeof(m.metadata -> %s) = "
@@ -572,7 +581,7 @@ class PostgresRecordStore(PostgresMessageLog, PostgresJobs, RecordStore):
             row = await cur.fetchone()
         return _row_to_key(row) if row else None
 
-    async def list_keys(self, *, include_revoked: bool = False) -> list[ApiKey]:
+    async def list_keys(self, *, include_revoked: bool = False) -> builtins.list[ApiKey]:
         where = "" if include_revoked else "WHERE revoked_at IS NULL"
         async with self._tx() as cur:
             await cur.execute(f"SELECT {KEY_COLUMNS} FROM api_keys {where} ORDER BY created_at, id")

@@ -8,8 +8,9 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
+from mem0_service.core.job_queue import JOB_COLUMNS, Job, JobQueue, JobStats, NewJob, new_job_id
 from mem0_service.core.memory import utcnow
-from mem0_service.stores.jobs import JOB_COLUMNS, Job, JobQueue, JobStats, NewJob, new_job_id
+from mem0_service.stores.postgres_cursor import Transaction, single_row
 
 
 def _row_to_job(row: tuple) -> Job:
@@ -30,6 +31,8 @@ CLAIM = (f"WITH next AS (SELECT j.seq FROM jobs j WHERE ((j.status = 'queued' AN
 
 
 class PostgresJobs(JobQueue):
+    _tx: Transaction
+
     async def enqueue_job(self, job: NewJob) -> Job:
         now = utcnow()
         finished = now if job.status in ("done", "failed") else None
@@ -43,7 +46,7 @@ class PostgresJobs(JobQueue):
             row = await cur.fetchone()
             if row is None:
                 await cur.execute(f"SELECT {JOB_COLUMNS} FROM jobs WHERE dedup_key = %s", (job.dedup_key,))
-                row = await cur.fetchone()
+                row = await single_row(cur)
         return _row_to_job(row)
 
     async def claim_job(self, owner: str, lease_seconds: float) -> Job | None:
@@ -84,9 +87,9 @@ class PostgresJobs(JobQueue):
         async with self._tx() as cur:
             await cur.execute("SELECT status, COUNT(*) FROM jobs WHERE status IN ('queued', 'running', 'failed') "
                               "GROUP BY status")
-            counts = dict(await cur.fetchall())
+            counts: dict[str, int] = dict(await cur.fetchall())
             await cur.execute("SELECT MIN(created_at) FROM jobs WHERE status IN ('queued', 'running')")
-            oldest = (await cur.fetchone())[0]
+            oldest = (await single_row(cur))[0]
         return JobStats(queued=counts.get("queued", 0), running=counts.get("running", 0),
                         failed=counts.get("failed", 0), oldest_open_at=oldest)
 

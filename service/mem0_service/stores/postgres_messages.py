@@ -8,6 +8,7 @@ from datetime import datetime
 from psycopg.types.json import Jsonb
 
 from mem0_service.core.messages import LoggedMessage, LogPage, LogWindow, NewMessage
+from mem0_service.stores.postgres_cursor import Transaction, single_row
 
 MESSAGE_COLUMNS = "user_id, session_id, seq, agent_id, role, content, name, metadata, created_at, stored_at"
 INSERT = f"INSERT INTO session_messages ({MESSAGE_COLUMNS}) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)"
@@ -31,11 +32,11 @@ def _session_where(user_id: str, session_id: str, agent_id: str | None) -> tuple
 
 
 class PostgresMessageLog:
-    _tx: object  # PostgresRecordStore's transaction context
+    _tx: Transaction
 
     async def append_messages(self, user_id: str, session_id: str, agent_id: str | None,
                               messages: list[NewMessage]) -> list[LoggedMessage]:
-        async with self._tx() as cur:  # type: ignore[operator]
+        async with self._tx() as cur:
             # The upsert locks the counter's row until commit: a concurrent append to this session waits here and
             # then numbers its messages after these.
             await cur.execute(
@@ -43,7 +44,7 @@ class PostgresMessageLog:
                 "ON CONFLICT (user_id, session_id) DO UPDATE "
                 "SET last_seq = session_counters.last_seq + excluded.last_seq RETURNING last_seq, now()",
                 (user_id, session_id, len(messages)))
-            last, now = await cur.fetchone()
+            last, now = await single_row(cur)
             logged = [LoggedMessage(user_id=user_id, session_id=session_id, seq=last - len(messages) + i + 1,
                                     agent_id=agent_id, role=m.role, content=m.content, name=m.name,
                                     metadata=m.metadata, created_at=m.created_at, stored_at=now)
@@ -60,12 +61,12 @@ class PostgresMessageLog:
             page_sql, page_params = f"{where} AND seq < %s ORDER BY seq DESC LIMIT %s", [*params, window.before]
         else:
             page_sql, page_params = f"{where} ORDER BY seq DESC LIMIT %s", list(params)
-        async with self._tx() as cur:  # type: ignore[operator]
+        async with self._tx() as cur:
             await cur.execute(f"SELECT {MESSAGE_COLUMNS} FROM session_messages WHERE {page_sql}",
                               [*page_params, window.limit + 1])
             rows = await cur.fetchall()
             await cur.execute(f"SELECT COUNT(*) FROM session_messages WHERE {where}", params)
-            (total,) = await cur.fetchone()
+            (total,) = await single_row(cur)
         page = [_row_to_message(r) for r in rows[:window.limit]]
         return LogPage(messages=sorted(page, key=lambda m: m.seq), total=total, has_more=len(rows) > window.limit)
 
@@ -75,7 +76,7 @@ class PostgresMessageLog:
             where, params = where + " AND session_id = %s", [*params, session_id]
         if agent_id is not None:
             where, params = where + " AND agent_id = %s", [*params, agent_id]
-        async with self._tx() as cur:  # type: ignore[operator]
+        async with self._tx() as cur:
             await cur.execute(f"DELETE FROM session_messages WHERE {where}", params)
             deleted = cur.rowcount
             if session_id is None and agent_id is None:  # erasure: not even the session ids stay
@@ -83,13 +84,13 @@ class PostgresMessageLog:
             return deleted
 
     async def idle_message_logs(self, cutoff: datetime, *, limit: int = 1000) -> list[tuple[str, str]]:
-        async with self._tx() as cur:  # type: ignore[operator]
+        async with self._tx() as cur:
             await cur.execute("SELECT user_id, session_id FROM session_messages GROUP BY user_id, session_id "
                               "HAVING MAX(stored_at) < %s LIMIT %s", (cutoff, limit))
             return [(r[0], r[1]) for r in await cur.fetchall()]
 
     async def user_messages(self, user_id: str) -> list[LoggedMessage]:
-        async with self._tx() as cur:  # type: ignore[operator]
+        async with self._tx() as cur:
             await cur.execute(f"SELECT {MESSAGE_COLUMNS} FROM session_messages WHERE user_id = %s "
                               "ORDER BY session_id, seq", (user_id,))
             return [_row_to_message(r) for r in await cur.fetchall()]
@@ -97,7 +98,7 @@ class PostgresMessageLog:
     async def iter_messages(self, batch_size: int = 1000) -> AsyncIterator[list[LoggedMessage]]:
         after: tuple = ("", "", 0)
         while True:
-            async with self._tx() as cur:  # type: ignore[operator]
+            async with self._tx() as cur:
                 await cur.execute(f"SELECT {MESSAGE_COLUMNS} FROM session_messages "
                                   "WHERE (user_id, session_id, seq) > (%s, %s, %s) "
                                   "ORDER BY user_id, session_id, seq LIMIT %s", (*after, batch_size))

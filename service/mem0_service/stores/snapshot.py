@@ -11,6 +11,7 @@ import sqlite3
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any, cast
 
 from mem0_service.core.memory import HistoryEvent, Memory, MemoryType
 from mem0_service.core.messages import LoggedMessage
@@ -87,7 +88,8 @@ class SQLiteSnapshot(Snapshot):
         self._live.close()
 
     def count(self) -> int:
-        return self._conn.execute("SELECT COUNT(*) FROM memories").fetchone()[0]
+        # COUNT(*) always returns one row
+        return cast("tuple[int]", self._conn.execute("SELECT COUNT(*) FROM memories").fetchone())[0]
 
     def pending_ids(self) -> set[str]:
         return {r[0] for r in self._conn.execute("SELECT DISTINCT memory_id FROM index_outbox")}
@@ -171,7 +173,8 @@ class PostgresSnapshot(Snapshot):
         self._live.close()
 
     def count(self) -> int:
-        return self._conn.execute("SELECT COUNT(*) FROM memories").fetchone()[0]
+        # COUNT(*) always returns one row
+        return cast("tuple[int]", self._conn.execute("SELECT COUNT(*) FROM memories").fetchone())[0]
 
     def pending_ids(self) -> set[str]:
         return {r[0] for r in self._conn.execute("SELECT DISTINCT memory_id FROM index_outbox")}
@@ -212,7 +215,8 @@ class PostgresSnapshot(Snapshot):
         return [_key(r, lambda v: v) for r in self._conn.execute(f"SELECT {KEY_COLUMNS} FROM api_keys ORDER BY id")]
 
     def ids_older_than(self, cutoff: datetime, types: tuple[str, ...], user_id: str | None) -> list[str]:
-        sql, params = "SELECT id FROM memories WHERE created_at < %s", [cutoff]
+        sql = "SELECT id FROM memories WHERE created_at < %s"
+        params: list[Any] = [cutoff]
         if types:
             sql += " AND type = ANY(%s)"
             params.append(list(types))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import builtins
 import contextlib
 import json
 import sqlite3
@@ -388,7 +389,7 @@ class SQLiteRecordStore(SQLiteMessageLog, SQLiteJobs, RecordStore):
             return list(found.values()), total
         return await self._run(work)
 
-    async def select(self, where: Filter, *, limit: int | None, offset: int = 0) -> tuple[list[Memory], int]:
+    async def select(self, where: Filter, *, limit: int | None, offset: int = 0) -> tuple[builtins.list[Memory], int]:
         condition, params = _live_where(where)
 
         def work(c: sqlite3.Connection) -> tuple[list[Memory], int]:
@@ -400,7 +401,7 @@ class SQLiteRecordStore(SQLiteMessageLog, SQLiteJobs, RecordStore):
             return list(found.values()), total
         return await self._run(work)
 
-    async def list_users(self, prefix: str, *, limit: int, offset: int) -> tuple[list[UserSummary], int]:
+    async def list_users(self, prefix: str, *, limit: int, offset: int) -> tuple[builtins.list[UserSummary], int]:
         # A range on user_id rather than LIKE, which SQLite cannot serve from the index (it folds case).
         where = "m.user_id >= ? AND m.user_id < ? AND (m.expires_at IS NULL OR m.expires_at > ?)"
         params = [prefix, prefix_upper_bound(prefix), iso(utcnow())]
@@ -412,7 +413,7 @@ class SQLiteRecordStore(SQLiteMessageLog, SQLiteJobs, RecordStore):
             return [UserSummary(user_id, count, parse_iso(last)) for user_id, count, last in rows], total
         return await self._run(work)
 
-    async def keyword_search(self, scope: Scope, query: str, *, limit: int) -> list[tuple[str, float]]:
+    async def keyword_search(self, scope: Scope, query: str, *, limit: int) -> builtins.list[tuple[str, float]]:
         terms = keyword_terms(query)
         if not terms:
             return []
@@ -454,7 +455,7 @@ class SQLiteRecordStore(SQLiteMessageLog, SQLiteJobs, RecordStore):
             return next(iter(found.values()), None)
         return await self._run(work)
 
-    async def quarantine(self, ops: list[IndexOp], cause: str) -> None:
+    async def quarantine(self, ops: builtins.list[IndexOp], cause: str) -> None:
         memory_id = ops[-1].memory_id
 
         def work(c: sqlite3.Connection) -> None:
@@ -464,7 +465,7 @@ class SQLiteRecordStore(SQLiteMessageLog, SQLiteJobs, RecordStore):
             c.executemany("DELETE FROM index_outbox WHERE seq = ?", [(op.seq,) for op in ops])
         await self._run(work)
 
-    async def quarantined(self, limit: int = 100) -> list[QuarantineEntry]:
+    async def quarantined(self, limit: int = 100) -> builtins.list[QuarantineEntry]:
         rows = await self._run(lambda c: c.execute(
             "SELECT memory_id, user_id, op, cause, quarantined_at FROM index_quarantine "
             "ORDER BY quarantined_at, memory_id LIMIT ?", (limit,)).fetchall())
@@ -474,11 +475,11 @@ class SQLiteRecordStore(SQLiteMessageLog, SQLiteJobs, RecordStore):
         return await self._run(lambda c: c.execute("SELECT COUNT(*) FROM index_quarantine").fetchone()[0])
 
     @staticmethod
-    def _quarantined_ids(c: sqlite3.Connection, ids: list[str] | None) -> list[str]:
+    def _quarantined_ids(c: sqlite3.Connection, ids: builtins.list[str] | None) -> builtins.list[str]:
         known = [i for (i,) in c.execute("SELECT memory_id FROM index_quarantine ORDER BY memory_id")]
         return known if ids is None else [i for i in known if i in set(ids)]
 
-    async def retry_quarantined(self, ids: list[str] | None) -> int:
+    async def retry_quarantined(self, ids: builtins.list[str] | None) -> int:
         def work(c: sqlite3.Connection) -> int:
             chosen = self._quarantined_ids(c, ids)
             for memory_id in chosen:
@@ -488,7 +489,7 @@ class SQLiteRecordStore(SQLiteMessageLog, SQLiteJobs, RecordStore):
             return len(chosen)
         return await self._run(work)
 
-    async def drop_quarantined(self, ids: list[str] | None, *, actor: str = "quarantine") -> int:
+    async def drop_quarantined(self, ids: builtins.list[str] | None, *, actor: str = "quarantine") -> int:
         def work(c: sqlite3.Connection) -> int:
             chosen = self._quarantined_ids(c, ids)
             deleted = set(self._delete_rows(c, chosen, actor, erase=False))
@@ -499,18 +500,18 @@ class SQLiteRecordStore(SQLiteMessageLog, SQLiteJobs, RecordStore):
             return len(chosen)
         return await self._run(work)
 
-    async def pending_index_ops(self, limit: int) -> list[IndexOp]:
+    async def pending_index_ops(self, limit: int) -> builtins.list[IndexOp]:
         rows = await self._run(lambda c: c.execute(
             "SELECT seq, memory_id, op FROM index_outbox ORDER BY seq LIMIT ?", (limit,)).fetchall())
         return [IndexOp(seq=r[0], memory_id=r[1], op=r[2]) for r in rows]
 
-    async def ack_index_ops(self, seqs: list[int]) -> None:
+    async def ack_index_ops(self, seqs: builtins.list[int]) -> None:
         await self._run(lambda c: c.executemany("DELETE FROM index_outbox WHERE seq = ?", [(s,) for s in seqs]))
 
     async def count_pending_index_ops(self) -> int:
         return await self._run(lambda c: c.execute("SELECT COUNT(*) FROM index_outbox").fetchone()[0])
 
-    async def iter_all(self, batch_size: int = 500) -> AsyncIterator[list[Memory]]:
+    async def iter_all(self, batch_size: int = 500) -> AsyncIterator[builtins.list[Memory]]:
         def page(after: str):
             return lambda c: c.execute(f"SELECT {COLUMNS} FROM memories m WHERE m.id > ? ORDER BY m.id LIMIT ?",
                                        (after, batch_size)).fetchall()
@@ -533,7 +534,7 @@ class SQLiteRecordStore(SQLiteMessageLog, SQLiteJobs, RecordStore):
         return await self._run(lambda c: c.execute(
             "INSERT INTO index_outbox (memory_id, op) SELECT id, 'upsert' FROM memories").rowcount)
 
-    async def owner_groups(self, access: Access, now: datetime, tag_key: str) -> list[OwnerGroup]:
+    async def owner_groups(self, access: Access, now: datetime, tag_key: str) -> builtins.list[OwnerGroup]:
         where, params = _access_where(access)
         path = _json_path(tag_key)
         tag = "CASE WHEN json_type(m.metadata, ?) = 'text' THEN json_extract(m.metadata, ?) END"
@@ -562,7 +563,7 @@ class SQLiteRecordStore(SQLiteMessageLog, SQLiteJobs, RecordStore):
             f"SELECT {KEY_COLUMNS} FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL", (digest,)).fetchone())
         return _row_to_key(row) if row else None
 
-    async def list_keys(self, *, include_revoked: bool = False) -> list[ApiKey]:
+    async def list_keys(self, *, include_revoked: bool = False) -> builtins.list[ApiKey]:
         where = "" if include_revoked else "WHERE revoked_at IS NULL"
         rows = await self._run(lambda c: c.execute(
             f"SELECT {KEY_COLUMNS} FROM api_keys {where} ORDER BY created_at, id").fetchall())

@@ -8,9 +8,10 @@ import sqlite3
 from datetime import datetime, timedelta
 from typing import Any
 
+from mem0_service.core.job_queue import JOB_COLUMNS, Job, JobQueue, JobStats, NewJob, new_job_id
 from mem0_service.core.memory import utcnow
+from mem0_service.sqlite_worker import Runner
 from mem0_service.stores.base import iso, parse_iso
-from mem0_service.stores.jobs import JOB_COLUMNS, Job, JobQueue, JobStats, NewJob, new_job_id
 
 
 def _row_to_job(row: tuple) -> Job:
@@ -29,6 +30,8 @@ CLAIMABLE = ("SELECT j.seq FROM jobs j WHERE ((j.status = 'queued' AND j.run_aft
 
 
 class SQLiteJobs(JobQueue):
+    _run: Runner  # SQLiteRecordStore's transaction runner
+
     async def enqueue_job(self, job: NewJob) -> Job:
         def work(c: sqlite3.Connection) -> Job:
             now = iso(utcnow())

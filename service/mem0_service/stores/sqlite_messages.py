@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 
 from mem0_service.core.memory import utcnow
 from mem0_service.core.messages import LoggedMessage, LogPage, LogWindow, NewMessage
+from mem0_service.sqlite_worker import Runner
 from mem0_service.stores.base import iso, parse_iso
 
 MESSAGE_COLUMNS = "user_id, session_id, seq, agent_id, role, content, name, metadata, created_at, stored_at"
@@ -33,7 +34,7 @@ def _session_where(user_id: str, session_id: str, agent_id: str | None) -> tuple
 
 
 class SQLiteMessageLog:
-    _run: object  # SQLiteRecordStore's transaction runner
+    _run: Runner  # SQLiteRecordStore's transaction runner
 
     async def append_messages(self, user_id: str, session_id: str, agent_id: str | None,
                               messages: list[NewMessage]) -> list[LoggedMessage]:
@@ -52,7 +53,7 @@ class SQLiteMessageLog:
             c.executemany(f"INSERT INTO session_messages ({MESSAGE_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
                           [_message_row(m) for m in logged])
             return logged
-        return await self._run(work)  # type: ignore[operator]
+        return await self._run(work)
 
     async def read_messages(self, user_id: str, session_id: str, agent_id: str | None,
                             window: LogWindow) -> LogPage:
@@ -70,7 +71,7 @@ class SQLiteMessageLog:
             (total,) = c.execute(f"SELECT COUNT(*) FROM session_messages WHERE {where}", params).fetchone()
             page = [_row_to_message(r) for r in rows[:window.limit]]
             return LogPage(messages=sorted(page, key=lambda m: m.seq), total=total, has_more=len(rows) > window.limit)
-        return await self._run(work)  # type: ignore[operator]
+        return await self._run(work)
 
     async def clear_messages(self, user_id: str, session_id: str | None = None, agent_id: str | None = None) -> int:
         where, params = "user_id = ?", [user_id]
@@ -84,24 +85,27 @@ class SQLiteMessageLog:
             if session_id is None and agent_id is None:  # erasure: not even the session ids stay
                 c.execute("DELETE FROM session_counters WHERE user_id = ?", (user_id,))
             return deleted
-        return await self._run(work)  # type: ignore[operator]
+        return await self._run(work)
 
     async def idle_message_logs(self, cutoff: datetime, *, limit: int = 1000) -> list[tuple[str, str]]:
-        return await self._run(lambda c: [(r[0], r[1]) for r in c.execute(  # type: ignore[operator]
+        return await self._run(lambda c: [(r[0], r[1]) for r in c.execute(
             "SELECT user_id, session_id FROM session_messages GROUP BY user_id, session_id "
             "HAVING MAX(stored_at) < ? LIMIT ?", (iso(cutoff), limit))])
 
     async def user_messages(self, user_id: str) -> list[LoggedMessage]:
-        return await self._run(lambda c: [_row_to_message(r) for r in c.execute(  # type: ignore[operator]
+        return await self._run(lambda c: [_row_to_message(r) for r in c.execute(
             f"SELECT {MESSAGE_COLUMNS} FROM session_messages WHERE user_id = ? ORDER BY session_id, seq",
             (user_id,))])
 
     async def iter_messages(self, batch_size: int = 1000) -> AsyncIterator[list[LoggedMessage]]:
+        def page(after: tuple) -> Callable[[sqlite3.Connection], list[tuple]]:
+            return lambda c: c.execute(
+                f"SELECT {MESSAGE_COLUMNS} FROM session_messages WHERE (user_id, session_id, seq) > (?, ?, ?) "
+                "ORDER BY user_id, session_id, seq LIMIT ?", (*after, batch_size)).fetchall()
+
         after: tuple = ("", "", 0)
         while True:
-            rows = await self._run(lambda c, a=after: c.execute(  # type: ignore[operator]
-                f"SELECT {MESSAGE_COLUMNS} FROM session_messages WHERE (user_id, session_id, seq) > (?, ?, ?) "
-                "ORDER BY user_id, session_id, seq LIMIT ?", (*a, batch_size)).fetchall())
+            rows = await self._run(page(after))
             if not rows:
                 return
             yield [_row_to_message(r) for r in rows]

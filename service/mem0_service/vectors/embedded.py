@@ -13,6 +13,7 @@ import asyncio
 import logging
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -78,12 +79,13 @@ class _UserVectors:
             return
         self.version += 1
         last = len(self.ids) - 1
+        columns: tuple[list[Any], ...] = (self.ids, self.session, self.agent, self.type)
         if row != last:  # move the last row into the hole so the matrix stays dense
             self.matrix[row] = self.matrix[last]
-            for column in (self.ids, self.session, self.agent, self.type):
+            for column in columns:
                 column[row] = column[last]
             self.row_of[self.ids[row]] = row
-        for column in (self.ids, self.session, self.agent, self.type):
+        for column in columns:
             column.pop()
 
     def candidates(self, flt: VectorFilter) -> np.ndarray | None:
@@ -160,6 +162,7 @@ class EmbeddedVectorIndex(VectorIndex):
                              (seen,)).fetchall()
             return "some", rows, rows[-1][0] if rows else seen
 
+        assert self._probe is not None, "Vector index is not open"
         try:  # a read of SQLite's shared memory, no disk: cheap enough for the event loop
             version = self._probe.execute("PRAGMA data_version").fetchone()[0]
         except sqlite3.Error as exc:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 EventKind = Literal["memory.created", "memory.updated", "memory.deleted", "extraction.completed", "extraction.failed"]
-EVENT_KINDS: tuple[str, ...] = ("memory.created", "memory.updated", "memory.deleted", "extraction.completed",
+EVENT_KINDS: tuple[EventKind, ...] = ("memory.created", "memory.updated", "memory.deleted", "extraction.completed",
                                 "extraction.failed")
 
 

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 
 from mem0_service.core.job_runner import JobOutcome
 from mem0_service.core.service import MemoryService
-from mem0_service.webhooks.events import WebhookEvent
+from mem0_service.webhooks.events import EventKind, WebhookEvent
 
 
 def announce_extractions(service: MemoryService) -> Callable[[JobOutcome], Awaitable[None]]:
@@ -16,6 +16,7 @@ def announce_extractions(service: MemoryService) -> Callable[[JobOutcome], Await
         if job.kind != "extraction":
             return
         session_id = job.payload.get("session_id")
+        kind: EventKind
         if outcome.status == "done":
             data = {"event_id": job.id, "attempts": job.attempts,
                     "results": [{"id": e.memory.id, "event": e.event, "content": e.memory.content,

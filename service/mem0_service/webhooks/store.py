@@ -4,13 +4,14 @@ The SQL is written once with `?` placeholders; each dialect says how it stores t
 
 from __future__ import annotations
 
+import builtins
 import json
 import secrets
 import sqlite3
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from mem0_service.core.access import Access
 from mem0_service.core.memory import utcnow
@@ -109,9 +110,10 @@ class WebhookStore(ABC):
     @abstractmethod
     def _read_json(self, value: Any) -> Any: ...
 
+    # created_at and occurred_at are NOT NULL columns: their casts below drop only the None _read_time allows
     def _hook(self, row: tuple) -> Webhook:
         return Webhook(id=row[0], url=row[1], user_id=row[2], agent_id=row[3], events=list(self._read_json(row[4])),
-                       description=row[5], created_by=row[6], created_at=self._read_time(row[7]),
+                       description=row[5], created_by=row[6], created_at=cast(datetime, self._read_time(row[7])),
                        enabled=bool(row[8]), disabled_reason=row[9], consecutive_failures=row[10],
                        next_attempt_at=self._read_time(row[11]), secret=row[12])
 
@@ -119,7 +121,7 @@ class WebhookStore(ABC):
         return Delivery(seq=row[0], webhook_id=row[1], event=row[2], memory_id=row[3], user_id=row[4], agent_id=row[5],
                         session_id=row[6], memory_type=row[7], content=row[8], previous_content=row[9],
                         metadata=self._read_json(row[10]), data=self._read_json(row[11]),
-                        occurred_at=self._read_time(row[12]), status=row[13], attempts=row[14],
+                        occurred_at=cast(datetime, self._read_time(row[12])), status=row[13], attempts=row[14],
                         last_attempt_at=self._read_time(row[15]), response_status=row[16], last_error=row[17],
                         delivered_at=self._read_time(row[18]))
 
@@ -162,7 +164,7 @@ class WebhookStore(ABC):
              event.user_id, event.agent_id, event.kind), fetch="count")
 
     async def deliveries(self, webhook_id: str, *, limit: int, offset: int,
-                         status: str | None = None) -> tuple[list[Delivery], int]:
+                         status: str | None = None) -> tuple[builtins.list[Delivery], int]:
         where, params = "webhook_id = ?", [webhook_id]
         if status is not None:
             where += " AND status = ?"
@@ -172,7 +174,7 @@ class WebhookStore(ABC):
         total = await self._execute(f"SELECT COUNT(*) FROM webhook_deliveries WHERE {where}", tuple(params), fetch="one")
         return [self._delivery(r) for r in rows], total[0]
 
-    async def due(self, now: datetime, *, lease_seconds: float, limit: int = 20) -> list[Webhook]:
+    async def due(self, now: datetime, *, lease_seconds: float, limit: int = 20) -> builtins.list[Webhook]:
         """Enabled webhooks with deliveries waiting whose retry time has come, each leased to the caller so that
         another process does not deliver the same queue at the same time."""
         # a webhook made with a scoped key reads through that key: once it is revoked, nothing more is sent
@@ -203,7 +205,7 @@ class WebhookStore(ABC):
     async def release(self, webhook_id: str) -> None:
         await self._execute("UPDATE webhooks SET lease_until = NULL WHERE id = ?", (webhook_id,))
 
-    async def pending(self, webhook_id: str, *, limit: int) -> list[Delivery]:
+    async def pending(self, webhook_id: str, *, limit: int) -> builtins.list[Delivery]:
         """The oldest deliveries not made yet, in the order their changes were committed."""
         rows = await self._execute(f"SELECT {DELIVERY_FIELDS} FROM webhook_deliveries "
                                    "WHERE webhook_id = ? AND status = 'pending' ORDER BY seq LIMIT ?",

@@ -46,7 +46,8 @@ async def check_target(url: str, *, allow_private: bool) -> None:
         infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
     except OSError as exc:
         raise TargetRefused(f"the host {host} does not resolve: {exc}") from None
-    refused = sorted({info[4][0] for info in infos if _private(info[4][0])})
+    addresses = {str(info[4][0]) for info in infos}  # an IP address: the host part of an AF_INET(6) sockaddr
+    refused = sorted(address for address in addresses if _private(address))
     if refused:
         raise TargetRefused(f"the host {host} resolves to a private, loopback or reserved address ({refused[0]}); "
                             "set MEM0_WEBHOOK_ALLOW_PRIVATE=true to allow it")

@@ -33,12 +33,12 @@ from mem0_service.api.platform_models import (
 from mem0_service.api.responses import json_response
 from mem0_service.auth import principal
 from mem0_service.core.extraction import Message
+from mem0_service.core.job_queue import Job
 from mem0_service.core.jobs import completed_job, events_of, extraction_job
 from mem0_service.core.memory import MemoryType, Scope
 from mem0_service.core.service import ConversationEvent, NewMemory
 from mem0_service.errors import BadRequest
 from mem0_service.stores.base import iso
-from mem0_service.stores.jobs import Job
 
 # Events are kept as jobs in the record store (api.events): readable from every process and after a restart.
 EVENT_STATUS = {"queued": "PENDING", "running": "RUNNING", "done": "SUCCEEDED", "failed": "FAILED"}

@@ -8,7 +8,7 @@ import ast
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, TypeGuard
 
 from aiohttp import web
 
@@ -269,8 +269,9 @@ class Selection:
     filtered: bool  # whether the clauses may reject memories the scopes admit
 
 
-def _plain(filters: dict[str, Any] | None) -> bool:
-    return bool(filters) and all(k in ENTITY_FIELDS and isinstance(v, str) and v != "*" for k, v in filters.items())
+def _plain(filters: dict[str, Any] | None) -> TypeGuard[dict[str, Any]]:
+    return bool(filters) and filters is not None and all(
+        k in ENTITY_FIELDS and isinstance(v, str) and v != "*" for k, v in filters.items())
 
 
 def select(request: web.Request, entities: Any, filters: dict[str, Any] | None,

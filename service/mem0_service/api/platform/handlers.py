@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Literal
 
 from aiohttp import web
 
@@ -280,13 +280,14 @@ def _entity_of(memory: Memory, kind: str) -> str | None:
 async def mem0_list_entities(request: web.Request) -> web.Response:
     # The record store counts the memories per owner (user, agent, run, app): one row per group, never every memory.
     groups = await _service(request).owner_groups(principal(request).access, APP_ID)
-    stats: dict[tuple[str, str], list] = {}
+    stats: dict[tuple[Literal["user", "agent", "run", "app"], str], list] = {}
     for group in groups:
         owners = {"agent_id": group.agent_id, "run_id": group.session_id, "app_id": group.tag}
-        owned_by_platform = any(owners[f] and group.user_id == prefix + owners[f] for f, prefix in OWNER_PREFIXES)
+        owned_by_platform = any(group.user_id == prefix + owner for f, prefix in OWNER_PREFIXES if (owner := owners[f]))
         names = {"user": None if owned_by_platform else group.user_id, "agent": group.agent_id,
                  "run": group.session_id, "app": group.tag}
-        for kind in ("user", "agent", "run", "app"):
+        kinds: tuple[Literal["user", "agent", "run", "app"], ...] = ("user", "agent", "run", "app")
+        for kind in kinds:
             name = names[kind]
             if not name:
                 continue

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Literal, overload
 
 from aiohttp import web
 
@@ -73,7 +73,8 @@ def _app_id(memory: Memory) -> str | None:
 def _platform_user(memory: Memory) -> str | None:
     values = {"agent_id": memory.agent_id, "run_id": memory.session_id, "app_id": _app_id(memory)}
     for field, prefix in OWNER_PREFIXES:
-        if values[field] and memory.user_id == prefix + values[field]:
+        value = values[field]
+        if value and memory.user_id == prefix + value:
             return None
     return memory.user_id
 
@@ -100,14 +101,20 @@ def to_platform(memory: Memory) -> PlatformMemory:
     return PlatformMemory(**_fields(memory))
 
 
-def _event(memory: Memory, event: str, previous: str | None = None) -> MemoryEvent:
-    event = {"NONE": "NOOP"}.get(event, event)
+def _event(memory: Memory, event: Literal["ADD", "UPDATE", "DELETE", "NONE"], previous: str | None = None) -> MemoryEvent:
     fields = _fields(memory)
     if event == "DELETE" and previous is not None:
         fields["memory"] = previous
-    return MemoryEvent(**fields, event=event, previous_memory=previous if event == "UPDATE" else None)
+    return MemoryEvent(**fields, event="NOOP" if event == "NONE" else event,
+                       previous_memory=previous if event == "UPDATE" else None)
 
 
+@overload
+def _text(value: str, field: str) -> str: ...
+@overload
+def _text(value: None, field: str) -> None: ...
+@overload
+def _text(value: str | None, field: str) -> str | None: ...
 def _text(value: str | None, field: str) -> str | None:
     if value is None:
         return None

@@ -1,4 +1,5 @@
-"""The job queue's rows and the interface both record stores implement (see migrations sqlite 008, postgres 007).
+"""The job queue's rows and its interface, part of the record store port `core.ports.RecordStore` (see migrations
+sqlite 008, postgres 007).
 
 A job is claimed by one worker at a time under a lease the worker renews while it works. Delivery is at least
 once: a worker that dies mid-job leaves its lease to run out, and the job runs again on another claim, so what a
