@@ -7,12 +7,12 @@ import re
 
 import pytest
 
+from mem0_service.core.job_queue import JobQueue
 from mem0_service.core.ports import RecordStore
 from mem0_service.embedders.base import Embedder
 from mem0_service.errors import ServiceUnavailable
 from mem0_service.metrics import new_registry
 from mem0_service.state import RECORDS, SERVICE
-from mem0_service.stores.jobs import JobQueue
 from mem0_service.timed.embedder import TimedEmbedder
 from mem0_service.timed.records import TimedRecordStore
 from mem0_service.timed.timer import DependencyTimer

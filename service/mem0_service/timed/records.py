@@ -12,6 +12,7 @@ from typing import Any
 
 from mem0_service.core.access import Access
 from mem0_service.core.filters import Filter
+from mem0_service.core.job_queue import Job, JobQueue, JobStats, NewJob
 from mem0_service.core.memory import HistoryEvent, Memory, Scope
 from mem0_service.core.messages import LoggedMessage, LogPage, LogWindow, NewMessage
 from mem0_service.core.ports import (
@@ -26,7 +27,6 @@ from mem0_service.core.ports import (
     UserSummary,
 )
 from mem0_service.keys.model import ApiKey
-from mem0_service.stores.jobs import Job, JobQueue, JobStats, NewJob
 from mem0_service.timed.timer import DependencyTimer
 
 
