@@ -21,9 +21,9 @@ RANK_SCALE = 2.5
 EVIDENCE_HALF = 6.0
 
 # `{where}` is the scope's condition on alias `m`, used twice: the matches and the user's total (the N of IDF).
-# The queries are materialised once: inlined, a generic plan (psycopg prepares a statement run five times) parses
-# them again for every memory, 100 times slower. The average length
-# is the matches' own: the user's would read all of their rows.
+# Every step is materialised: psycopg prepares a statement once it has run five times, and PostgreSQL's generic
+# plan for it would otherwise parse the query again for every memory and recount the IDF for every match (100
+# times slower). The average length is the matches' own: the user's would read all of their rows.
 QUERY = """
 WITH a AS MATERIALIZED (
     SELECT to_tsquery('english'::regconfig, %s) || to_tsquery('russian'::regconfig, %s) AS query),
@@ -33,8 +33,8 @@ q AS MATERIALIZED (
 c AS MATERIALIZED (
     SELECT m.id, length(m.search_vector) AS len, ARRAY(SELECT q.n FROM q WHERE m.search_vector @@ q.tq) AS hits
     FROM memories m, a WHERE m.search_vector @@ a.query AND {where}),
-s AS (SELECT (SELECT count(*) FROM memories m WHERE {where}) AS total, (SELECT avg(len) FROM c) AS avglen),
-idf AS (
+s AS MATERIALIZED (SELECT (SELECT count(*) FROM memories m WHERE {where}) AS total, (SELECT avg(len) FROM c) AS avglen),
+idf AS MATERIALIZED (
     SELECT array_agg(ln(1.0 + (s.total - d.df + 0.5) / (d.df + 0.5))::float8 ORDER BY q.n) AS w
     FROM s, q LEFT JOIN LATERAL (SELECT count(*) AS df FROM c WHERE q.n = ANY(c.hits)) d ON true)
 SELECT c.id, ((SELECT sum(idf.w[h]) FROM unnest(c.hits) h)
