@@ -354,7 +354,7 @@ def write_report(out: Path, saved: dict) -> None:
                                                                                "single-hop", "adversarial"))
                   + f" | {pct(lc['evidence>=0.7'])} | {lc['other>=0.7 per q']:.1f}") if lc else "- |" * 7 + " -"
         lines.append(f"| {r['store']} | {r['name']} | {b['hit@1']:.2f} | {pct(b['relevant'])} | {pct(b['unrelated'])} "
-                     f"| {m['hit@1']:.2f} | {pct(m['relevant'])} | {pct(m['unrelated'])} | {pct(m['hard'])} "
+                     f"| {m['hit@1']:.3f} | {pct(m['relevant'])} | {m['unrelated']:.1%} | {m['hard']:.1%} "
                      f"| {locomo} | " + (f"{ms['p50']:.1f} / {ms['p95']:.1f}" if ms else "in process") + " |")
     if "heavy" in saved:
         h = saved["heavy"]
@@ -362,6 +362,32 @@ def write_report(out: Path, saved: dict) -> None:
                   f"three times), {h['queries']} questions: released ts_rank_cd {h['released']['p50']:.1f} / "
                   f"{h['released']['p95']:.1f} ms p50 / p95, shipped BM25 with IDF {h['shipped']['p50']:.1f} / "
                   f"{h['shipped']['p95']:.1f} ms (`--heavy-only`; the query alone, no HTTP)."]
+    lines += ["", "Notes", "",
+              "- *Exact terms*: numbers, years, month names and, for the *names* rows, capitalised words that do not "
+              "start a sentence and acronyms, found verbatim (FTS5 token match) in a memory; their BM25 is added to "
+              "the query's, times the factor. On LoCoMo a speaker's name is in every turn of theirs, and a question "
+              "naming them lifts all of those: recall falls with the factor and the non-evidence turns passing 0.7 "
+              "rise. Dates and numbers alone, or only exact terms that fewer than 5% of the user's memories hold, "
+              "move nothing beyond noise (FTS5's BM25 already weighs a rare name or number by its IDF). Not shipped.",
+              "- *IDF on PostgreSQL*: the released search ranked matches with ts_rank_cd, which has no IDF, so a "
+              "speaker's name or \"user\" counted like a rare word. The shipped query (stores/postgres_keywords.py) "
+              "scores BM25 with the IDF of each query term among the user's own memories, in one round trip. The rank "
+              "scale maps its scores onto the evidence scale the ranking reads; from 2 up recall no longer changes, "
+              "2.5 is shipped. The keyword query is also faster than ts_rank_cd, which reads every match's positions; "
+              "p50 / p95 are the keyword query alone over LoCoMo's questions, in the same run as the other rows.",
+              "- *Query-side words*: German, Spanish and French question and function words dropped from the keyword "
+              "query move one multilingual query's first hit and nothing else; the words for \"the user\" that most "
+              "stored facts share move one bilingual query only, and wins on the bilingual set alone are rejected. "
+              "Neither is shipped: on PostgreSQL the IDF already gives such words little weight.",
+              "- The bilingual misses below are the model's: in each, the answer's cosine is below the winner's with "
+              "no keyword evidence on either side (a Russian question, an English answer), or the keyword term is "
+              "a common word of both (\"user\", \"пользователь\"). Two are Russian borrowings of English words "
+              "written in Cyrillic (деплой, продакшен), which no tokenizer matches with deploy / production. The "
+              "keyword side cannot find an answer that shares no word with the question, so bilingual hit@1 and "
+              "relevant pass stay where the dense side puts them.",
+              "- Each FTS5 replica indexes one set, as in relevance.md: FTS5's statistics span every row of its "
+              "table, so the embedded store's IDF is over all users' memories, unlike PostgreSQL's, which is "
+              "per user."]
     lines += ["", "## The bilingual queries that miss (released ranking, embedded store)", "",
               "Each query's best memory and its answers, with the ranking's terms: relevance = "
               "1 - (1 - dense) (1 - keyword term).", "",
