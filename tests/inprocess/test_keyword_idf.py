@@ -6,14 +6,14 @@ from __future__ import annotations
 USER = "conversation"
 # A chat stored turn by turn, as LoCoMo's conversations are: the speakers' names are in nearly every memory.
 TURNS = [
-    "Caroline: Melanie, my sister called me yesterday about her new job",
-    "Melanie: Caroline, the weather has been rainy all week",
-    "Caroline: Melanie, we adopted a puppy from the shelter",
-    "Melanie: Caroline, my train to work was late again this morning",
-    "Caroline: Melanie, I am thinking about repainting the kitchen",
-    "Melanie: the concert last night was too loud for me",
-    "Caroline: I am reading a novel about a lighthouse keeper",
-    "Melanie: Caroline, I went to a pottery class on Saturday",
+    "Dana: Marek, my sister called me yesterday about her new job",
+    "Marek: Dana, the weather has been rainy all week",
+    "Dana: Marek, we adopted a puppy from the shelter",
+    "Marek: Dana, my train to work was late again this morning",
+    "Dana: Marek, I am thinking about repainting the kitchen",
+    "Marek: the concert last night was too loud for me",
+    "Dana: I am reading a novel about a lighthouse keeper",
+    "Marek: Dana, I went to a pottery class on Saturday",
 ]
 LIGHTHOUSE = TURNS[6]
 
@@ -27,7 +27,7 @@ async def _search(api, query: str, **fields):
 async def test_a_rare_word_outweighs_names_every_memory_carries(api):
     for turn in TURNS:
         await api.create(USER, turn)
-    hits = await _search(api, "Did Caroline tell Melanie about the lighthouse?", relevance_threshold=0, limit=20, explain=True)
+    hits = await _search(api, "Did Dana tell Marek about the lighthouse?", relevance_threshold=0, limit=20, explain=True)
     assert hits[0]["content"] == LIGHTHOUSE
     evidence = {hit["content"]: hit["explanation"]["keyword_evidence"] for hit in hits}
     assert all(evidence[turn] < evidence[LIGHTHOUSE] for turn in TURNS if turn != LIGHTHOUSE)
