@@ -4,8 +4,8 @@ ts_rank_cd has no IDF: a word most of a user's memories share ("user", a speaker
 like a rare name and lifts unrelated memories over the threshold. The query below scores each matching memory with
 BM25 (Robertson/Sparck Jones IDF from the user's own memories, length-normalised by lexemes), in one round trip, and
 returns only the best rows. Measured in bench/results/relevance-exact-terms.md: LoCoMo recall@5 (categories 1-4)
-0.536 -> 0.547 with the adversarial category 0.503 -> 0.600, and a search's keyword query is faster than ts_rank_cd
-(which reads every match's positions).
+0.536 -> 0.547 with the adversarial category 0.503 -> 0.600; and the keyword query is faster than ts_rank_cd, which
+reads every match's positions (p50 19 -> 5 ms on LoCoMo's conversations, 99 -> 24 ms for a user with 17.6k memories).
 """
 
 from __future__ import annotations
