@@ -22,6 +22,7 @@ from mem0_service.core.memory import HistoryEvent, Memory, MemoryType, Scope, ut
 from mem0_service.core.ports import AsGivenWriter, OwnerGroup, Snapshot, StoreInspection, StoreUnreachable
 from mem0_service.errors import Conflict, PreconditionFailed, ServiceUnavailable
 from mem0_service.keys.model import ApiKey
+from mem0_service.stores import postgres_keywords
 from mem0_service.stores.base import (
     IdempotencyState,
     IndexOp,
@@ -47,11 +48,6 @@ COLUMNS = ("m.id, m.user_id, m.session_id, m.agent_id, m.type, m.content, m.meta
 # The scope a duplicate is unique in (see migration 003): NULL agent/session folded into ''.
 SAME_SCOPE = ("m.user_id = %s AND COALESCE(m.agent_id, '') = COALESCE(%s, '') "
               "AND COALESCE(m.session_id, '') = COALESCE(%s, '') AND m.dedup_key = %s")
-# ts_rank_cd has no IDF: a word every memory shares ("user") ranks like a rare name. A small scale keeps a
-# one-common-word hit from lifting an unrelated memory over the threshold; several matching words still count.
-# Set so the default threshold means about what it means on the embedded store (LoCoMo, bench.retrieval: 30% of
-# evidence turns pass 0.7 with 2.2 others per question, against 34% / 2.7 embedded; 2.0 passed 22% / 1.1).
-RANK_SCALE = 2.6
 KEY_COLUMNS = "id, prefix, name, user_id, agent_id, access, created_at, revoked_at"
 MIGRATION_LOCK = 727_000_001  # advisory lock id: replicas starting together migrate one at a time
 
@@ -450,16 +446,12 @@ class PostgresRecordStore(PostgresMessageLog, PostgresJobs, RecordStore):
         terms = keyword_terms(query)
         if not terms:
             return []
-        text = " | ".join(terms)
         where, params = _where(scope)
+        sql, sql_params = postgres_keywords.bm25_query(where, params, terms, limit)
         async with self._tx() as cur:
-            await cur.execute(
-                "SELECT m.id, ts_rank_cd(m.search_vector, q.query) AS rank FROM memories m, "
-                "(SELECT to_tsquery('english'::regconfig, %s) || to_tsquery('russian'::regconfig, %s) AS query) q "
-                f"WHERE m.search_vector @@ q.query AND {where} ORDER BY rank DESC LIMIT %s",
-                [text, text, *params, limit])
+            await cur.execute(sql, sql_params)
             rows = await cur.fetchall()
-        return [(i, (r * RANK_SCALE) / (r * RANK_SCALE + 1.0)) for i, r in rows if r > 0]
+        return [(i, postgres_keywords.evidence(s)) for i, s in rows if s and s > 0]
 
     async def find_by_hash(self, scope: Scope, digest: str) -> Memory | None:
         where, params = _where(scope)
