@@ -182,3 +182,22 @@ async def test_erasing_one_memory_drops_the_answers_that_show_it(api: InProcessA
     assert await _tables_holding(api, ALICE_WORD) == []
     status, again, replayed = await _post(api, "/api/memories/batch", body, "carol-batch")
     assert status == 201 and not replayed and again["created"] == 1 and again["existing"] == 1
+
+
+async def test_a_key_bound_to_an_agent_erases_that_agents_part_only(api: InProcessApi):
+    planner = await api.key(user_id="alice", agent_id="planner")
+    mine = {"user_id": "alice", "agent_id": "planner", "content": f"Planner knows {ALICE_WORD}"}
+    theirs = {"user_id": "alice", "content": f"Alice herself said {BOB_WORD}"}
+    status, _, _ = await _post(api, "/api/memories", mine, "planner-create")
+    assert status == 201
+    status, kept, _ = await _post(api, "/api/memories", theirs, "alice-create")
+    assert status == 201
+
+    status, body = await api.call("DELETE", "/api/memories/user/alice?agent_id=planner", key=planner)
+    assert status == 200 and body["deleted"] == 1, body
+
+    assert await _tables_holding(api, ALICE_WORD) == []
+    status, replayed, was_replayed = await _post(api, "/api/memories", theirs, "alice-create")
+    assert (status, replayed["id"], was_replayed) == (201, kept["id"], True)
+    status, again, was_replayed = await _post(api, "/api/memories", mine, "planner-create")
+    assert status == 201 and not was_replayed

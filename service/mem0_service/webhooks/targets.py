@@ -50,7 +50,7 @@ class Target:
 
 async def _lookup(host: str) -> list[str]:
     infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
-    return [info[4][0] for info in infos]
+    return [str(info[4][0]) for info in infos]
 
 
 async def vet(url: str, *, allow_private: bool) -> Target:
