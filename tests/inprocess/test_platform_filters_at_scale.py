@@ -80,3 +80,36 @@ async def test_a_user_beyond_ten_thousand_memories_gets_complete_paged_answers(a
                                   json={"filters": {"user_id": USER}})
     assert rest["count"] == 15_000
     assert [m["id"] for m in rest["results"]] == in_a[:10]
+
+
+async def test_deleting_an_agent_run_or_app_of_a_big_user_takes_exactly_their_memories(api, monkeypatch):
+    """Entity deletes go to the record store owner by owner: 20,000 memories are never read into the service."""
+    entity = {0: {"agent_id": "planner"}, 1: {"session_id": "run-1"}, 2: {"agent_id": "planner"},
+              3: {"metadata": {"app_id": "crm"}}}
+    memories = [Memory(id=new_memory_id(), user_id=USER, content=f"note number {i}", type=MemoryType.fact,
+                       created_at=BASE + timedelta(seconds=i), updated_at=BASE + timedelta(seconds=i),
+                       **entity[i % 4]) for i in range(TOTAL)]
+    memories.append(Memory(id=new_memory_id(), user_id="small-user", content="the planner's note", type=MemoryType.fact,
+                           created_at=BASE, updated_at=BASE, agent_id="planner"))
+    store = api.client.app[SERVICE].store
+    for start in range(0, len(memories), 2000):
+        await store.insert(memories[start:start + 2000], deduplicate=False)
+    while pending := await store.pending_index_ops(5000):
+        await store.ack_index_ops([op.seq for op in pending])
+
+    def walk_everything(*args, **kwargs):
+        raise AssertionError("an entity delete read every memory")
+
+    monkeypatch.setattr(type(getattr(store, "unwrapped", store)), "iter_all", walk_everything)
+    small_only = await api.key(user_id="small-user")
+
+    status, body = await api.call("DELETE", "/v2/entities/agent/planner/", key=small_only)
+    assert (status, body["deleted"]) == (200, 1)
+    for kind, name, expected in [("agent", "planner", 10_000), ("run", "run-1", 5_000), ("app", "crm", 5_000)]:
+        status, body = await api.call("DELETE", f"/v2/entities/{kind}/{name}/")
+        assert status == 200, body
+        assert body == {"message": "Entity deleted successfully.", "deleted": expected}
+        status, body = await api.call("DELETE", f"/v2/entities/{kind}/{name}/")
+        assert status == 404, body
+    status, rest = await api.call("GET", "/api/memories/user/big-user", params={"limit": "1"})
+    assert rest["total"] == 0

@@ -3,7 +3,11 @@
 The key is reserved in the record store before the work starts, so of two concurrent requests with one key only
 one does the work; the other waits for its answer and replays it. A key remembers a fingerprint of the request
 it was first used with: reusing it for another request is a client error (422), as in the IETF
-idempotency-key draft, not a silent replay of an unrelated answer."""
+idempotency-key draft, not a silent replay of an unrelated answer.
+
+A stored answer shows memories, so it is the user's data: it is kept with the owners of what it shows, and erasing
+one of those memories or their user drops it. A retry after that is a new request (a fresh create), never a
+replay of the erased content."""
 
 from __future__ import annotations
 
@@ -11,13 +15,15 @@ import asyncio
 import hashlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection, Iterable
 from typing import Final
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from mem0_service.auth import Principal
+from mem0_service.core.memory import Memory
+from mem0_service.core.ports import IdempotentOwner
 from mem0_service.errors import BadRequest, Conflict, PayloadTooLarge, ServiceUnavailable, UnprocessableContent
 from mem0_service.state import SERVICE, SETTINGS
 
@@ -28,6 +34,13 @@ LEASE_SECONDS = 60.0
 MAX_KEY_CHARS = 255
 # How long a duplicate waits for the first request's answer before asking the client to retry later.
 WAIT_SECONDS = 30.0
+
+# An answer, and whose content it shows.
+Answer = tuple[web.Response, Collection[IdempotentOwner]]
+
+
+def shown(memories: Iterable[Memory]) -> list[IdempotentOwner]:
+    return [IdempotentOwner(m.user_id, m.agent_id, m.id) for m in memories]
 
 
 class IdempotencyHeaders(BaseModel):
@@ -50,12 +63,12 @@ async def fingerprint(request: web.Request) -> str:
     return digest.hexdigest()
 
 
-async def idempotent(request: web.Request, who: Principal,
-                     work: Callable[[], Awaitable[web.Response]]) -> web.Response:
+async def idempotent(request: web.Request, who: Principal, work: Callable[[], Awaitable[Answer]]) -> web.Response:
     """Run `work` once per Idempotency-Key (per caller: one tenant's key never replays another's answer)."""
     raw = request.headers.get(HEADER, "").strip()
     if not raw:
-        return await work()
+        response, _ = await work()
+        return response
     if len(raw) > MAX_KEY_CHARS:
         raise BadRequest(f"The {HEADER} header must be at most {MAX_KEY_CHARS} characters", field=HEADER)
     key = f"{who.key_id or who.role}:{raw}"
@@ -78,7 +91,7 @@ async def idempotent(request: web.Request, who: Principal,
         await asyncio.sleep(delay)
         delay = min(delay * 2, 0.25)
     try:
-        response = await work()
+        response, owners = await work()
     except BaseException:
         # the request failed: its retry must be able to do the work, not wait for an answer that never comes
         try:
@@ -86,5 +99,5 @@ async def idempotent(request: web.Request, who: Principal,
         except ServiceUnavailable as exc:
             log.warning("Idempotency-Key reservation kept until its lease ends: %s", exc.message)
         raise
-    await store.complete_idempotent(key, response.status, response.text or "")
+    await store.complete_idempotent(key, response.status, response.text or "", owners)
     return response

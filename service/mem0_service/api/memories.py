@@ -7,7 +7,7 @@ from pydantic import ValidationError
 
 from mem0_service.api import values
 from mem0_service.api.events import EventAccepted, submit
-from mem0_service.api.idempotency import idempotent
+from mem0_service.api.idempotency import Answer, idempotent, shown
 from mem0_service.api.models import (
     BatchItemResult,
     BatchResponse,
@@ -41,7 +41,8 @@ from mem0_service.api.responses import json_response
 from mem0_service.auth import Principal, principal
 from mem0_service.core.extraction import Message
 from mem0_service.core.jobs import completed_job, extraction_job
-from mem0_service.core.memory import Scope, utcnow
+from mem0_service.core.memory import Memory, Scope, utcnow
+from mem0_service.core.ports import IdempotentOwner
 from mem0_service.core.service import NewMemory
 from mem0_service.errors import ApiError, BadRequest
 from mem0_service.state import SERVICE
@@ -61,30 +62,31 @@ async def create_memory(request: web.Request) -> web.Response:
     return await idempotent(request, who, lambda: _create_memory(request, who))
 
 
-async def _create_memory(request: web.Request, who: Principal) -> web.Response:
+async def _create_memory(request: web.Request, who: Principal) -> Answer:
     service = request.app[SERVICE]
     body = await parse_body(request, MemoryCreate)
     if body.messages is None:
         memory, created = await service.create(_new_memory(body, who))
-        response = json_response(MemoryOut.of(memory), status=201 if created else 200)
-    elif body.run_async:
-        response = await _queue_conversation(request, who, body)
-    else:
-        scope = who.restrict(Scope(user_id=body.user_id, agent_id=body.agent_id), fill_agent=True)
-        outcome = await service.add_conversation(
-            user_id=scope.user_id, messages=[Message(m.role, m.content) for m in body.messages],
-            infer=True if body.infer is None else body.infer, session_id=body.session_id,
-            agent_id=scope.agent_id, metadata=body.metadata)
-        result = ConversationResponse(
-            results=[ConversationEventOut.of(e.memory, event=e.event, previous_content=e.previous_content)
-                     for e in outcome.events],
-            extraction=ExtractionStatus(status=outcome.extraction, reason=outcome.reason))
-        added = any(e.event == "ADD" for e in outcome.events)
-        response = json_response(result, status=201 if added else 200)
-    return response
+        return json_response(MemoryOut.of(memory), status=201 if created else 200), shown([memory])
+    if body.run_async:
+        return await _queue_conversation(request, who, body)
+    scope = who.restrict(Scope(user_id=body.user_id, agent_id=body.agent_id), fill_agent=True)
+    outcome = await service.add_conversation(
+        user_id=scope.user_id, messages=[Message(m.role, m.content) for m in body.messages],
+        infer=True if body.infer is None else body.infer, session_id=body.session_id,
+        agent_id=scope.agent_id, metadata=body.metadata)
+    result = ConversationResponse(
+        results=[ConversationEventOut.of(e.memory, event=e.event, previous_content=e.previous_content)
+                 for e in outcome.events],
+        extraction=ExtractionStatus(status=outcome.extraction, reason=outcome.reason))
+    added = any(e.event == "ADD" for e in outcome.events)
+    # a deleted memory is shown by its last content: the answer is its user's until that user is erased
+    owners = [*shown(e.memory for e in outcome.events if e.event != "DELETE"),
+              IdempotentOwner(scope.user_id, scope.agent_id)]
+    return json_response(result, status=201 if added else 200), owners
 
 
-async def _queue_conversation(request: web.Request, who: Principal, body: MemoryCreate) -> web.Response:
+async def _queue_conversation(request: web.Request, who: Principal, body: MemoryCreate) -> Answer:
     service = request.app[SERVICE]
     scope = who.restrict(Scope(user_id=body.user_id, agent_id=body.agent_id), fill_agent=True)
     messages = [Message(m.role, m.content) for m in body.messages or []]
@@ -102,8 +104,9 @@ async def _queue_conversation(request: web.Request, who: Principal, body: Memory
                                                    session_id=body.session_id, agent_id=scope.agent_id,
                                                    metadata=body.metadata))
     message = "Stored" if job.status == "done" else "Queued: read the outcome at /api/events/" + job.id
-    return json_response(EventAccepted(event_id=job.id, status=job.status, message=message), status=202,
-                         headers={"Location": f"/api/events/{job.id}"})
+    return (json_response(EventAccepted(event_id=job.id, status=job.status, message=message), status=202,
+                          headers={"Location": f"/api/events/{job.id}"}),
+            [IdempotentOwner(scope.user_id, scope.agent_id)])
 
 
 async def create_batch(request: web.Request) -> web.Response:
@@ -112,7 +115,7 @@ async def create_batch(request: web.Request) -> web.Response:
     return await idempotent(request, who, lambda: _create_batch(request, who))
 
 
-async def _create_batch(request: web.Request, who: Principal) -> web.Response:
+async def _create_batch(request: web.Request, who: Principal) -> Answer:
     body = await parse_body(request, MemoryBatch, items_checked_later="memories")
     results: list[BatchItemResult] = []
     valid: list[tuple[int, NewMemory]] = []
@@ -128,6 +131,7 @@ async def _create_batch(request: web.Request, who: Principal) -> web.Response:
             results.append(BatchItemResult(index=index, status=error.status, error=ErrorResponse.model_validate(error.body())))
         except ApiError as error:
             results.append(BatchItemResult(index=index, status=error.status, error=ErrorResponse.model_validate(error.body())))
+    memories: list[Memory] = []
     if valid:
         memories, fresh = await request.app[SERVICE].create_many([item for _, item in valid])
         results += [BatchItemResult(index=i, status=201 if new else 200, memory=MemoryOut.of(m))
@@ -135,9 +139,9 @@ async def _create_batch(request: web.Request, who: Principal) -> web.Response:
     results.sort(key=lambda r: r.index)
     created = sum(r.status == 201 for r in results)
     existing = sum(r.status == 200 for r in results)
-    return json_response(BatchResponse(results=results, created=created, existing=existing,
-                                       failed=len(results) - created - existing),
-                         status=201 if created else 200)
+    return (json_response(BatchResponse(results=results, created=created, existing=existing,
+                                        failed=len(results) - created - existing),
+                          status=201 if created else 200), shown(memories))
 
 
 async def search_memories(request: web.Request) -> web.Response:
@@ -202,11 +206,8 @@ async def delete_user_memories(request: web.Request) -> web.Response:
     query = parse_query(request, ScopeDeleteQuery)
     scope = principal(request).restrict(Scope(user_id=user_id, session_id=query.session_id, agent_id=query.agent_id,
                                               types=(query.type,) if query.type else ()))
-    service = request.app[SERVICE]
-    deleted = await service.delete_scope(scope)
-    cleared = 0
-    if query.type is None:  # memory types narrow memories only; a message log has none
-        cleared = await service.erase_messages(scope)
+    erased = await request.app[SERVICE].erase(scope)
+    deleted, cleared = erased.memories, erased.messages
     return json_response(BulkDeleteResponse(success=True, deleted=deleted,
                                             message=f"Deleted {deleted} memories of user {user_id}"
                                                     + (f" and {cleared} logged messages" if cleared else "")))

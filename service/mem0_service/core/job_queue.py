@@ -107,11 +107,6 @@ class JobQueue(ABC):
         """Forget jobs that finished (done) before the cutoff; dead letters stay until dealt with."""
 
     @abstractmethod
-    async def erase_jobs(self, user_id: str, agent_id: str | None = None) -> int:
-        """Forget the jobs of a user (of one of its agents): their conversations and results go with the user's
-        memories (GDPR erasure), and queued work for them never runs. Returns how many."""
-
-    @abstractmethod
     async def enqueue_pending_extractions(self, limit: int = 1000) -> int:
         """Queue a job for each conversation parked with metadata extraction=pending (by a synchronous add whose
         chat model failed, here or in an earlier version) that has no job yet; returns how many were queued."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 import builtins
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Collection, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -61,6 +61,16 @@ class IdempotencyState:
     fingerprint: str
     status: int = 0
     body: str = ""
+
+
+@dataclass(frozen=True)
+class IdempotentOwner:
+    """Whose content a stored Idempotency-Key answer holds: a user (of an agent), and the memory it shows, if any.
+    Erasing that memory, or everything of that user (of that agent), drops the answer."""
+
+    user_id: str
+    agent_id: str | None = None
+    memory_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -259,12 +269,20 @@ class RecordStore(JobQueue):
     @abstractmethod
     async def delete(self, ids: list[str], *, actor: str = "api", erase: bool = False,
                      expected_version: int | None = None) -> int:
-        """Delete records; `erase` also scrubs their contents from the history (GDPR). With `expected_version`
-        (one id): only that version is deleted, PreconditionFailed otherwise."""
+        """Delete records; `erase` also scrubs their contents from the history, the delivery log and the stored
+        Idempotency-Key answers that show them, and drops their quarantined index work (GDPR). With
+        `expected_version` (one id): only that version is deleted, PreconditionFailed otherwise."""
 
     @abstractmethod
     async def delete_scope(self, scope: Scope, *, actor: str = "api", erase: bool = True) -> list[str]:
-        """Delete every memory in scope; returns their ids."""
+        """Delete every memory in scope (erased as by `delete` with `erase`); returns their ids."""
+
+    @abstractmethod
+    async def erase_owner(self, user_id: str, agent_id: str | None = None) -> None:
+        """After a user's (or one of its agents') memories are erased, what else holds their content, in one
+        transaction: jobs (queued, done and dead letters), stored Idempotency-Key answers, the contents of webhook
+        deliveries (any status), and, for the whole user, the history contents of memories deleted earlier without
+        erasure and their quarantined index work (their vectors are queued for deletion)."""
 
     @abstractmethod
     async def delete_expired(self, now: datetime, *, limit: int = 1000) -> list[str]:
@@ -288,8 +306,10 @@ class RecordStore(JobQueue):
         whose answer never came (its request crashed) is taken over, so a key is never blocked for good."""
 
     @abstractmethod
-    async def complete_idempotent(self, key: str, status: int, body: str) -> None:
-        """Store the answer of a reserved key: later requests with it replay this answer."""
+    async def complete_idempotent(self, key: str, status: int, body: str,
+                                  owners: Collection[IdempotentOwner] = ()) -> None:
+        """Store the answer of a reserved key: later requests with it replay this answer, until one of the
+        `owners` whose content it holds is erased (see `erase_owner`, and `delete` with `erase`)."""
 
     @abstractmethod
     async def release_idempotent(self, key: str) -> None:

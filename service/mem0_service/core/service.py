@@ -68,6 +68,12 @@ class ConversationOutcome:
     reason: str | None = None
 
 
+@dataclass(frozen=True)
+class Erasure:
+    memories: int
+    messages: int
+
+
 @dataclass
 class SweepStats:
     expired_removed: int = 0
@@ -176,9 +182,19 @@ class MemoryService:
         if ids:
             await self.indexer.flush()
         if erase and scope == Scope(user_id=scope.user_id, agent_id=scope.agent_id):
-            # the conversations queued for learning, and what their jobs answered, are the user's data too
-            await self.store.erase_jobs(scope.user_id, scope.agent_id)
+            # the conversations queued for learning, what their jobs answered, the answers kept for retries and
+            # what webhooks were sent are the user's data too
+            await self.store.erase_owner(scope.user_id, scope.agent_id)
+            await self.indexer.flush()  # quarantined vectors of memories deleted earlier
         return len(ids)
+
+    async def erase(self, scope: Scope, *, actor: str = "api") -> Erasure:
+        """GDPR erasure of what `scope` names: its memories with their vectors and history contents, and the
+        logged messages of its sessions unless it narrows memory types (a message has none); for a whole user (or
+        agent), everything else that holds their content too (see `RecordStore.erase_owner`)."""
+        deleted = await self.delete_scope(scope, actor=actor, erase=True)
+        messages = 0 if scope.types else await self.erase_messages(scope)
+        return Erasure(memories=deleted, messages=messages)
 
     async def forget(self, ids: list[str], *, actor: str, apply_index: bool = True, batch_size: int = 500,
                      on_progress: Callable[[int], object] | None = None) -> int:

@@ -175,11 +175,14 @@ async def forget_everything(caller: Caller, args: ForgetEverythingInput) -> Bulk
         raise BadRequest("Nothing was deleted: set confirm to true to erase every memory of the user",
                          field="confirm")
     user = caller.user(args.user_id)
-    deleted = await caller.service.delete_scope(Scope(user_id=user, agent_id=caller.agent_id), actor="mcp")
+    erased = await caller.service.erase(Scope(user_id=user, agent_id=caller.agent_id), actor="mcp")
+    deleted = erased.memories
     # a whole-user erasure leaves an audit line, like DELETE /api/memories/user/{user_id}
     audit("mcp forget_everything", actor=caller.principal.key_id, user_id=user, agent_id=caller.agent_id,
-          deleted=deleted)
-    return BulkDeleteResponse(success=True, deleted=deleted, message=f"Deleted {deleted} memories of user {user}")
+          deleted=deleted, messages=erased.messages)
+    return BulkDeleteResponse(success=True, deleted=deleted, message=f"Deleted {deleted} memories of user {user}"
+                                                                     + (f" and {erased.messages} logged messages"
+                                                                        if erased.messages else ""))
 
 
 # -- the table ------------------------------------------------------------------------------------------------

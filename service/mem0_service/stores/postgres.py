@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import builtins
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Collection, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,7 +19,14 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from mem0_service.core.access import Access
 from mem0_service.core.filters import Filter, all_of, scope_filter
 from mem0_service.core.memory import HistoryEvent, Memory, MemoryType, Scope, utcnow
-from mem0_service.core.ports import AsGivenWriter, OwnerGroup, Snapshot, StoreInspection, StoreUnreachable
+from mem0_service.core.ports import (
+    AsGivenWriter,
+    IdempotentOwner,
+    OwnerGroup,
+    Snapshot,
+    StoreInspection,
+    StoreUnreachable,
+)
 from mem0_service.errors import Conflict, PreconditionFailed, ServiceUnavailable
 from mem0_service.keys.model import ApiKey
 from mem0_service.stores import postgres_keywords
@@ -39,6 +46,7 @@ from mem0_service.stores.base import (
 )
 from mem0_service.stores.filtering import PostgresDialect, compile_filter
 from mem0_service.stores.postgres_cursor import single_row
+from mem0_service.stores.postgres_erasure import PostgresErasure, erase_memories, store_answer
 from mem0_service.stores.postgres_jobs import PostgresJobs
 from mem0_service.stores.postgres_messages import PostgresMessageLog
 
@@ -144,7 +152,7 @@ HISTORY_INSERT = ("INSERT INTO memory_history (memory_id, user_id, event, old_co
                   "VALUES (%s,%s,%s,%s,%s,%s,%s)")
 
 
-class PostgresRecordStore(PostgresMessageLog, PostgresJobs, RecordStore):
+class PostgresRecordStore(PostgresMessageLog, PostgresJobs, PostgresErasure, RecordStore):
     name = "postgres"
 
     def __init__(self, url: str, *, min_size: int = 1, max_size: int = 10, timeout: float = 5.0):
@@ -321,8 +329,7 @@ class PostgresRecordStore(PostgresMessageLog, PostgresJobs, RecordStore):
                                                for i, u, c in gone])
         ids = [g[0] for g in gone]
         if erase and ids:
-            await cur.execute("UPDATE memory_history SET old_content = NULL, new_content = NULL "
-                              "WHERE memory_id = ANY(%s)", (ids,))
+            await erase_memories(cur, ids)
         return ids
 
     async def delete(self, ids: list[str], *, actor: str = "api", erase: bool = False,
@@ -400,9 +407,10 @@ class PostgresRecordStore(PostgresMessageLog, PostgresJobs, RecordStore):
                 return IdempotencyState("reserved", fingerprint)
             return IdempotencyState("pending", stored)
 
-    async def complete_idempotent(self, key: str, status: int, body: str) -> None:
+    async def complete_idempotent(self, key: str, status: int, body: str,
+                                  owners: Collection[IdempotentOwner] = ()) -> None:
         async with self._tx() as cur:
-            await cur.execute("UPDATE idempotency_keys SET status = %s, body = %s WHERE key = %s", (status, body, key))
+            await store_answer(cur, key, status, body, owners)
 
     async def release_idempotent(self, key: str) -> None:
         async with self._tx() as cur:

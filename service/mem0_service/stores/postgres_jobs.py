@@ -99,12 +99,6 @@ class PostgresJobs(JobQueue):
                               "AND finished_at < %s LIMIT %s)", (finished_before, limit))
             return cur.rowcount
 
-    async def erase_jobs(self, user_id: str, agent_id: str | None = None) -> int:
-        async with self._tx() as cur:
-            await cur.execute("DELETE FROM jobs WHERE user_id = %s AND (%s::text IS NULL OR agent_id = %s)",
-                              (user_id, agent_id, agent_id))
-            return cur.rowcount
-
     async def enqueue_pending_extractions(self, limit: int = 1000) -> int:
         now = utcnow()
         async with self._tx() as cur:

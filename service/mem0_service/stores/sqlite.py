@@ -7,7 +7,7 @@ import builtins
 import contextlib
 import json
 import sqlite3
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Collection, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -16,7 +16,7 @@ from typing import Any
 from mem0_service.core.access import Access
 from mem0_service.core.filters import Filter, all_of, scope_filter
 from mem0_service.core.memory import HistoryEvent, Memory, MemoryType, Scope, utcnow
-from mem0_service.core.ports import AsGivenWriter, OwnerGroup, Snapshot, StoreInspection
+from mem0_service.core.ports import AsGivenWriter, IdempotentOwner, OwnerGroup, Snapshot, StoreInspection
 from mem0_service.errors import Conflict, PreconditionFailed, ServiceUnavailable
 from mem0_service.keys.model import ApiKey
 from mem0_service.sqlite_worker import SQLiteWorker
@@ -37,6 +37,7 @@ from mem0_service.stores.base import (
     prefix_upper_bound,
 )
 from mem0_service.stores.filtering import SQLiteDialect, compile_filter
+from mem0_service.stores.sqlite_erasure import SQLiteErasure, erase_memories, store_answer
 from mem0_service.stores.sqlite_jobs import SQLiteJobs
 from mem0_service.stores.sqlite_messages import SQLiteMessageLog
 
@@ -132,7 +133,7 @@ def _history(c: sqlite3.Connection, rows: list[tuple]) -> None:
                   "VALUES (?,?,?,?,?,?,?)", rows)
 
 
-class SQLiteRecordStore(SQLiteMessageLog, SQLiteJobs, RecordStore):
+class SQLiteRecordStore(SQLiteMessageLog, SQLiteJobs, SQLiteErasure, RecordStore):
 
     name = "sqlite"
 
@@ -149,6 +150,9 @@ class SQLiteRecordStore(SQLiteMessageLog, SQLiteJobs, RecordStore):
         # icontains filters fold case the way Python does; SQLite's lower() knows ASCII only
         conn.create_function("casefold", 1, lambda text: text.casefold() if isinstance(text, str) else text,
                              deterministic=True)
+        # Deleted rows are overwritten, not left readable in the file's free pages: an erased memory's text must
+        # not survive in the database file.
+        conn.execute("PRAGMA secure_delete = ON")
         cls._migrate(conn)
 
     @staticmethod
@@ -307,8 +311,7 @@ class SQLiteRecordStore(SQLiteMessageLog, SQLiteJobs, RecordStore):
             c.execute("INSERT INTO index_outbox (memory_id, op) VALUES (?, 'delete')", (memory_id,))
             _history(c, [(memory_id, row[0], "DELETE", None if erase else row[1], None, actor, now)])
         if erase and gone:
-            c.executemany("UPDATE memory_history SET old_content = NULL, new_content = NULL WHERE memory_id = ?",
-                          [(i,) for i in gone])
+            erase_memories(c, gone)
         return gone
 
     async def delete(self, ids: list[str], *, actor: str = "api", erase: bool = False,
@@ -370,9 +373,9 @@ class SQLiteRecordStore(SQLiteMessageLog, SQLiteJobs, RecordStore):
             return IdempotencyState("pending", stored)
         return await self._run(work)
 
-    async def complete_idempotent(self, key: str, status: int, body: str) -> None:
-        await self._run(lambda c: c.execute("UPDATE idempotency_keys SET status = ?, body = ? WHERE key = ?",
-                                            (status, body, key)))
+    async def complete_idempotent(self, key: str, status: int, body: str,
+                                  owners: Collection[IdempotentOwner] = ()) -> None:
+        await self._run(lambda c: store_answer(c, key, status, body, owners))
 
     async def release_idempotent(self, key: str) -> None:
         await self._run(lambda c: c.execute("DELETE FROM idempotency_keys WHERE key = ? AND status = 0", (key,)))

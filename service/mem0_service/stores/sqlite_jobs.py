@@ -102,10 +102,6 @@ class SQLiteJobs(JobQueue):
             "DELETE FROM jobs WHERE seq IN (SELECT seq FROM jobs WHERE status = 'done' AND finished_at < ? LIMIT ?)",
             (iso(finished_before), limit)).rowcount)
 
-    async def erase_jobs(self, user_id: str, agent_id: str | None = None) -> int:
-        return await self._run(lambda c: c.execute(
-            "DELETE FROM jobs WHERE user_id = ? AND (? IS NULL OR agent_id = ?)", (user_id, agent_id, agent_id)).rowcount)
-
     async def enqueue_pending_extractions(self, limit: int = 1000) -> int:
         def work(c: sqlite3.Connection) -> int:
             rows = c.execute(

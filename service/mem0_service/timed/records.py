@@ -5,7 +5,7 @@ inherited), so the wrapped store's own implementation always runs."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
@@ -18,6 +18,7 @@ from mem0_service.core.messages import LoggedMessage, LogPage, LogWindow, NewMes
 from mem0_service.core.ports import (
     AsGivenWriter,
     IdempotencyState,
+    IdempotentOwner,
     IndexOp,
     OwnerGroup,
     QuarantineEntry,
@@ -97,8 +98,12 @@ class TimedRecordStore(RecordStore, JobQueue):
         return await self.timer("reserve_idempotent",
                                 self.records.reserve_idempotent(key, fingerprint, lease_seconds=lease_seconds))
 
-    async def complete_idempotent(self, key: str, status: int, body: str) -> None:
-        await self.records.complete_idempotent(key, status, body)
+    async def complete_idempotent(self, key: str, status: int, body: str,
+                                  owners: Collection[IdempotentOwner] = ()) -> None:
+        await self.records.complete_idempotent(key, status, body, owners)
+
+    async def erase_owner(self, user_id: str, agent_id: str | None = None) -> None:
+        await self.timer("erase_owner", self.records.erase_owner(user_id, agent_id))
 
     async def release_idempotent(self, key: str) -> None:
         await self.records.release_idempotent(key)
@@ -216,9 +221,6 @@ class TimedRecordStore(RecordStore, JobQueue):
 
     async def prune_jobs(self, finished_before: datetime, *, limit: int = 10000) -> int:
         return await self.jobs.prune_jobs(finished_before, limit=limit)
-
-    async def erase_jobs(self, user_id: str, agent_id: str | None = None) -> int:
-        return await self.jobs.erase_jobs(user_id, agent_id)
 
     async def enqueue_pending_extractions(self, limit: int = 1000) -> int:
         return await self.jobs.enqueue_pending_extractions(limit)

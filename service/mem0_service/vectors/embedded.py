@@ -123,6 +123,8 @@ class EmbeddedVectorIndex(VectorIndex):
 
     async def open(self) -> None:
         def setup(conn: sqlite3.Connection) -> tuple[list[tuple], int]:
+            # a vector is derived from its memory's text: a deleted one is overwritten, not left in free pages
+            conn.execute("PRAGMA secure_delete = ON")
             with conn:
                 conn.execute("CREATE TABLE IF NOT EXISTS vectors (id TEXT PRIMARY KEY, user_id TEXT NOT NULL, "
                              "session_id TEXT, agent_id TEXT, type TEXT NOT NULL, vector BLOB NOT NULL)")

@@ -19,9 +19,10 @@ from mem0_service.config import Settings
 from mem0_service.core.memory import utcnow
 from mem0_service.errors import ServiceUnavailable
 from mem0_service.stores.base import iso
+from mem0_service.webhooks.pinning import PinnedResolver
 from mem0_service.webhooks.signing import DELIVERY_HEADER, EVENT_HEADER, signed_headers
 from mem0_service.webhooks.store import Delivery, Webhook, WebhookStore
-from mem0_service.webhooks.targets import TargetRefused, check_target
+from mem0_service.webhooks.targets import TargetRefused, vet
 
 log = logging.getLogger("mem0_service.webhooks")
 BATCH = 20  # deliveries sent to one webhook per lease
@@ -55,10 +56,17 @@ class Dispatcher:
     def __init__(self, store: WebhookStore, settings: Settings, *, interval: float = 0.5):
         self.store, self.settings, self.interval = store, settings, interval
         self.sent = self.failed = 0
+        self.resolver = PinnedResolver()
+
+    def client(self) -> aiohttp.ClientSession:
+        """The HTTP client deliveries go through: it connects only to the addresses checked just before."""
+        # no DNS cache of its own: every new connection asks the resolver for the addresses checked last
+        connector = aiohttp.TCPConnector(resolver=self.resolver, use_dns_cache=False)
+        return aiohttp.ClientSession(connector=connector,
+                                     timeout=aiohttp.ClientTimeout(total=self.settings.webhook_timeout))
 
     async def run_forever(self) -> None:
-        timeout = aiohttp.ClientTimeout(total=self.settings.webhook_timeout)
-        async with aiohttp.ClientSession(timeout=timeout) as session:
+        async with self.client() as session:
             turns = 0
             while True:
                 try:
@@ -94,7 +102,7 @@ class Dispatcher:
                    EVENT_HEADER: delivery.event, DELIVERY_HEADER: delivery.id, **signed_headers(hook.secret, body)}
         status: int | None = None
         try:
-            await check_target(hook.url, allow_private=self.settings.webhook_allow_private)
+            self.resolver.pin(await vet(hook.url, allow_private=self.settings.webhook_allow_private))
             async with session.post(hook.url, data=body, headers=headers, allow_redirects=False) as response:
                 status = response.status
                 await response.read()

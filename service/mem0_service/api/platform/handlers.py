@@ -22,7 +22,6 @@ from mem0_service.api.platform.vocabulary import (
     PROJECT_ID,
     ROLE,
     NotSupported,
-    _app_id,
     _categories,
     _entities_from,
     _expiry,
@@ -58,7 +57,8 @@ from mem0_service.api.platform_models import (
 )
 from mem0_service.api.responses import json_response
 from mem0_service.auth import principal
-from mem0_service.core.memory import Memory, Scope, utcnow
+from mem0_service.core.access import Access
+from mem0_service.core.memory import Memory, Scope
 from mem0_service.core.service import MemoryService
 from mem0_service.errors import BadRequest, NotFound, PreconditionFailed
 from mem0_service.stores.base import iso
@@ -263,20 +263,6 @@ async def mem0_batch_delete(request: web.Request) -> web.Response:
     return json_response(MessageResponse(message=f"Successfully deleted {len(memories)} memories"))
 
 
-async def _all_memories(request: web.Request) -> list[Memory]:
-    """Every memory the key may see (entities are cross-user by nature: one pass over the store)."""
-    access, now = principal(request).access, utcnow()
-    seen: list[Memory] = []
-    async for batch in _service(request).store.iter_all():
-        seen.extend(m for m in batch if access.admits(m) and (m.expires_at is None or m.expires_at > now))
-    return seen
-
-
-def _entity_of(memory: Memory, kind: str) -> str | None:
-    return {"user": _platform_user(memory), "agent": memory.agent_id, "run": memory.session_id,
-            "app": _app_id(memory)}[kind]
-
-
 async def mem0_list_entities(request: web.Request) -> web.Response:
     # The record store counts the memories per owner (user, agent, run, app): one row per group, never every memory.
     groups = await _service(request).owner_groups(principal(request).access, APP_ID)
@@ -311,22 +297,33 @@ async def _delete_entity(request: web.Request) -> web.Response:
     who = principal(request)
     service = _service(request)
     if kind == "user":
-        deleted = await service.delete_scope(who.restrict(Scope(user_id=name), fill_agent=True), actor=ACTOR)
+        erased = await service.erase(who.restrict(Scope(user_id=name), fill_agent=True), actor=ACTOR)
+        deleted, found = erased.memories, erased.memories + erased.messages
     else:
-        matching = [m for m in await _all_memories(request) if _entity_of(m, kind) == name]
+        # Entities cross users: the record store names the owners (one row per group, never every memory) and
+        # deletes each owner's part in one statement.
         deleted = 0
-        if kind == "app":
-            for memory in matching:
-                await service.delete(memory.id, actor=ACTOR)
-            deleted = len(matching)
-        else:
-            for owner in sorted({m.user_id for m in matching}):
-                scope = (Scope(user_id=owner, agent_id=name) if kind == "agent"
-                         else Scope(user_id=owner, session_id=name, agent_id=who.agent_id))
+        for scope in await _entity_scopes(service, who.access, kind, name):
+            if kind == "app":  # a tag on memories, not an owner of message logs or jobs
                 deleted += await service.delete_scope(scope, actor=ACTOR)
-    if not deleted:
+            else:
+                deleted += (await service.erase(scope, actor=ACTOR)).memories
+        found = deleted
+    if not found:
         raise NotFound(f"No memories of {kind} '{name}'")
     return json_response(DeleteAllResponse(message="Entity deleted successfully.", deleted=deleted))
+
+
+async def _entity_scopes(service: MemoryService, access: Access, kind: str, name: str) -> list[Scope]:
+    """One scope per user that has live memories of the agent, run or app `name`, within what `access` admits."""
+    groups = await service.owner_groups(access, APP_ID)
+    field = {"agent": "agent_id", "run": "session_id", "app": "tag"}[kind]
+    owners = sorted({g.user_id for g in groups if getattr(g, field) == name})
+    if kind == "agent":
+        return [Scope(user_id=owner, agent_id=name) for owner in owners]
+    if kind == "run":
+        return [Scope(user_id=owner, session_id=name, agent_id=access.agent_id) for owner in owners]
+    return [Scope(user_id=owner, agent_id=access.agent_id, metadata=((APP_ID, name),)) for owner in owners]
 
 
 async def mem0_delete_entity_v1(request: web.Request) -> web.Response:
