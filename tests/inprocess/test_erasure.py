@@ -12,10 +12,10 @@ import pytest
 
 from mem0_service.app import create_app
 from mem0_service.core.access import EVERYTHING
+from mem0_service.core.job_queue import NewJob
 from mem0_service.core.memory import utcnow
-from mem0_service.state import SERVICE
+from mem0_service.state import RECORDS, SERVICE
 from mem0_service.stores.base import IndexOp
-from mem0_service.stores.jobs import NewJob
 from mem0_service.webhooks.events import WebhookEvent
 from mem0_service.webhooks.setup import WEBHOOK_STORE
 from tests.inprocess.conftest import BACKENDS, InProcessApi, backend_settings
@@ -75,7 +75,7 @@ async def _leave_traces(api: InProcessApi, user: str, word: str) -> dict[str, An
 
 async def _tables_holding(api: InProcessApi, word: str) -> list[str]:
     """Every table of the record store that still holds `word` anywhere in a row (text, JSON or binary)."""
-    store = getattr(api.client.server.app[SERVICE].store, "unwrapped", api.client.server.app[SERVICE].store)
+    store = api.client.server.app[RECORDS]
     if store.name == "sqlite":
         def scan(c) -> list[str]:
             names = [n for (n,) in c.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
@@ -101,7 +101,7 @@ async def _tables_holding(api: InProcessApi, word: str) -> list[str]:
 async def _file_holds(api: InProcessApi, word: str) -> bool:
     """Whether the SQLite database file still holds `word` in any page, free ones included (after a checkpoint, so
     that the file is what a copy of the data directory would hold)."""
-    store = getattr(api.client.server.app[SERVICE].store, "unwrapped", api.client.server.app[SERVICE].store)
+    store = api.client.server.app[RECORDS]
     await store._run(lambda c: c.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone())
     return any(word.encode() in path.read_bytes().lower()
                for path in store.path.parent.glob(store.path.name + "*"))

@@ -7,7 +7,7 @@ import json
 from datetime import datetime, timedelta, timezone
 
 from mem0_service.core.memory import Memory, MemoryType, new_memory_id
-from mem0_service.state import SERVICE
+from mem0_service.state import RECORDS, SERVICE
 
 USER = "big-user"
 TOTAL = 20_000
@@ -91,7 +91,7 @@ async def test_deleting_an_agent_run_or_app_of_a_big_user_takes_exactly_their_me
                        **entity[i % 4]) for i in range(TOTAL)]
     memories.append(Memory(id=new_memory_id(), user_id="small-user", content="the planner's note", type=MemoryType.fact,
                            created_at=BASE, updated_at=BASE, agent_id="planner"))
-    store = api.client.app[SERVICE].store
+    store = api.client.app[RECORDS]
     for start in range(0, len(memories), 2000):
         await store.insert(memories[start:start + 2000], deduplicate=False)
     while pending := await store.pending_index_ops(5000):
@@ -100,7 +100,7 @@ async def test_deleting_an_agent_run_or_app_of_a_big_user_takes_exactly_their_me
     def walk_everything(*args, **kwargs):
         raise AssertionError("an entity delete read every memory")
 
-    monkeypatch.setattr(type(getattr(store, "unwrapped", store)), "iter_all", walk_everything)
+    monkeypatch.setattr(type(store), "iter_all", walk_everything)
     small_only = await api.key(user_id="small-user")
 
     status, body = await api.call("DELETE", "/v2/entities/agent/planner/", key=small_only)
