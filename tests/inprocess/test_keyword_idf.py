@@ -34,6 +34,19 @@ async def test_a_rare_word_outweighs_names_every_memory_carries(api):
 
 
 
+async def test_what_is_rare_is_counted_among_the_users_own_memories_not_the_whole_store(api):
+    # Other users write about lighthouses all the time and never name Dana or Marek: across the whole store the
+    # names are rare and "lighthouse" is common, but in this user's conversation it is the other way round.
+    for n in range(30):
+        await api.create(f"keeper-{n}", f"The lighthouse on the north cape was repainted in week {n}")
+    for turn in TURNS:
+        await api.create(USER, turn)
+    hits = await _search(api, "Did Dana tell Marek about the lighthouse?", relevance_threshold=0, limit=20, explain=True)
+    assert hits[0]["content"] == LIGHTHOUSE
+    evidence = {hit["content"]: hit["explanation"]["keyword_evidence"] for hit in hits}
+    assert all(evidence[turn] < evidence[LIGHTHOUSE] for turn in TURNS if turn != LIGHTHOUSE)
+
+
 async def test_a_memory_sharing_a_word_but_not_the_answer_stays_below_the_default_threshold(api):
     allergy = "The user is allergic to peanuts"
     for content in (allergy, "The user's uncle sells peanuts and almonds at the farmers market",

@@ -20,6 +20,7 @@ from mem0_service.core.ports import AsGivenWriter, IdempotentOwner, OwnerGroup, 
 from mem0_service.errors import Conflict, PreconditionFailed, ServiceUnavailable
 from mem0_service.keys.model import ApiKey
 from mem0_service.sqlite_worker import SQLiteWorker
+from mem0_service.stores import sqlite_keywords
 from mem0_service.stores.base import (
     IdempotencyState,
     IndexOp,
@@ -41,7 +42,7 @@ from mem0_service.stores.sqlite_erasure import SQLiteErasure, erase_memories, st
 from mem0_service.stores.sqlite_jobs import SQLiteJobs
 from mem0_service.stores.sqlite_messages import SQLiteMessageLog
 
-# BM25 score at which keyword evidence counts half: short memories score 2-10 on a one-word hit.
+# BM25 score at which keyword evidence counts half (ranking.EVIDENCE_HALF); scores from sqlite_keywords.
 BM25_HALF = 6.0
 COLUMNS = ("m.id, m.user_id, m.session_id, m.agent_id, m.type, m.content, m.metadata, m.created_at, m.updated_at, "
            "m.expires_at, m.version")
@@ -420,32 +421,30 @@ class SQLiteRecordStore(SQLiteMessageLog, SQLiteJobs, SQLiteErasure, RecordStore
         terms = keyword_terms(query)
         if not terms:
             return []
-        # Only this user's postings are read; the join below stays the exact filter.
-        match = f"owner : {_owner_token(scope.user_id)} AND content : (" + " OR ".join(_fts_string(t) for t in terms) + ")"
+        owner = _owner_token(scope.user_id)
         where, params = _where(scope)
 
+        def admit(c: sqlite3.Connection, rowids: list[int]) -> dict[int, str]:
+            # NOT INDEXED: look the rows up by rowid; via the user_id index SQLite would walk all of a big user's
+            # rows (13 ms instead of 0.5 ms for a 20k-memory user). The join applies the exact scope.
+            out: dict[int, str] = {}
+            for start in range(0, len(rowids), 500):
+                chunk = rowids[start:start + 500]
+                out.update(c.execute(f"SELECT m.rowid, m.id FROM memories m NOT INDEXED WHERE m.rowid IN "
+                                     f"({','.join('?' * len(chunk))}) AND {where}", [*chunk, *params]).fetchall())
+            return out
+
         def work(c: sqlite3.Connection) -> list[tuple[str, float]]:
-            # Rank inside the full-text index first and join only its best rows: joining every match before
-            # sorting cost half of a 20k-memory user's search. The join applies the exact scope; only if it
-            # rejects so many of the best rows that fewer than `limit` remain is everything ranked after all.
-            # Weight 0 for the owner column: scores depend on the words of the memory alone.
-            best = c.execute("SELECT rowid, -bm25(memories_fts, 1.0, 0.0) AS score FROM memories_fts "
-                             "WHERE memories_fts MATCH ? ORDER BY score DESC LIMIT ?", (match, limit * 4)).fetchall()
-            score_of = dict(best)
-            kept = {rowid: memory_id for rowid, memory_id in c.execute(
-                # NOT INDEXED: look the rows up by rowid; via the user_id index SQLite would walk all of a big
-                # user's rows (13 ms instead of 0.5 ms for a 20k-memory user)
-                f"SELECT m.rowid, m.id FROM memories m NOT INDEXED WHERE m.rowid IN ({','.join('?' * len(best))}) "
-                f"AND {where}",
-                [*score_of, *params])} if best else {}
-            if len(kept) >= limit or len(best) < limit * 4:
-                rows = sorted(((kept[r], score_of[r]) for r in kept), key=lambda row: -row[1])[:limit]
-            else:
-                rows = c.execute("SELECT m.id, -bm25(memories_fts, 1.0, 0.0) AS score FROM memories_fts "
-                                 "JOIN memories m ON m.rowid = memories_fts.rowid "
-                                 f"WHERE memories_fts MATCH ? AND {where} ORDER BY score DESC LIMIT ?",
-                                 [match, *params, limit]).fetchall()
-            return [(i, s / (s + BM25_HALF)) for i, s in rows if s > 0]
+            total = c.execute("SELECT COUNT(*) FROM memories WHERE user_id = ?", (scope.user_id,)).fetchone()[0]
+            ranked = sqlite_keywords.matches(c, owner, total, terms)
+            ids = admit(c, [rowid for rowid, _ in ranked[:sqlite_keywords.RESCORED]])
+            # Only if the scope rejects so many of the best matches that fewer than `limit` remain is every
+            # match looked up.
+            if len(ids) < limit and len(ranked) > sqlite_keywords.RESCORED:
+                ids.update(admit(c, [rowid for rowid, _ in ranked[sqlite_keywords.RESCORED:]]))
+            best = [row for row in ranked if row[0] in ids][:sqlite_keywords.RESCORED]
+            scored = sqlite_keywords.normalised(c, best)[:limit]
+            return [(ids[rowid], s / (s + BM25_HALF)) for rowid, s in scored if s > 0]
         return await self._run(work)
 
     async def find_by_hash(self, scope: Scope, digest: str) -> Memory | None:

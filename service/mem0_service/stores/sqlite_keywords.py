@@ -1,0 +1,75 @@
+"""Keyword evidence on SQLite records: BM25 with inverse document frequency counted among the user's own memories.
+
+FTS5's bm25() counts a word's documents over the whole table, every user's memories: a chat partner's name that
+is rare in the store but in most of one user's memories counts as rare for that user and lifts all of them over
+the question's real word. Here each query term's documents are counted within the owner's postings (one FTS5
+lookup per term, which also tells which memories hold it), the matches are ordered by the summed IDF of the terms
+they hold, and the best are length-normalised from FTS5's own token counts (the docsize table), as
+postgres_keywords.py does on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+
+# BM25's constants, as on PostgreSQL; a memory holds a term once or twice, so term frequency is left out.
+K1 = 1.2
+B = 0.75
+# Matches kept for length normalisation: a memory's length moves its score by at most about half, so the best
+# few hundred by summed IDF hold every memory that can end in the top CANDIDATES.
+RESCORED = 200
+# Scale from this BM25 onto the evidence the ranking reads, s / (s + EVIDENCE_HALF): measured 1 / 1.5 / 2 / 2.5 / 3
+# (bench/results/relevance-exact-terms.md), LoCoMo recall stops rising at 2, and above it more unrelated pairs pass
+# on the multilingual set (6.6% at 2, 7.0% at 2.5) for a point more of LoCoMo's evidence.
+RANK_SCALE = 2.0
+
+
+def _fts_string(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _content_length(size: bytes) -> int:
+    """The content column's token count: the first varint of an FTS5 docsize record."""
+    value = 0
+    for n, byte in enumerate(size[:9]):
+        if n == 8:
+            return (value << 8) | byte
+        value = (value << 7) | (byte & 0x7F)
+        if not byte & 0x80:
+            return value
+    return value
+
+
+def matches(c: sqlite3.Connection, owner: str, total: int, terms: list[str]) -> list[tuple[int, float]]:
+    """(rowid, summed IDF of the query terms it holds) of the owner's matching memories, best first; `owner` is the
+    full-text index's owner token, `total` the owner's memory count (the N of IDF)."""
+    hits: dict[int, float] = {}
+    for term in terms:
+        rows = c.execute("SELECT rowid FROM memories_fts WHERE memories_fts MATCH ?",
+                         (f"owner : {owner} AND content : {_fts_string(term)}",)).fetchall()
+        df = len(rows)
+        idf = math.log(1.0 + (max(total, df) - df + 0.5) / (df + 0.5))
+        for (rowid,) in rows:
+            hits[rowid] = hits.get(rowid, 0.0) + idf
+    return sorted(hits.items(), key=lambda item: (-item[1], item[0]))
+
+
+def normalised(c: sqlite3.Connection, best: list[tuple[int, float]], scale: float = RANK_SCALE) -> list[tuple[int, float]]:
+    """BM25 scores of `best` (from `matches`), length-normalised by their FTS5 token counts, best first."""
+    if not best:
+        return []
+    sizes = dict(c.execute(f"SELECT id, sz FROM memories_fts_docsize WHERE id IN ({','.join('?' * len(best))})",
+                           [rowid for rowid, _ in best]).fetchall())
+    lengths = {rowid: _content_length(sizes.get(rowid, b"")) for rowid, _ in best}
+    # The matches' own average length, as on PostgreSQL: the user's would read all of their rows.
+    average = max(sum(lengths.values()) / len(lengths), 1.0)
+    scored = [(rowid, scale * (K1 + 1) * idf / (1 + K1 * (1 - B + B * lengths[rowid] / average)))
+              for rowid, idf in best]
+    return sorted(scored, key=lambda item: (-item[1], item[0]))
+
+
+def user_bm25(c: sqlite3.Connection, owner: str, total: int, terms: list[str],
+              scale: float = RANK_SCALE) -> list[tuple[int, float]]:
+    """(rowid, BM25 score) of the owner's best matching memories, best first, with no narrower scope."""
+    return normalised(c, matches(c, owner, total, terms)[:RESCORED], scale)
