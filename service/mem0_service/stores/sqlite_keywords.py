@@ -5,7 +5,9 @@ is rare in the store but in most of one user's memories counts as rare for that 
 the question's real word. Here each query term's documents are counted within the owner's postings (one FTS5
 lookup per term, which also tells which memories hold it), the matches are ordered by the summed IDF of the terms
 they hold, and the best are length-normalised from FTS5's own token counts (the docsize table), as
-postgres_keywords.py does on PostgreSQL.
+postgres_keywords.py does on PostgreSQL. Measured in bench/results/relevance-exact-terms.md: LoCoMo recall@5
+(categories 1-4) 0.529 -> 0.542, the adversarial category 0.545 -> 0.605, unrelated pairs of the multilingual set
+passing 0.7 7.8% -> 6.6%; for a 20k-memory user among 100k the query takes p50 3.5 ms, p95 6.6 ms (released 3.9 / 7.3).
 """
 
 from __future__ import annotations
