@@ -415,10 +415,32 @@ def sqlite_heavy_latency(data: Path, heavy: int = 20_000, total: int = 100_000, 
                 count = fts.db.execute("SELECT COUNT(*) FROM memories WHERE user_id = ?", ("heavy",)).fetchone()[0]
                 sk.user_bm25(fts.db, fts.owner("heavy"), count, terms)
             times[name].append(time.perf_counter() - start)
-    result = {"memories": total, "user": heavy, "queries": len(times["released"])}
+    result: dict = {"memories": total, "user": heavy, "queries": len(times["released"])}
     for name, values in times.items():
         ms = np.array(values) * 1000
-        result[name] = {"p50": float(np.percentile(ms, 50)), "p95": float(np.percentile(ms, 95))}
+        result[name] = {"p50": float(np.percentile(ms, 50)), "p95": float(np.percentile(ms, 95)),
+                        "p99": float(np.percentile(ms, 99))}
+    # The worst case for counting per term: a query of nothing but the user's commonest words.
+    counts: dict[str, int] = {}
+    for content in flat:
+        for word in set(keyword_terms(content)):
+            counts[word] = counts.get(word, 0) + 1
+    common = sorted(counts, key=lambda w: (-counts[w], w))
+    result["common"] = []
+    for n in (4, 8, 12):
+        best = {}
+        for name in times:
+            runs = []
+            for _ in range(5):
+                start = time.perf_counter()
+                if name == "released":
+                    fts.released(common[:n], "heavy")
+                else:
+                    count = fts.db.execute("SELECT COUNT(*) FROM memories WHERE user_id = ?", ("heavy",)).fetchone()[0]
+                    sk.user_bm25(fts.db, fts.owner("heavy"), count, common[:n])
+                runs.append(time.perf_counter() - start)
+            best[name] = min(runs) * 1000
+        result["common"].append({"terms": n, "share": counts[common[n - 1]] / len(flat), **best})
     print(json.dumps(result), flush=True)
     return result
 
@@ -467,8 +489,12 @@ def sqlite_idf_section(result: dict, head: list[str], table_row) -> list[str]:
             f"(the rest spread over 40 other users), {h['queries']} questions, each query run alternately, in process: "
             f"released FTS5 bm25() within the owner's postings {h['released']['p50']:.1f} / "
             f"{h['released']['p95']:.1f} ms p50 / p95, per-user IDF {h['per-user IDF']['p50']:.1f} / "
-            f"{h['per-user IDF']['p95']:.1f} ms (with the user's memory count; the scope's join by rowid that both "
-            "are followed by is left out).", "",
+            f"{h['per-user IDF']['p95']:.1f} ms, p99 {h['released']['p99']:.1f} and {h['per-user IDF']['p99']:.1f} ms "
+            "(the per-user query with the user's memory count; the scope's join by rowid that both are followed by "
+            "is left out). The worst case for counting per term, a query of nothing but the user's commonest words "
+            "(best of 5): " + "; ".join(
+                f"{c['terms']} words (each in at least {c['share']:.0%} of the memories) {c['released']:.1f} ms "
+                f"released, {c['per-user IDF']:.1f} ms per-user" for c in h["common"]) + ".", "",
             "Conclusion: shipped at rank scale 2. FTS5 counts a word's documents over every user's memories, so a "
             "speaker's name that every turn of one conversation carries counted as rare; among the user's own "
             "memories it counts for little. At scale 2, LoCoMo recall@5 (categories 1-4) rises 0.529 -> 0.542 and "
@@ -477,8 +503,9 @@ def sqlite_idf_section(result: dict, head: list[str], table_row) -> list[str]:
             "15.6% -> 14.3%) for half a point fewer relevant pairs passing (95.0% -> 94.5%); the bilingual set is unchanged. "
             "Below 2 fewer of LoCoMo's evidence turns pass 0.7 (27% at 1); above it recall is the same and more "
             "unrelated pairs pass. The query needs no new table: the per-term counts come from the owner's postings "
-            "in the existing index, and for a 20,000-memory user among 100,000 it takes no longer than the released "
-            "query (above)."]
+            "in the existing index. For a 20,000-memory user among 100,000 it takes about as long as the released "
+            "query; a query made only of the user's commonest words is up to a fifth slower (above), as each "
+            "term's matches are counted apart."]
 
 
 def write_report(out: Path, saved: dict) -> None:
