@@ -10,7 +10,7 @@ export MEM0_E2E_CACHE := $(E2E_CACHE)
 help:
 	@echo "make run        start the service on the embedded default (SQLite, on-disk vectors, bundled model)"
 	@echo "make test       install everything the tests need and run every test (PostgreSQL, n8n, Flowise included)"
-	@echo "make test-fast  the in-process API tier on both backends (no subprocesses, no n8n/Flowise)"
+	@echo "make test-fast  the in-process API tier on both backends (no subprocesses, no n8n/Flowise, no 20k-memory scale tests)"
 	@echo "make bench      run the benchmarks and refresh bench/results"
 	@echo "make lint       static checks: ruff on all Python, mypy on the service"
 	@echo "make fmt        apply ruff's fixes and import order"
@@ -45,7 +45,7 @@ test: install-test e2e-deps
 	$(BIN)/pytest
 
 test-fast: install-test
-	$(BIN)/pytest tests/inprocess
+	$(BIN)/pytest tests/inprocess -m "not scale"
 
 bench: bench-retrieval bench-perf bench-soak
 

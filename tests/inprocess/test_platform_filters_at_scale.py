@@ -6,8 +6,13 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta, timezone
 
+import pytest
+
 from mem0_service.core.memory import Memory, MemoryType, new_memory_id
 from mem0_service.state import RECORDS, SERVICE
+
+# 20,000 memories per backend: in `make test`, left out of `make test-fast`
+pytestmark = pytest.mark.scale
 
 USER = "big-user"
 TOTAL = 20_000

@@ -90,8 +90,11 @@ def api(backend_service: ServiceProcess):
 def llm_service(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
                 fake_openai: FakeOpenAI) -> Iterator[ServiceProcess]:
     """A service whose chat model is the local fake OpenAI server (embeddings stay on the bundled model)."""
+    # The service lives for the whole session and shares the scripted fake with every test: its periodic look for
+    # parked conversations (every 10 minutes by default) would retry earlier tests' extractions in the background
+    # and take the answers a later test queued. Tests of that retry start services of their own (test_jobs.py).
     env = {"OPENAI_API_KEY": "sk-fake", "OPENAI_BASE_URL": fake_openai.base_url, "MEM0_EMBEDDER": "local",
-           "MEM0_OPENAI_TIMEOUT": "2", "MEM0_SWEEP_INTERVAL": "0.3"}
+           "MEM0_OPENAI_TIMEOUT": "2", "MEM0_SWEEP_INTERVAL": "0.3", "MEM0_JOB_RESCAN": "86400"}
     with backend_process(request.param, tmp_path_factory.mktemp(f"llm-{request.param}"), env) as service:
         yield service
 
