@@ -121,10 +121,12 @@ class LabelledSet:
                 for i in (items or self.items)]
 
 
-def score_set(items: list[Item], fuse, calibration) -> dict[str, float]:
+def pass_shares(items, rank) -> dict[str, float]:
+    """hit@1 and the shares of relevant / unrelated / hard-negative pairs passing the threshold, and of no-answer
+    queries with a pass; `rank(item)` gives the item's ranked results (anything with .ids, .relevant, .hard)."""
     hit1 = answered = kept = n_rel = leaked = n_un = hard = n_hard = loud = n_none = 0
     for it in items:
-        ranked = fuse(calibration, it.cosines, it.keyword)
+        ranked = rank(it)
         passed = {r.memory_id for r in ranked if r.relevance >= THRESHOLD}
         if it.relevant:
             answered += 1
@@ -139,7 +141,11 @@ def score_set(items: list[Item], fuse, calibration) -> dict[str, float]:
         hard += len(passed & it.hard)
         n_hard += len(it.hard)
     return {"hit@1": hit1 / max(answered, 1), "relevant": kept / max(n_rel, 1), "unrelated": leaked / max(n_un, 1),
-            "hard": hard / max(n_hard, 1), "no-answer": loud / max(n_none, 1), "n": len(items)}
+            "hard": hard / max(n_hard, 1), "no-answer": loud / max(n_none, 1)}
+
+
+def score_set(items: list[Item], fuse, calibration) -> dict[str, float]:
+    return {**pass_shares(items, lambda it: fuse(calibration, it.cosines, it.keyword)), "n": len(items)}
 
 
 def leave_one_user_out(ml: LabelledSet, fuse, query_weight: float, raw) -> dict[str, float]:

@@ -31,7 +31,7 @@ from bench.common import machine_note
 from bench.retrieval import e5_cache
 from bench.retrieval.locomo import DEFAULT_DATA, REPO
 from bench.retrieval.metrics import per_question, summarise
-from bench.retrieval.relevance import BILINGUAL, MULTILINGUAL, THRESHOLD, LabelledSet
+from bench.retrieval.relevance import BILINGUAL, MULTILINGUAL, THRESHOLD, LabelledSet, pass_shares
 from bench.retrieval.tune import CANDIDATES, Corpus
 
 WORD = re.compile(r"\w+", re.UNICODE)
@@ -231,24 +231,7 @@ def fit_e5(items: list[Labelled]):
 # ---- scoring ----
 
 def score_labelled(items: list[Labelled], variant: Variant) -> dict[str, float]:
-    hit1 = answered = kept = n_rel = leaked = n_un = hard = n_hard = loud = n_none = 0
-    for it in items:
-        ranked = variant(it.query)
-        passed = {r.memory_id for r in ranked if r.relevance >= THRESHOLD}
-        if it.relevant:
-            answered += 1
-            hit1 += ranked[0].memory_id in it.relevant
-        else:
-            n_none += 1
-            loud += bool(passed)
-        kept += len(passed & it.relevant)
-        n_rel += len(it.relevant)
-        leaked += len(passed - it.relevant)
-        n_un += len(it.ids) - len(it.relevant)
-        hard += len(passed & it.hard)
-        n_hard += len(it.hard)
-    return {"hit@1": hit1 / max(answered, 1), "relevant": kept / max(n_rel, 1), "unrelated": leaked / max(n_un, 1),
-            "hard": hard / max(n_hard, 1), "no-answer": loud / max(n_none, 1)}
+    return pass_shares(items, lambda it: variant(it.query))
 
 
 def score_locomo(questions, queries: list[Query], variant: Variant) -> dict[str, float]:

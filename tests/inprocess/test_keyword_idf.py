@@ -24,14 +24,17 @@ async def _search(api, query: str, **fields):
     return body["memories"]
 
 
-async def test_a_rare_word_outweighs_names_every_memory_carries(api):
-    for turn in TURNS:
-        await api.create(USER, turn)
+async def _lighthouse_comes_first_on_its_keyword_evidence(api) -> None:
     hits = await _search(api, "Did Dana tell Marek about the lighthouse?", relevance_threshold=0, limit=20, explain=True)
     assert hits[0]["content"] == LIGHTHOUSE
     evidence = {hit["content"]: hit["explanation"]["keyword_evidence"] for hit in hits}
     assert all(evidence[turn] < evidence[LIGHTHOUSE] for turn in TURNS if turn != LIGHTHOUSE)
 
+
+async def test_a_rare_word_outweighs_names_every_memory_carries(api):
+    for turn in TURNS:
+        await api.create(USER, turn)
+    await _lighthouse_comes_first_on_its_keyword_evidence(api)
 
 
 async def test_what_is_rare_is_counted_among_the_users_own_memories_not_the_whole_store(api):
@@ -41,10 +44,7 @@ async def test_what_is_rare_is_counted_among_the_users_own_memories_not_the_whol
         await api.create(f"keeper-{n}", f"The lighthouse on the north cape was repainted in week {n}")
     for turn in TURNS:
         await api.create(USER, turn)
-    hits = await _search(api, "Did Dana tell Marek about the lighthouse?", relevance_threshold=0, limit=20, explain=True)
-    assert hits[0]["content"] == LIGHTHOUSE
-    evidence = {hit["content"]: hit["explanation"]["keyword_evidence"] for hit in hits}
-    assert all(evidence[turn] < evidence[LIGHTHOUSE] for turn in TURNS if turn != LIGHTHOUSE)
+    await _lighthouse_comes_first_on_its_keyword_evidence(api)
 
 
 async def test_a_memory_sharing_a_word_but_not_the_answer_stays_below_the_default_threshold(api):
