@@ -81,7 +81,9 @@ class Item:
 class LabelledSet:
     """A labelled set through the replica: each query against its user's memories, FTS5 over all memories."""
 
-    def __init__(self, path: Path, embedder, stem: SnowballText | None = None):
+    def __init__(self, path: Path, embedder, stem: SnowballText | None = None, subject_free_share: float | None = None):
+        """`subject_free_share`: the query vector's share without the subject words (core.query_subject; None: as
+        the service does, 0: the query as written)."""
         from mem0_service.stores.base import keyword_terms
         from mem0_service.stores.sqlite import BM25_HALF
 
@@ -98,7 +100,7 @@ class LabelledSet:
         for u in users:
             ids = [f"{u['user_id']}|{k}" for k in u["memories"]]
             mv = embedder._encode(list(u["memories"].values()))
-            qv = embedder._encode([q["q"] for q in u["queries"]])
+            qv = query_vectors(embedder, [q["q"] for q in u["queries"]], subject_free_share)
             for q, v in zip(u["queries"], qv):
                 terms = keyword_terms(q["q"])
                 if stem:
@@ -119,6 +121,19 @@ class LabelledSet:
 
         return [LabelledQuery("", np.array([i.cosines[k] for k in i.ids]), np.array([k in i.relevant for k in i.ids]))
                 for i in (items or self.items)]
+
+
+def query_vectors(embedder, queries: list[str], share: float | None = None) -> np.ndarray:
+    """The queries' vectors as a search computes them (core.query_subject), with another subject-free share if given."""
+    from mem0_service.core.query_subject import SUBJECT_FREE_SHARE, faded, without_subject
+
+    vectors = embedder._encode(queries)
+    share = SUBJECT_FREE_SHARE if share is None else share
+    for n, query in enumerate(queries):
+        plain = without_subject(query)
+        if plain is not None and share:
+            vectors[n] = faded(vectors[n], embedder._encode([plain])[0], share)
+    return vectors
 
 
 def pass_shares(items, rank) -> dict[str, float]:

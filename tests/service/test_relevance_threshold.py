@@ -57,3 +57,25 @@ def test_an_explicit_threshold_still_overrides_the_default(api):
     everything = api.search(user, "какие продукты нельзя есть", relevance_threshold=0.0, limit=10)["memories"]
     assert {m["id"] for m in everything} == set(ids.values())
     assert [m["relevance_score"] for m in everything] == sorted((m["relevance_score"] for m in everything), reverse=True)
+
+
+HOME = {
+    "light": "Пользователь обычно включает свет в спальне в 22:30",
+    "wakes": "The user wakes up at 6:45 on weekdays",
+    "curtains": "Шторы в гостиной закрываются автоматически на закате",
+    "heating": "The user turns the heating down when leaving for work",
+    "football": "По выходным пользователь смотрит футбол по телевизору",
+    "plants": "The balcony plants need watering every two days",
+    "alarm": "Сигнализация включается, когда все ушли из дома",
+    "jazz": "The user plays jazz in the kitchen while cooking",
+}
+
+
+def test_naming_the_user_in_the_question_does_not_outrank_the_answer_in_another_language(api):
+    """Every fact is about the user, so "the user" in a question must not pull towards the facts that happen to say
+    it in the question's language."""
+    user = unique_user()
+    ids = {key: api.create(user, text)["id"] for key, text in HOME.items()}
+    ranked = api.search(user, "What does the user watch on weekends?", relevance_threshold=0.0, limit=10)["memories"]
+    assert ranked[0]["id"] == ids["football"], [m["content"] for m in ranked[:3]]
+    assert _found(api, user, "What does the user watch on weekends?")[0] == ids["football"]

@@ -20,6 +20,7 @@ from mem0_service.core.indexing import Indexer
 from mem0_service.core.memory import HistoryEvent, Memory, MemoryType, Scope, new_memory_id, utcnow
 from mem0_service.core.messages import LoggedMessage, LogPage, LogWindow, NewMessage
 from mem0_service.core.ports import AsGivenWriter, OwnerGroup, RecordStore
+from mem0_service.core.query_subject import query_vector
 from mem0_service.core.ranking import Ranked, fuse
 from mem0_service.embedders.base import Embedder
 from mem0_service.errors import BadRequest, Conflict, NotFound, ServiceUnavailable
@@ -404,7 +405,7 @@ class MemoryService:
             return [], 0
         # Neither the keyword lookup nor catching up with other processes' vector writes needs the query
         # vector: both run while the model embeds.
-        vector, keyword_hits, _ = await asyncio.gather(self.embedder.embed_one(query),
+        vector, keyword_hits, _ = await asyncio.gather(query_vector(self.embedder, query),
                                                        self.store.keyword_search(scope, query, limit=CANDIDATES),
                                                        self.index.refresh())
         keyword = dict(keyword_hits)
