@@ -218,22 +218,28 @@ class MemoryOut(BaseModel):
 
 
 class MatchExplanation(BaseModel):
-    """Why a memory matched: relevance_score = 1 - (1 - dense_score) * (1 - keyword_term)."""
+    """Why a memory matched: relevance_score = max(1 - (1 - dense_score) * (1 - keyword_term), context_score)."""
 
-    matched_by: Literal["dense", "keyword", "both"] = Field(
-        description="Which evidence carries the score: dense (meaning), keyword (shared words) or both")
+    matched_by: Literal["dense", "keyword", "both", "context"] = Field(
+        description="Which evidence carries the score: dense (meaning), keyword (shared words), both, or context "
+                    "(a neighbouring turn of the same conversation matched)")
     cosine: float | None = Field(description="Raw cosine similarity of the query and memory embeddings")
     dense_score: float = Field(description="Calibrated meaning score in [0, 1], after the background adjustment")
     keyword_evidence: float = Field(description="Keyword match in [0, 1], relative to the query's best match")
     keyword_term: float = Field(description="What the keyword evidence adds to the score in [0, 1]: evidence x "
                                             "weight x agreement with the dense model")
+    context_score: float = Field(0.0, description="What the turn stored just before or after this one in the same "
+                                                  "conversation lends: a share of its relevance (interactions only)")
+    context_from: str | None = Field(None, description="The id of the neighbouring turn that lends context_score")
 
     @classmethod
     def of(cls, ranked: Ranked) -> MatchExplanation:
-        return cls(matched_by=_matched_by(ranked.dense, ranked.keyword_term),
-                   cosine=None if ranked.cosine is None else round(ranked.cosine, 4),
+        own = 1.0 - (1.0 - ranked.dense) * (1.0 - ranked.keyword_term)
+        carried = "context" if ranked.context > own else _matched_by(ranked.dense, ranked.keyword_term)
+        return cls(matched_by=carried, cosine=None if ranked.cosine is None else round(ranked.cosine, 4),
                    dense_score=round(ranked.dense, 4), keyword_evidence=round(ranked.keyword, 4),
-                   keyword_term=round(ranked.keyword_term, 4))
+                   keyword_term=round(ranked.keyword_term, 4), context_score=round(ranked.context, 4),
+                   context_from=ranked.context_from)
 
 
 # Below this a keyword term is noise, not evidence worth naming.

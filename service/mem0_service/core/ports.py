@@ -250,6 +250,12 @@ class RecordStore(JobQueue):
         and how many of all `ids` do. A search ranks ~100 candidates but returns a few: only those are read in full."""
 
     @abstractmethod
+    async def adjacent_turns(self, ids: list[str]) -> dict[str, list[str]]:
+        """For each of `ids` that is a conversation turn (type interaction), the turns stored just before and after
+        it in the same conversation (same user, session and agent), in creation order (created_at, then id). Turns
+        with neither are left out. Two index probes per turn, whatever the number of memories."""
+
+    @abstractmethod
     async def select(self, where: Filter, *, limit: int | None, offset: int = 0) -> tuple[list[Memory], int]:
         """One page (all from `offset` when `limit` is None) of the live memories the filter admits, newest first
         (created_at, then id), and how many there are: counted and cut by the database."""

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
+import numpy as np
+
 from mem0_service import failpoints
 from mem0_service.core.access import EVERYTHING, Access
 from mem0_service.core.as_given import write_as_given
@@ -21,7 +23,7 @@ from mem0_service.core.memory import HistoryEvent, Memory, MemoryType, Scope, ne
 from mem0_service.core.messages import LoggedMessage, LogPage, LogWindow, NewMessage
 from mem0_service.core.ports import AsGivenWriter, OwnerGroup, RecordStore
 from mem0_service.core.query_subject import query_vector
-from mem0_service.core.ranking import Ranked, fuse
+from mem0_service.core.ranking import CONTEXT_LENDERS, Ranked, fuse, with_context
 from mem0_service.embedders.base import Embedder
 from mem0_service.errors import BadRequest, Conflict, NotFound, ServiceUnavailable
 from mem0_service.llm.client import LLMJunk
@@ -413,11 +415,24 @@ class MemoryService:
         keyword_only = [i for i in keyword if i not in dense]
         if keyword_only:
             dense.update(await self.index.similarity(vector, flt, keyword_only))
-        ranked = [r for r in fuse(self.embedder.calibration, dense, keyword) if r.relevance >= threshold]
+        ranked = await self._in_context(fuse(self.embedder.calibration, dense, keyword), dense, keyword, vector, flt)
+        ranked = [r for r in ranked if r.relevance >= threshold]
         # Records are the source of truth: a vector whose record is gone, expired or out of scope never surfaces.
         records, total = await self.store.first_in_scope(scope, [r.memory_id for r in ranked], limit, where)
         by_id = {r.memory_id: r for r in ranked}
         return [SearchHit(m, round(by_id[m.id].relevance, 4), by_id[m.id]) for m in records], total
+
+
+    async def _in_context(self, ranked: builtins.list[Ranked], dense: dict[str, float], keyword: dict[str, float],
+                          vector: np.ndarray, flt: VectorFilter) -> builtins.list[Ranked]:
+        """The fused candidates with conversation context (ranking.with_context): the best ones' neighbouring turns
+        are scored too, so that each is ranked on its own evidence or on what its neighbour lends, whichever is more."""
+        adjacent = await self.store.adjacent_turns([r.memory_id for r in ranked[:CONTEXT_LENDERS]])
+        unseen = list(dict.fromkeys(n for turns in adjacent.values() for n in turns if n not in dense))
+        if unseen:
+            dense.update(await self.index.similarity(vector, flt, unseen))
+            ranked = fuse(self.embedder.calibration, dense, keyword)
+        return with_context(ranked, adjacent)
 
 
 def _session(scope: Scope) -> str:

@@ -71,3 +71,20 @@ def migrations(dialect: str) -> list[tuple[int, str]]:
     folder = resources.files("mem0_service.stores") / "migrations" / dialect
     scripts = [(int(f.name.split("_", 1)[0]), f.read_text()) for f in folder.iterdir() if f.name.endswith(".sql")]
     return sorted(scripts)
+
+
+def adjacent_turns_sql(ids_in: str) -> str:
+    """The conversation turns stored just before and after each turn among `ids_in` (a SQL condition on m.id), read
+    through ix_memories_turns on both databases: same user, session and agent, in creation order (created_at, then
+    id, which sorts in creation order within a batch; imported memories keep their own ids)."""
+    same = ("n.type = 'interaction' AND n.user_id = m.user_id AND coalesce(n.session_id, '') = coalesce(m.session_id, '') "
+            "AND coalesce(n.agent_id, '') = coalesce(m.agent_id, '')")
+    return (f"SELECT m.id, (SELECT n.id FROM memories n WHERE {same} AND (n.created_at, n.id) < (m.created_at, m.id) "
+            "ORDER BY n.created_at DESC, n.id DESC LIMIT 1), "
+            f"(SELECT n.id FROM memories n WHERE {same} AND (n.created_at, n.id) > (m.created_at, m.id) "
+            "ORDER BY n.created_at, n.id LIMIT 1) "
+            f"FROM memories m WHERE m.type = 'interaction' AND {ids_in}")
+
+
+def adjacency(rows) -> dict[str, list[str]]:
+    return {turn: [n for n in (before, after) if n is not None] for turn, before, after in rows if before or after}

@@ -37,6 +37,8 @@ from mem0_service.stores.base import (
     RecordStore,
     UnreadableRecord,
     UserSummary,
+    adjacency,
+    adjacent_turns_sql,
     changed_columns,
     dedup_key,
     keyword_terms,
@@ -268,6 +270,13 @@ class PostgresRecordStore(PostgresMessageLog, PostgresJobs, PostgresErasure, Rec
             await cur.execute(f"SELECT {COLUMNS} FROM memories m WHERE m.id = ANY(%s)", (first,))
             found, _ = load_rows(await cur.fetchall(), _row_to_memory)
         return [found[i] for i in first if i in found], len(admitted)
+
+    async def adjacent_turns(self, ids: list[str]) -> dict[str, list[str]]:
+        if not ids:
+            return {}
+        async with self._tx() as cur:
+            await cur.execute(adjacent_turns_sql("m.id = ANY(%s)"), (ids,))
+            return adjacency(await cur.fetchall())
 
     async def update(self, memory: Memory, *, reindex: bool, actor: str = "api") -> bool:
         row = _memory_row(memory)

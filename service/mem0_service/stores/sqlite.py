@@ -28,6 +28,8 @@ from mem0_service.stores.base import (
     RecordStore,
     UnreadableRecord,
     UserSummary,
+    adjacency,
+    adjacent_turns_sql,
     changed_columns,
     dedup_key,
     iso,
@@ -243,6 +245,12 @@ class SQLiteRecordStore(SQLiteMessageLog, SQLiteJobs, SQLiteErasure, RecordStore
             found, _ = load_rows(rows, _row_to_memory)
             return [found[i] for i in first if i in found], len(admitted)
         return await self._run(work)
+
+    async def adjacent_turns(self, ids: list[str]) -> dict[str, list[str]]:
+        if not ids:
+            return {}
+        sql = adjacent_turns_sql(f"m.id IN ({','.join('?' * len(ids))})")
+        return await self._run(lambda c: adjacency(c.execute(sql, ids).fetchall()))
 
     async def update(self, memory: Memory, *, reindex: bool, actor: str = "api") -> bool:
         def work(c: sqlite3.Connection) -> bool:
