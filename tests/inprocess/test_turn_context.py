@@ -71,3 +71,10 @@ async def test_a_session_scoped_search_reads_the_same_context(api):
     hits = await _search(api, QUESTION, session_id="chat-1")
     assert [h["id"] for h in hits[:2]] == ids[:2]
     assert hits[1]["explanation"]["context_from"] == ids[0]
+
+
+async def test_the_answer_after_a_short_acknowledgement_is_still_in_context(api):
+    ids = await _turns(api, texts=["Dave: Who built the treehouse in your garden, Calvin?", "Calvin: Ha, good question!",
+                                   "Calvin: My grandfather, back in 1968.", "Dave: Shall we order pizza tonight?"])
+    hits = {h["id"]: h["explanation"] for h in await _search(api, "Who built Calvin's treehouse?")}
+    assert hits[ids[2]]["matched_by"] == "context" and hits[ids[2]]["context_from"] == ids[0]

@@ -250,10 +250,10 @@ class RecordStore(JobQueue):
         and how many of all `ids` do. A search ranks ~100 candidates but returns a few: only those are read in full."""
 
     @abstractmethod
-    async def adjacent_turns(self, ids: list[str]) -> dict[str, list[str]]:
-        """For each of `ids` that is a conversation turn (type interaction), the turns stored just before and after
-        it in the same conversation (same user, session and agent), in creation order (created_at, then id). Turns
-        with neither are left out. Two index probes per turn, whatever the number of memories."""
+    async def adjacent_turns(self, ids: list[str], *, reach: int = 1) -> dict[str, list[str]]:
+        """For each of `ids` that is a conversation turn (type interaction), the `reach` turns stored just before
+        and just after it in the same conversation (same user, session and agent), in creation order (created_at,
+        then id). Turns with none are left out. 2 x reach index probes per turn, whatever the number of memories."""
 
     @abstractmethod
     async def select(self, where: Filter, *, limit: int | None, offset: int = 0) -> tuple[list[Memory], int]:

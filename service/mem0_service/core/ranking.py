@@ -23,10 +23,10 @@ Three things keep both kinds of data working:
    model's "unrelated" anchor, full at its threshold anchor), so a shared common word cannot promote a memory
    the model finds unrelated.
 4. Conversation context: a turn of a stored conversation is read with its neighbours. The reply that answers a
-   question often shares no word with it ("It was Matt Patterson"), while the turn before it matches ("We had a
-   concert for my daughter's birthday"): a turn is at least CONTEXT_SHARE as relevant as the turn stored just before
-   or after it in the same conversation. LoCoMo recall@5 +0.03 in the offline replica
-   (bench/results/relevance-turn-context.md); facts and preferences stand alone and lend nothing.
+   question often shares no word with it ("It's an octopus"), while the turn before it matches ("I love the design
+   on your guitar"): a turn is at least CONTEXT_SHARE as relevant as a turn stored up to CONTEXT_REACH turns before
+   or after it in the same conversation (bench/results/relevance-turn-context.md); facts and preferences stand alone
+   and lend nothing.
 """
 
 from __future__ import annotations
@@ -59,8 +59,11 @@ NORMALISE_FADE = 0.3
 # in the same conversation): 0.7 and 0.75 ranked the same, 0.75 lets the neighbour of a near-certain match (>= 0.94)
 # pass the default threshold; 0.8 and above put unrelated neighbours ahead of real matches.
 CONTEXT_SHARE = 0.75
-# Only the best candidates lend context: measured the same from 5 to 20, and every lender costs two index probes.
+# Only the best candidates lend context: measured the same from 5 to 20, and every lender costs 2 x reach index probes.
 CONTEXT_LENDERS = 10
+# How many turns on each side of a lender it lends to: the exchange around a matching turn, not only the next line
+# (a question, a short acknowledgement, then the answer). 3 measured lower than 2.
+CONTEXT_REACH = 2
 
 
 def dense_relevance(calibration: Calibration, cos: np.ndarray, known: np.ndarray) -> np.ndarray:

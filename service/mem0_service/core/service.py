@@ -23,7 +23,7 @@ from mem0_service.core.memory import HistoryEvent, Memory, MemoryType, Scope, ne
 from mem0_service.core.messages import LoggedMessage, LogPage, LogWindow, NewMessage
 from mem0_service.core.ports import AsGivenWriter, OwnerGroup, RecordStore
 from mem0_service.core.query_subject import query_vector
-from mem0_service.core.ranking import CONTEXT_LENDERS, Ranked, fuse, with_context
+from mem0_service.core.ranking import CONTEXT_LENDERS, CONTEXT_REACH, Ranked, fuse, with_context
 from mem0_service.embedders.base import Embedder
 from mem0_service.errors import BadRequest, Conflict, NotFound, ServiceUnavailable
 from mem0_service.llm.client import LLMJunk
@@ -427,7 +427,7 @@ class MemoryService:
                           vector: np.ndarray, flt: VectorFilter) -> builtins.list[Ranked]:
         """The fused candidates with conversation context (ranking.with_context): the best ones' neighbouring turns
         are scored too, so that each is ranked on its own evidence or on what its neighbour lends, whichever is more."""
-        adjacent = await self.store.adjacent_turns([r.memory_id for r in ranked[:CONTEXT_LENDERS]])
+        adjacent = await self.store.adjacent_turns([r.memory_id for r in ranked[:CONTEXT_LENDERS]], reach=CONTEXT_REACH)
         unseen = list(dict.fromkeys(n for turns in adjacent.values() for n in turns if n not in dense))
         if unseen:
             dense.update(await self.index.similarity(vector, flt, unseen))

@@ -73,18 +73,24 @@ def migrations(dialect: str) -> list[tuple[int, str]]:
     return sorted(scripts)
 
 
-def adjacent_turns_sql(ids_in: str) -> str:
-    """The conversation turns stored just before and after each turn among `ids_in` (a SQL condition on m.id), read
-    through ix_memories_turns on both databases: same user, session and agent, in creation order (created_at, then
-    id, which sorts in creation order within a batch; imported memories keep their own ids)."""
+def adjacent_turns_sql(ids_in: str, reach: int) -> str:
+    """The `reach` conversation turns stored just before and just after each turn among `ids_in` (a SQL condition on
+    m.id), read through ix_memories_turns on both databases: same user, session and agent, in creation order
+    (created_at, then id, which sorts in creation order within a batch; imported memories keep their own ids)."""
     same = ("n.type = 'interaction' AND n.user_id = m.user_id AND coalesce(n.session_id, '') = coalesce(m.session_id, '') "
             "AND coalesce(n.agent_id, '') = coalesce(m.agent_id, '')")
-    return (f"SELECT m.id, (SELECT n.id FROM memories n WHERE {same} AND (n.created_at, n.id) < (m.created_at, m.id) "
-            "ORDER BY n.created_at DESC, n.id DESC LIMIT 1), "
-            f"(SELECT n.id FROM memories n WHERE {same} AND (n.created_at, n.id) > (m.created_at, m.id) "
-            "ORDER BY n.created_at, n.id LIMIT 1) "
-            f"FROM memories m WHERE m.type = 'interaction' AND {ids_in}")
+    before = [f"(SELECT n.id FROM memories n WHERE {same} AND (n.created_at, n.id) < (m.created_at, m.id) "
+              f"ORDER BY n.created_at DESC, n.id DESC LIMIT 1 OFFSET {k})" for k in range(reach)]
+    after = [f"(SELECT n.id FROM memories n WHERE {same} AND (n.created_at, n.id) > (m.created_at, m.id) "
+             f"ORDER BY n.created_at, n.id LIMIT 1 OFFSET {k})" for k in range(reach)]
+    return f"SELECT m.id, {', '.join(before + after)} FROM memories m WHERE m.type = 'interaction' AND {ids_in}"
 
 
 def adjacency(rows) -> dict[str, list[str]]:
-    return {turn: [n for n in (before, after) if n is not None] for turn, before, after in rows if before or after}
+    """Each turn's neighbours, nearest first on each side; turns without any are left out."""
+    out = {}
+    for turn, *around in rows:
+        neighbours = [n for n in around if n is not None]
+        if neighbours:
+            out[turn] = neighbours
+    return out

@@ -271,11 +271,11 @@ class PostgresRecordStore(PostgresMessageLog, PostgresJobs, PostgresErasure, Rec
             found, _ = load_rows(await cur.fetchall(), _row_to_memory)
         return [found[i] for i in first if i in found], len(admitted)
 
-    async def adjacent_turns(self, ids: list[str]) -> dict[str, list[str]]:
+    async def adjacent_turns(self, ids: list[str], *, reach: int = 1) -> dict[str, list[str]]:
         if not ids:
             return {}
         async with self._tx() as cur:
-            await cur.execute(adjacent_turns_sql("m.id = ANY(%s)"), (ids,))
+            await cur.execute(adjacent_turns_sql("m.id = ANY(%s)", reach), (ids,))
             return adjacency(await cur.fetchall())
 
     async def update(self, memory: Memory, *, reindex: bool, actor: str = "api") -> bool:

@@ -246,10 +246,10 @@ class SQLiteRecordStore(SQLiteMessageLog, SQLiteJobs, SQLiteErasure, RecordStore
             return [found[i] for i in first if i in found], len(admitted)
         return await self._run(work)
 
-    async def adjacent_turns(self, ids: list[str]) -> dict[str, list[str]]:
+    async def adjacent_turns(self, ids: list[str], *, reach: int = 1) -> dict[str, list[str]]:
         if not ids:
             return {}
-        sql = adjacent_turns_sql(f"m.id IN ({','.join('?' * len(ids))})")
+        sql = adjacent_turns_sql(f"m.id IN ({','.join('?' * len(ids))})", reach)
         return await self._run(lambda c: adjacency(c.execute(sql, ids).fetchall()))
 
     async def update(self, memory: Memory, *, reindex: bool, actor: str = "api") -> bool:

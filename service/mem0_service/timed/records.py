@@ -63,8 +63,8 @@ class TimedRecordStore(RecordStore, JobQueue):
                              where: Filter | None = None) -> tuple[list[Memory], int]:
         return await self.timer("first_in_scope", self.records.first_in_scope(scope, ids, limit, where))
 
-    async def adjacent_turns(self, ids: list[str]) -> dict[str, list[str]]:
-        return await self.timer("adjacent_turns", self.records.adjacent_turns(ids))
+    async def adjacent_turns(self, ids: list[str], *, reach: int = 1) -> dict[str, list[str]]:
+        return await self.timer("adjacent_turns", self.records.adjacent_turns(ids, reach=reach))
 
     async def select(self, where: Filter, *, limit: int | None, offset: int = 0) -> tuple[list[Memory], int]:
         return await self.timer("select", self.records.select(where, limit=limit, offset=offset))
