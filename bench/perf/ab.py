@@ -27,6 +27,17 @@ def code_env(checkout: Path) -> dict[str, str]:
     return {"PYTHONPATH": f"{root / 'service'}:{root}"}
 
 
+def as_conversations(memories: list[dict], queries: list[dict], rng: random.Random, turns: int = 25) -> None:
+    """Memories become turns of conversations (in their users' order of creation), queries name the user half the time."""
+    seen: dict[str, int] = {}
+    for memory in memories:
+        n = seen[memory["user_id"]] = seen.get(memory["user_id"], -1) + 1
+        memory.update(type="interaction", session_id=f"chat-{n // turns}")
+    for query in queries:
+        if rng.random() < 0.5:
+            query["query"] = f"What does the user say about {query['query'].rstrip('?')}?"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--a", type=Path, required=True, help="checkout of version A (holds service/)")
@@ -35,11 +46,16 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--duration", type=float, default=15.0)
     parser.add_argument("--out", type=Path, default=RESULTS / "perf-ab.json")
+    parser.add_argument("--conversations", action="store_true",
+                        help="store every memory as a conversation turn (type interaction, sessions of 25 turns) and "
+                             "name the user in half the queries: the search's context and subject paths at full cost")
     args = parser.parse_args()
     rng = random.Random(12)
     memories = make_memories(args.n, min(20000, args.n // 5), 100, rng)
     typical = sorted({m["user_id"] for m in memories if m["user_id"] != "heavy-user"})
     queries = make_queries(400, typical, rng)
+    if args.conversations:
+        as_conversations(memories, queries, rng)
     heavy = [dict(q, user_id="heavy-user") for q in queries]
 
     data_dir = WORK / "perf-ab"

@@ -20,6 +20,8 @@ from bench.retrieval.locomo import DEFAULT_DATA, REPO
 from bench.retrieval.metrics import per_question, summarise
 from bench.retrieval.tune import Corpus
 
+# Depths at which the share of all evidence turns ranked that high is reported: the most any threshold can pass.
+DEPTHS = (5, 10, 20, 50)
 CATEGORIES = ("multi-hop", "temporal", "open-domain", "single-hop", "adversarial")
 
 
@@ -41,6 +43,7 @@ def evaluate(corpus: Corpus, cands, share: float, lenders: int, directions: tupl
     calibration = LocalEmbedder.calibration
     adjacent = neighbours(corpus, directions)
     rows, evidence, passed_evidence, passed_other = [], 0, 0, 0
+    depth_evidence = dict.fromkeys(DEPTHS, 0)
     for (question, dense, keyword), qv in zip(cands, corpus.qvec):
         ranked = ranking.fuse(calibration, dense, keyword)
         if share:
@@ -59,11 +62,13 @@ def evaluate(corpus: Corpus, cands, share: float, lenders: int, directions: tupl
             passed_evidence += len(passed & question.evidence)
             passed_other += len(passed - question.evidence)
             evidence += len(question.evidence)
+            for k in DEPTHS:
+                depth_evidence[k] += len(set(dias[:k]) & question.evidence)
     summary = summarise([c[0] for c in cands], rows)
     n = sum(1 for c in cands if c[0].category != 5)
     return {"R@5": summary["1-4"]["R@5"], "R@10": summary["1-4"]["R@10"], "MRR": summary["1-4"]["MRR"],
             **{c: summary[c]["R@5"] for c in CATEGORIES}, "evidence pass": passed_evidence / evidence,
-            "other per question": passed_other / n}
+            "other per question": passed_other / n, "depth": {k: v / evidence for k, v in depth_evidence.items()}}
 
 
 def main() -> None:
@@ -122,6 +127,18 @@ def write_report(path: Path, rows: list[dict], machine: str) -> None:
               "of lenders hardly matters from 5 up: what the top five gain comes from the first few candidates. "
               "Facts, preferences and "
               "metadata memories neither lend nor borrow: only memories of type interaction are turns.", ""]
+    lines += ["## How much evidence any threshold could pass", "",
+              "Share of all evidence turns (categories 1-4, pooled) ranked within the first k results: a threshold "
+              "that passes k results per question passes at most this share, with about k minus one other turns.", "",
+              "| variant | " + " | ".join(f"first {k}" for k in DEPTHS) + " |", "|---" * (len(DEPTHS) + 1) + "|"]
+    for r in rows:
+        if r["name"].startswith("no context") or "shipped" in r["name"]:
+            depth = {int(k): share for k, share in r["depth"].items()}  # JSON keeps the depths as strings
+            lines.append(f"| {r['name']} | " + " | ".join(f"{depth[k]:.1%}" for k in DEPTHS) + " |")
+    lines += ["", "Doubling the share of evidence passing 0.7 from the 35% of the first calibration (to 70%) would "
+              "need a ranking that holds 70% of the evidence turns within the few results a question can afford; "
+              "in this replica only the first 50 hold that much (74% with context, 67% without). What passes 0.7 "
+              "tracks what ranks first, so the way up is recall, not a looser threshold.", ""]
     path.write_text("\n".join(lines) + "\n")
 
 
