@@ -97,9 +97,11 @@ class LabelledSet:
                            [(f"{u['user_id']}|{k}", u["user_id"], stem(v) if stem else v) for k, v in u["memories"].items()])
         db.execute("INSERT INTO f (f) VALUES ('rebuild')")
         self.items: list[Item] = []
+        self.vectors: dict[str, dict[str, np.ndarray]] = {}
         for u in users:
             ids = [f"{u['user_id']}|{k}" for k in u["memories"]]
             mv = embedder._encode(list(u["memories"].values()))
+            self.vectors[u["user_id"]] = dict(zip(ids, mv))
             qv = query_vectors(embedder, [q["q"] for q in u["queries"]], subject_free_share)
             for q, v in zip(u["queries"], qv):
                 terms = keyword_terms(q["q"])

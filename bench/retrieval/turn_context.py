@@ -36,19 +36,25 @@ def neighbours(corpus: Corpus, directions: tuple[int, ...]) -> dict[str, list[st
     return out
 
 
-def evaluate(corpus: Corpus, cands, share: float, lenders: int, directions: tuple[int, ...]) -> dict[str, float]:
+def evaluate(corpus: Corpus, cands, share: float, lenders: int, directions: tuple[int, ...],
+             hub_penalty: float = 0.0) -> dict[str, float]:
+    """LoCoMo through the replica with conversation context (share 0: none) and the hub correction (penalty 0: none)."""
     from mem0_service.core import ranking
     from mem0_service.embedders.local import LocalEmbedder
+    from mem0_service.vectors.base import mean_similarity
 
     calibration = LocalEmbedder.calibration
     adjacent = neighbours(corpus, directions)
     rows, evidence, passed_evidence, passed_other = [], 0, 0, 0
     depth_evidence = dict.fromkeys(DEPTHS, 0)
     for (question, dense, keyword), qv in zip(cands, corpus.qvec):
+        ids, matrix = corpus.by_conv[question.conversation]
+        row = {i: n for n, i in enumerate(ids)}
+        if hub_penalty:
+            typical = mean_similarity({i: matrix[row[i]] for i in dense})
+            dense = ranking.without_hubs(dense, typical, hub_penalty)
         ranked = ranking.fuse(calibration, dense, keyword)
         if share:
-            ids, matrix = corpus.by_conv[question.conversation]
-            row = {i: n for n, i in enumerate(ids)}
             lending = {r.memory_id: adjacent[r.memory_id] for r in ranked[:lenders] if adjacent[r.memory_id]}
             cosines = dict(dense)
             for turns in lending.values():

@@ -78,3 +78,14 @@ async def test_the_answer_after_a_short_acknowledgement_is_still_in_context(api)
                                    "Calvin: My grandfather, back in 1968.", "Dave: Shall we order pizza tonight?"])
     hits = {h["id"]: h["explanation"] for h in await _search(api, "Who built Calvin's treehouse?")}
     assert hits[ids[2]]["matched_by"] == "context" and hits[ids[2]]["context_from"] == ids[0]
+
+
+async def test_turns_stored_in_one_batch_keep_their_order(api):
+    """A batch gives every turn the same created_at: the ids keep the order the turns were sent in."""
+    status, body = await api.call("POST", "/api/memories/batch", json={"memories": [
+        {"user_id": USER, "content": text, "type": "interaction", "session_id": "chat-9"} for text in CHAT]})
+    assert status == 201, body
+    ids = [item["memory"]["id"] for item in body["results"]]
+    hits = await _search(api, QUESTION)
+    assert [h["id"] for h in hits[:2]] == ids[:2]
+    assert hits[1]["explanation"]["context_from"] == ids[0]

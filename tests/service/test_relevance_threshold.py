@@ -79,3 +79,28 @@ def test_naming_the_user_in_the_question_does_not_outrank_the_answer_in_another_
     ranked = api.search(user, "What does the user watch on weekends?", relevance_threshold=0.0, limit=10)["memories"]
     assert ranked[0]["id"] == ids["football"], [m["content"] for m in ranked[:3]]
     assert _found(api, user, "What does the user watch on weekends?")[0] == ids["football"]
+
+
+SOFIA = {
+    "pregnant": "София беременна, срок пять месяцев",
+    "insomnia": "Sofia often cannot fall asleep and wakes up at 4 am",
+    "berlin": "Sofia ist im Mai nach Berlin gezogen",
+    "wall": "Sofia painted the wall of her new flat dark green",
+    "tea": "София пьёт зелёный чай вместо кофе",
+    "tea_set": "Sofia collects antique porcelain tea sets",
+    "password": "Sofia wants to be reminded to change her passwords every three months",
+    "bike": "Sofia fährt jeden Tag mit dem Fahrrad zur Arbeit",
+    "bike_stolen": "У Софии в прошлом году украли велосипед у подъезда",
+    "ukulele": "Sofía aprende a tocar el ukelele",
+}
+
+
+def test_a_memory_close_to_all_the_others_does_not_answer_every_question(api):
+    """"Sofia moved to Berlin in May" resembles every other memory about Sofia, so it is near any question about
+    her; the memory that answers must still come first."""
+    user = unique_user()
+    ids = {key: api.create(user, text)["id"] for key, text in SOFIA.items()}
+    for question, answer in (("Is Sofia expecting a baby?", "pregnant"), ("Ist Sofia schwanger?", "pregnant"),
+                             ("¿Cómo va Sofía al trabajo?", "bike"), ("Wurde Sofia etwas gestohlen?", "bike_stolen")):
+        ranked = api.search(user, question, relevance_threshold=0.0, limit=3)["memories"]
+        assert ranked[0]["id"] == ids[answer], (question, [m["content"] for m in ranked])

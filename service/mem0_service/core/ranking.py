@@ -22,7 +22,11 @@ Three things keep both kinds of data working:
    missing words never lower a memory that matches by meaning. The lift is gated by the raw cosine (zero at the
    model's "unrelated" anchor, full at its threshold anchor), so a shared common word cannot promote a memory
    the model finds unrelated.
-4. Conversation context: a turn of a stored conversation is read with its neighbours. The reply that answers a
+4. Hub correction (CSLS-style): a memory that resembles every other candidate (a generic line like "The user
+   prefers email notifications", or small talk in a long chat) is near every query and wins where nothing better
+   stands out. Each candidate's cosine is lowered by HUB_PENALTY times how much more it resembles the other
+   candidates than the median candidate does (bench/results/relevance-hubs.md).
+5. Conversation context: a turn of a stored conversation is read with its neighbours. The reply that answers a
    question often shares no word with it ("It's an octopus"), while the turn before it matches ("I love the design
    on your guitar"): a turn is at least CONTEXT_SHARE as relevant as a turn stored up to CONTEXT_REACH turns before
    or after it in the same conversation (bench/results/relevance-turn-context.md); facts and preferences stand alone
@@ -55,6 +59,11 @@ BACKGROUND_SAMPLE = 50
 # background shift does the job and the normalisation would let the dense best candidate outrank keyword matches.
 NORMALISE_UNTIL = 2.0
 NORMALISE_FADE = 0.3
+# Share of a candidate's excess typicality (mean cosine to the other candidates, above the median candidate's) taken
+# off its cosine. 0.2 to 0.4 measured within a query of each other; 0.6 started to lose bilingual matches.
+HUB_PENALTY = 0.3
+# Fewer candidates than this say too little about what is typical among them.
+HUB_MIN_CANDIDATES = 3
 # A conversation turn's relevance is at least this share of its neighbour's (the turn stored just before or after it
 # in the same conversation): 0.7 and 0.75 ranked the same, 0.75 lets the neighbour of a near-certain match (>= 0.94)
 # pass the default threshold; 0.8 and above put unrelated neighbours ahead of real matches.
@@ -77,6 +86,15 @@ def dense_relevance(calibration: Calibration, cos: np.ndarray, known: np.ndarray
     if share == 0.0:
         return raw
     return share * calibration.score_normalised(normalised - shift) + (1.0 - share) * raw
+
+
+def without_hubs(cosines: dict[str, float], typicality: dict[str, float],
+                 penalty: float = HUB_PENALTY) -> dict[str, float]:
+    """The candidates' cosines with the hub correction applied (a candidate without a typicality keeps its own)."""
+    if len(typicality) < HUB_MIN_CANDIDATES or not penalty:
+        return cosines
+    median = float(np.median(list(typicality.values())))
+    return {i: c - penalty * (typicality[i] - median) if i in typicality else c for i, c in cosines.items()}
 
 
 def calibrated_cosines(calibration: Calibration, cos: np.ndarray, known: np.ndarray) -> tuple[np.ndarray, float, float]:

@@ -7,7 +7,7 @@ import builtins
 import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -23,7 +23,7 @@ from mem0_service.core.memory import HistoryEvent, Memory, MemoryType, Scope, ne
 from mem0_service.core.messages import LoggedMessage, LogPage, LogWindow, NewMessage
 from mem0_service.core.ports import AsGivenWriter, OwnerGroup, RecordStore
 from mem0_service.core.query_subject import query_vector
-from mem0_service.core.ranking import CONTEXT_LENDERS, CONTEXT_REACH, Ranked, fuse, with_context
+from mem0_service.core.ranking import CONTEXT_LENDERS, CONTEXT_REACH, Ranked, fuse, with_context, without_hubs
 from mem0_service.embedders.base import Embedder
 from mem0_service.errors import BadRequest, Conflict, NotFound, ServiceUnavailable
 from mem0_service.llm.client import LLMJunk
@@ -415,13 +415,16 @@ class MemoryService:
         keyword_only = [i for i in keyword if i not in dense]
         if keyword_only:
             dense.update(await self.index.similarity(vector, flt, keyword_only))
+        raw = dict(dense)
+        dense = without_hubs(dense, await self.index.typicality(flt, list(dense)))
         ranked = await self._in_context(fuse(self.embedder.calibration, dense, keyword), dense, keyword, vector, flt)
         ranked = [r for r in ranked if r.relevance >= threshold]
         # Records are the source of truth: a vector whose record is gone, expired or out of scope never surfaces.
         records, total = await self.store.first_in_scope(scope, [r.memory_id for r in ranked], limit, where)
         by_id = {r.memory_id: r for r in ranked}
-        return [SearchHit(m, round(by_id[m.id].relevance, 4), by_id[m.id]) for m in records], total
-
+        # The explanation shows each memory's own cosine, from before the hub correction.
+        return [SearchHit(m, round(by_id[m.id].relevance, 4), replace(by_id[m.id], cosine=raw.get(m.id, by_id[m.id].cosine)))
+                for m in records], total
 
     async def _in_context(self, ranked: builtins.list[Ranked], dense: dict[str, float], keyword: dict[str, float],
                           vector: np.ndarray, flt: VectorFilter) -> builtins.list[Ranked]:

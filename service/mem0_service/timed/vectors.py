@@ -34,6 +34,9 @@ class TimedVectorIndex(VectorIndex):
     async def similarity(self, vector: np.ndarray, flt: VectorFilter, ids: list[str]) -> dict[str, float]:
         return await self.timer("similarity", self.index.similarity(vector, flt, ids))
 
+    async def typicality(self, flt: VectorFilter, ids: list[str]) -> dict[str, float]:
+        return await self.timer("typicality", self.index.typicality(flt, ids))
+
     async def count(self) -> int:
         return await self.index.count()
 

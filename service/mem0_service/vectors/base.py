@@ -52,6 +52,11 @@ class VectorIndex(ABC):
     async def similarity(self, vector: np.ndarray, flt: VectorFilter, ids: list[str]) -> dict[str, float]:
         """Cosine similarity of the given ids (those present in the index and in the filter)."""
 
+    async def typicality(self, flt: VectorFilter, ids: list[str]) -> dict[str, float]:
+        """Each id's mean cosine similarity to the other ids (those present in the index and in the filter): how
+        much a candidate resembles every other candidate of a search, whatever the query."""
+        return mean_similarity(await self.fetch_vectors(ids))
+
     @abstractmethod
     async def count(self) -> int: ...
 
@@ -62,3 +67,13 @@ class VectorIndex(ABC):
     async def fetch_vectors(self, ids: list[str]) -> dict[str, np.ndarray]:
         """The stored vectors of these ids (those present), for backups."""
         raise NotImplementedError(f"{type(self).__name__} cannot hand out its vectors")
+
+
+def mean_similarity(vectors: dict[str, np.ndarray]) -> dict[str, float]:
+    """Each vector's mean cosine to the others (unit vectors); nothing for fewer than two."""
+    if len(vectors) < 2:
+        return {}
+    ids = list(vectors)
+    matrix = np.stack([vectors[i] for i in ids]).astype(np.float32)
+    sums = (matrix @ matrix.T).sum(axis=1) - np.einsum("ij,ij->i", matrix, matrix)
+    return dict(zip(ids, (sums / (len(ids) - 1)).tolist()))

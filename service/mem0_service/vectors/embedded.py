@@ -19,7 +19,7 @@ import numpy as np
 
 from mem0_service.errors import ServiceUnavailable
 from mem0_service.sqlite_worker import SQLiteWorker
-from mem0_service.vectors.base import VectorFilter, VectorIndex, VectorPoint
+from mem0_service.vectors.base import VectorFilter, VectorIndex, VectorPoint, mean_similarity
 
 log = logging.getLogger("mem0_service")
 
@@ -267,6 +267,13 @@ class EmbeddedVectorIndex(VectorIndex):
             return {}
         scores = user.matrix[rows] @ np.asarray(vector, dtype=np.float32)
         return {user.ids[r]: float(s) for r, s in zip(rows, scores)}
+
+    async def typicality(self, flt: VectorFilter, ids: list[str]) -> dict[str, float]:
+        # From the user's matrix in memory, as `similarity`: a search already refreshed it.
+        user = self._users.get(flt.user_id)
+        if user is None:
+            return {}
+        return mean_similarity({i: user.matrix[user.row_of[i]] for i in ids if i in user.row_of})
 
     async def count(self) -> int:
         await self.refresh()
