@@ -268,6 +268,9 @@ def write_report(out: Path, table: list[dict], machine: str) -> None:
              "21 queries with no answer). Each query is ranked against its user's memories. Pass = relevance >= 0.7. "
              "Calibrations are fitted on the multilingual set; the bilingual set (written independently) and the "
              "leave-one-user-out column check that they carry over.", "",
+             "Levers measured after this table, each in its own report on top of the ranking shipped here: the "
+             "subject faded out of the query (relevance-query-subject.md), conversation context "
+             "(relevance-turn-context.md) and the hub correction (relevance-hubs.md).", "",
              "| lever | calibration | bilingual hit@1 | bilingual relevant pass | bilingual unrelated pass "
              "| multilingual hit@1 | multilingual relevant pass | (leave one user out) | multilingual unrelated pass "
              "| (leave one user out) | hard negatives pass | no-answer queries with a pass "
