@@ -422,9 +422,12 @@ class MemoryService:
         # Records are the source of truth: a vector whose record is gone, expired or out of scope never surfaces.
         records, total = await self.store.first_in_scope(scope, [r.memory_id for r in ranked], limit, where)
         by_id = {r.memory_id: r for r in ranked}
-        # The explanation shows each memory's own cosine, from before the hub correction.
-        return [SearchHit(m, round(by_id[m.id].relevance, 4), replace(by_id[m.id], cosine=raw.get(m.id, by_id[m.id].cosine)))
-                for m in records], total
+        hits = []
+        for memory in records:
+            why = by_id[memory.id]
+            # The explanation shows each memory's own cosine, from before the hub correction.
+            hits.append(SearchHit(memory, round(why.relevance, 4), replace(why, cosine=raw.get(memory.id, why.cosine))))
+        return hits, total
 
     async def _in_context(self, ranked: builtins.list[Ranked], dense: dict[str, float], keyword: dict[str, float],
                           vector: np.ndarray, flt: VectorFilter) -> builtins.list[Ranked]:
@@ -433,8 +436,8 @@ class MemoryService:
         adjacent = await self.store.adjacent_turns([r.memory_id for r in ranked[:CONTEXT_LENDERS]], reach=CONTEXT_REACH)
         unseen = list(dict.fromkeys(n for turns in adjacent.values() for n in turns if n not in dense))
         if unseen:
-            dense.update(await self.index.similarity(vector, flt, unseen))
-            ranked = fuse(self.embedder.calibration, dense, keyword)
+            with_neighbours = {**dense, **await self.index.similarity(vector, flt, unseen)}
+            ranked = fuse(self.embedder.calibration, with_neighbours, keyword)
         return with_context(ranked, adjacent)
 
 
