@@ -90,7 +90,8 @@ class Backends:
 
     def service(self, settings: Settings) -> MemoryService:
         return MemoryService(self.store, self.index, self.embedder, deduplicate=settings.deduplicate,
-                             extractor=self.extractor, session_ttl=settings.session_ttl)
+                             extractor=self.extractor, session_ttl=settings.session_ttl,
+                             idempotency_ttl=settings.idempotency_ttl)
 
 
 @contextlib.asynccontextmanager

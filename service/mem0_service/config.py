@@ -29,6 +29,7 @@ ENV_VARS: dict[str, str] = {
     "MEM0_LLM_MODEL": "llm_model", "MEM0_LLM_BASE_URL": "llm_base_url",
     "MEM0_SCORE_CALIBRATION": "score_calibration", "MEM0_DEDUPLICATE": "deduplicate",
     "MEM0_SESSION_TTL": "session_ttl", "MEM0_SWEEP_INTERVAL": "sweep_interval", "MEM0_MAX_BODY_BYTES": "max_body_bytes",
+    "MEM0_IDEMPOTENCY_TTL": "idempotency_ttl",
     "MEM0_JOB_LEASE": "job_lease", "MEM0_JOB_MAX_ATTEMPTS": "job_max_attempts", "MEM0_JOB_BACKOFF": "job_backoff",
     "MEM0_JOB_POLL": "job_poll", "MEM0_JOB_RESCAN": "job_rescan", "MEM0_JOB_RETENTION": "job_retention",
     "MEM0_LOG_LEVEL": "log_level", "MEM0_LOG_FORMAT": "log_format",
@@ -48,8 +49,8 @@ def _refuse(message: str) -> PydanticCustomError:
     return PydanticCustomError(_ERROR, "{reason}", {"reason": message})
 
 
-def _number(field: str, minimum: float) -> BeforeValidator:
-    """A number of at least `minimum`, with an error naming the environment variable."""
+def _number(field: str, minimum: float, *, above: bool = False) -> BeforeValidator:
+    """A number of at least `minimum` (greater than it when `above`), with an error naming the environment variable."""
     var = _VARIABLE[field]
 
     def parse(value: object) -> object:
@@ -62,6 +63,8 @@ def _number(field: str, minimum: float) -> BeforeValidator:
             number = float(value)
         else:
             return value  # None where allowed; anything else is refused by the field's type
+        if above and not number > minimum:
+            raise _refuse(f"{var} must be greater than {minimum:g}, got {value!r}")
         if number < minimum:
             raise _refuse(f"{var} must be at least {minimum:g}, got {value!r}")
         return number
@@ -121,6 +124,8 @@ class Settings(BaseModel):
     llm_base_url: str | None = None
     session_ttl: float | None = Field(None, gt=0, description="Seconds of inactivity after which a session ends")
     sweep_interval: float = Field(60.0, gt=0)
+    idempotency_ttl: Annotated[float, _number("idempotency_ttl", 0, above=True)] = Field(
+        86400.0, description="Seconds a stored Idempotency-Key answer is replayed; then the key can be used anew")
     max_body_bytes: int = 1024 * 1024
     log_level: str = "INFO"
     deduplicate: bool = True

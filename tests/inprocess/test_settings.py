@@ -21,6 +21,8 @@ from tests.inprocess.conftest import InProcessApi, backend_settings
     ({"MEM0_METRICS_PUBLIC": "maybe"}, "MEM0_METRICS_PUBLIC must be true or false, got 'maybe'"),
     ({"MEM0_KEY_CACHE_SECONDS": "soon"}, "MEM0_KEY_CACHE_SECONDS must be a number, got 'soon'"),
     ({"MEM0_HEALTH_TIMEOUT": "0"}, "MEM0_HEALTH_TIMEOUT must be at least 0.1, got '0'"),
+    ({"MEM0_IDEMPOTENCY_TTL": "0"}, "MEM0_IDEMPOTENCY_TTL must be greater than 0, got '0'"),
+    ({"MEM0_IDEMPOTENCY_TTL": "-60"}, "MEM0_IDEMPOTENCY_TTL must be greater than 0, got '-60'"),
 ])
 def test_a_bad_operational_value_names_its_variable(env: dict[str, str], message: str):
     with pytest.raises(ConfigError) as refused:
@@ -37,16 +39,17 @@ def test_every_bad_value_is_reported_at_once():
 def test_operational_values_from_the_environment():
     settings = Settings.from_env({"MEM0_RATE_LIMIT": "30", "MEM0_CORS_ORIGINS": " https://app.example.com/ , ,*",
                                   "MEM0_LOG_FORMAT": "JSON", "MEM0_METRICS_PUBLIC": "yes",
-                                  "MEM0_KEY_CACHE_SECONDS": "0", "MEM0_HEALTH_TIMEOUT": "2.5"})
+                                  "MEM0_KEY_CACHE_SECONDS": "0", "MEM0_HEALTH_TIMEOUT": "2.5",
+                                  "MEM0_IDEMPOTENCY_TTL": "3600"})
     assert settings.rate_limit == 30 and settings.rate_limit_bucket == 30  # the burst defaults to the rate
     assert settings.cors_origins == ("https://app.example.com", "*")
     assert settings.log_format == "json" and settings.metrics_public is True
-    assert settings.key_cache_seconds == 0 and settings.health_timeout == 2.5
+    assert settings.key_cache_seconds == 0 and settings.health_timeout == 2.5 and settings.idempotency_ttl == 3600
     assert Settings.from_env({"MEM0_RATE_LIMIT": "30", "MEM0_RATE_LIMIT_BURST": "5"}).rate_limit_bucket == 5
     defaults = Settings.from_env({"MEM0_LOG_FORMAT": "", "MEM0_CORS_ORIGINS": ""})
     assert (defaults.rate_limit, defaults.rate_limit_bucket, defaults.cors_origins) == (0, 0, ())
     assert (defaults.log_format, defaults.metrics_public, defaults.key_cache_seconds,
-            defaults.health_timeout) == ("text", False, 5, 5)
+            defaults.health_timeout, defaults.idempotency_ttl) == ("text", False, 5, 5, 86400)
 
 
 async def test_the_application_follows_its_settings_not_the_environment(aiohttp_client, tmp_path: Path,

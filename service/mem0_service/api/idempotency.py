@@ -7,7 +7,8 @@ idempotency-key draft, not a silent replay of an unrelated answer.
 
 A stored answer shows memories, so it is the user's data: it is kept with the owners of what it shows, and erasing
 one of those memories or their user drops it. A retry after that is a new request (a fresh create), never a
-replay of the erased content."""
+replay of the erased content. Answers are not kept for good either: the sweeper drops keys older than
+MEM0_IDEMPOTENCY_TTL, after which a retry is a new request too."""
 
 from __future__ import annotations
 

@@ -199,6 +199,9 @@ async def metrics_endpoint(request: web.Request) -> web.Response:
             ({"reason": "idle_session"}, sweeps.session_memories_removed)])
         gauges["mem0_sweeper_messages_removed"] = ("Logged messages of idle sessions cleared by the sweeper since start",
                                                    [({}, sweeps.session_messages_removed)])
+        gauges["mem0_sweeper_idempotency_expired"] = (
+            "Idempotency-Keys dropped by the sweeper since start, older than MEM0_IDEMPOTENCY_TTL",
+            [({}, sweeps.idempotency_expired)])
         gauges["mem0_sweeper_failing"] = ("1 when the sweeper's last run failed", [({}, int(bool(sweeps.last_error)))])
     return web.Response(body=metrics.render(gauges).encode(), headers={
         "Content-Type": "text/plain; version=0.0.4; charset=utf-8", "Cache-Control": "no-store"})

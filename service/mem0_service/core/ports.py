@@ -322,6 +322,13 @@ class RecordStore(JobQueue):
         """Give a reserved key up (its request failed): a retry with it does the work again."""
 
     @abstractmethod
+    async def expire_idempotency(self, before: datetime) -> int:
+        """Drop every Idempotency-Key reserved before `before`, answered or not (a live reservation is seconds old),
+        with the owners of its answer; returns how many keys went. Keys go in batches, each with its owners in one
+        transaction, so a large backlog never holds the write lock for long. A retry with a dropped key does the work
+        again."""
+
+    @abstractmethod
     async def list(self, scope: Scope, *, limit: int, offset: int, newest_first: bool = True) -> tuple[list[Memory], int]: ...
 
     @abstractmethod

@@ -82,18 +82,21 @@ class SweepStats:
     expired_removed: int = 0
     session_memories_removed: int = 0
     session_messages_removed: int = 0
+    idempotency_expired: int = 0
     runs: int = 0
     last_error: str | None = None
 
 
 class MemoryService:
     def __init__(self, store: RecordStore, index: VectorIndex, embedder: Embedder, *, deduplicate: bool = True,
-                 extractor: Extractor | None = None, session_ttl: float | None = None):
+                 extractor: Extractor | None = None, session_ttl: float | None = None,
+                 idempotency_ttl: float = 86400.0):
         self.store, self.index, self.embedder = store, index, embedder
         self.indexer = Indexer(store, index, embedder)
         self.deduplicate = deduplicate
         self.extractor = extractor
         self.session_ttl = session_ttl
+        self.idempotency_ttl = idempotency_ttl
         self.sweeps = SweepStats()
         # Memory changes reach webhooks through the record store's triggers; this is for events about work.
         self.webhooks: WebhookStore | None = None
@@ -312,7 +315,8 @@ class MemoryService:
     # -- lifecycle ----------------------------------------------------------------------------------------
 
     async def sweep(self) -> SweepStats:
-        """Remove expired memories and the session memories of sessions idle longer than the session TTL."""
+        """Remove expired memories, the session memories of sessions idle longer than the session TTL and the
+        Idempotency-Keys older than the idempotency TTL."""
         now = utcnow()
         while expired := await self.store.delete_expired(now):
             self.sweeps.expired_removed += len(expired)
@@ -324,6 +328,8 @@ class MemoryService:
                 self.sweeps.session_memories_removed += removed
             for user_id, session_id in await self.store.idle_message_logs(now - timedelta(seconds=self.session_ttl)):
                 self.sweeps.session_messages_removed += await self.store.clear_messages(user_id, session_id)
+        self.sweeps.idempotency_expired += await self.store.expire_idempotency(
+            now - timedelta(seconds=self.idempotency_ttl))
         self.sweeps.runs += 1
         return self.sweeps
 

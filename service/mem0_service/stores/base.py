@@ -25,6 +25,9 @@ log = logging.getLogger("mem0_service.stores")
 WORD = re.compile(r"\w+", re.UNICODE)
 # Columns an update may name; anything else in a change set is a programming error.
 UPDATABLE = ("content", "type", "metadata", "expires_at")
+# Idempotency keys dropped per transaction by expiry: writers wait at most for one batch (and within SQLite's
+# 999 bound parameters).
+EXPIRY_BATCH = 500
 
 
 def keyword_terms(query: str, max_terms: int = 32) -> list[str]:

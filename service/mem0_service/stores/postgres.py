@@ -31,6 +31,7 @@ from mem0_service.errors import Conflict, PreconditionFailed, ServiceUnavailable
 from mem0_service.keys.model import ApiKey
 from mem0_service.stores import postgres_keywords
 from mem0_service.stores.base import (
+    EXPIRY_BATCH,
     IdempotencyState,
     IndexOp,
     QuarantineEntry,
@@ -424,6 +425,20 @@ class PostgresRecordStore(PostgresMessageLog, PostgresJobs, PostgresErasure, Rec
     async def release_idempotent(self, key: str) -> None:
         async with self._tx() as cur:
             await cur.execute("DELETE FROM idempotency_keys WHERE key = %s AND status = 0", (key,))
+
+    async def expire_idempotency(self, before: datetime) -> int:
+        expired = 0
+        while True:
+            async with self._tx() as cur:
+                # The age is checked again on the row deleted: a reservation taken over meanwhile is young again.
+                await cur.execute("DELETE FROM idempotency_keys WHERE created_at < %s AND key IN (SELECT key FROM "
+                                  "idempotency_keys WHERE created_at < %s LIMIT %s) RETURNING key",
+                                  (before, before, EXPIRY_BATCH))
+                keys = [k for (k,) in await cur.fetchall()]
+                if not keys:
+                    return expired
+                await cur.execute("DELETE FROM idempotency_owners WHERE key = ANY(%s)", (keys,))
+            expired += len(keys)
 
     async def list(self, scope: Scope, *, limit: int, offset: int, newest_first: bool = True) -> tuple[list[Memory], int]:
         where, params = _where(scope)

@@ -64,6 +64,8 @@ async def store_answer(cur: Any, key: str, status: int, body: str, owners: Colle
             await cur.execute("DELETE FROM idempotency_keys WHERE key = %s", (key,))
             return
     await cur.execute("UPDATE idempotency_keys SET status = %s, body = %s WHERE key = %s", (status, body, key))
+    if not cur.rowcount:
+        return  # the reservation expired while the request ran: there is no key left to answer for
     await cur.executemany("INSERT INTO idempotency_owners (key, user_id, agent_id, memory_id) VALUES (%s, %s, %s, %s) "
                           "ON CONFLICT DO NOTHING",
                           [(key, o.user_id, o.agent_id or "", o.memory_id or "") for o in owners])

@@ -22,6 +22,7 @@ from mem0_service.keys.model import ApiKey
 from mem0_service.sqlite_worker import SQLiteWorker
 from mem0_service.stores import sqlite_keywords
 from mem0_service.stores.base import (
+    EXPIRY_BATCH,
     IdempotencyState,
     IndexOp,
     QuarantineEntry,
@@ -388,6 +389,21 @@ class SQLiteRecordStore(SQLiteMessageLog, SQLiteJobs, SQLiteErasure, RecordStore
 
     async def release_idempotent(self, key: str) -> None:
         await self._run(lambda c: c.execute("DELETE FROM idempotency_keys WHERE key = ? AND status = 0", (key,)))
+
+    async def expire_idempotency(self, before: datetime) -> int:
+        def batch(c: sqlite3.Connection) -> int:
+            keys = [k for (k,) in c.execute("SELECT key FROM idempotency_keys WHERE created_at < ? LIMIT ?",
+                                            (iso(before), EXPIRY_BATCH))]
+            if not keys:
+                return 0
+            marks = ",".join("?" * len(keys))
+            c.execute(f"DELETE FROM idempotency_owners WHERE key IN ({marks})", keys)
+            return c.execute(f"DELETE FROM idempotency_keys WHERE key IN ({marks})", keys).rowcount
+
+        expired = 0
+        while dropped := await self._run(batch):
+            expired += dropped
+        return expired
 
     async def list(self, scope: Scope, *, limit: int, offset: int, newest_first: bool = True) -> tuple[list[Memory], int]:
         where, params = _where(scope)

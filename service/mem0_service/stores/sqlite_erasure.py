@@ -85,7 +85,8 @@ def store_answer(c: sqlite3.Connection, key: str, status: int, body: str, owners
     if present < len(shown):
         c.execute("DELETE FROM idempotency_keys WHERE key = ?", (key,))
         return
-    c.execute("UPDATE idempotency_keys SET status = ?, body = ? WHERE key = ?", (status, body, key))
+    if not c.execute("UPDATE idempotency_keys SET status = ?, body = ? WHERE key = ?", (status, body, key)).rowcount:
+        return  # the reservation expired while the request ran: there is no key left to answer for
     c.executemany("INSERT INTO idempotency_owners (key, user_id, agent_id, memory_id) VALUES (?, ?, ?, ?) "
                   "ON CONFLICT DO NOTHING",
                   [(key, o.user_id, o.agent_id or "", o.memory_id or "") for o in owners])

@@ -111,6 +111,9 @@ class TimedRecordStore(RecordStore, JobQueue):
     async def release_idempotent(self, key: str) -> None:
         await self.records.release_idempotent(key)
 
+    async def expire_idempotency(self, before: datetime) -> int:
+        return await self.records.expire_idempotency(before)
+
     async def list_users(self, prefix: str, *, limit: int, offset: int) -> tuple[list[UserSummary], int]:
         return await self.records.list_users(prefix, limit=limit, offset=offset)
 

@@ -1,0 +1,88 @@
+"""Idempotency-Keys expire: the sweeper drops a stored answer once it is older than MEM0_IDEMPOTENCY_TTL, and a
+retry with that key is a new request; a younger answer still replays. Both backends."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from mem0_service.app import create_app
+from mem0_service.core.memory import utcnow
+from mem0_service.core.ports import IdempotentOwner, RecordStore
+from mem0_service.state import SERVICE
+from mem0_service.stores.base import EXPIRY_BATCH
+from mem0_service.stores.postgres import PostgresRecordStore
+from mem0_service.stores.sqlite import SQLiteRecordStore
+from tests.inprocess.conftest import BACKENDS, InProcessApi, backend_settings
+from tests.support.postgres import fresh_database
+
+TTL = 1.0
+
+
+@pytest.fixture(params=BACKENDS)
+async def api(request: pytest.FixtureRequest, aiohttp_client, tmp_path: Path) -> AsyncIterator[InProcessApi]:
+    # Without deduplication a create done again stores a new memory: a replay and a new create differ by their id.
+    with backend_settings(request.param, tmp_path, idempotency_ttl=TTL, deduplicate=False) as settings:
+        client = await aiohttp_client(create_app(settings, background=False))
+        yield InProcessApi(client, settings.api_keys[0])
+
+
+async def _create(api: InProcessApi, key: str) -> tuple[int, str, bool]:
+    headers = {"Authorization": f"Bearer {api.admin_key}", "Idempotency-Key": key}
+    async with api.client.post("/api/memories", json={"user_id": "alice", "content": "Prefers tea"},
+                               headers=headers) as response:
+        body = await response.json()
+        return response.status, body["id"], response.headers.get("Idempotent-Replayed") == "true"
+
+
+async def test_a_key_older_than_the_ttl_creates_anew_after_a_sweep_and_a_younger_one_still_replays(api):
+    status, first, _ = await _create(api, "old")
+    assert status == 201
+    assert await _create(api, "old") == (201, first, True)
+    await asyncio.sleep(TTL + 0.2)
+    status, young, _ = await _create(api, "young")
+    assert status == 201
+
+    stats = await api.client.app[SERVICE].sweep()
+    assert stats.idempotency_expired == 1
+
+    status, again, replayed = await _create(api, "old")
+    assert status == 201 and again != first and not replayed
+    assert await _create(api, "young") == (201, young, True)
+    status, metrics = await api.call("GET", "/metrics")
+    assert status == 200 and "mem0_sweeper_idempotency_expired 1" in metrics, metrics
+
+
+@pytest.fixture(params=BACKENDS)
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[RecordStore]:
+    with fresh_database() if request.param == "postgres-qdrant" else contextlib.nullcontext() as url:
+        records: RecordStore = PostgresRecordStore(url) if url else SQLiteRecordStore(tmp_path / "records.db")
+        await records.open()
+        try:
+            yield records
+        finally:
+            await records.close()
+
+
+async def test_every_key_before_the_cutoff_goes_with_its_owners_however_many(store: RecordStore):
+    keys = [f"k{n}" for n in range(EXPIRY_BATCH + 7)]  # more than one batch
+    for key in keys:
+        assert (await store.reserve_idempotent(key, "first", lease_seconds=60)).state == "reserved"
+    await store.complete_idempotent(keys[0], 201, "{}", [IdempotentOwner("alice")])
+    assert await store.expire_idempotency(utcnow() - timedelta(hours=1)) == 0
+
+    assert await store.expire_idempotency(utcnow() + timedelta(seconds=1)) == len(keys)
+
+    # The key is new again, answered and dead reservations alike, and the old answer's owner is not its owner
+    # any more: erasing alice leaves bob's answer under the same key.
+    for key in keys:
+        assert (await store.reserve_idempotent(key, "second", lease_seconds=60)).state == "reserved"
+    await store.complete_idempotent(keys[0], 201, '{"bob": true}', [IdempotentOwner("bob")])
+    await store.erase_owner("alice")
+    replay = await store.reserve_idempotent(keys[0], "second", lease_seconds=60)
+    assert (replay.state, replay.body) == ("done", '{"bob": true}')
