@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
 from collections.abc import Mapping
@@ -41,6 +42,11 @@ ENV_VARS: dict[str, str] = {
     "MEM0_WEBHOOK_RETRY_BASE": "webhook_retry_base", "MEM0_WEBHOOK_RETRY_MAX": "webhook_retry_max",
     "MEM0_WEBHOOK_MAX_FAILURES": "webhook_max_failures", "MEM0_WEBHOOK_LOG_DAYS": "webhook_log_days",
 }
+# An Idempotency-Key's reservation is held for up to a minute while its request runs (api/idempotency.py): a shorter
+# TTL could expire a live reservation and let a concurrent duplicate do the work twice. Ten years is "keep", and
+# stays within what a date can be set back by.
+LEASE_FLOOR = 60.0
+TEN_YEARS = 10 * 365 * 86400.0
 _VARIABLE = {field: var for var, field in ENV_VARS.items()}
 _ERROR = "named_setting"  # an error whose message names its variable, shown as it is
 
@@ -49,8 +55,8 @@ def _refuse(message: str) -> PydanticCustomError:
     return PydanticCustomError(_ERROR, "{reason}", {"reason": message})
 
 
-def _number(field: str, minimum: float, *, above: bool = False) -> BeforeValidator:
-    """A number of at least `minimum` (greater than it when `above`), with an error naming the environment variable."""
+def _number(field: str, minimum: float, maximum: float = math.inf) -> BeforeValidator:
+    """A finite number from `minimum` to `maximum`, with an error naming the environment variable."""
     var = _VARIABLE[field]
 
     def parse(value: object) -> object:
@@ -63,10 +69,12 @@ def _number(field: str, minimum: float, *, above: bool = False) -> BeforeValidat
             number = float(value)
         else:
             return value  # None where allowed; anything else is refused by the field's type
-        if above and not number > minimum:
-            raise _refuse(f"{var} must be greater than {minimum:g}, got {value!r}")
+        if not math.isfinite(number):
+            raise _refuse(f"{var} must be a finite number, got {value!r}")
         if number < minimum:
             raise _refuse(f"{var} must be at least {minimum:g}, got {value!r}")
+        if number > maximum:
+            raise _refuse(f"{var} must be at most {maximum:g}, got {value!r}")
         return number
     return BeforeValidator(parse)
 
@@ -124,7 +132,7 @@ class Settings(BaseModel):
     llm_base_url: str | None = None
     session_ttl: float | None = Field(None, gt=0, description="Seconds of inactivity after which a session ends")
     sweep_interval: float = Field(60.0, gt=0)
-    idempotency_ttl: Annotated[float, _number("idempotency_ttl", 0, above=True)] = Field(
+    idempotency_ttl: Annotated[float, _number("idempotency_ttl", LEASE_FLOOR, TEN_YEARS)] = Field(
         86400.0, description="Seconds a stored Idempotency-Key answer is replayed; then the key can be used anew")
     max_body_bytes: int = 1024 * 1024
     log_level: str = "INFO"

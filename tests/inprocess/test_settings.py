@@ -21,8 +21,11 @@ from tests.inprocess.conftest import InProcessApi, backend_settings
     ({"MEM0_METRICS_PUBLIC": "maybe"}, "MEM0_METRICS_PUBLIC must be true or false, got 'maybe'"),
     ({"MEM0_KEY_CACHE_SECONDS": "soon"}, "MEM0_KEY_CACHE_SECONDS must be a number, got 'soon'"),
     ({"MEM0_HEALTH_TIMEOUT": "0"}, "MEM0_HEALTH_TIMEOUT must be at least 0.1, got '0'"),
-    ({"MEM0_IDEMPOTENCY_TTL": "0"}, "MEM0_IDEMPOTENCY_TTL must be greater than 0, got '0'"),
-    ({"MEM0_IDEMPOTENCY_TTL": "-60"}, "MEM0_IDEMPOTENCY_TTL must be greater than 0, got '-60'"),
+    ({"MEM0_IDEMPOTENCY_TTL": "0"}, "MEM0_IDEMPOTENCY_TTL must be at least 60, got '0'"),
+    ({"MEM0_IDEMPOTENCY_TTL": "-60"}, "MEM0_IDEMPOTENCY_TTL must be at least 60, got '-60'"),
+    ({"MEM0_IDEMPOTENCY_TTL": "inf"}, "MEM0_IDEMPOTENCY_TTL must be a finite number, got 'inf'"),
+    ({"MEM0_IDEMPOTENCY_TTL": "1e20"}, "MEM0_IDEMPOTENCY_TTL must be at most 3.1536e+08, got '1e20'"),
+    ({"MEM0_RATE_LIMIT": "nan"}, "MEM0_RATE_LIMIT must be a finite number, got 'nan'"),
 ])
 def test_a_bad_operational_value_names_its_variable(env: dict[str, str], message: str):
     with pytest.raises(ConfigError) as refused:
