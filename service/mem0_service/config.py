@@ -130,7 +130,8 @@ class Settings(BaseModel):
     openai_timeout: float = 30.0
     llm_model: str = "gpt-4o-mini"
     llm_base_url: str | None = None
-    session_ttl: float | None = Field(None, gt=0, description="Seconds of inactivity after which a session ends")
+    session_ttl: Annotated[float | None, _number("session_ttl", 1, TEN_YEARS)] = Field(
+        None, description="Seconds of inactivity after which a session ends")
     sweep_interval: float = Field(60.0, gt=0)
     idempotency_ttl: Annotated[float, _number("idempotency_ttl", LEASE_FLOOR, TEN_YEARS)] = Field(
         86400.0, description="Seconds a stored Idempotency-Key answer is replayed; then the key can be used anew")

@@ -26,6 +26,8 @@ from tests.inprocess.conftest import InProcessApi, backend_settings
     ({"MEM0_IDEMPOTENCY_TTL": "inf"}, "MEM0_IDEMPOTENCY_TTL must be a finite number, got 'inf'"),
     ({"MEM0_IDEMPOTENCY_TTL": "1e20"}, "MEM0_IDEMPOTENCY_TTL must be at most 3.1536e+08, got '1e20'"),
     ({"MEM0_RATE_LIMIT": "nan"}, "MEM0_RATE_LIMIT must be a finite number, got 'nan'"),
+    ({"MEM0_SESSION_TTL": "1e20"}, "MEM0_SESSION_TTL must be at most 3.1536e+08, got '1e20'"),
+    ({"MEM0_SESSION_TTL": "0"}, "MEM0_SESSION_TTL must be at least 1, got '0'"),
 ])
 def test_a_bad_operational_value_names_its_variable(env: dict[str, str], message: str):
     with pytest.raises(ConfigError) as refused:
