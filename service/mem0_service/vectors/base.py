@@ -73,7 +73,11 @@ def mean_similarity(vectors: dict[str, np.ndarray]) -> dict[str, float]:
     """Each vector's mean cosine to the others (unit vectors); nothing for fewer than two."""
     if len(vectors) < 2:
         return {}
-    ids = list(vectors)
-    matrix = np.stack([vectors[i] for i in ids]).astype(np.float32)
-    sums = (matrix @ matrix.T).sum(axis=1) - np.einsum("ij,ij->i", matrix, matrix)
+    return mean_to_others(list(vectors), np.stack(list(vectors.values())).astype(np.float32, copy=False))
+
+
+def mean_to_others(ids: list[str], matrix: np.ndarray) -> dict[str, float]:
+    """Each row's mean cosine to the other rows of a matrix of unit vectors."""
+    # x . (sum of all) - x . x is the sum of x's cosines to the others: n dot products, not an n x n matrix.
+    sums = matrix @ matrix.sum(axis=0) - np.einsum("ij,ij->i", matrix, matrix)
     return dict(zip(ids, (sums / (len(ids) - 1)).tolist()))

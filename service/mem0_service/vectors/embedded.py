@@ -19,7 +19,7 @@ import numpy as np
 
 from mem0_service.errors import ServiceUnavailable
 from mem0_service.sqlite_worker import SQLiteWorker
-from mem0_service.vectors.base import VectorFilter, VectorIndex, VectorPoint, mean_similarity
+from mem0_service.vectors.base import VectorFilter, VectorIndex, VectorPoint, mean_to_others
 
 log = logging.getLogger("mem0_service")
 
@@ -273,7 +273,10 @@ class EmbeddedVectorIndex(VectorIndex):
         user = self._users.get(flt.user_id)
         if user is None:
             return {}
-        return mean_similarity({i: user.matrix[user.row_of[i]] for i in ids if i in user.row_of})
+        known = [i for i in ids if i in user.row_of]
+        if len(known) < 2:
+            return {}
+        return mean_to_others(known, user.matrix[[user.row_of[i] for i in known]])
 
     async def count(self) -> int:
         await self.refresh()
