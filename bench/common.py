@@ -77,3 +77,23 @@ def machine_note() -> str:
     return (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores shared with other work during the "
             f"run (load average at the end {load[0]:.1f}), Python {platform.python_version()}, "
             f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+
+
+def offline_arguments(doc: str | None) -> Any:
+    """The arguments every offline lever benchmark takes: where LoCoMo is and where the results go."""
+    import argparse
+
+    from bench.retrieval.locomo import DEFAULT_DATA
+
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    return parser.parse_args()
+
+
+def save_rows(out: Path, stem: str, rows: list[dict], write_report: Callable[[Path, list[dict], str], None]) -> None:
+    """A lever benchmark's rows as results/<stem>.json and its report as results/<stem>.md."""
+    machine = machine_note()
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{stem}.json").write_text(json.dumps({"meta": {"machine": machine}, "rows": rows}, indent=1) + "\n")
+    write_report(out / f"{stem}.md", rows, machine)

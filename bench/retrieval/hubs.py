@@ -10,13 +10,11 @@ context for LoCoMo); only the penalty differs between rows.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 from pathlib import Path
 
-from bench.common import machine_note
-from bench.retrieval.locomo import DEFAULT_DATA, REPO
+from bench.common import offline_arguments, save_rows
 from bench.retrieval.relevance import BILINGUAL, MULTILINGUAL, LabelledSet, pass_shares
 from bench.retrieval.tune import Corpus
 from bench.retrieval.turn_context import CATEGORIES, evaluate
@@ -39,10 +37,7 @@ def labelled_scores(labelled: LabelledSet, penalty: float) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    parser.add_argument("--out", type=Path, default=REPO / "bench" / "results")
-    args = parser.parse_args()
+    args = offline_arguments(__doc__)
     from mem0_service.core import ranking
     from mem0_service.embedders.local import LocalEmbedder
 
@@ -62,10 +57,7 @@ def main() -> None:
                      "multilingual": labelled_scores(multilingual, penalty),
                      "locomo": evaluate(corpus, cands, ranking.CONTEXT_SHARE, ranking.CONTEXT_LENDERS, reach, penalty)})
         print(json.dumps(rows[-1]), flush=True)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "relevance-hubs.json").write_text(
-        json.dumps({"meta": {"machine": machine_note()}, "rows": rows}, indent=1) + "\n")
-    write_report(args.out / "relevance-hubs.md", rows, machine_note())
+    save_rows(args.out, "relevance-hubs", rows, write_report)
 
 
 def write_report(path: Path, rows: list[dict], machine: str) -> None:

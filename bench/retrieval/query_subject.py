@@ -9,7 +9,6 @@ embedding call with and without the second text, in process. Writes bench/result
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import re
@@ -18,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.common import machine_note
-from bench.retrieval.locomo import DEFAULT_DATA, REPO, load
+from bench.common import machine_note, offline_arguments
+from bench.retrieval.locomo import load
 from bench.retrieval.relevance import BILINGUAL, MULTILINGUAL, LabelledSet, score_set
 
 # Function words tried on top of the subject words (the row "subject and question words").
@@ -59,10 +58,7 @@ def embedding_cost(embedder, rounds: int = 300) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    parser.add_argument("--out", type=Path, default=REPO / "bench" / "results")
-    args = parser.parse_args()
+    args = offline_arguments(__doc__)
     from mem0_service.core import query_subject, ranking
     from mem0_service.embedders.local import LocalEmbedder
 

@@ -11,12 +11,10 @@ so their numbers do not move; the same lever through the HTTP API on both record
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
-from bench.common import machine_note
-from bench.retrieval.locomo import DEFAULT_DATA, REPO
+from bench.common import offline_arguments, save_rows
 from bench.retrieval.metrics import per_question, summarise
 from bench.retrieval.tune import Corpus
 
@@ -78,10 +76,7 @@ def evaluate(corpus: Corpus, cands, share: float, lenders: int, directions: tupl
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    parser.add_argument("--out", type=Path, default=REPO / "bench" / "results")
-    args = parser.parse_args()
+    args = offline_arguments(__doc__)
     from mem0_service.core import ranking
 
     corpus = Corpus(args.data)
@@ -102,10 +97,7 @@ def main() -> None:
         rows.append({"name": name + (" (shipped)" if shipped else ""), **evaluate(corpus, cands, share, lenders,
                                                                                   directions)})
         print(json.dumps(rows[-1]), flush=True)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "relevance-turn-context.json").write_text(
-        json.dumps({"meta": {"machine": machine_note()}, "rows": rows}, indent=1) + "\n")
-    write_report(args.out / "relevance-turn-context.md", rows, machine_note())
+    save_rows(args.out, "relevance-turn-context", rows, write_report)
 
 
 def write_report(path: Path, rows: list[dict], machine: str) -> None:
