@@ -62,8 +62,9 @@ NORMALISE_FADE = 0.3
 # Share of a candidate's excess typicality (mean cosine to the other candidates, above the median candidate's) taken
 # off its cosine. 0.2 to 0.4 measured within a query of each other; 0.6 started to lose bilingual matches.
 HUB_PENALTY = 0.3
-# Fewer candidates than this say too little about what is typical among them.
-HUB_MIN_CANDIDATES = 3
+# Fewer candidates than this say too little about what is typical among them: among six memories, two on one topic
+# ("allergic to peanuts", "the uncle sells peanuts") made each other look typical and the answer lost first place.
+HUB_MIN_CANDIDATES = 10
 # A conversation turn's relevance is at least this share of its neighbour's (the turn stored just before or after it
 # in the same conversation): 0.7 and 0.75 ranked the same, 0.75 lets the neighbour of a near-certain match (>= 0.94)
 # pass the default threshold; 0.8 and above put unrelated neighbours ahead of real matches.
