@@ -60,7 +60,7 @@ BACKGROUND_SAMPLE = 50
 NORMALISE_UNTIL = 2.0
 NORMALISE_FADE = 0.3
 # Share of a candidate's excess typicality (mean cosine to the other candidates, above the median candidate's) taken
-# off its cosine. 0.2 to 0.4 measured within a query of each other; 0.6 started to lose bilingual matches.
+# off its cosine. 0.2 to 0.6 measured within a query or two of each other (bench/results/relevance-hubs.md).
 HUB_PENALTY = 0.3
 # Fewer candidates than this say too little about what is typical among them: among six memories, two on one topic
 # ("allergic to peanuts", "the uncle sells peanuts") made each other look typical and the answer lost first place.

@@ -23,7 +23,15 @@ from mem0_service.core.memory import HistoryEvent, Memory, MemoryType, Scope, ne
 from mem0_service.core.messages import LoggedMessage, LogPage, LogWindow, NewMessage
 from mem0_service.core.ports import AsGivenWriter, OwnerGroup, RecordStore
 from mem0_service.core.query_subject import query_vector
-from mem0_service.core.ranking import CONTEXT_LENDERS, CONTEXT_REACH, Ranked, fuse, with_context, without_hubs
+from mem0_service.core.ranking import (
+    CONTEXT_LENDERS,
+    CONTEXT_REACH,
+    HUB_MIN_CANDIDATES,
+    Ranked,
+    fuse,
+    with_context,
+    without_hubs,
+)
 from mem0_service.embedders.base import Embedder
 from mem0_service.errors import BadRequest, Conflict, NotFound, ServiceUnavailable
 from mem0_service.llm.client import LLMJunk
@@ -422,7 +430,9 @@ class MemoryService:
         if keyword_only:
             dense.update(await self.index.similarity(vector, flt, keyword_only))
         raw = dict(dense)
-        dense = without_hubs(dense, await self.index.typicality(flt, list(dense)))
+        # Too few candidates say nothing about what is typical: no need to ask the index (a round trip on Qdrant).
+        if len(dense) >= HUB_MIN_CANDIDATES:
+            dense = without_hubs(dense, await self.index.typicality(flt, list(dense)))
         ranked = await self._in_context(fuse(self.embedder.calibration, dense, keyword), dense, keyword, vector, flt)
         ranked = [r for r in ranked if r.relevance >= threshold]
         # Records are the source of truth: a vector whose record is gone, expired or out of scope never surfaces.
