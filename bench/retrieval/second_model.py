@@ -211,21 +211,11 @@ def labelled_queries(path: Path, use_embedder, e5) -> list[Labelled]:
 
 
 def fit_e5(items: list[Labelled]):
-    """e5's calibration fitted like the bundled model's, except that the raw anchors are refined until they settle:
-    `fit_raw` refines twice from USE-like anchors, which is not enough for a model whose cosines all lie near 0.8
-    (the background shift it measures depends on the unrelated anchor it is refining)."""
-    from mem0_service.core.calibration_fit import LabelledQuery, _pairs, _separating_anchors, fit
-    from mem0_service.embedders.base import Calibration
+    """e5's calibration fitted on its own cosines, as `mem0-service calibrate` would fit it."""
+    from mem0_service.core.calibration_fit import LabelledQuery, fit
 
-    labelled = [LabelledQuery(i.query.text, np.array([i.query.e5[k] for k in i.ids]),
-                              np.array([k in i.relevant for k in i.ids])) for i in items]
-    raw = Calibration(0.09, 0.26, 0.45)
-    for _ in range(50):
-        refined = Calibration(*_separating_anchors(*_pairs(labelled, raw)))
-        if refined == raw:
-            break
-        raw = refined
-    return fit(labelled, raw=raw)
+    return fit([LabelledQuery(i.query.text, np.array([i.query.e5[k] for k in i.ids]),
+                              np.array([k in i.relevant for k in i.ids])) for i in items])
 
 
 # ---- scoring ----
