@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from mem0_service.core.ports import RecordStore
+from mem0_service.core.ports import IdempotencyState, RecordStore
 from mem0_service.stores.postgres import PostgresRecordStore
 from mem0_service.stores.sqlite import SQLiteRecordStore
 from tests.support.postgres import fresh_database
@@ -17,18 +17,27 @@ KEY = "retried-request"
 ROUNDS = 300
 
 
+async def _give_up(store: RecordStore, state: IdempotencyState) -> None:
+    """A request gives its own reservation up (its handler failed); one that found the key held has none."""
+    if state.state == "reserved":
+        assert state.reserved_at is not None
+        await store.release_idempotent(KEY, reserved_at=state.reserved_at)
+
+
 async def _contend(store: RecordStore) -> list[str]:
-    """Two requests take the key and give it up (their handler failed) over and over, while two others ask for it."""
+    """Two requests take the key and give it up (their handler failed) over and over, while two others ask for it
+    (and give it up too when they got it)."""
     seen: list[str] = []
 
     async def holder() -> None:
         for _ in range(ROUNDS):
-            await store.reserve_idempotent(KEY, "holder", lease_seconds=60)
-            await store.release_idempotent(KEY)
+            await _give_up(store, await store.reserve_idempotent(KEY, "holder", lease_seconds=60))
 
     async def asker() -> None:
         for _ in range(ROUNDS):
-            seen.append((await store.reserve_idempotent(KEY, "asker", lease_seconds=60)).state)
+            state = await store.reserve_idempotent(KEY, "asker", lease_seconds=60)
+            seen.append(state.state)
+            await _give_up(store, state)
 
     await asyncio.gather(holder(), holder(), asker(), asker())
     return seen

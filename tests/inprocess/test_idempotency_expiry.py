@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from mem0_service.app import create_app
 from mem0_service.core.memory import utcnow
-from mem0_service.core.ports import IdempotentOwner, RecordStore
+from mem0_service.core.ports import IdempotencyState, IdempotentOwner, RecordStore
 from mem0_service.state import RECORDS, SERVICE
 from mem0_service.stores.base import EXPIRY_BATCH, iso
 from mem0_service.stores.postgres import PostgresRecordStore
@@ -82,18 +82,73 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
 
 async def test_every_key_before_the_cutoff_goes_with_its_owners_however_many(store: RecordStore):
     keys = [f"k{n}" for n in range(EXPIRY_BATCH + 7)]  # more than one batch
-    for key in keys:
-        assert (await store.reserve_idempotent(key, "first", lease_seconds=60)).state == "reserved"
-    await store.complete_idempotent(keys[0], 201, "{}", [IdempotentOwner("alice")])
+    first = [await store.reserve_idempotent(key, "first", lease_seconds=60) for key in keys]
+    assert {state.state for state in first} == {"reserved"}
+    await store.complete_idempotent(keys[0], 201, "{}", [IdempotentOwner("alice")], reserved_at=first[0].reserved_at)
     assert await store.expire_idempotency(utcnow() - timedelta(hours=1)) == 0
 
     assert await store.expire_idempotency(utcnow() + timedelta(seconds=1)) == len(keys)
 
     # The key is new again, answered and dead reservations alike, and the old answer's owner is not its owner
     # any more: erasing alice leaves bob's answer under the same key.
-    for key in keys:
-        assert (await store.reserve_idempotent(key, "second", lease_seconds=60)).state == "reserved"
-    await store.complete_idempotent(keys[0], 201, '{"bob": true}', [IdempotentOwner("bob")])
+    second = [await store.reserve_idempotent(key, "second", lease_seconds=60) for key in keys]
+    assert {state.state for state in second} == {"reserved"}
+    await store.complete_idempotent(keys[0], 201, '{"bob": true}', [IdempotentOwner("bob")],
+                                    reserved_at=second[0].reserved_at)
     await store.erase_owner("alice")
     replay = await store.reserve_idempotent(keys[0], "second", lease_seconds=60)
     assert (replay.state, replay.body) == ("done", '{"bob": true}')
+
+
+KEY = "slow-request"
+
+
+async def _sweep_then_retry(store: RecordStore) -> IdempotencyState:
+    assert await store.expire_idempotency(utcnow() + timedelta(seconds=1)) == 1
+    return await store.reserve_idempotent(KEY, "retry", lease_seconds=60)
+
+
+async def _retry_after_the_lease(store: RecordStore) -> IdempotencyState:
+    return await store.reserve_idempotent(KEY, "retry", lease_seconds=0)
+
+
+async def _answer(store: RecordStore, reserved_at: datetime) -> None:
+    await store.complete_idempotent(KEY, 201, '{"first": true}', [IdempotentOwner("alice")], reserved_at=reserved_at)
+
+
+async def _answer_showing_an_erased_memory(store: RecordStore, reserved_at: datetime) -> None:
+    # an answer showing a memory erased while the request finished is dropped, not kept
+    await store.complete_idempotent(KEY, 201, '{"first": true}', [IdempotentOwner("alice", memory_id="mem_erased")],
+                                    reserved_at=reserved_at)
+
+
+async def _fail(store: RecordStore, reserved_at: datetime) -> None:
+    await store.release_idempotent(KEY, reserved_at=reserved_at)
+
+
+@pytest.mark.parametrize("finish", [_answer, _answer_showing_an_erased_memory, _fail])
+@pytest.mark.parametrize("lose", [_sweep_then_retry, _retry_after_the_lease])
+async def test_a_slow_request_that_lost_its_reservation_leaves_the_next_one_of_its_key_alone(store: RecordStore,
+                                                                                             lose, finish):
+    """A slow request's reservation expires (or its lease runs out) and a retry reserves the key afresh: when the
+    slow request finishes, the retry's reservation is intact, and the retry's answer is the one kept, with its
+    owners only."""
+    first = await store.reserve_idempotent(KEY, "retry", lease_seconds=60)
+    assert first.state == "reserved" and first.reserved_at is not None
+    second = await lose(store)
+    assert second.state == "reserved" and second.reserved_at is not None
+
+    await finish(store, first.reserved_at)
+
+    assert (await store.reserve_idempotent(KEY, "retry", lease_seconds=60)).state == "pending"
+    await store.complete_idempotent(KEY, 201, '{"second": true}', [IdempotentOwner("bob")],
+                                    reserved_at=second.reserved_at)
+    # an answer, once stored, is not overwritten by its request finishing again
+    await store.complete_idempotent(KEY, 500, '{"late": true}', [IdempotentOwner("carol")],
+                                    reserved_at=second.reserved_at)
+    await store.erase_owner("alice")
+    await store.erase_owner("carol")
+    replay = await store.reserve_idempotent(KEY, "retry", lease_seconds=60)
+    assert (replay.state, replay.status, replay.body) == ("done", 201, '{"second": true}')
+    await store.erase_owner("bob")
+    assert (await store.reserve_idempotent(KEY, "retry", lease_seconds=60)).state == "reserved"

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from mem0_service.core.ranking import CONTEXT_REACH
+from mem0_service.state import SERVICE
+
 USER = "turns"
 CHAT = [
     "Dave: That's a great guitar, Calvin! I love the design on it.",
@@ -89,3 +92,40 @@ async def test_turns_stored_in_one_batch_keep_their_order(api):
     hits = await _search(api, QUESTION)
     assert [h["id"] for h in hits[:2]] == ids[:2]
     assert hits[1]["explanation"]["context_from"] == ids[0]
+
+
+async def test_a_search_kept_to_other_types_reads_no_turns_and_finds_the_same(api, monkeypatch):
+    """Only turns lend or borrow context: a search whose types leave interactions out does not ask the record store
+    for neighbouring turns, and finds what it finds for a user whose same texts are no conversation."""
+    await _turns(api)
+    # The twin holds the same texts, the chat's as patterns (no turns, no neighbours): the same keyword statistics.
+    for text in CHAT:
+        await api.create("twin", text, type="pattern", session_id="chat-1")
+    for user in (USER, "twin"):
+        await api.create(user, "Calvin's guitar has a custom octopus design", type="fact")
+        await api.create(user, "Calvin played six nights in a row in Tokyo", type="fact")
+        await api.create(user, "Calvin prefers hand-drawn designs", type="preference")
+    store = api.client.app[SERVICE].store
+    asked: list[list[str]] = []
+    adjacent_turns = store.adjacent_turns
+
+    async def counted(ids: list[str], *, reach: int = 1) -> dict[str, list[str]]:
+        asked.append(ids)
+        return await adjacent_turns(ids, reach=reach)
+
+    monkeypatch.setattr(store, "adjacent_turns", counted)
+    assert "interaction" in {h["type"] for h in await _search(api, QUESTION)}
+    assert len(asked) == 1, "a search over every type reads the turns around its best candidates"
+    await _search(api, QUESTION, types=["fact", "interaction"])
+    assert len(asked) == 2
+
+    def found(hits: list[dict]) -> list[tuple]:
+        return [(h["content"], h["type"], h["relevance_score"], h["explanation"]) for h in hits]
+
+    kept = await _search(api, QUESTION, types=["fact", "preference"])
+    assert len(asked) == 2, "a search kept to facts and preferences read the neighbouring turns"
+    assert {h["type"] for h in kept} == {"fact", "preference"} and len(kept) == 3
+    # What the look-up would have found for these candidates: nothing to lend, the ranking stands as it is.
+    assert await adjacent_turns([h["id"] for h in kept], reach=CONTEXT_REACH) == {}
+    assert found(kept) == found(await _search(api, QUESTION, user="twin", types=["fact", "preference"]))
+    assert all(h["explanation"]["context_score"] == 0 for h in kept)

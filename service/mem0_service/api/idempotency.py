@@ -91,14 +91,18 @@ async def idempotent(request: web.Request, who: Principal, work: Callable[[], Aw
                            headers={"Retry-After": "1"})
         await asyncio.sleep(delay)
         delay = min(delay * 2, 0.25)
+    # The reservation is this request's by its time: if it expired while the work ran and another request reserved
+    # the key afresh, finishing this one leaves the other's reservation (or answer) alone.
+    reserved_at = state.reserved_at
+    assert reserved_at is not None, "a reservation has a time"
     try:
         response, owners = await work()
     except BaseException:
         # the request failed: its retry must be able to do the work, not wait for an answer that never comes
         try:
-            await store.release_idempotent(key)
+            await store.release_idempotent(key, reserved_at=reserved_at)
         except ServiceUnavailable as exc:
             log.warning("Idempotency-Key reservation kept until its lease ends: %s", exc.message)
         raise
-    await store.complete_idempotent(key, response.status, response.text or "", owners)
+    await store.complete_idempotent(key, response.status, response.text or "", owners, reserved_at=reserved_at)
     return response

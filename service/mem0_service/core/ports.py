@@ -55,12 +55,15 @@ class QuarantineEntry:
 @dataclass(frozen=True)
 class IdempotencyState:
     """What an Idempotency-Key stands for: `reserved` by this request now, `pending` under another request, or
-    `done` with the stored answer. `fingerprint` is the request it was first used with."""
+    `done` with the stored answer. `fingerprint` is the request it was first used with. `reserved_at` (`reserved`
+    only) is when this request's reservation was made: it names the reservation when the request finishes it, as
+    the key alone may stand for a later request's reservation by then (this one's expired or was taken over)."""
 
     state: Literal["reserved", "pending", "done"]
     fingerprint: str
     status: int = 0
     body: str = ""
+    reserved_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -313,13 +316,16 @@ class RecordStore(JobQueue):
 
     @abstractmethod
     async def complete_idempotent(self, key: str, status: int, body: str,
-                                  owners: Collection[IdempotentOwner] = ()) -> None:
-        """Store the answer of a reserved key: later requests with it replay this answer, until one of the
-        `owners` whose content it holds is erased (see `erase_owner`, and `delete` with `erase`)."""
+                                  owners: Collection[IdempotentOwner] = (), *, reserved_at: datetime) -> None:
+        """Store the answer of the key's reservation made at `reserved_at`: later requests with it replay this
+        answer, until one of the `owners` whose content it holds is erased (see `erase_owner`, and `delete` with
+        `erase`). Nothing is stored when that reservation is gone (expired, or taken over after its lease), whatever
+        reservation or answer of the key a later request holds now, nor when it is answered already."""
 
     @abstractmethod
-    async def release_idempotent(self, key: str) -> None:
-        """Give a reserved key up (its request failed): a retry with it does the work again."""
+    async def release_idempotent(self, key: str, *, reserved_at: datetime) -> None:
+        """Give the key's reservation made at `reserved_at` up (its request failed): a retry with it does the work
+        again. A later request's reservation of the key, or an answer, stays."""
 
     @abstractmethod
     async def expire_idempotency(self, before: datetime) -> int:

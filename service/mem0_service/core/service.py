@@ -448,7 +448,11 @@ class MemoryService:
     async def _in_context(self, ranked: builtins.list[Ranked], dense: dict[str, float], keyword: dict[str, float],
                           vector: np.ndarray, flt: VectorFilter) -> builtins.list[Ranked]:
         """The fused candidates with conversation context (ranking.with_context): the best ones' neighbouring turns
-        are scored too, so that each is ranked on its own evidence or on what its neighbour lends, whichever is more."""
+        are scored too, so that each is ranked on its own evidence or on what its neighbour lends, whichever is more.
+        Only conversation turns lend and borrow: a search kept to other types (a type filter without `interaction`)
+        returns no turn whatever context it lends, so it skips the record store's look-up of neighbours."""
+        if flt.types and MemoryType.interaction.value not in flt.types:
+            return ranked
         adjacent = await self.store.adjacent_turns([r.memory_id for r in ranked[:CONTEXT_LENDERS]], reach=CONTEXT_REACH)
         unseen = list(dict.fromkeys(n for turns in adjacent.values() for n in turns if n not in dense))
         if unseen:

@@ -49,7 +49,7 @@ from mem0_service.stores.base import (
 )
 from mem0_service.stores.filtering import PostgresDialect, compile_filter
 from mem0_service.stores.postgres_cursor import single_row
-from mem0_service.stores.postgres_erasure import PostgresErasure, erase_memories, store_answer
+from mem0_service.stores.postgres_erasure import RESERVATION, PostgresErasure, erase_memories, store_answer
 from mem0_service.stores.postgres_jobs import PostgresJobs
 from mem0_service.stores.postgres_messages import PostgresMessageLog
 
@@ -401,7 +401,7 @@ class PostgresRecordStore(PostgresMessageLog, PostgresJobs, PostgresErasure, Rec
                 await cur.execute("INSERT INTO idempotency_keys (key, status, body, created_at, fingerprint) "
                                   "VALUES (%s, 0, '', %s, %s) ON CONFLICT (key) DO NOTHING", (key, now, fingerprint))
                 if cur.rowcount:
-                    return IdempotencyState("reserved", fingerprint)
+                    return IdempotencyState("reserved", fingerprint, reserved_at=now)
                 await cur.execute("SELECT status, body, fingerprint, created_at FROM idempotency_keys WHERE key = %s "
                                   "FOR UPDATE", (key,))
                 held = await cur.fetchone()
@@ -414,17 +414,17 @@ class PostgresRecordStore(PostgresMessageLog, PostgresJobs, PostgresErasure, Rec
             if reserved_at < now - timedelta(seconds=lease_seconds):
                 await cur.execute("UPDATE idempotency_keys SET created_at = %s, fingerprint = %s WHERE key = %s",
                                   (now, fingerprint, key))
-                return IdempotencyState("reserved", fingerprint)
+                return IdempotencyState("reserved", fingerprint, reserved_at=now)
             return IdempotencyState("pending", stored)
 
     async def complete_idempotent(self, key: str, status: int, body: str,
-                                  owners: Collection[IdempotentOwner] = ()) -> None:
+                                  owners: Collection[IdempotentOwner] = (), *, reserved_at: datetime) -> None:
         async with self._tx() as cur:
-            await store_answer(cur, key, status, body, owners)
+            await store_answer(cur, key, reserved_at, status, body, owners)
 
-    async def release_idempotent(self, key: str) -> None:
+    async def release_idempotent(self, key: str, *, reserved_at: datetime) -> None:
         async with self._tx() as cur:
-            await cur.execute("DELETE FROM idempotency_keys WHERE key = %s AND status = 0", (key,))
+            await cur.execute(f"DELETE FROM idempotency_keys WHERE {RESERVATION}", (key, reserved_at))
 
     async def expire_idempotency(self, before: datetime) -> int:
         expired = 0

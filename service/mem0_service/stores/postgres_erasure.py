@@ -4,6 +4,7 @@ outside the memories table, and the stored Idempotency-Key answers that would ha
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import datetime
 from typing import Any
 
 from mem0_service.core.ports import IdempotentOwner
@@ -13,6 +14,8 @@ BLANK_DELIVERY = "content = NULL, previous_content = NULL, metadata = NULL, data
 HOLDS_CONTENT = ("(content IS NOT NULL OR previous_content IS NOT NULL OR metadata IS NOT NULL "
                  "OR data IS NOT NULL)")
 AGENT = "(%s::text IS NULL OR agent_id = %s)"
+# One request's reservation of an Idempotency-Key, still unanswered: (key, when it was reserved).
+RESERVATION = "key = %s AND created_at = %s AND status = 0"
 
 
 async def _drop_answers(cur: Any, keys: list[str]) -> None:
@@ -54,18 +57,21 @@ class PostgresErasure:
             await cur.executemany("INSERT INTO index_outbox (memory_id, op) VALUES (%s, 'delete')", gone)
 
 
-async def store_answer(cur: Any, key: str, status: int, body: str, owners: Collection[IdempotentOwner]) -> None:
+async def store_answer(cur: Any, key: str, reserved_at: datetime, status: int, body: str,
+                       owners: Collection[IdempotentOwner]) -> None:
     """Keep a finished request's answer with the owners of what it shows; an answer showing a memory that is gone
-    already (erased while the request finished) is dropped rather than kept."""
+    already (erased while the request finished) is dropped rather than kept. Only the request's own reservation,
+    still unanswered, is touched: the one made at `reserved_at` (see sqlite_erasure.store_answer)."""
+    mine = (key, reserved_at)
     shown = sorted({o.memory_id for o in owners if o.memory_id})
     if shown:
         await cur.execute("SELECT COUNT(*) FROM memories WHERE id = ANY(%s)", (shown,))
         if (await cur.fetchone())[0] < len(shown):
-            await cur.execute("DELETE FROM idempotency_keys WHERE key = %s", (key,))
+            await cur.execute(f"DELETE FROM idempotency_keys WHERE {RESERVATION}", mine)
             return
-    await cur.execute("UPDATE idempotency_keys SET status = %s, body = %s WHERE key = %s", (status, body, key))
+    await cur.execute(f"UPDATE idempotency_keys SET status = %s, body = %s WHERE {RESERVATION}", (status, body, *mine))
     if not cur.rowcount:
-        return  # the reservation expired while the request ran: there is no key left to answer for
+        return  # the reservation expired or was taken over while the request ran: there is no key left to answer for
     await cur.executemany("INSERT INTO idempotency_owners (key, user_id, agent_id, memory_id) VALUES (%s, %s, %s, %s) "
                           "ON CONFLICT DO NOTHING",
                           [(key, o.user_id, o.agent_id or "", o.memory_id or "") for o in owners])

@@ -41,7 +41,7 @@ from mem0_service.stores.base import (
     prefix_upper_bound,
 )
 from mem0_service.stores.filtering import SQLiteDialect, compile_filter
-from mem0_service.stores.sqlite_erasure import SQLiteErasure, erase_memories, store_answer
+from mem0_service.stores.sqlite_erasure import RESERVATION, SQLiteErasure, erase_memories, store_answer
 from mem0_service.stores.sqlite_jobs import SQLiteJobs
 from mem0_service.stores.sqlite_messages import SQLiteMessageLog
 
@@ -371,7 +371,7 @@ class SQLiteRecordStore(SQLiteMessageLog, SQLiteJobs, SQLiteErasure, RecordStore
             now = utcnow()
             if c.execute("INSERT INTO idempotency_keys (key, status, body, created_at, fingerprint) "
                          "VALUES (?, 0, '', ?, ?) ON CONFLICT (key) DO NOTHING", (key, iso(now), fingerprint)).rowcount:
-                return IdempotencyState("reserved", fingerprint)
+                return IdempotencyState("reserved", fingerprint, reserved_at=now)
             status, body, stored, reserved_at = c.execute(
                 "SELECT status, body, fingerprint, created_at FROM idempotency_keys WHERE key = ?", (key,)).fetchone()
             if status:
@@ -379,16 +379,16 @@ class SQLiteRecordStore(SQLiteMessageLog, SQLiteJobs, SQLiteErasure, RecordStore
             if parse_iso(reserved_at) < now - timedelta(seconds=lease_seconds) and c.execute(
                     "UPDATE idempotency_keys SET created_at = ?, fingerprint = ? WHERE key = ? AND status = 0 "
                     "AND created_at = ?", (iso(now), fingerprint, key, reserved_at)).rowcount:
-                return IdempotencyState("reserved", fingerprint)
+                return IdempotencyState("reserved", fingerprint, reserved_at=now)
             return IdempotencyState("pending", stored)
         return await self._run(work)
 
     async def complete_idempotent(self, key: str, status: int, body: str,
-                                  owners: Collection[IdempotentOwner] = ()) -> None:
-        await self._run(lambda c: store_answer(c, key, status, body, owners))
+                                  owners: Collection[IdempotentOwner] = (), *, reserved_at: datetime) -> None:
+        await self._run(lambda c: store_answer(c, key, reserved_at, status, body, owners))
 
-    async def release_idempotent(self, key: str) -> None:
-        await self._run(lambda c: c.execute("DELETE FROM idempotency_keys WHERE key = ? AND status = 0", (key,)))
+    async def release_idempotent(self, key: str, *, reserved_at: datetime) -> None:
+        await self._run(lambda c: c.execute(f"DELETE FROM idempotency_keys WHERE {RESERVATION}", (key, iso(reserved_at))))
 
     async def expire_idempotency(self, before: datetime) -> int:
         def batch(c: sqlite3.Connection) -> int:

@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Collection
+from datetime import datetime
 
 from mem0_service.core.ports import IdempotentOwner
 from mem0_service.sqlite_worker import Runner
+from mem0_service.stores.base import iso
 
 # Deliveries keep who and what happened (event, ids, status) for the log; the contents go.
 BLANK_DELIVERY = "content = NULL, previous_content = NULL, metadata = NULL, data = NULL"
 HOLDS_CONTENT = ("(content IS NOT NULL OR previous_content IS NOT NULL OR metadata IS NOT NULL "
                  "OR data IS NOT NULL)")
 CHUNK = 500  # SQLite's limit on bound parameters is 999 in older builds
+# One request's reservation of an Idempotency-Key, still unanswered: (key, when it was reserved, as iso() wrote it).
+RESERVATION = "key = ? AND created_at = ? AND status = 0"
 
 
 def _chunks(items: list[str]) -> list[list[str]]:
@@ -76,17 +80,24 @@ class SQLiteErasure:
         await self._run(work)
 
 
-def store_answer(c: sqlite3.Connection, key: str, status: int, body: str, owners: Collection[IdempotentOwner]) -> None:
+def store_answer(c: sqlite3.Connection, key: str, reserved_at: datetime, status: int, body: str,
+                 owners: Collection[IdempotentOwner]) -> None:
     """Keep a finished request's answer with the owners of what it shows; an answer showing a memory that is gone
-    already (erased while the request finished) is dropped rather than kept."""
+    already (erased while the request finished) is dropped rather than kept.
+
+    Only the request's own reservation, still unanswered, is touched: the one made at `reserved_at`. A slow
+    request's reservation may have expired (or been taken over after its lease) and the key been reserved again by
+    a later request, which it must neither answer for nor drop, nor give its owners."""
+    mine = (key, iso(reserved_at))
     shown = sorted({o.memory_id for o in owners if o.memory_id})
     present = sum(c.execute(f"SELECT COUNT(*) FROM memories WHERE id IN ({','.join('?' * len(chunk))})",
                             chunk).fetchone()[0] for chunk in _chunks(shown))
     if present < len(shown):
-        c.execute("DELETE FROM idempotency_keys WHERE key = ?", (key,))
+        c.execute(f"DELETE FROM idempotency_keys WHERE {RESERVATION}", mine)
         return
-    if not c.execute("UPDATE idempotency_keys SET status = ?, body = ? WHERE key = ?", (status, body, key)).rowcount:
-        return  # the reservation expired while the request ran: there is no key left to answer for
+    if not c.execute(f"UPDATE idempotency_keys SET status = ?, body = ? WHERE {RESERVATION}",
+                     (status, body, *mine)).rowcount:
+        return  # the reservation expired or was taken over while the request ran: there is no key left to answer for
     c.executemany("INSERT INTO idempotency_owners (key, user_id, agent_id, memory_id) VALUES (?, ?, ?, ?) "
                   "ON CONFLICT DO NOTHING",
                   [(key, o.user_id, o.agent_id or "", o.memory_id or "") for o in owners])

@@ -102,14 +102,14 @@ class TimedRecordStore(RecordStore, JobQueue):
                                 self.records.reserve_idempotent(key, fingerprint, lease_seconds=lease_seconds))
 
     async def complete_idempotent(self, key: str, status: int, body: str,
-                                  owners: Collection[IdempotentOwner] = ()) -> None:
-        await self.records.complete_idempotent(key, status, body, owners)
+                                  owners: Collection[IdempotentOwner] = (), *, reserved_at: datetime) -> None:
+        await self.records.complete_idempotent(key, status, body, owners, reserved_at=reserved_at)
 
     async def erase_owner(self, user_id: str, agent_id: str | None = None) -> None:
         await self.timer("erase_owner", self.records.erase_owner(user_id, agent_id))
 
-    async def release_idempotent(self, key: str) -> None:
-        await self.records.release_idempotent(key)
+    async def release_idempotent(self, key: str, *, reserved_at: datetime) -> None:
+        await self.records.release_idempotent(key, reserved_at=reserved_at)
 
     async def expire_idempotency(self, before: datetime) -> int:
         return await self.records.expire_idempotency(before)
