@@ -52,10 +52,10 @@ class VectorIndex(ABC):
     async def similarity(self, vector: np.ndarray, flt: VectorFilter, ids: list[str]) -> dict[str, float]:
         """Cosine similarity of the given ids (those present in the index and in the filter)."""
 
+    @abstractmethod
     async def typicality(self, flt: VectorFilter, ids: list[str]) -> dict[str, float]:
         """Each id's mean cosine similarity to the other ids (those present in the index and in the filter): how
         much a candidate resembles every other candidate of a search, whatever the query."""
-        return mean_similarity(await self.fetch_vectors(ids))
 
     @abstractmethod
     async def count(self) -> int: ...

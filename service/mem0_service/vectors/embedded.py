@@ -88,6 +88,12 @@ class _UserVectors:
         for column in columns:
             column.pop()
 
+    def admits(self, row: int, flt: VectorFilter) -> bool:
+        """Whether one row passes the filter (the user is this one's already)."""
+        return ((flt.session_id is None or self.session[row] == flt.session_id)
+                and (flt.agent_id is None or self.agent[row] == flt.agent_id)
+                and (not flt.types or self.type[row] in flt.types))
+
     def candidates(self, flt: VectorFilter) -> np.ndarray | None:
         """Rows that pass the filter; None when nothing narrows the user's memories (search them all, no copy)."""
         if flt.session_id is None and flt.agent_id is None and not flt.types:
@@ -262,7 +268,7 @@ class EmbeddedVectorIndex(VectorIndex):
         user = self._users.get(flt.user_id)
         if user is None:
             return {}
-        rows = [user.row_of[i] for i in ids if i in user.row_of]
+        rows = [row for row in (user.row_of.get(i) for i in ids) if row is not None and user.admits(row, flt)]
         if not rows:
             return {}
         scores = user.matrix[rows] @ np.asarray(vector, dtype=np.float32)
@@ -273,7 +279,7 @@ class EmbeddedVectorIndex(VectorIndex):
         user = self._users.get(flt.user_id)
         if user is None:
             return {}
-        known = [i for i in ids if i in user.row_of]
+        known = [i for i in ids if i in user.row_of and user.admits(user.row_of[i], flt)]
         if len(known) < 2:
             return {}
         return mean_to_others(known, user.matrix[[user.row_of[i] for i in known]])

@@ -10,7 +10,7 @@ import numpy as np
 from qdrant_client import AsyncQdrantClient, models
 
 from mem0_service.errors import ServiceUnavailable
-from mem0_service.vectors.base import VectorFilter, VectorIndex, VectorPoint
+from mem0_service.vectors.base import VectorFilter, VectorIndex, VectorPoint, mean_similarity
 
 _POINT_NAMESPACE = uuid.UUID("6f1c2a52-8d0e-4a57-9a59-3f0c8b1f4e21")
 _FILTER_FIELDS = ("user_id", "session_id", "agent_id", "type")
@@ -115,6 +115,15 @@ class QdrantVectorIndex(VectorIndex):
             self.collection, query=np.asarray(vector, dtype=np.float32).tolist(), query_filter=self._filter(flt, ids),
             limit=len(ids), with_payload=["memory_id"]))
         return {p.payload["memory_id"]: float(p.score) for p in result.points if p.payload}
+
+    async def typicality(self, flt: VectorFilter, ids: list[str]) -> dict[str, float]:
+        if len(ids) < 2:
+            return {}
+        points, _ = await self._call(self.client.scroll(
+            self.collection, scroll_filter=self._filter(flt, ids), limit=len(ids), with_vectors=True,
+            with_payload=["memory_id"]))
+        return mean_similarity({p.payload["memory_id"]: np.asarray(p.vector, dtype=np.float32)
+                                for p in points if p.payload and p.vector is not None})
 
     async def count(self) -> int:
         return (await self._call(self.client.count(self.collection, exact=True))).count
