@@ -91,7 +91,7 @@ class Backends:
     def service(self, settings: Settings) -> MemoryService:
         return MemoryService(self.store, self.index, self.embedder, deduplicate=settings.deduplicate,
                              extractor=self.extractor, session_ttl=settings.session_ttl,
-                             idempotency_ttl=settings.idempotency_ttl)
+                             idempotency_ttl=settings.idempotency_ttl, keyword_weight=settings.keyword_weight)
 
 
 @contextlib.asynccontextmanager
@@ -137,6 +137,7 @@ async def open_records(settings: Settings) -> AsyncIterator[MemoryService]:
     await store.open()
     try:
         embedder = make_embedder(settings)
-        yield MemoryService(store, make_index(settings, embedder), embedder, deduplicate=settings.deduplicate)
+        yield MemoryService(store, make_index(settings, embedder), embedder, deduplicate=settings.deduplicate,
+                            keyword_weight=settings.keyword_weight)
     finally:
         await store.close()

@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, Field, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
 
+from mem0_service.core.ranking import KEYWORD_WEIGHT
 from mem0_service.errors import ConfigError
 
 EmbedderKind = Literal["local", "openai"]
@@ -28,7 +29,8 @@ ENV_VARS: dict[str, str] = {
     "MEM0_EMBEDDING_MODEL": "embedding_model", "MEM0_EMBEDDING_DIMS": "embedding_dims",
     "OPENAI_API_KEY": "openai_api_key", "OPENAI_BASE_URL": "openai_base_url", "MEM0_OPENAI_TIMEOUT": "openai_timeout",
     "MEM0_LLM_MODEL": "llm_model", "MEM0_LLM_BASE_URL": "llm_base_url",
-    "MEM0_SCORE_CALIBRATION": "score_calibration", "MEM0_DEDUPLICATE": "deduplicate",
+    "MEM0_SCORE_CALIBRATION": "score_calibration", "MEM0_KEYWORD_WEIGHT": "keyword_weight",
+    "MEM0_DEDUPLICATE": "deduplicate",
     "MEM0_SESSION_TTL": "session_ttl", "MEM0_SWEEP_INTERVAL": "sweep_interval", "MEM0_MAX_BODY_BYTES": "max_body_bytes",
     "MEM0_IDEMPOTENCY_TTL": "idempotency_ttl",
     "MEM0_JOB_LEASE": "job_lease", "MEM0_JOB_MAX_ATTEMPTS": "job_max_attempts", "MEM0_JOB_BACKOFF": "job_backoff",
@@ -139,6 +141,9 @@ class Settings(BaseModel):
     log_level: str = "INFO"
     deduplicate: bool = True
     score_calibration: str | None = None
+    keyword_weight: Annotated[float, _number("keyword_weight", 0, 1)] = Field(
+        KEYWORD_WEIGHT, description="How far keyword evidence lifts a memory's relevance towards 1; 0 ranks by "
+                                    "meaning alone")
     mcp_user_id: str | None = Field(None, pattern=r"^[\w.@:+\-]{1,128}$",
                                     description="The user an admin key's MCP tools act for by default")
     mcp_user_argument: bool = Field(False, description="Let MCP tools of keys not bound to a user name the user")

@@ -1,4 +1,5 @@
-"""The production deployment files, validated by reading them (no Docker engine runs here)."""
+"""The production deployment files, validated by reading them (no Docker engine runs here), and the service started
+with the environment they give it."""
 
 from __future__ import annotations
 
@@ -6,7 +7,10 @@ import re
 from pathlib import Path
 
 import pytest
+import requests
 import yaml
+
+from tests.support.service_process import ServiceProcess
 
 REPO = Path(__file__).resolve().parents[2]
 SOURCE = REPO / "service" / "mem0_service"
@@ -52,6 +56,49 @@ def test_every_interpolated_variable_is_documented_in_env_example(compose):
     assert used and not sorted(used - documented)
     for required in ("MEM0_API_KEY", "POSTGRES_PASSWORD", "DOMAIN_NAME"):
         assert re.search(rf"\$\{{{required}:\?", text), f"{required} must be required (${{{required}:?...}})"
+
+
+def example_values() -> dict[str, str]:
+    return dict(re.findall(r"^([A-Z0-9_]+)=(.*)$", (REPO / ".env.example").read_text(), re.MULTILINE))
+
+
+def interpolated(value: str, given: dict[str, str]) -> str:
+    """Compose's interpolation: ${X:-default} and ${X-default}, ${X:?message} (refused when unset or empty), ${X}."""
+    def one(match: re.Match) -> str:
+        name, op, rest = match.group(1), match.group(2) or "", match.group(3) or ""
+        value = given.get(name)
+        if op == ":-":
+            return value if value else rest
+        if op == "-":
+            return rest if value is None else value
+        if op in (":?", "?"):
+            assert value, f"{name} is required: {rest}"
+        return value or ""
+    return re.sub(r"\$\{([A-Z0-9_]+)(:?[-?])?([^}]*)\}", one, value)
+
+
+def test_the_service_starts_with_the_environment_compose_gives_it_from_env_example(compose, tmp_path):
+    """`cp .env.example .env`, set the two required values, `docker compose up`: every variable compose passes, empty
+    ones included, must be one the service accepts. Only what needs the other containers is replaced: the database
+    and Qdrant servers (SQLite and Qdrant's local mode here, one process as local mode requires), and where it
+    listens and keeps its data."""
+    given = {**example_values(), "MEM0_API_KEY": "compose-admin-key", "POSTGRES_PASSWORD": "secret"}
+    env = {name: interpolated(value, given) for name, value in env_of(compose["services"]["mem0"]).items()}
+    assert env["MEM0_API_KEY"] == "compose-admin-key" and env["MEM0_VECTOR_INDEX"] == "qdrant"
+    for name in ("DATABASE_URL", "QDRANT_URL", "MEM0_HOST", "MEM0_PORT", "MEM0_DATA_DIR", "MEM0_API_KEY"):
+        env.pop(name)
+    service = ServiceProcess(tmp_path / "data", api_key="compose-admin-key", env={**env, "MEM0_WORKERS": "1"})
+    service.start(timeout=120)
+    try:
+        created = requests.post(f"{service.url}/api/memories", headers=service.headers, timeout=30, json={
+            "user_id": "compose", "content": "The user is allergic to peanuts", "memory_type": "fact"})
+        assert created.status_code == 201, created.text
+        found = requests.post(f"{service.url}/api/memories/search", headers=service.headers, timeout=30,
+                              json={"user_id": "compose", "query": "peanut allergy", "threshold": 0.7})
+        assert found.status_code == 200, found.text
+        assert [m["content"] for m in found.json()["memories"]] == ["The user is allergic to peanuts"]
+    finally:
+        service.stop()
 
 
 def test_services_volumes_and_healthchecks(compose):

@@ -35,7 +35,6 @@ Three things keep both kinds of data working:
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -43,8 +42,8 @@ import numpy as np
 from mem0_service.embedders.base import Calibration
 
 # How far keyword evidence can lift a memory towards 1.0 (noisy-OR weight).
-# Benchmarks set MEM0_KEYWORD_WEIGHT=0 to measure the dense retriever alone; not a user setting.
-KEYWORD_WEIGHT = float(os.environ.get("MEM0_KEYWORD_WEIGHT", "0.95"))
+# How far keyword evidence can lift a memory towards 1 (the default of MEM0_KEYWORD_WEIGHT; 0 ranks by meaning alone).
+KEYWORD_WEIGHT = 0.95
 # Stores report keyword evidence as s / (s + EVIDENCE_HALF) for a BM25-like score s (see RecordStore.keyword_search).
 EVIDENCE_HALF = 6.0
 # BM25 score that counts as a full keyword match even when it is the query's best one.

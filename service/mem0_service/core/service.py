@@ -27,6 +27,7 @@ from mem0_service.core.ranking import (
     CONTEXT_LENDERS,
     CONTEXT_REACH,
     HUB_MIN_CANDIDATES,
+    KEYWORD_WEIGHT,
     Ranked,
     fuse,
     with_context,
@@ -98,8 +99,9 @@ class SweepStats:
 class MemoryService:
     def __init__(self, store: RecordStore, index: VectorIndex, embedder: Embedder, *, deduplicate: bool = True,
                  extractor: Extractor | None = None, session_ttl: float | None = None,
-                 idempotency_ttl: float = 86400.0):
+                 idempotency_ttl: float = 86400.0, keyword_weight: float = KEYWORD_WEIGHT):
         self.store, self.index, self.embedder = store, index, embedder
+        self.keyword_weight = keyword_weight
         self.indexer = Indexer(store, index, embedder)
         self.deduplicate = deduplicate
         self.extractor = extractor
@@ -433,7 +435,8 @@ class MemoryService:
         # Too few candidates say nothing about what is typical: no need to ask the index (a round trip on Qdrant).
         if len(dense) >= HUB_MIN_CANDIDATES:
             dense = without_hubs(dense, await self.index.typicality(flt, list(dense)))
-        ranked = await self._in_context(fuse(self.embedder.calibration, dense, keyword), dense, keyword, vector, flt)
+        fused = fuse(self.embedder.calibration, dense, keyword, self.keyword_weight)
+        ranked = await self._in_context(fused, dense, keyword, vector, flt)
         ranked = [r for r in ranked if r.relevance >= threshold]
         # Records are the source of truth: a vector whose record is gone, expired or out of scope never surfaces.
         records, total = await self.store.first_in_scope(scope, [r.memory_id for r in ranked], limit, where)
@@ -457,7 +460,7 @@ class MemoryService:
         unseen = list(dict.fromkeys(n for turns in adjacent.values() for n in turns if n not in dense))
         if unseen:
             with_neighbours = {**dense, **await self.index.similarity(vector, flt, unseen)}
-            ranked = fuse(self.embedder.calibration, with_neighbours, keyword)
+            ranked = fuse(self.embedder.calibration, with_neighbours, keyword, self.keyword_weight)
         return with_context(ranked, adjacent)
 
 
