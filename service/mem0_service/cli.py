@@ -142,8 +142,9 @@ def migrate() -> None:
 @click.argument("output", type=click.Path(dir_okay=False, path_type=Path), required=False)
 @progress_option
 def backup(output: Path | None, progress: bool | None) -> None:
-    """Write one consistent archive of every memory, its vector, the history, the scoped keys (digests only) and
-    a manifest (model, dimension, checksums).
+    """Write one consistent archive of every memory, its vector, the history, the scoped keys (digests only), the
+    message logs, the webhook subscriptions (with their signing secrets: keep the archive as private as the
+    database) and a manifest (model, dimension, checksums).
 
     OUTPUT defaults to mem0_backup_YYYYmmdd_HHMMSS.tar.gz in the current directory. Safe while the service
     runs: the records are read from one snapshot, and a memory whose vector may lag behind is re-embedded on
@@ -161,7 +162,8 @@ def backup(output: Path | None, progress: bool | None) -> None:
         raise click.ClickException(f"backup stopped, no archive written: {exc}") from None
     audit("backup", actor=_cli_actor(), file=str(result.path), memories=result.memories)
     click.echo(f"Backup written to {result.path}: {result.memories} memories, {result.vectors} vectors, "
-               f"{result.history} history events, {result.keys} scoped keys, {result.messages} logged messages")
+               f"{result.history} history events, {result.keys} scoped keys, {result.messages} logged messages, "
+               f"{result.webhooks} webhook subscriptions")
     if result.vectors_note:
         click.echo(f"Note: {result.vectors_note}")
 
@@ -174,6 +176,14 @@ def _describe_key(key) -> str:
     return f"{key.id} ({bound}; {state}{'; revoked' if key.revoked_at else ''}{'; ' + key.name if key.name else ''})"
 
 
+def _describe_webhook(hook) -> str:
+    """A restored webhook as an operator recognises it: never its secret."""
+    scope = ", ".join(part for part in (f"user {hook.user_id}" if hook.user_id else "",
+                                        f"agent {hook.agent_id}" if hook.agent_id else "") if part) or "every user"
+    state = "enabled" if hook.enabled else f"disabled: {hook.disabled_reason or 'no reason recorded'}"
+    return f"{hook.id} -> {hook.url} ({scope}; {', '.join(hook.events)}; {state})"
+
+
 @main.command()
 @click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--reembed", is_flag=True, help="Accept a backup made with another embedding model: embed every "
@@ -181,8 +191,12 @@ def _describe_key(key) -> str:
 @click.option("--check", "check_only", is_flag=True,
               help="Only verify the archive: checksums against the manifest and every line against the value rules")
 @click.option("--no-keys", "no_keys", is_flag=True, help="Leave out the archive's scoped keys")
+@click.option("--no-webhooks", "no_webhooks", is_flag=True,
+              help="Leave out the archive's webhook subscriptions (e.g. restoring production data into a test "
+                   "install whose changes must not reach production receivers)")
 @progress_option
-def restore(archive: Path, reembed: bool, check_only: bool, no_keys: bool, progress: bool | None) -> None:
+def restore(archive: Path, reembed: bool, check_only: bool, no_keys: bool, no_webhooks: bool,
+            progress: bool | None) -> None:
     """Restore a backup into the configured store (empty or not: archived memories are added or brought back to
     their archived version, others are left alone). The whole archive is verified first and written in one
     transaction, so a refused archive leaves the store untouched. Safe next to a running service on the embedded
@@ -199,20 +213,23 @@ def restore(archive: Path, reembed: bool, check_only: bool, no_keys: bool, progr
             with verified_archive(archive) as (manifest, _, _):
                 click.echo(f"{archive}: verified: {describe(manifest)}")
             return
-        result = _run(do_restore(settings, archive, reembed=reembed, keys=not no_keys, progress=progress))
+        result = _run(do_restore(settings, archive, reembed=reembed, keys=not no_keys, webhooks=not no_webhooks,
+                                 progress=progress))
     except BackupError as exc:
         click.echo(f"Error: restore refused, nothing was written: {exc}", err=True)
         sys.exit(EXIT_REFUSED)
     except LoadError as exc:
         raise click.ClickException(f"restore failed: {exc}") from None
     audit("restore", actor=_cli_actor(), file=str(archive), inserted=result.inserted, updated=result.updated,
-          keys=[key.id for key in result.restored_keys])
+          keys=[key.id for key in result.restored_keys], webhooks=[hook.id for hook in result.restored_webhooks])
     click.echo(f"Restored from {archive}: {result.inserted} added, {result.updated} brought back, "
                f"{result.unchanged} already identical; {result.vectors_reused} vectors reused, "
                f"{result.embedded} embedded; {result.history} history events and {result.keys} scoped keys added; "
-               f"{result.messages} logged messages added")
+               f"{result.messages} logged messages added; {result.webhooks} webhook subscriptions added")
     for key in result.restored_keys:
         click.echo(f"Scoped key restored: {_describe_key(key)}")
+    for hook in result.restored_webhooks:
+        click.echo(f"Webhook restored: {_describe_webhook(hook)}")
     for note in result.notes:
         click.echo(f"Note: {note}")
 

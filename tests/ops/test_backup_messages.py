@@ -50,7 +50,7 @@ def test_message_logs_restore_under_their_numbers_and_appends_continue(kind, ser
     done = cli(service_env(source), "backup", str(archive))
     assert done.returncode == 0, done.stderr
     assert "3 logged messages" in done.stdout
-    assert read_manifest(archive)["format_version"] == 3
+    assert read_manifest(archive)["format_version"] == 4
 
     target_env = {**new_backend(kind), "MEM0_DATA_DIR": str(tmp_path / "restored"), "MEM0_API_KEY": "other-admin"}
     restored = cli(target_env, "restore", str(archive))
@@ -78,6 +78,7 @@ def test_archives_of_the_second_format_restore_without_logs(service_factory, tmp
         manifest = json.loads(contents["manifest.json"])
         manifest["format_version"] = 2
         del manifest["messages"], contents["messages.jsonl"]
+        del manifest["webhooks"], contents["webhooks.jsonl"]
         contents["manifest.json"] = json.dumps(manifest).encode()
 
     old = _rewrite(archive, tmp_path / "v2.tar.gz", second_format)
@@ -89,6 +90,6 @@ def test_archives_of_the_second_format_restore_without_logs(service_factory, tmp
                         timeout=30).status_code == 200
     assert _log(target, user, "s1", target.api_key) == []
 
-    incomplete = _rewrite(archive, tmp_path / "v3-partial.tar.gz", lambda contents: contents.pop("messages.jsonl"))
+    incomplete = _rewrite(archive, tmp_path / "v4-partial.tar.gz", lambda contents: contents.pop("messages.jsonl"))
     refused = cli({"MEM0_DATA_DIR": str(tmp_path / "other"), "MEM0_API_KEY": "k"}, "restore", incomplete)
     assert refused.returncode == 3 and "messages.jsonl is missing" in refused.stderr

@@ -214,6 +214,7 @@ def test_archives_of_the_first_format_still_restore(service_factory, tmp_path):
         manifest["format_version"] = 1
         del manifest["history"], manifest["keys"], contents["history.jsonl"], contents["keys.jsonl"]
         del manifest["messages"], contents["messages.jsonl"]
+        del manifest["webhooks"], contents["webhooks.jsonl"]
         contents["manifest.json"] = json.dumps(manifest).encode()
 
     old = _rewrite(archive, tmp_path / "v1.tar.gz", first_format)

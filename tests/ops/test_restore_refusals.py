@@ -1,7 +1,7 @@
 """A restore or an import checks everything before it writes: a crafted archive (checksums recomputed, so only the
 value rules can catch it) or a JSON lines file with one bad line is refused with a one-line message naming the
 member, the line and the field, and the target keeps exactly what it had. A good archive restores its history as
-it was, without events of its own."""
+it was, without events of its own, and its webhook subscriptions without announcing the restored memories to them."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def world(request, tmp_path_factory) -> Iterator[dict]:
     """A backup of a populated store, and a running target store with data of its own."""
     kind = request.param
     root = tmp_path_factory.mktemp(f"refusals-{kind}")
-    with backend_process(kind, root / "source") as source:
+    with backend_process(kind, root / "source", {"MEM0_WEBHOOK_ALLOW_PRIVATE": "true"}) as source:
         users = [unique_user("alice"), unique_user("bob")]
         items = [{"user_id": users[i % 2], "content": f"Note {i}: the {PHRASE} number {i} renews in month {i % 12}",
                   "metadata": {"n": i, "tags": ["a", str(i)]}} for i in range(MEMORIES)]
@@ -50,6 +50,10 @@ def world(request, tmp_path_factory) -> Iterator[dict]:
         for body in ({"user_id": users[0], "access": "read", "name": "dashboard"}, {"agent_id": "planner"}):
             assert requests.post(f"{source.url}/api/keys", headers=auth(source.api_key), json=body,
                                  timeout=30).status_code == 201
+        for body in ({"url": "http://127.0.0.1:9/every-user", "events": ["memory.created"]},
+                     {"url": "http://127.0.0.1:9/alice", "user_id": users[0], "secret": "whsec_" + "s" * 32}):
+            assert requests.post(f"{source.url}/api/webhooks", headers=auth(source.api_key), json=body,
+                                 timeout=30).status_code == 201  # after every write: nothing is queued for them
         ids = [m["id"] for u in users for m in all_memories(source, u)] + [listed[6]["id"]]
         history = {i: _history(source, i) for i in ids}
         archive = root / "good.tar.gz"
@@ -91,7 +95,7 @@ def _database(service: ServiceProcess) -> Iterator[Callable[[str], list[tuple]]]
 
 def _store(service: ServiceProcess) -> dict:
     """Counts of what a restore or an import writes, and a digest of every row: read from the database itself."""
-    tables = {"memories": "id", "memory_history": "seq", "api_keys": "id", "index_outbox": "seq"}
+    tables = {"memories": "id", "memory_history": "seq", "api_keys": "id", "index_outbox": "seq", "webhooks": "id"}
     state = {}
     with _database(service) as query:
         for table, order in tables.items():
@@ -185,6 +189,14 @@ CASES = {
     "surrogate-in-history": ("history.jsonl", _field("middle", "user_id", lambda r: r["user_id"] + "\ud800"),
                              ["history.jsonl line", "'user_id'", "surrogate"]),
     "unknown-key-access": ("keys.jsonl", _field("last", "access", "admin"), ["keys.jsonl line 2:", "'access'"]),
+    "unknown-webhook-event": ("webhooks.jsonl", _field("last", "events", ["memory.created", "memory.exploded"]),
+                              ["webhooks.jsonl line 2:", "'events'", "'memory.exploded'"]),
+    "webhook-url-not-http": ("webhooks.jsonl", _field("first", "url", "ftp://127.0.0.1/hook"),
+                             ["webhooks.jsonl line 1:", "'url'", "http"]),
+    "webhook-without-secret": ("webhooks.jsonl", _field("last", "secret", None), ["webhooks.jsonl line 2:", "'secret'"]),
+    "webhook-not-json": ("webhooks.jsonl", _raw("first", b'{"id": "wh_x", "url": '),
+                         ["webhooks.jsonl line 1:", "not valid JSON"]),
+    "duplicate-webhook": ("webhooks.jsonl", _repeat_first_id, ["webhooks.jsonl line 2:", "'id'", "repeats"]),
     "vector-of-wrong-size": ("vectors.jsonl", _short_vector, ["vectors.jsonl line", "'vector'", "dimensions"]),
     "missing-member": ("history.jsonl", None, ["history.jsonl is missing"]),
 }
@@ -244,6 +256,12 @@ def test_a_good_archive_restores_the_exact_history_and_names_its_keys(world, tmp
         assert any(f"(user {world['users'][0]}; read-only; dashboard)" in line for line in keys), keys
         assert any("(agent planner; read-write)" in line for line in keys), keys
         assert "m0s_" not in restored.stdout  # never a secret
+        assert "2 webhook subscriptions added" in restored.stdout
+        hooks = [line for line in restored.stdout.splitlines() if line.startswith("Webhook restored: ")]
+        assert any(f"-> http://127.0.0.1:9/alice (user {world['users'][0]}; " in line for line in hooks), hooks
+        assert any("-> http://127.0.0.1:9/every-user (every user; memory.created; enabled)" in line
+                   for line in hooks), hooks
+        assert "whsec_" not in restored.stdout
 
         again = cli(cli_env, "restore", str(world["archive"]))
         assert again.returncode == 0, again.stderr
@@ -251,8 +269,16 @@ def test_a_good_archive_restores_the_exact_history_and_names_its_keys(world, tmp
         assert "0 history events and 0 scoped keys added" in again.stdout
         assert "Scoped key restored" not in again.stdout
         assert "2 scoped keys of the archive are here already" in again.stdout
+        assert "0 webhook subscriptions added" in again.stdout and "Webhook restored" not in again.stdout
+        assert "2 webhook subscriptions of the archive are here already" in again.stdout
 
         with _service_on(env, data_dir) as service:
+            with _database(service) as query:
+                hooks = query("SELECT url, user_id, events, enabled FROM webhooks ORDER BY url")
+                assert [(url, user) for url, user, _, _ in hooks] == [
+                    ("http://127.0.0.1:9/alice", world["users"][0]), ("http://127.0.0.1:9/every-user", None)]
+                assert all(bool(enabled) for *_, enabled in hooks)
+                assert query("SELECT COUNT(*) FROM webhook_deliveries") == [(0,)]  # the restore announced nothing
             after = {i: _history(service, i) for i in world["history"]}
             assert {i: len(h) for i, h in after.items()} == {i: len(h) for i, h in world["history"].items()}
             assert after == world["history"]
@@ -297,10 +323,11 @@ def test_a_restore_that_dies_mid_write_leaves_nothing_behind(world, tmp_path):
         probe = ServiceProcess(tmp_path / "crash", env={k: v for k, v in env.items()
                                                         if k not in ("MEM0_DATA_DIR", "MEM0_API_KEY")})
         assert {table: count for table, (count, _) in _store(probe).items()} == \
-            {"memories": 0, "memory_history": 0, "api_keys": 0, "index_outbox": 0}
+            {"memories": 0, "memory_history": 0, "api_keys": 0, "index_outbox": 0, "webhooks": 0}
         restored = cli(env, "restore", str(world["archive"]))
         assert restored.returncode == 0, restored.stderr
         assert f"{LAST_MEMORY} added" in restored.stdout and "2 scoped keys added" in restored.stdout
+        assert "2 webhook subscriptions added" in restored.stdout
         assert f"{sum(len(h) for h in world['history'].values())} history events" in restored.stdout
 
 

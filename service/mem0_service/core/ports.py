@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Collection, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from mem0_service.core.access import Access
 from mem0_service.core.filters import Filter
@@ -19,6 +19,9 @@ from mem0_service.core.job_queue import JobQueue
 from mem0_service.core.memory import HistoryEvent, Memory, MemoryType, Scope
 from mem0_service.core.messages import LoggedMessage, LogPage, LogWindow, NewMessage
 from mem0_service.keys.model import ApiKey
+
+if TYPE_CHECKING:  # webhooks are an adapter; a snapshot and a restore only carry its subscriptions
+    from mem0_service.webhooks.store import Webhook
 
 log = logging.getLogger("mem0_service.stores")
 
@@ -166,6 +169,10 @@ class Snapshot(ABC):
         """Every scoped key, revoked ones included, with the digest of its secret."""
 
     @abstractmethod
+    def webhooks(self) -> list[Webhook]:
+        """Every webhook subscription, disabled ones included, with its signing secret, in id order."""
+
+    @abstractmethod
     def ids_older_than(self, cutoff: datetime, types: tuple[str, ...], user_id: str | None) -> list[str]: ...
 
     @abstractmethod
@@ -206,6 +213,10 @@ class AsGivenWriter(ABC):
     def add_messages(self, messages: list[LoggedMessage]) -> int:
         """Put logged messages back under their own numbers and move each session's counter past them; returns
         how many were added."""
+
+    @abstractmethod
+    def add_webhook(self, hook: Webhook) -> bool:
+        """Store the subscription (secret, enabled state and all) unless one with its id exists; True if stored."""
 
 
 class RecordStore(JobQueue):

@@ -7,6 +7,13 @@ Layout of a backup (a gzip'd tar):
   history.jsonl   every history event, deleted memories' included, by memory id and then in order (format 2)
   keys.jsonl      every scoped key, revoked ones included, with the SHA-256 of its secret, never the secret (format 2)
   messages.jsonl  every session's message log, by user, session and seq (format 3)
+  webhooks.jsonl  every webhook subscription, disabled ones included, in id order: URL, events, user/agent scope,
+                  description, who made it and when, enabled state and reason, and its signing secret (format 4)
+
+A backup therefore holds the webhooks' signing secrets in clear (receivers check every delivery's signature with
+them, so a restore must bring them back unchanged): protect an archive like the database itself. Deliveries (the
+queue, the delivery log) and each subscription's delivery state (failures in a row, next retry, lease) are transient
+and stay out: a restored subscription starts with an empty queue and no failures.
 """
 
 from __future__ import annotations
@@ -43,16 +50,21 @@ from mem0_service.ops.records import (
     memory_line,
     message_from_json,
     message_line,
+    webhook_from_json,
+    webhook_line,
 )
 from mem0_service.ops.snapshot import open_snapshot
 from mem0_service.ops.validation import parse_json
 from mem0_service.ops.validation import utc_text as iso
+from mem0_service.webhooks.store import Webhook
 
 FORMAT = "mem0-backup"
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 READABLE_VERSIONS = {1: ("memories", "vectors"), 2: ("memories", "vectors", "history", "keys"),
-                     3: ("memories", "vectors", "history", "keys", "messages")}  # members per format
-MEMBERS = ("manifest.json", "memories.jsonl", "vectors.jsonl", "history.jsonl", "keys.jsonl", "messages.jsonl")
+                     3: ("memories", "vectors", "history", "keys", "messages"),
+                     4: ("memories", "vectors", "history", "keys", "messages", "webhooks")}  # members per format
+MEMBERS = ("manifest.json", "memories.jsonl", "vectors.jsonl", "history.jsonl", "keys.jsonl", "messages.jsonl",
+           "webhooks.jsonl")
 BATCH = 500
 T = TypeVar("T")
 
@@ -74,6 +86,7 @@ class BackupResult:
     keys: int = 0
     vectors_note: str | None = None
     messages: int = 0
+    webhooks: int = 0
 
 
 @dataclass
@@ -86,7 +99,9 @@ class RestoreResult:
     history: int = 0
     keys: int = 0
     messages: int = 0
+    webhooks: int = 0
     restored_keys: list[ApiKey] = field(default_factory=list)
+    restored_webhooks: list[Webhook] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
 
@@ -159,6 +174,10 @@ async def backup(settings: Settings, output: Path, *, progress: bool | None = No
                 for message in logged:
                     messages.write(message_line(message))
             messages.close()
+            webhooks = _HashingWriter(work / "webhooks.jsonl")
+            for hook in snapshot.webhooks():
+                webhooks.write(webhook_line(hook))
+            webhooks.close()
             vectors, note = await _backup_vectors(settings, embedder, ids_and_stamps, pending, snapshot,
                                                   work / "vectors.jsonl", progress)
         if dim == 0:
@@ -173,6 +192,7 @@ async def backup(settings: Settings, output: Path, *, progress: bool | None = No
             "history": {"file": "history.jsonl", "count": history.lines, "sha256": history.digest.hexdigest()},
             "keys": {"file": "keys.jsonl", "count": keys.lines, "sha256": keys.digest.hexdigest()},
             "messages": {"file": "messages.jsonl", "count": messages.lines, "sha256": messages.digest.hexdigest()},
+            "webhooks": {"file": "webhooks.jsonl", "count": webhooks.lines, "sha256": webhooks.digest.hexdigest()},
         }
         (work / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
         partial = output.with_name(output.name + ".partial")
@@ -182,7 +202,8 @@ async def backup(settings: Settings, output: Path, *, progress: bool | None = No
         with open(partial, "rb") as f:
             os.fsync(f.fileno())
         os.replace(partial, output)  # an interrupted backup never leaves a file that looks complete
-    return BackupResult(output, records.lines, vectors.lines, history.lines, keys.lines, note, messages.lines)
+    return BackupResult(output, records.lines, vectors.lines, history.lines, keys.lines, note, messages.lines,
+                        webhooks.lines)
 
 
 async def _backup_vectors(settings, embedder, ids_and_stamps, pending, snapshot, path: Path, progress):
@@ -279,6 +300,7 @@ class ArchiveContents:
     history: int = 0
     keys: int = 0
     messages: int = 0
+    webhooks: int = 0
 
 
 def _lines(path: Path) -> Iterator[tuple[int, dict]]:
@@ -372,6 +394,13 @@ def check_archive(manifest: dict, work: Path) -> ArchiveContents:
                                   f"session {message.session_id!r}")
             numbered.add(position)
             contents.messages += 1
+    if (work / "webhooks.jsonl").exists():
+        hook_ids: set[str] = set()
+        for number, hook in _records(work / "webhooks.jsonl", webhook_from_json):
+            if hook.id in hook_ids:
+                raise BackupError(f"webhooks.jsonl line {number}: field 'id' repeats webhook {hook.id!r}")
+            hook_ids.add(hook.id)
+            contents.webhooks += 1
     return contents
 
 
@@ -383,10 +412,11 @@ def verified_archive(path: Path) -> Iterator[tuple[dict, Path, ArchiveContents]]
 
 
 async def restore(settings: Settings, archive: Path, *, reembed: bool = False, keys: bool = True,
-                  progress: bool | None = None) -> RestoreResult:
+                  webhooks: bool = True, progress: bool | None = None) -> RestoreResult:
     """Verify the whole archive, then write its memories (new ids inserted, existing ones brought back to the
-    archived version), their history and the scoped keys in one transaction; then their vectors, reusing the
-    archived ones where the model matches. A refused archive leaves the store untouched."""
+    archived version), their history, the scoped keys, the message logs and the webhook subscriptions in one
+    transaction; then their vectors, reusing the archived ones where the model matches. A refused archive leaves
+    the store untouched."""
     from mem0_service.backends import open_backends
 
     with verified_archive(archive) as (manifest, work, contents):
@@ -403,9 +433,12 @@ async def restore(settings: Settings, archive: Path, *, reembed: bool = False, k
             result.notes.append("vectors in the archive ignored: every memory is embedded again")
         if not keys and contents.keys:
             result.notes.append(f"{contents.keys} scoped keys in the archive left out (--no-keys)")
+        if not webhooks and contents.webhooks:
+            result.notes.append(f"{contents.webhooks} webhook subscriptions in the archive left out (--no-webhooks)")
         async with open_backends(settings) as service:  # opening applies the schema migrations first
             with service.as_given() as writer:
-                written = _write(writer, work, contents, int(archived["dimension"]), keys, result, progress)
+                written = _write(writer, work, contents, int(archived["dimension"]), keys, webhooks, result,
+                                 progress)
             await _index(service, work, written, use_vectors, int(archived["dimension"]), result)
             if not await service.indexer.flush():
                 result.notes.append(f"vector index not fully updated ({service.indexer.last_error}); "
@@ -413,8 +446,8 @@ async def restore(settings: Settings, archive: Path, *, reembed: bool = False, k
         return result
 
 
-def _write(loader: AsGivenWriter, work: Path, contents: ArchiveContents, dim: int, keys: bool, result: RestoreResult,
-           progress: bool | None) -> set[str]:
+def _write(loader: AsGivenWriter, work: Path, contents: ArchiveContents, dim: int, keys: bool, webhooks: bool,
+           result: RestoreResult, progress: bool | None) -> set[str]:
     """Everything of the archive the store lacks, in the loader's one transaction; returns the memories written."""
     # History first, for memories without a history here: those memories' archived events are then their whole
     # history, and inserting them adds no event of its own.
@@ -447,6 +480,19 @@ def _write(loader: AsGivenWriter, work: Path, contents: ArchiveContents, dim: in
                 batch = []
         written.update(_write_memories(loader, batch, restored_history, result))
         shown.update(len(batch))
+    # Subscriptions after the memories: the restore's own writes are not announced to them (their receivers were
+    # told of those memories when they were made); webhooks already here are told, as of any other write.
+    if webhooks and (work / "webhooks.jsonl").exists():
+        present = 0
+        for _, hook in _records(work / "webhooks.jsonl", webhook_from_json):
+            if loader.add_webhook(hook):
+                result.restored_webhooks.append(hook)
+            else:
+                present += 1
+        result.webhooks = len(result.restored_webhooks)
+        if present:
+            result.notes.append(f"{present} webhook subscriptions of the archive are here already (same id) "
+                                "and were left as they are")
     return written
 
 
@@ -515,7 +561,8 @@ def describe(manifest: dict) -> str:
     emb = manifest.get("embedding", {})
     extras = "".join(f", {manifest[part]['count']} {label}" for part, label in
                      (("history", "history events"), ("keys", "scoped keys"),
-                                      ("messages", "logged messages")) if part in manifest)
+                                      ("messages", "logged messages"), ("webhooks", "webhook subscriptions"))
+                     if part in manifest)
     return (f"{manifest['memories']['count']} memories, {manifest['vectors']['count']} vectors{extras}, "
             f"model {emb.get('model')} ({emb.get('dimension')}-d), made {manifest.get('created_at')} "
             f"by mem0-service {manifest.get('service_version')} on {manifest.get('records_backend')}")

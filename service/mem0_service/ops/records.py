@@ -1,4 +1,5 @@
-"""Memories, history events and scoped keys as JSON lines: exports, imports and the members of a backup."""
+"""Memories, history events, scoped keys, logged messages and webhook subscriptions as JSON lines: exports, imports
+and the members of a backup."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ from mem0_service.core.messages import LoggedMessage
 from mem0_service.keys.model import ApiKey
 from mem0_service.ops.validation import InvalidValue, check_json, check_text, parse_timestamp
 from mem0_service.ops.validation import utc_text as iso
+from mem0_service.webhooks.events import EVENT_KINDS
+from mem0_service.webhooks.store import Webhook
+from mem0_service.webhooks.targets import TargetRefused, check_shape
 
 DIGEST = re.compile(r"[0-9a-f]{64}")
 
@@ -47,6 +51,15 @@ def message_line(m: LoggedMessage) -> str:
     return _line({"user_id": m.user_id, "session_id": m.session_id, "seq": m.seq, "agent_id": m.agent_id,
                   "role": m.role, "content": m.content, "name": m.name, "metadata": m.metadata,
                   "created_at": iso(m.created_at), "stored_at": iso(m.stored_at)})
+
+
+def webhook_line(hook: Webhook) -> str:
+    """A subscription with its signing secret (receivers check signatures with it); its delivery state (failures in
+    a row, next retry, lease) belongs to the delivery queue and stays out."""
+    return _line({"id": hook.id, "url": hook.url, "secret": hook.secret, "user_id": hook.user_id,
+                  "agent_id": hook.agent_id, "events": hook.events, "description": hook.description,
+                  "created_by": hook.created_by, "created_at": iso(hook.created_at), "enabled": hook.enabled,
+                  "disabled_reason": hook.disabled_reason})
 
 
 class BadRecord(ValueError):
@@ -158,3 +171,32 @@ def message_from_json(data: dict[str, Any]) -> LoggedMessage:
                          agent_id=_optional(data, "agent_id"), role=_required(data, "role"),
                          content=_required(data, "content"), name=_optional(data, "name"), metadata=metadata,
                          created_at=created, stored_at=stored)
+
+
+@_checked
+def webhook_from_json(data: dict[str, Any]) -> Webhook:
+    """A webhook subscription from one line of webhooks.jsonl; it starts with no failures and no retry pending."""
+    hook_id, url, secret = _required(data, "id"), _required(data, "url"), _required(data, "secret")
+    if len(url) > 2000:
+        raise BadRecord("field 'url' is longer than 2000 characters")
+    try:
+        check_shape(url)
+    except TargetRefused as exc:
+        raise BadRecord(f"field 'url' cannot receive webhooks: {exc}") from None
+    events = data.get("events")
+    if not isinstance(events, list) or not events or not all(isinstance(e, str) for e in events):
+        raise BadRecord("field 'events' must be a non-empty list of event names")
+    unknown = [e for e in events if e not in EVENT_KINDS]
+    if unknown:
+        raise BadRecord(f"field 'events' has unknown value {unknown[0]!r}")
+    if len(set(events)) != len(events):
+        raise BadRecord("field 'events' names an event twice")
+    enabled = data.get("enabled")
+    if not isinstance(enabled, bool):
+        raise BadRecord("field 'enabled' must be true or false")
+    created = _moment(data, "created_at")
+    assert created is not None
+    return Webhook(id=hook_id, url=url, user_id=_optional(data, "user_id"), agent_id=_optional(data, "agent_id"),
+                   events=events, description=_optional(data, "description"), created_by=_required(data, "created_by"),
+                   created_at=created, enabled=enabled, disabled_reason=_optional(data, "disabled_reason"),
+                   consecutive_failures=0, next_attempt_at=None, secret=secret)

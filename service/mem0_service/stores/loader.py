@@ -1,9 +1,10 @@
 """The record stores' as-given writers: restored and imported records written as given, all of them in one
 transaction of the record store's database.
 
-Memories, their history and the scoped keys live in one database, so one transaction holds a whole restore: when
-any write fails, none is kept. Each memory written also queues its index work in the outbox (as every write of the
-service does), and the vectors follow once the transaction has committed."""
+Memories, their history, the scoped keys, the message logs and the webhook subscriptions live in one database, so
+one transaction holds a whole restore: when any write fails, none is kept. Each memory written also queues its index
+work in the outbox (as every write of the service does), and the vectors follow once the transaction has
+committed."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ from mem0_service.core.messages import LoggedMessage
 from mem0_service.core.ports import AsGivenWriter, LoadError, SnapshotUnreadable, dedup_key
 from mem0_service.keys.model import ApiKey
 from mem0_service.ops.validation import parse_timestamp, utc_text
-from mem0_service.stores.snapshot import COLUMNS, MESSAGE_COLUMNS, _memory
+from mem0_service.stores.snapshot import COLUMNS, MESSAGE_COLUMNS, WEBHOOK_COLUMNS, _memory
+from mem0_service.webhooks.store import Webhook
 
 MEMORY_INSERT = ("INSERT INTO memories (id, user_id, session_id, agent_id, type, content, content_hash, metadata, "
                  "created_at, updated_at, expires_at, dedup_key) VALUES ({marks})")
@@ -138,6 +140,16 @@ class Loader(AsGivenWriter):
         self._execute(f"INSERT INTO api_keys ({KEY_COLUMNS}) VALUES ({','.join([self.mark] * 9)})", (
             key.id, digest, key.prefix, key.name, key.user_id, key.agent_id, key.access, self._stamp(key.created_at),
             self._stamp(key.revoked_at) if key.revoked_at else None))
+        return True
+
+    def add_webhook(self, hook: Webhook) -> bool:
+        """Store the subscription unless one with its id exists; True if stored. It starts with no failures, no
+        retry pending and an empty delivery queue."""
+        if self._execute(f"SELECT 1 FROM webhooks WHERE id = {self.mark}", (hook.id,)):
+            return False
+        self._execute(f"INSERT INTO webhooks ({WEBHOOK_COLUMNS}) VALUES ({','.join([self.mark] * 11)})", (
+            hook.id, hook.url, hook.secret, hook.user_id, hook.agent_id, self._json(hook.events), hook.description,
+            hook.created_by, self._stamp(hook.created_at), hook.enabled, hook.disabled_reason))
         return True
 
 

@@ -19,11 +19,14 @@ from mem0_service.core.ports import Snapshot, SnapshotUnreadable
 from mem0_service.errors import ConfigError
 from mem0_service.keys.model import ApiKey
 from mem0_service.stores.base import iso, parse_iso
+from mem0_service.webhooks.store import Webhook
 
 COLUMNS = "id, user_id, session_id, agent_id, type, content, metadata, created_at, updated_at, expires_at"
 HISTORY_COLUMNS = "user_id, memory_id, event, old_content, new_content, actor, created_at, seq"
 KEY_COLUMNS = "id, prefix, name, user_id, agent_id, access, created_at, revoked_at, key_hash"
 MESSAGE_COLUMNS = "user_id, session_id, seq, agent_id, role, content, name, metadata, created_at, stored_at"
+# A subscription as a restore needs it: its delivery state (failures in a row, next retry, lease) stays out.
+WEBHOOK_COLUMNS = "id, url, secret, user_id, agent_id, events, description, created_by, created_at, enabled, disabled_reason"
 
 
 def _readable(what: str, position: int):
@@ -56,6 +59,16 @@ def _message(row: tuple, parse) -> LoggedMessage:
         metadata = json.loads(metadata)
     return LoggedMessage(user_id=row[0], session_id=row[1], seq=row[2], agent_id=row[3], role=row[4], content=row[5],
                          name=row[6], metadata=metadata or {}, created_at=parse(row[8]), stored_at=parse(row[9]))
+
+
+@_readable("webhook", 0)
+def _webhook(row: tuple, parse) -> Webhook:
+    events = row[5]
+    if isinstance(events, str):
+        events = json.loads(events)
+    return Webhook(id=row[0], url=row[1], secret=row[2], user_id=row[3], agent_id=row[4], events=list(events),
+                   description=row[6], created_by=row[7], created_at=parse(row[8]), enabled=bool(row[9]),
+                   disabled_reason=row[10], consecutive_failures=0, next_attempt_at=None)
 
 
 @_readable("memory", 0)
@@ -128,6 +141,9 @@ class SQLiteSnapshot(Snapshot):
 
     def scoped_keys(self) -> list[tuple[ApiKey, str]]:
         return [_key(r, parse_iso) for r in self._conn.execute(f"SELECT {KEY_COLUMNS} FROM api_keys ORDER BY id")]
+
+    def webhooks(self) -> list[Webhook]:
+        return [_webhook(r, parse_iso) for r in self._conn.execute(f"SELECT {WEBHOOK_COLUMNS} FROM webhooks ORDER BY id")]
 
     def ids_older_than(self, cutoff: datetime, types: tuple[str, ...], user_id: str | None) -> list[str]:
         sql, params = "SELECT id FROM memories WHERE created_at < ?", [iso(cutoff)]
@@ -213,6 +229,10 @@ class PostgresSnapshot(Snapshot):
 
     def scoped_keys(self) -> list[tuple[ApiKey, str]]:
         return [_key(r, lambda v: v) for r in self._conn.execute(f"SELECT {KEY_COLUMNS} FROM api_keys ORDER BY id")]
+
+    def webhooks(self) -> list[Webhook]:
+        return [_webhook(r, lambda v: v)
+                for r in self._conn.execute(f"SELECT {WEBHOOK_COLUMNS} FROM webhooks ORDER BY id")]
 
     def ids_older_than(self, cutoff: datetime, types: tuple[str, ...], user_id: str | None) -> list[str]:
         sql = "SELECT id FROM memories WHERE created_at < %s"
