@@ -94,7 +94,7 @@ def test_the_service_starts_with_the_environment_compose_gives_it_from_env_examp
             "user_id": "compose", "content": "The user is allergic to peanuts", "memory_type": "fact"})
         assert created.status_code == 201, created.text
         found = requests.post(f"{service.url}/api/memories/search", headers=service.headers, timeout=30,
-                              json={"user_id": "compose", "query": "peanut allergy", "threshold": 0.7})
+                              json={"user_id": "compose", "query": "peanut allergy", "relevance_threshold": 0.7})
         assert found.status_code == 200, found.text
         assert [m["content"] for m in found.json()["memories"]] == ["The user is allergic to peanuts"]
     finally:

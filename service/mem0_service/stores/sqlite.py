@@ -459,7 +459,8 @@ class SQLiteRecordStore(SQLiteMessageLog, SQLiteJobs, SQLiteErasure, RecordStore
             return out
 
         def work(c: sqlite3.Connection) -> list[tuple[str, float]]:
-            total = c.execute("SELECT COUNT(*) FROM memories WHERE user_id = ?", (scope.user_id,)).fetchone()[0]
+            counted = c.execute("SELECT memories FROM user_memory_counts WHERE user_id = ?", (scope.user_id,)).fetchone()
+            total = counted[0] if counted else 0
             ranked = sqlite_keywords.matches(c, owner, total, terms)
             ids = admit(c, [rowid for rowid, _ in ranked[:sqlite_keywords.RESCORED]])
             # Only if the scope rejects so many of the best matches that fewer than `limit` remain is every
