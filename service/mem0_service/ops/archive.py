@@ -455,12 +455,8 @@ def _write(loader: AsGivenWriter, work: Path, contents: ArchiveContents, dim: in
     if (work / "history.jsonl").exists():
         result.history = _write_history(loader, work / "history.jsonl", restored_history)
     if keys and (work / "keys.jsonl").exists():
-        present = 0
-        for _, (key, digest) in _records(work / "keys.jsonl", key_from_json):
-            if loader.add_key(key, digest):
-                result.restored_keys.append(key)
-            else:
-                present += 1
+        added, present = _added(work / "keys.jsonl", key_from_json, lambda pair: loader.add_key(*pair))
+        result.restored_keys = [key for key, _ in added]
         result.keys = len(result.restored_keys)
         if present:
             result.notes.append(f"{present} scoped keys of the archive are here already (same id or secret) "
@@ -483,17 +479,24 @@ def _write(loader: AsGivenWriter, work: Path, contents: ArchiveContents, dim: in
     # Subscriptions after the memories: the restore's own writes are not announced to them (their receivers were
     # told of those memories when they were made); webhooks already here are told, as of any other write.
     if webhooks and (work / "webhooks.jsonl").exists():
-        present = 0
-        for _, hook in _records(work / "webhooks.jsonl", webhook_from_json):
-            if loader.add_webhook(hook):
-                result.restored_webhooks.append(hook)
-            else:
-                present += 1
+        result.restored_webhooks, present = _added(work / "webhooks.jsonl", webhook_from_json, loader.add_webhook)
         result.webhooks = len(result.restored_webhooks)
         if present:
             result.notes.append(f"{present} webhook subscriptions of the archive are here already (same id) "
                                 "and were left as they are")
     return written
+
+
+def _added(path: Path, parse: Callable[[Any], T], add: Callable[[T], bool]) -> tuple[list[T], int]:
+    """Each record of a member given to `add`: (the records it stored, how many it found here already)."""
+    added: list[T] = []
+    present = 0
+    for _, record in _records(path, parse):
+        if add(record):
+            added.append(record)
+        else:
+            present += 1
+    return added, present
 
 
 def _write_history(loader: AsGivenWriter, path: Path, restored: set[str]) -> int:

@@ -147,7 +147,8 @@ class Loader(AsGivenWriter):
         retry pending and an empty delivery queue."""
         if self._execute(f"SELECT 1 FROM webhooks WHERE id = {self.mark}", (hook.id,)):
             return False
-        self._execute(f"INSERT INTO webhooks ({WEBHOOK_COLUMNS}) VALUES ({','.join([self.mark] * 11)})", (
+        marks = ",".join([self.mark] * len(WEBHOOK_COLUMNS.split(",")))
+        self._execute(f"INSERT INTO webhooks ({WEBHOOK_COLUMNS}) VALUES ({marks})", (
             hook.id, hook.url, hook.secret, hook.user_id, hook.agent_id, self._json(hook.events), hook.description,
             hook.created_by, self._stamp(hook.created_at), hook.enabled, hook.disabled_reason))
         return True
