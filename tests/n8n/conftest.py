@@ -47,8 +47,12 @@ def pointed_at(workflow: dict, service_url: str) -> dict:
 @pytest.fixture(scope="session")
 def learning_service(fake_openai, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcess]:
     """A service whose chat model (fact extraction) and embedder are the fake OpenAI server."""
+    # A test here parks a conversation on purpose (the model answers junk). The periodic look for parked
+    # conversations would retry it for the rest of the session and take replies later suites queue on the shared
+    # fake (the llm_service fixture's comment): only the look at start-up stays.
     service = ServiceProcess(tmp_path_factory.mktemp("learning-service"), api_key="learning-key",
-                             env={"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": fake_openai.base_url})
+                             env={"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": fake_openai.base_url,
+                                  "MEM0_JOB_RESCAN": "86400"})
     service.start()
     yield service
     service.stop()
