@@ -64,3 +64,21 @@ async def test_memories_written_before_the_owner_token_upgrade_stay_findable(tmp
         await after.delete(old["user-00043"].id)
         assert await _ids_found(after, "user-00043", "Italian") == set()
 
+
+
+async def test_a_narrow_scope_finds_its_matches_beyond_the_users_best_two_hundred(tmp_path):
+    # Every memory holds the word once, so they tie and the session's three, written last, rank after the
+    # 250 others: only the look past the first RESCORED matches can find them.
+    async with open_backends(Settings(data_dir=tmp_path, api_keys=["k"])) as service:
+        for n in range(250):
+            await service.create(NewMemory(user_id="u", content=f"Lighthouse log entry {n}", session_id="log"))
+        trip = set()
+        for n in range(3):
+            memory, _ = await service.create(NewMemory(user_id="u", content=f"Lighthouse trip day {n}",
+                                                       session_id="trip"))
+            trip.add(memory.id)
+        assert sqlite_store.sqlite_keywords.RESCORED < 250
+        found = await service.store.keyword_search(Scope(user_id="u", session_id="trip"), "lighthouse", limit=5)
+        assert {i for i, _ in found} == trip
+        everything = await service.store.keyword_search(Scope(user_id="u"), "lighthouse", limit=5)
+        assert len(everything) == 5 and not {i for i, _ in everything} & trip

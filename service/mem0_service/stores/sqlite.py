@@ -461,11 +461,12 @@ class SQLiteRecordStore(SQLiteMessageLog, SQLiteJobs, SQLiteErasure, RecordStore
         def work(c: sqlite3.Connection) -> list[tuple[str, float]]:
             counted = c.execute("SELECT memories FROM user_memory_counts WHERE user_id = ?", (scope.user_id,)).fetchone()
             total = counted[0] if counted else 0
-            ranked = sqlite_keywords.matches(c, owner, total, terms)
-            ids = admit(c, [rowid for rowid, _ in ranked[:sqlite_keywords.RESCORED]])
+            ranked = sqlite_keywords.matches(c, owner, total, terms, sqlite_keywords.RESCORED)
+            ids = admit(c, [rowid for rowid, _ in ranked])
             # Only if the scope rejects so many of the best matches that fewer than `limit` remain is every
             # match looked up.
-            if len(ids) < limit and len(ranked) > sqlite_keywords.RESCORED:
+            if len(ids) < limit and len(ranked) == sqlite_keywords.RESCORED:
+                ranked = sqlite_keywords.matches(c, owner, total, terms)
                 ids.update(admit(c, [rowid for rowid, _ in ranked[sqlite_keywords.RESCORED:]]))
             best = [row for row in ranked if row[0] in ids][:sqlite_keywords.RESCORED]
             scored = sqlite_keywords.normalised(c, best)[:limit]
