@@ -136,7 +136,8 @@ class Context:
         if name == "messages":
             return "remember the probe" if platform else [{"role": "user", "content": "a probe"}]
         return {"user_id": self.user, "content": "a hostile probe", "query": "probe", "text": "probe",
-                "infer": False, "url": "https://hooks.example.com/hostile-probe"}.get(name)
+                "infer": False, "url": "https://hooks.example.com/hostile-probe",
+                "jsonrpc": "2.0", "method": "ping", "id": 1}.get(name)  # the last three: MCP's JSON-RPC envelope
 
     def baseline_body(self, op: Operation) -> dict[str, Any]:
         body = {name: self.body_value(op, name) for name in op.required}
@@ -166,6 +167,14 @@ def _raw_body(base: dict[str, Any], name: str, fragment: str) -> bytes:
     marker = "\u2603HOSTILE\u2603"
     text = json.dumps({**base, name: marker}, ensure_ascii=False)
     return text.replace(json.dumps(marker, ensure_ascii=False), fragment).encode("utf-8")
+
+
+def _twice(base: dict[str, Any], name: str) -> bytes:
+    """The body with `name` given twice, its usual value first: JSON parsers disagree on which one counts."""
+    others = json.dumps({k: v for k, v in base.items() if k != name}, ensure_ascii=False)
+    first = json.dumps(base.get(name, "probe"), ensure_ascii=False)
+    pairs = f'"{name}": {first}, "{name}": "other"'
+    return (others[:-1] + (", " if len(others) > 2 else "") + pairs + "}").encode("utf-8")
 
 
 def _encode(params: list[tuple[str, str]]) -> str:
@@ -212,6 +221,11 @@ def attacks(op: Operation, ctx: Context) -> list[Attack]:
                 named = name if refuse and fragment not in (DEEP_ARRAY, DEEP_OBJECT) else None
                 send(f"body {name}={fragment[:30]}", body=_raw_body(base_body, name, fragment), named=named,
                      refuse=refuse)
+            # pydantic would read true as 1 and false as 0: a TTL of one second, a threshold nothing passes
+            if kind_of(schema, name) in ("integer", "number"):
+                send(f"body {name}=true", body=_raw_body(base_body, name, "true"), named=name,
+                     refuse=not op.unsupported)
+            send(f"body {name} given twice", body=_twice(base_body, name), named=name, refuse=not op.unsupported)
         send("body nested 1,000 deep", body=b'{"a":' * 1000 + b"1" + b"}" * 1000, refuse=not op.unsupported)
         send("body not UTF-8", body=b'{"user_id": "\xff\xfe"}', refuse=not op.unsupported)
         send("body NaN at the top", body=b"NaN", refuse=not op.unsupported)

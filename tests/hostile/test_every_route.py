@@ -35,7 +35,7 @@ def judge(op: Operation, attack: Attack, response: requests.Response) -> str | N
     if status >= 500 and not (status == 501 and (op.unsupported or not op.path.startswith("/api/"))):
         return f"{status}: {response.text[:300]}"
     if attack.must_refuse and status != 400:
-        return f"a value no store can hold was answered {status}, not 400: {response.text[:200]}"
+        return f"a value that must be refused was answered {status}, not 400: {response.text[:200]}"
     if status < 400:
         return None
     if status == 501:

@@ -3,6 +3,7 @@ the value cannot be stored, and every later request of every user unaffected."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import socket
 from urllib.parse import urlsplit
@@ -332,6 +333,38 @@ def test_a_repeated_agent_id_cannot_escape_an_agent_bound_key(api):
     assert sorted(m["agent_id"] for m in left["memories"]) == ["agA", "agB"], "agent B's memories were not touched"
 
 
+def test_a_key_given_twice_in_a_body_is_refused_and_neither_user_is_written(api):
+    owner, other = unique_user("owner"), unique_user("other")
+    key = api.post("/api/keys", json={"user_id": owner, "name": "owner only"}).json()["key"]
+    text = f'{{"user_id": "{owner}", "content": "whose is this?", "user_id": "{other}"}}'
+    for who in (None, key):
+        assert error_of(raw_post(api, "/api/memories", text, key=who))["field"] == "user_id"
+    nested = f'{{"user_id": "{owner}", "content": "x", "metadata": {{"tier": "free", "tier": "paid"}}}}'
+    assert error_of(raw_post(api, "/api/memories", nested))["field"] == "metadata.tier"
+    for user in (owner, other):
+        assert api.get(f"/api/memories/user/{user}").json()["total"] == 0
+    writes_still_work(api, owner)
+
+
+@pytest.mark.parametrize("fields", [{"ttl_seconds": True}, {"ttl_seconds": False}])
+def test_true_or_false_is_not_a_number_of_seconds(api, fields):
+    user = unique_user()
+    body = error_of(api.post("/api/memories", json={"user_id": user, "content": "keep me", **fields}))
+    assert body["field"] == "ttl_seconds"
+    assert api.get(f"/api/memories/user/{user}").json()["total"] == 0
+
+
+def test_true_is_not_a_threshold_or_a_limit(api):
+    user = unique_user()
+    api.create(user, "The user is allergic to peanuts")
+    for name in ("relevance_threshold", "limit"):
+        body = error_of(api.post("/api/memories/search", json={"user_id": user, "query": "peanuts", name: True}))
+        assert body["field"] == name
+    for name in ("threshold", "top_k"):
+        body = error_of(api.post("/v1/memories/search/", json={"user_id": user, "query": "peanuts", name: True}))
+        assert body["field"] == name
+
+
 @pytest.mark.parametrize("path", ["/api/memories/user/{user}?limit=1&limit=2", "/api/memories/user/{user}?order=asc&order=desc",
                                   "/v1/memories/?user_id={user}&user_id=other", "/api/sessions/s1?user_id={user}&user_id=x",
                                   "/api/health?deep=0&deep=1", "/api/keys?include_revoked=true&include_revoked=false"])
@@ -359,6 +392,47 @@ def test_a_non_utf8_idempotency_key_is_a_400(api):
     assert error_of(response)["field"] == "Idempotency-Key"
     assert api.get(f"/api/memories/user/{user}").json()["total"] == 0
     writes_still_work(api, user)
+
+
+def _send(api: Api, method: str, path: str, headers: list[tuple[str, str]], body: dict | None = None) -> tuple[int, dict]:
+    """One request with the headers exactly as listed, repeats included (requests folds them into a dict)."""
+    url = urlsplit(api.base_url)
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
+    try:
+        data = json.dumps(body).encode() if body is not None else b""
+        conn.putrequest(method, path)
+        for name, value in [*headers, ("Content-Type", "application/json"), ("Content-Length", str(len(data)))]:
+            conn.putheader(name, value)
+        conn.endheaders(data)
+        response = conn.getresponse()
+        return response.status, json.loads(response.read() or b"null")
+    finally:
+        conn.close()
+
+
+def test_a_repeated_authorization_or_idempotency_key_header_is_refused(api):
+    user = unique_user()
+    admin, wrong = f"Bearer {api.api_key}", "Bearer not-a-key"
+    for pair in ((admin, wrong), (wrong, admin), (admin, admin)):
+        status, body = _send(api, "POST", "/api/memories", [("Authorization", v) for v in pair],
+                             {"user_id": user, "content": "x"})
+        assert (status, body["field"]) == (400, "Authorization"), body
+    status, body = _send(api, "POST", "/api/memories", [("Authorization", admin), ("Idempotency-Key", "a"),
+                                                        ("Idempotency-Key", "b")], {"user_id": user, "content": "x"})
+    assert (status, body["field"]) == (400, "Idempotency-Key"), body
+    assert api.get(f"/api/memories/user/{user}").json()["total"] == 0
+    writes_still_work(api, user)
+
+
+def test_if_match_given_in_several_header_fields_admits_the_tags_of_all_of_them(api):
+    memory = api.create(unique_user(), "version one")
+    auth = ("Authorization", f"Bearer {api.api_key}")
+    status, body = _send(api, "PUT", f"/api/memories/{memory['id']}", [auth, ("If-Match", '"v7"'), ("If-Match", '"v1"')],
+                         {"content": "version two"})
+    assert status == 200 and body["content"] == "version two", body
+    status, body = _send(api, "PUT", f"/api/memories/{memory['id']}", [auth, ("If-Match", '"v1"'), ("If-Match", '"v9"')],
+                         {"content": "version three"})
+    assert status == 412, body
 
 
 def _raw_http(api: Api, request: bytes) -> tuple[int, dict[str, str], bytes]:

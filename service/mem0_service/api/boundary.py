@@ -16,6 +16,8 @@ from mem0_service.errors import BadRequest
 
 # Headers whose value reaches a store; a byte that is not UTF-8 arrives as a lone surrogate.
 CHECKED_HEADERS = ("Idempotency-Key",)
+# Headers read as one value: given twice, a proxy in front and the service could each act on a different one.
+SINGLE_VALUED_HEADERS = ("Authorization", "Idempotency-Key")
 
 
 @web.middleware
@@ -23,6 +25,9 @@ async def boundary_middleware(request: web.Request, handler) -> web.StreamRespon
     query_values(request)  # a parameter given twice would be read one way by the key's guard, another by the handler
     for name, value in (request.match_info or {}).items():
         values.check_string(value, name)
+    for name in SINGLE_VALUED_HEADERS:
+        if len(request.headers.getall(name, [])) > 1:
+            raise BadRequest(f"The {name} header is given more than once", field=name)
     for name in CHECKED_HEADERS:
         for value in request.headers.getall(name, []):
             if values.string_problem(value):

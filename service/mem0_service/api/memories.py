@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from aiohttp import web
-from pydantic import ValidationError
 
 from mem0_service.api import values
 from mem0_service.api.events import EventAccepted, submit
@@ -35,7 +34,7 @@ from mem0_service.api.models import (
     SearchResponse,
     SessionEndQuery,
 )
-from mem0_service.api.parsing import parse_body, parse_path_identifier, parse_query, validation_error
+from mem0_service.api.parsing import parse_body, parse_path_identifier, parse_query, validated
 from mem0_service.api.preconditions import etag, expected_version, if_match
 from mem0_service.api.responses import json_response
 from mem0_service.auth import Principal, principal
@@ -122,13 +121,10 @@ async def _create_batch(request: web.Request, who: Principal) -> Answer:
     for index, raw in enumerate(body.memories):
         try:
             values.check_value(raw)
-            item = MemoryCreate.model_validate(raw)
+            item = validated(MemoryCreate, raw)
             if item.messages is not None:
                 raise BadRequest("Batch items take content, not messages", field="messages")
             valid.append((index, _new_memory(item, who)))
-        except ValidationError as exc:
-            error = validation_error(exc)
-            results.append(BatchItemResult(index=index, status=error.status, error=ErrorResponse.model_validate(error.body())))
         except ApiError as error:
             results.append(BatchItemResult(index=index, status=error.status, error=ErrorResponse.model_validate(error.body())))
     memories: list[Memory] = []

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import re
-from typing import TypeVar
+from types import UnionType
+from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
 from aiohttp import web
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -33,6 +35,33 @@ def validation_error(exc: ValidationError) -> BadRequest:
     return BadRequest(f"Invalid value for field '{field}': {message}", field=field)
 
 
+def _is_number(annotation: Any) -> bool:
+    if annotation in (int, float):
+        return True
+    return get_origin(annotation) in (Union, UnionType, Annotated) and any(_is_number(a) for a in get_args(annotation))
+
+
+@functools.cache
+def _number_fields(model: type[BaseModel]) -> tuple[str, ...]:
+    """The names (as clients send them) of the model's fields that take a number."""
+    return tuple(info.alias or name for name, info in model.model_fields.items() if _is_number(info.annotation))
+
+
+def validated(model: type[M], data: Any) -> M:
+    """`data` as `model`, or the 400 naming the first field it gets wrong."""
+    if isinstance(data, dict):
+        # pydantic reads JSON's true and false as the numbers 1 and 0: `"ttl_seconds": true` would forget the
+        # memory a second later, `"relevance_threshold": true` would find nothing.
+        for name in _number_fields(model):
+            if isinstance(data.get(name), bool):
+                raise BadRequest(f"Invalid value for field '{name}': must be a number, not {str(data[name]).lower()}",
+                                 field=name)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise validation_error(exc) from None
+
+
 async def parse_body(request: web.Request, model: type[M], *, items_checked_later: str | None = None) -> M:
     """The body as `model`. `items_checked_later` names a list whose items the handler checks one by one
     (values.check_value) so that one bad item fails alone."""
@@ -49,10 +78,7 @@ async def parse_body(request: web.Request, model: type[M], *, items_checked_late
         raise BadRequest("Request body must be a JSON object")
     per_item = items_checked_later if isinstance(data.get(items_checked_later), list) else None
     values.check_value({name: value for name, value in data.items() if name != per_item})
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise validation_error(exc) from None
+    return validated(model, data)
 
 
 def query_values(request: web.Request) -> dict[str, str]:
@@ -76,10 +102,7 @@ def query_value(request: web.Request, name: str) -> str | None:
 
 
 def parse_query(request: web.Request, model: type[M]) -> M:
-    try:
-        return model.model_validate(query_values(request))
-    except ValidationError as exc:
-        raise validation_error(exc) from None
+    return validated(model, query_values(request))
 
 
 def path_value(request: web.Request, name: str) -> str:

@@ -31,7 +31,9 @@ def etag(memory: Memory) -> str:
 
 def if_match(request: web.Request) -> set[int] | None:
     """The versions If-Match admits; None without the header or with `*` (any existing version)."""
-    raw = request.headers.get(IF_MATCH)
+    given = request.headers.getall(IF_MATCH, [])
+    # Several If-Match fields mean the same as one listing all of their tags (RFC 9110, section 5.3).
+    raw = ", ".join(given) if given else None
     if raw is None or raw.strip() == ANY:
         return None
     versions: set[int] = set()

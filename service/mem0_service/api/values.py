@@ -83,9 +83,24 @@ def _parse_constant(text: str) -> _Refused:
     return _Refused(text, f"{text} is not a JSON number")
 
 
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found = dict(pairs)
+    if len(found) == len(pairs):
+        return found
+    # A key given twice in one object: parsers disagree on which value counts (the first, the last, an error),
+    # so a proxy or workflow that checked one of them could have the service act on the other.
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            found[key] = _Refused(key, "the key is given more than once in its object")
+        seen.add(key)
+    return found
+
+
 def strict_json(text: str | bytes, field: str | None = None, *, check: bool = True) -> Any:
     """Strict JSON: RFC 8259 numbers only (no NaN/Infinity, nothing that overflows), bounded nesting, 64-bit
-    integers, and strings without NUL or lone surrogates. `field` names the parameter the text came from.
+    integers, each key once per object, and strings without NUL or lone surrogates. `field` names the parameter
+    the text came from.
     With check=False the caller runs check_value itself, on parts of the document of its choosing; until then
     refused numbers stand in the document as placeholders no model accepts."""
     if isinstance(text, bytes):
@@ -96,7 +111,8 @@ def strict_json(text: str | bytes, field: str | None = None, *, check: bool = Tr
                              field=field) from None
     check_nesting(text, field)
     try:
-        value = json.loads(text, parse_int=_parse_int, parse_float=_parse_float, parse_constant=_parse_constant)
+        value = json.loads(text, parse_int=_parse_int, parse_float=_parse_float, parse_constant=_parse_constant,
+                           object_pairs_hook=_object)
     except (json.JSONDecodeError, RecursionError) as exc:
         what = f"Invalid value for field '{field}': malformed JSON" if field else "Malformed JSON body"
         raise MalformedJson(f"{what}: {exc}", field=field) from None

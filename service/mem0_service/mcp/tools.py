@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from mem0_service.api.models import (
     MAX_MESSAGES,
@@ -28,7 +28,7 @@ from mem0_service.api.models import (
     SearchHitOut,
     SearchResponse,
 )
-from mem0_service.api.parsing import validation_error
+from mem0_service.api.parsing import validated
 from mem0_service.core.extraction import Message
 from mem0_service.core.memory import Memory, MemoryType, Scope
 from mem0_service.core.service import NewMemory
@@ -226,10 +226,7 @@ class ToolSpec:
         return _output_schema(self.output)
 
     def parse(self, arguments: dict[str, Any] | None) -> ToolInput:
-        try:
-            return self.input.model_validate(arguments or {})
-        except ValidationError as exc:
-            raise validation_error(exc) from None
+        return validated(self.input, arguments or {})
 
     async def call(self, caller: Caller, arguments: dict[str, Any] | None) -> BaseModel:
         if self.writes:
