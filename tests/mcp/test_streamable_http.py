@@ -90,6 +90,8 @@ async def test_errors_come_back_as_tool_errors_with_the_services_message(backend
             "Memory mem_missing not found"
         assert error_text(await client.call_tool("search_memories", {"query": "x", "limit": 1000})) == \
             "Invalid value for field 'limit': Input should be less than or equal to 100"
+        assert error_text(await client.call_tool("search_memories", {"query": "x", "limit": True})) == \
+            "Invalid value for field 'limit': must be a number, not true"
         assert error_text(await client.call_tool("search_memories", {})) == "Missing required field: query"
         assert error_text(await client.call_tool("add_memory", {})) == "Missing required field: text (or messages)"
         assert "must not be empty" in error_text(await client.call_tool("add_memory", {"text": "   "}))
