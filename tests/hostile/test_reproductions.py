@@ -138,6 +138,19 @@ def test_json_nested_1000_deep_is_refused_before_parsing(api):
     assert "nest" in body["message"]
 
 
+def test_an_unterminated_string_of_escaped_quotes_is_refused_at_once(api):
+    # Each escaped quote used to start a fresh scan to the end of the body: about half an hour of the event loop
+    # for this megabyte, during which no other request was answered. The client's 30 s timeout fails the old code.
+    user = unique_user()
+    key = api.post("/api/keys", json={"user_id": user, "agent_id": "agA", "name": "quotes"}).json()["key"]
+    body = '"' + '\\"' * 340_000
+    for who in (None, key):
+        assert "Malformed JSON" in error_of(raw_post(api, "/api/memories/search", body, key=who))["message"]
+    inside = '{"user_id": "' + user + '", "content": "' + '\\"' * 340_000
+    assert "Malformed JSON" in error_of(raw_post(api, "/api/memories", inside))["message"]
+    writes_still_work(api, user)
+
+
 def test_deep_json_from_an_agent_bound_key_is_a_400(api):
     """A key bound to an agent is checked against the parsed body: a body that cannot be parsed is a 400."""
     user = unique_user()
