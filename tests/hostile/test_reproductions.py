@@ -331,6 +331,17 @@ def test_deep_filters_text_on_the_v1_list_is_a_400(api):
 # -- repeated parameters ----------------------------------------------------------------------------------------
 
 
+def test_a_user_named_twice_in_query_filters_is_refused_in_json_and_python_spelling(api):
+    owner, other = unique_user("owner"), unique_user("other")
+    api.create(other, "the other user's memory")
+    key = api.post("/api/keys", json={"user_id": owner, "name": "owner only"}).json()["key"]
+    for text in (f'{{"user_id": "{owner}", "user_id": "{other}"}}', f"{{'user_id': '{owner}', 'user_id': '{other}'}}",
+                 f"{{'AND': [{{'user_id': '{owner}', 'user_id': '{other}'}}]}}"):
+        for who in (None, key):
+            body = error_of(api.get("/v1/memories/", params={"filters": text}, key=who))
+            assert body["field"] == "filters.user_id", body
+
+
 def test_a_repeated_agent_id_cannot_escape_an_agent_bound_key(api):
     user = unique_user("dave")
     for agent in ("agA", "agB"):

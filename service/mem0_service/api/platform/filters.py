@@ -242,6 +242,19 @@ def scopes_for(node: dict[str, Any]) -> list[Scope]:
     return list(scopes.values())
 
 
+def _python_literal(text: str) -> Any:
+    """A Python literal, each dict naming each key once (as strict_json asks of JSON objects)."""
+    tree = ast.parse(text, mode="eval")
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Dict):
+            keys = [ast.literal_eval(key) for key in node.keys if key is not None]
+            repeated = next((key for n, key in enumerate(keys) if key in keys[:n]), None)
+            if repeated is not None:
+                raise BadRequest(f"Invalid value for field 'filters.{repeated}': the key is given more than once in "
+                                 "its object", field=f"filters.{repeated}")
+    return ast.literal_eval(tree)
+
+
 def _parse_filters_text(text: str | None) -> dict[str, Any] | None:
     """Query-string filters: JSON, or the Python dict text some clients send; '[object Object]' means none."""
     if not text or text == "[object Object]":
@@ -250,7 +263,7 @@ def _parse_filters_text(text: str | None) -> dict[str, Any] | None:
         value = strict_json(text, "filters")  # nesting is checked before either parser runs
     except MalformedJson:
         try:
-            value = ast.literal_eval(text)
+            value = _python_literal(text)
         except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
             raise BadRequest("filters must be a JSON object", field="filters") from None
         check_value(value, "filters")
