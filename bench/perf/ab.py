@@ -18,8 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.common import RESULTS, WORK, machine_note, start_service
+from bench.common import RESULTS, WORK, machine_note, session, start_service
 from bench.perf.__main__ import batch_import, load_level, log, make_memories, make_queries
+
+DURATIONS = "mem0_dependency_duration_seconds"
 
 
 def code_env(checkout: Path) -> dict[str, str]:
@@ -36,6 +38,28 @@ def as_conversations(memories: list[dict], queries: list[dict], rng: random.Rand
     for query in queries:
         if rng.random() < 0.5:
             query["query"] = f"What does the user say about {query['query'].rstrip('?')}?"
+
+
+async def operation_totals(url: str, key: str) -> dict[str, tuple[float, float]]:
+    """{"dependency.operation": (seconds, calls)} so far, from the service's /metrics."""
+    async with session(key) as http, http.get(f"{url}/metrics") as response:
+        text = await response.text()
+    totals: dict[str, list[float]] = {}
+    for line in text.splitlines():
+        if not line.startswith((f"{DURATIONS}_sum{{", f"{DURATIONS}_count{{")):
+            continue
+        series, value = line.rsplit(" ", 1)
+        labels = dict(part.split("=", 1) for part in series[series.index("{") + 1:-1].split(","))
+        name = f"{labels['dependency'].strip(chr(34))}.{labels['operation'].strip(chr(34))}"
+        totals.setdefault(name, [0.0, 0.0])[0 if series.startswith(f"{DURATIONS}_sum") else 1] = float(value)
+    return {name: (sum_, count) for name, (sum_, count) in totals.items()}
+
+
+def per_search(before: dict[str, tuple[float, float]], after: dict[str, tuple[float, float]],
+               searches: int) -> dict[str, float]:
+    """Milliseconds each dependency operation took per search between two readings of /metrics."""
+    return {name: (after[name][0] - before.get(name, (0.0, 0.0))[0]) * 1000 / searches
+            for name in sorted(after) if after[name][1] > before.get(name, (0.0, 0.0))[1]}
 
 
 def main() -> None:
@@ -73,12 +97,17 @@ def main() -> None:
             service = start_service(data_dir, code_env(checkout))
             try:
                 for kind, qs in (("typical", queries), ("heavy", heavy)):
+                    before = asyncio.run(operation_totals(service.url, service.api_key))
                     row = asyncio.run(load_level(service.url, service.api_key, qs, 1, args.duration))
+                    after = asyncio.run(operation_totals(service.url, service.api_key))
+                    row["operations"] = per_search(before, after, row["requests"])
                     samples[version][kind].append(row)
                     log(f"round {round_ + 1} {version} {kind}: p50 {row['p50']:.1f} p95 {row['p95']:.1f} ms")
             finally:
                 service.stop()
     summary = {v: {k: {"p50": float(np.median([r["p50"] for r in rows])), "p95": float(np.median([r["p95"] for r in rows])),
+                       "operations": {name: float(np.median([r["operations"].get(name, 0.0) for r in rows]))
+                                      for name in sorted({n for r in rows for n in r["operations"]})},
                        "rounds": rows} for k, rows in kinds.items()} for v, kinds in samples.items()}
     args.out.write_text(json.dumps({"n": args.n, "a": str(args.a), "b": str(args.b), "machine": machine_note(),
                                     "summary": summary}, indent=1) + "\n")
@@ -100,6 +129,13 @@ def write_md(path: Path, result: dict) -> None:
             lines.append(f"| {v.upper()} | {n} | {t['p50']:.1f} | {t['p95']:.1f} | {h['p50']:.1f} | {h['p95']:.1f} |")
         lines.append(f"| {v.upper()} | median | {s['typical']['p50']:.1f} | {s['typical']['p95']:.1f} "
                      f"| {s['heavy']['p50']:.1f} | {s['heavy']['p95']:.1f} |")
+    operations = {v: result["summary"][v]["heavy"].get("operations", {}) for v in ("a", "b")}
+    if operations["a"] or operations["b"]:
+        lines += ["", "Where the heavy user's search spends its time: mean ms per search of each dependency call "
+                  "(/metrics, median of the rounds; calls that run concurrently overlap, so they add up to more "
+                  "than the latency).", "", "| dependency call | A ms | B ms |", "|---|---|---|"]
+        for name in sorted(set(operations["a"]) | set(operations["b"])):
+            lines.append(f"| {name} | {operations['a'].get(name, 0.0):.2f} | {operations['b'].get(name, 0.0):.2f} |")
     path.write_text("\n".join(lines) + "\n")
 
 
