@@ -34,6 +34,7 @@ class FakeOpenAI:
         self._chat_queue: deque[dict[str, Any]] = deque()
         self._error_queue: deque[tuple[str, int, Any]] = deque()
         self._refused: set[str] = set()
+        self._scripted_for: str | None = None  # only requests with this API key take queued replies
         self._replies = 0
         self._lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
@@ -58,6 +59,18 @@ class FakeOpenAI:
             self._chat_queue.clear()
             self._error_queue.clear()
             self._refused.clear()
+            self._scripted_for = None
+
+    def script_for(self, api_key: str) -> None:
+        """Queued replies and errors go only to requests bearing this API key; any other caller (a service of
+        another suite still retrying in the background) gets the unscripted answer instead of taking them."""
+        with self._lock:
+            self._scripted_for = api_key
+
+    def _scripted(self, authorization: str) -> bool:
+        with self._lock:
+            wanted = self._scripted_for
+        return wanted is None or authorization == f"Bearer {wanted}"
 
     def refuse_embedding(self, text: str) -> None:
         """Embedding requests with an input containing `text` answer 400, as a provider refuses some content
@@ -89,10 +102,10 @@ class FakeOpenAI:
                     return status, body
         return None
 
-    def _chat_message(self, body: dict[str, Any]) -> dict[str, Any]:
+    def _chat_message(self, body: dict[str, Any], scripted: bool) -> dict[str, Any]:
         with self._lock:
             self._replies += 1
-            if self._chat_queue:
+            if self._chat_queue and scripted:
                 message = dict(self._chat_queue.popleft())
             else:
                 message = {"content": f"FAKE-REPLY-{self._replies} (saw {len(body.get('messages', []))} messages)"}
@@ -139,7 +152,8 @@ class FakeOpenAI:
                 with fake._lock:
                     fake.requests.append({"method": self.command, "path": path, "headers": dict(self.headers),
                                           "body": body})
-                error = fake._take_error(path)
+                scripted = fake._scripted(self.headers.get("Authorization", ""))
+                error = fake._take_error(path) if scripted else None
                 if error is not None:
                     status, payload = error
                     if status == 0:
@@ -156,7 +170,7 @@ class FakeOpenAI:
                         return self._reply(payload or {"error": {"message": f"fake error {status}",
                                                                   "type": "fake", "code": status}}, status)
                 if path.endswith("/chat/completions"):
-                    return self._chat(body or {})
+                    return self._chat(body or {}, scripted)
                 if path.endswith("/embeddings"):
                     inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]
                     if fake._refuses(inputs):
@@ -171,8 +185,8 @@ class FakeOpenAI:
                                                                     {"id": "text-embedding-ada-002", "object": "model"}]})
                 self._reply({"error": {"message": f"no fake route {path}"}}, 404)
 
-            def _chat(self, body: dict[str, Any]) -> None:
-                message = fake._chat_message(body)
+            def _chat(self, body: dict[str, Any], scripted: bool) -> None:
+                message = fake._chat_message(body, scripted)
                 created, model = int(time.time()), body.get("model", "gpt-4o-mini")
                 finish = "tool_calls" if message.get("tool_calls") else "stop"
                 usage = {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}

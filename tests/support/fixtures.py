@@ -86,6 +86,10 @@ def api(backend_service: ServiceProcess):
     return Api(backend_service.url, backend_service.api_key)
 
 
+# The llm_service's key for the fake model: llm_api hands queued replies only to requests bearing it.
+LLM_SERVICE_OPENAI_KEY = "sk-llm-service"
+
+
 @pytest.fixture(scope="session", params=sorted(BACKENDS))
 def llm_service(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
                 fake_openai: FakeOpenAI) -> Iterator[ServiceProcess]:
@@ -93,7 +97,7 @@ def llm_service(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
     # The service lives for the whole session and shares the scripted fake with every test: its periodic look for
     # parked conversations (every 10 minutes by default) would retry earlier tests' extractions in the background
     # and take the answers a later test queued. Tests of that retry start services of their own (test_jobs.py).
-    env = {"OPENAI_API_KEY": "sk-fake", "OPENAI_BASE_URL": fake_openai.base_url, "MEM0_EMBEDDER": "local",
+    env = {"OPENAI_API_KEY": LLM_SERVICE_OPENAI_KEY, "OPENAI_BASE_URL": fake_openai.base_url, "MEM0_EMBEDDER": "local",
            "MEM0_OPENAI_TIMEOUT": "2", "MEM0_SWEEP_INTERVAL": "0.3", "MEM0_JOB_RESCAN": "86400"}
     with backend_process(request.param, tmp_path_factory.mktemp(f"llm-{request.param}"), env) as service:
         yield service
@@ -104,4 +108,5 @@ def llm_api(llm_service: ServiceProcess, fake_openai: FakeOpenAI):
     from tests.support.api import Api
 
     fake_openai.clear()
+    fake_openai.script_for(LLM_SERVICE_OPENAI_KEY)
     return Api(llm_service.url, llm_service.api_key)
