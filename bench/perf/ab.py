@@ -112,6 +112,7 @@ def main() -> None:
     args.out.write_text(json.dumps({"n": args.n, "a": str(args.a), "b": str(args.b), "machine": machine_note(),
                                     "summary": summary}, indent=1) + "\n")
     write_md(args.out.with_suffix(".md"), json.loads(args.out.read_text()))
+    plot(args.out.with_suffix(".png"), json.loads(args.out.read_text()))
     for v in ("a", "b"):
         log(f"{v}: typical p50/p95 {summary[v]['typical']['p50']:.1f}/{summary[v]['typical']['p95']:.1f} ms, "
             f"heavy {summary[v]['heavy']['p50']:.1f}/{summary[v]['heavy']['p95']:.1f} ms")
@@ -136,7 +137,42 @@ def write_md(path: Path, result: dict) -> None:
                   "than the latency).", "", "| dependency call | A ms | B ms |", "|---|---|---|"]
         for name in sorted(set(operations["a"]) | set(operations["b"])):
             lines.append(f"| {name} | {operations['a'].get(name, 0.0):.2f} | {operations['b'].get(name, 0.0):.2f} |")
+    lines += ["", f"![Each round's latencies and the heavy user's time per dependency call]({path.with_suffix('.png').name})"]
     path.write_text("\n".join(lines) + "\n")
+
+
+def plot(path: Path, result: dict) -> None:
+    """Each version's rounds (p50 and p95) for both kinds of user, and where the heavy user's search spends its time."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (latency, parts) = plt.subplots(1, 2, figsize=(12, 4.2))
+    summary = result["summary"]
+    for offset, (version, colour) in enumerate((("a", "tab:grey"), ("b", "tab:blue"))):
+        for position, kind in enumerate(("typical", "heavy")):
+            rounds = summary[version][kind]["rounds"]
+            for quantile, marker in (("p50", "o"), ("p95", "^")):
+                x = [position * 2 + offset * 0.5 + n * 0.1 for n in range(len(rounds))]
+                latency.scatter(x, [r[quantile] for r in rounds], color=colour, marker=marker,
+                                label=f"{version.upper()} {quantile}" if position == 0 else None)
+    latency.set_xticks([0.35, 2.35], ["typical users", "the 20k-memory user"])
+    latency.set_ylabel("search latency, ms (each round)")
+    latency.set_ylim(bottom=0)
+    latency.legend(fontsize=8)
+    names = sorted(set(summary["a"]["heavy"].get("operations", {})) | set(summary["b"]["heavy"].get("operations", {})))
+    for offset, (version, colour) in enumerate((("a", "tab:grey"), ("b", "tab:blue"))):
+        spent = summary[version]["heavy"].get("operations", {})
+        parts.barh([n + offset * 0.4 for n in range(len(names))], [spent.get(name, 0.0) for name in names], height=0.4,
+                   color=colour, label=version.upper())
+    parts.set_yticks([n + 0.2 for n in range(len(names))], names, fontsize=8)
+    parts.set_xlabel("ms per search, the 20k-memory user (calls overlap)")
+    parts.legend(fontsize=8)
+    fig.suptitle(f"Search A/B, {result['n']:,} memories, 1 client: A = {result['a']}, B = {result['b']}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
 
 
 if __name__ == "__main__":
