@@ -328,6 +328,42 @@ def test_deep_filters_text_on_the_v1_list_is_a_400(api):
     assert api.get("/v1/memories/", params={"filters": str({"user_id": user})}).status_code == 200
 
 
+# -- ids a URL path cannot carry -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("step", [".", ".."])
+def test_dot_and_dot_dot_are_refused_as_new_ids(api, step):
+    # requests, curl, browsers and n8n resolve /api/memories/user/.. to /api/memories/ before sending it
+    user = unique_user()
+    for field, body in (("user_id", {"user_id": step}), ("session_id", {"user_id": user, "session_id": step}),
+                        ("agent_id", {"user_id": user, "agent_id": step})):
+        assert error_of(api.post("/api/memories", json={"content": "x", **body}))["field"] == field
+    assert error_of(api.post("/api/keys", json={"user_id": step}))["field"] == "user_id"
+    assert error_of(api.post("/api/sessions/s1/messages", json={"user_id": step, "messages": [
+        {"role": "user", "content": "hi"}]}))["field"] == "user_id"
+    assert error_of(api.post("/v1/memories/", json={"user_id": step, "messages": "x", "infer": False}))["field"] \
+        == "user_id"
+    assert api.get(f"/api/memories/user/{user}").json()["total"] == 0
+
+
+def test_memories_stored_under_dot_dot_before_stay_readable_and_erasable_by_an_encoded_path(service_factory, tmp_path):
+    # Paths are read by the API layer alike on both backends; the import runs beside the embedded default only
+    # (Qdrant's local mode allows one process at a time).
+    from tests.ops.helpers import cli, service_env
+
+    service = service_factory(data_dir=tmp_path / "data")
+    api = Api(service.url, service.api_key)
+    line = json.dumps({"id": "mem_dot_dot_legacy", "user_id": "..", "content": "stored before the rule",
+                       "type": "fact", "created_at": "2026-01-01T00:00:00.000000Z",
+                       "updated_at": "2026-01-01T00:00:00.000000Z"})
+    imported = cli(service_env(service), "import", input=line + "\n")
+    assert imported.returncode == 0, imported.stderr
+    listed = api.get("/api/memories/user/%2E%2E").json()
+    assert [m["id"] for m in listed["memories"]] == ["mem_dot_dot_legacy"]
+    assert api.delete("/api/memories/user/%2E%2E").status_code == 200
+    assert api.get("/api/memories/mem_dot_dot_legacy").status_code == 404
+
+
 # -- repeated parameters ----------------------------------------------------------------------------------------
 
 

@@ -30,7 +30,19 @@ MAX_METADATA_BYTES = 16 * 1024
 MAX_METADATA_DEPTH = 5
 
 # Ids travel in URL paths (/api/memories/user/:user_id), so no slashes, spaces or URL syntax.
-Identifier = Annotated[str, StringConstraints(pattern=r"^[\w.@:+\-]{1,128}$")]
+PathIdentifier = Annotated[str, StringConstraints(pattern=r"^[\w.@:+\-]{1,128}$")]
+
+
+def _not_a_path_step(value: str) -> str:
+    if value in (".", ".."):
+        # Clients resolve /api/memories/user/.. to /api/memories/ before sending it: no one could name this id.
+        raise ValueError("must not be . or .. (a URL path reads them as steps, so no client could name the id)")
+    return value
+
+
+# An id given in a body, query or filter. A path may still carry . and .. (they arrived there intact, so the client
+# can name them), so that what was stored under them before stays readable and erasable.
+Identifier = Annotated[PathIdentifier, AfterValidator(_not_a_path_step)]
 
 
 def _depth(value: Any) -> int:

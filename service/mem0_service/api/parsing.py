@@ -11,7 +11,7 @@ from aiohttp import web
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from mem0_service.api import values
-from mem0_service.api.models import Identifier
+from mem0_service.api.models import Identifier, PathIdentifier
 from mem0_service.errors import BadRequest, PayloadTooLarge
 from mem0_service.state import SETTINGS
 
@@ -111,16 +111,18 @@ def path_value(request: web.Request, name: str) -> str:
 
 
 _IDENTIFIER = TypeAdapter(Identifier)
+_PATH_IDENTIFIER = TypeAdapter(PathIdentifier)
 
 
-def check_identifier(value: str, name: str) -> str:
+def check_identifier(value: str, name: str, rule: TypeAdapter[str] = _IDENTIFIER) -> str:
     """An id (user, session, agent) given outside a model, checked by the same rule as the models' ids."""
     try:
-        return _IDENTIFIER.validate_python(value)
+        return rule.validate_python(value)
     except ValidationError as exc:
         error = validation_error(exc)
         raise BadRequest(f"Invalid value for field '{name}': {error.message.split(': ', 1)[-1]}", field=name) from None
 
 
 def parse_path_identifier(request: web.Request, name: str) -> str:
-    return check_identifier(path_value(request, name), name)
+    """An id from the path, by the id rules except the refusal of . and .. (see models.Identifier)."""
+    return check_identifier(path_value(request, name), name, _PATH_IDENTIFIER)
