@@ -30,7 +30,8 @@ class FactModel(FakeOpenAI):
             return 503, {"error": {"message": "the model is overloaded", "type": "server_error", "code": 503}}
         return super()._take_error(path)
 
-    def _chat_message(self, body: dict[str, Any]) -> dict[str, Any]:
+    def _chat_message(self, body: dict[str, Any], scripted: bool = True) -> dict[str, Any]:
+        # answers from the request alone: nothing is queued, so whoever asks gets the same answer
         messages = body.get("messages", [])
         system = next((m["content"] for m in messages if m["role"] == "system"), "")
         asked = messages[-1]["content"]
