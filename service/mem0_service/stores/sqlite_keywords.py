@@ -2,13 +2,14 @@
 
 FTS5's bm25() counts a word's documents over the whole table, every user's memories: a chat partner's name that
 is rare in the store but in most of one user's memories counts as rare for that user and lifts all of them over
-the question's real word. Here each query term's documents are counted within the owner's postings (one FTS5
-lookup per term, which also tells which memories hold it), the matches are ordered by the summed IDF of the terms
-they hold, and the best are length-normalised from FTS5's own token counts (the docsize table), as
+the question's real word. Here each query term's documents are counted within the owner's postings (an FTS5
+count per term), one query sums and orders the matches by the IDF of the terms they hold inside SQLite, and the
+best are length-normalised from FTS5's own token counts (the docsize table), as
 postgres_keywords.py does on PostgreSQL. Measured in bench/results/relevance-exact-terms.md: LoCoMo recall@5
 (categories 1-4) 0.529 -> 0.542, the adversarial category 0.545 -> 0.605, unrelated pairs of the multilingual set
 passing 0.7 7.8% -> 6.6%; for a 20k-memory user among 100k the query takes as long as FTS5's bm25() did (p50 about
-4 ms, p95 about 8 ms), up to a fifth longer when every query word is among the user's commonest.
+4 ms, p95 about 8 ms), up to a fifth longer when every query word is among the user's commonest; summing inside
+SQLite took that user's keyword search from 4.8 to 3.7 ms per search (bench/results/perf-ab-100k-keyword-sql.md).
 """
 
 from __future__ import annotations
