@@ -117,7 +117,6 @@ async def load_level(url: str, key: str, queries: list[dict], clients: int, dura
     """Closed loop: `clients` workers each send the next query as soon as the previous answer arrives."""
     lat: list[float] = []
     own: list[float] = []  # server-side: the request's total minus the embedder's share (Server-Timing)
-    parts: dict[str, list[float]] = {}  # each dependency's time per request (Server-Timing)
     errors = 0
     stop_at = time.perf_counter() + duration
     async with session(key, limit=clients) as http:
@@ -136,15 +135,12 @@ async def load_level(url: str, key: str, queries: list[dict], clients: int, dura
                 lat.append((time.perf_counter() - t0) * 1000)
                 if "total" in spent:
                     own.append(spent["total"] - spent.get("embedder", 0.0))
-                for name, ms in spent.items():
-                    parts.setdefault(name, []).append(ms)
         started = time.perf_counter()
         await asyncio.gather(*(worker(n) for n in range(clients)))
         elapsed = time.perf_counter() - started
     return {"clients": clients, "requests": len(lat), "errors": errors, "rps": len(lat) / elapsed,
             "p50": pct(lat, 50), "p95": pct(lat, 95), "p99": pct(lat, 99),
-            "own_p50": pct(own, 50), "own_p95": pct(own, 95), "own_p99": pct(own, 99),
-            "parts": {name: {"mean": float(np.mean(ms)), "p95": pct(ms, 95)} for name, ms in sorted(parts.items())}}
+            "own_p50": pct(own, 50), "own_p95": pct(own, 95), "own_p99": pct(own, 99)}
 
 
 def server_timing(header: str) -> dict[str, float]:

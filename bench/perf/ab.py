@@ -49,8 +49,9 @@ async def operation_totals(url: str, key: str) -> dict[str, tuple[float, float]]
         if not line.startswith((f"{DURATIONS}_sum{{", f"{DURATIONS}_count{{")):
             continue
         series, value = line.rsplit(" ", 1)
-        labels = dict(part.split("=", 1) for part in series[series.index("{") + 1:-1].split(","))
-        name = f"{labels['dependency'].strip(chr(34))}.{labels['operation'].strip(chr(34))}"
+        pairs = (part.split("=", 1) for part in series[series.index("{") + 1:-1].split(","))
+        labels = {label: value.strip('"') for label, value in pairs}
+        name = f"{labels['dependency']}.{labels['operation']}"
         totals.setdefault(name, [0.0, 0.0])[0 if series.startswith(f"{DURATIONS}_sum") else 1] = float(value)
     return {name: (sum_, count) for name, (sum_, count) in totals.items()}
 

@@ -65,7 +65,6 @@ async def test_memories_written_before_the_owner_token_upgrade_stay_findable(tmp
         assert await _ids_found(after, "user-00043", "Italian") == set()
 
 
-
 async def test_a_narrow_scope_finds_its_matches_beyond_the_users_best_two_hundred(tmp_path):
     # Every memory holds the word once, so they tie and the session's three, written last, rank after the
     # 250 others: only the look past the first RESCORED matches can find them.

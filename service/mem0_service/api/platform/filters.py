@@ -247,11 +247,12 @@ def _python_literal(text: str) -> Any:
     tree = ast.parse(text, mode="eval")
     for node in ast.walk(tree):
         if isinstance(node, ast.Dict):
-            keys = [ast.literal_eval(key) for key in node.keys if key is not None]
-            repeated = next((key for n, key in enumerate(keys) if key in keys[:n]), None)
-            if repeated is not None:
-                raise BadRequest(f"Invalid value for field 'filters.{repeated}': the key is given more than once in "
-                                 "its object", field=f"filters.{repeated}")
+            seen: set[Any] = set()
+            for key in (ast.literal_eval(k) for k in node.keys if k is not None):  # None: **, refused below
+                if key in seen:
+                    raise BadRequest(f"Invalid value for field 'filters.{key}': the key is given more than once in "
+                                     "its object", field=f"filters.{key}")
+                seen.add(key)
     return ast.literal_eval(tree)
 
 
