@@ -87,8 +87,9 @@ class LabelledSet:
         from mem0_service.stores.base import keyword_terms
         from mem0_service.stores.sqlite import BM25_HALF
 
+        self.keyword_terms, self.bm25_half, self.stem = keyword_terms, BM25_HALF, stem
         users = json.loads(path.read_text())["users"]
-        db = sqlite3.connect(":memory:")
+        self.db = db = sqlite3.connect(":memory:")
         db.execute("CREATE TABLE m (rowid INTEGER PRIMARY KEY, id TEXT, user TEXT, content TEXT)")
         tokenizer = "unicode61 remove_diacritics 2" if stem else "porter unicode61 remove_diacritics 2"
         db.execute(f"CREATE VIRTUAL TABLE f USING fts5(content, content='m', content_rowid='rowid', tokenize='{tokenizer}')")
@@ -104,16 +105,22 @@ class LabelledSet:
             self.vectors[u["user_id"]] = dict(zip(ids, mv))
             qv = query_vectors(embedder, [q["q"] for q in u["queries"]], subject_free_share)
             for q, v in zip(u["queries"], qv):
-                terms = keyword_terms(q["q"])
-                if stem:
-                    terms = list(dict.fromkeys(s for t in terms for s in stem.words(t)))
-                match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
-                rows = db.execute("SELECT m.id, -bm25(f) FROM f JOIN m ON m.rowid = f.rowid WHERE f MATCH ? AND m.user = ? "
-                                  "ORDER BY bm25(f) LIMIT ?", (match, u["user_id"], CANDIDATES)).fetchall() if terms else []
                 self.items.append(Item(u["user_id"], ids, dict(zip(ids, (mv @ v).tolist())),
-                                       {i: s / (s + BM25_HALF) for i, s in rows if s > 0},
+                                       self.keyword(u["user_id"], q["q"]),
                                        {f"{u['user_id']}|{r}" for r in q["relevant"]},
                                        {f"{u['user_id']}|{r}" for r in q.get("hard_negatives", [])}))
+
+    def keyword(self, user: str, query: str) -> dict[str, float]:
+        """FTS5 keyword evidence for the query among the user's memories, on the stores' scale."""
+        terms = self.keyword_terms(query)
+        if self.stem:
+            terms = list(dict.fromkeys(s for t in terms for s in self.stem.words(t)))
+        if not terms:
+            return {}
+        match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+        rows = self.db.execute("SELECT m.id, -bm25(f) FROM f JOIN m ON m.rowid = f.rowid WHERE f MATCH ? AND m.user = ? "
+                               "ORDER BY bm25(f) LIMIT ?", (match, user, CANDIDATES)).fetchall()
+        return {i: s / (s + self.bm25_half) for i, s in rows if s > 0}
 
     def users(self) -> list[str]:
         return sorted({i.user for i in self.items})
@@ -270,7 +277,9 @@ def write_report(out: Path, table: list[dict], machine: str) -> None:
              "leave-one-user-out column check that they carry over.", "",
              "Levers measured after this table, each in its own report on top of the ranking shipped here: the "
              "subject faded out of the query (relevance-query-subject.md), conversation context "
-             "(relevance-turn-context.md) and the hub correction (relevance-hubs.md).", "",
+             "(relevance-turn-context.md), the hub correction (relevance-hubs.md), Cyrillic borrowings "
+             "(relevance-transliteration.md, rejected), a second offline model (relevance-second-model.md, rejected) "
+             "and the chat model's rewrites of the query, opt-in (relevance-query-rewrite.md).", "",
              "| lever | calibration | bilingual hit@1 | bilingual relevant pass | bilingual unrelated pass "
              "| multilingual hit@1 | multilingual relevant pass | (leave one user out) | multilingual unrelated pass "
              "| (leave one user out) | hard negatives pass | no-answer queries with a pass "

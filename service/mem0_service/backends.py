@@ -24,6 +24,7 @@ from mem0_service.vectors.base import VectorIndex
 
 if TYPE_CHECKING:
     from mem0_service.core.extraction import Extractor
+    from mem0_service.core.query_rewrite import QueryRewriter
 
 log = logging.getLogger("mem0_service")
 
@@ -81,17 +82,20 @@ class Backends:
     index: VectorIndex
     embedder: Embedder
     extractor: Extractor | None = None
+    rewriter: QueryRewriter | None = None
 
     def timed(self, metrics: Metrics) -> Backends:
         """The same backends with every call of theirs timed for /metrics and the request's Server-Timing."""
         return replace(self, store=TimedRecordStore(self.store, DependencyTimer(metrics, "record_store")),
                        index=TimedVectorIndex(self.index, DependencyTimer(metrics, "vector_index")),
-                       embedder=TimedEmbedder(self.embedder, DependencyTimer(metrics, "embedder")))
+                       embedder=TimedEmbedder(self.embedder, DependencyTimer(metrics, "embedder")),
+                       rewriter=self.rewriter.timed(DependencyTimer(metrics, "llm")) if self.rewriter else None)
 
     def service(self, settings: Settings) -> MemoryService:
         return MemoryService(self.store, self.index, self.embedder, deduplicate=settings.deduplicate,
                              extractor=self.extractor, session_ttl=settings.session_ttl,
-                             idempotency_ttl=settings.idempotency_ttl, keyword_weight=settings.keyword_weight)
+                             idempotency_ttl=settings.idempotency_ttl, keyword_weight=settings.keyword_weight,
+                             rewriter=self.rewriter, rewrite_by_default=settings.query_rewrite)
 
 
 @contextlib.asynccontextmanager
@@ -109,16 +113,18 @@ async def open_dependencies(settings: Settings) -> AsyncIterator[Backends]:
         stack.push_async_callback(index.close)
         log.info("backends: records=%s vectors=%s embedder=%s (%d-d)", store.name, index.name, embedder.name,
                  embedder.dim)
-        extractor = None
+        extractor, rewriter = None, None
         if settings.llm_configured:
             from mem0_service.core.extraction import Extractor
+            from mem0_service.core.query_rewrite import QueryRewriter
             from mem0_service.llm.client import ChatModel
 
             model = ChatModel(model=settings.llm_model, api_key=settings.openai_api_key,
                               base_url=settings.llm_base_url or settings.openai_base_url, timeout=settings.openai_timeout)
             stack.push_async_callback(model.close)
             extractor = Extractor(model)
-        yield Backends(store, index, embedder, extractor)
+            rewriter = QueryRewriter(model, timeout=settings.query_rewrite_timeout)
+        yield Backends(store, index, embedder, extractor, rewriter)
 
 
 @contextlib.asynccontextmanager

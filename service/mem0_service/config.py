@@ -29,6 +29,7 @@ ENV_VARS: dict[str, str] = {
     "MEM0_EMBEDDING_MODEL": "embedding_model", "MEM0_EMBEDDING_DIMS": "embedding_dims",
     "OPENAI_API_KEY": "openai_api_key", "OPENAI_BASE_URL": "openai_base_url", "MEM0_OPENAI_TIMEOUT": "openai_timeout",
     "MEM0_LLM_MODEL": "llm_model", "MEM0_LLM_BASE_URL": "llm_base_url",
+    "MEM0_QUERY_REWRITE": "query_rewrite", "MEM0_QUERY_REWRITE_TIMEOUT": "query_rewrite_timeout",
     "MEM0_SCORE_CALIBRATION": "score_calibration", "MEM0_KEYWORD_WEIGHT": "keyword_weight",
     "MEM0_DEDUPLICATE": "deduplicate",
     "MEM0_SESSION_TTL": "session_ttl", "MEM0_SWEEP_INTERVAL": "sweep_interval", "MEM0_MAX_BODY_BYTES": "max_body_bytes",
@@ -132,6 +133,10 @@ class Settings(BaseModel):
     openai_timeout: float = 30.0
     llm_model: str = "gpt-4o-mini"
     llm_base_url: str | None = None
+    query_rewrite: Annotated[bool, _flag("query_rewrite")] = Field(
+        False, description="Searches ask the chat model for alternative queries unless they say rewrite_query: false")
+    query_rewrite_timeout: Annotated[float, _number("query_rewrite_timeout", 0.1, 120)] = Field(
+        5.0, description="Seconds a search waits for the chat model's rewrite before it runs on the query as written")
     session_ttl: Annotated[float | None, _number("session_ttl", 1, TEN_YEARS)] = Field(
         None, description="Seconds of inactivity after which a session ends")
     sweep_interval: float = Field(60.0, gt=0)

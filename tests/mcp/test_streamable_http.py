@@ -190,3 +190,15 @@ async def test_memories_as_resources_under_the_same_scope(backend_service):
                 await client.read_resource(uri)
         with pytest.raises(MCPError, match="Not a memory URI"):
             await client.read_resource("file:///etc/passwd")
+
+
+async def test_search_tool_says_why_a_query_was_not_rewritten(backend_service):
+    user = unique_user()
+    async with http_client(backend_service, backend_service.api_key, user=user) as client:
+        answer(await client.call_tool("add_memory", {"text": "Anna has a cat named Barsik"}))
+        found = answer(await client.call_tool("search_memories", {"query": "Есть ли у Анны домашние животные?",
+                                                                  "threshold": 0, "rewrite_query": True}))
+        assert found["query_rewrite"]["status"] == "skipped" and "OPENAI_API_KEY" in found["query_rewrite"]["reason"]
+        assert found["memories"][0]["content"] == "Anna has a cat named Barsik"
+        plain = answer(await client.call_tool("search_memories", {"query": "cat", "threshold": 0}))
+        assert "query_rewrite" not in plain

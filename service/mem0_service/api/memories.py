@@ -29,6 +29,7 @@ from mem0_service.api.models import (
     MemoryOut,
     MemorySearch,
     MemoryUpdate,
+    QueryRewriteOut,
     ScopeDeleteQuery,
     SearchHitOut,
     SearchResponse,
@@ -144,12 +145,14 @@ async def search_memories(request: web.Request) -> web.Response:
     body = await parse_body(request, MemorySearch)
     scope = principal(request).restrict(Scope(user_id=body.user_id, session_id=body.session_id,
                                               agent_id=body.agent_id, types=tuple(body.types or ())))
-    hits, total = await request.app[SERVICE].search(scope, body.query, threshold=body.relevance_threshold,
-                                                    limit=body.limit)
+    service = request.app[SERVICE]
+    rewrite = await service.rewrite_query(body.query, body.rewrite_query)
+    hits, total = await service.search(scope, body.query, threshold=body.relevance_threshold, limit=body.limit,
+                                       alternatives=rewrite.queries)
     return json_response(SearchResponse(memories=[
         SearchHitOut.of(h.memory, relevance_score=h.relevance_score,
                         explanation=MatchExplanation.of(h.ranking) if body.explain and h.ranking else None)
-        for h in hits], total=total))
+        for h in hits], total=total, query_rewrite=QueryRewriteOut.of(rewrite)))
 
 
 async def get_memory(request: web.Request) -> web.Response:

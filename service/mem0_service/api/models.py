@@ -22,6 +22,7 @@ from pydantic import (
 from mem0_service.api.values import MAX_OFFSET, check_timestamp
 from mem0_service.core.memory import Memory, MemoryType
 from mem0_service.core.messages import LoggedMessage
+from mem0_service.core.query_rewrite import QueryRewrite
 from mem0_service.core.ranking import Ranked
 from mem0_service.stores.base import iso
 
@@ -144,6 +145,11 @@ class MemorySearch(Request):
     agent_id: Identifier | None = None
     explain: bool = Field(False, description="Also answer, per memory, the ranking terms behind its relevance_score "
                                              "(`explanation`): dense (meaning) and keyword evidence")
+    rewrite_query: bool | None = Field(
+        None, description="Also match the chat model's alternatives of the query (its translation, the specific "
+                          "words an answer would use); a memory counts with its best match. Default: "
+                          "MEM0_QUERY_REWRITE. Without a chat model, or when it fails, the search runs on the query "
+                          "as written and `query_rewrite` says why")
 
 
 class MemoryListQuery(Request):
@@ -278,9 +284,31 @@ class SearchHitOut(MemoryOut):
         return data
 
 
+class QueryRewriteOut(BaseModel):
+    status: Literal["done", "skipped", "failed"] = Field(
+        description="done: the alternatives were matched too; skipped: no chat model or no query; failed: the chat "
+                    "model was slow, down or answered junk, and the search ran on the query as written")
+    queries: list[str] = Field(description="The alternatives matched beside the query")
+    reason: str | None = Field(None, description="Why the search ran on the query alone")
+
+    @classmethod
+    def of(cls, rewrite: QueryRewrite) -> QueryRewriteOut | None:
+        if rewrite.status == "off":
+            return None
+        return cls(status=rewrite.status, queries=list(rewrite.queries), reason=rewrite.reason)
+
+
 class SearchResponse(BaseModel):
     memories: list[SearchHitOut]
     total: int
+    query_rewrite: QueryRewriteOut | None = Field(None, description="Only when the search asked for a rewrite")
+
+    @model_serializer(mode="wrap")
+    def _rewrite_only_when_asked(self, handler):  # no return annotation: the schema stays the model's own
+        data = handler(self)
+        if data.get("query_rewrite") is None:
+            data.pop("query_rewrite", None)
+        return data
 
 
 class ListResponse(BaseModel):

@@ -55,8 +55,19 @@ def faded(as_written: np.ndarray, subject_free: np.ndarray, share: float = SUBJE
 
 async def query_vector(embedder: Embedder, query: str) -> np.ndarray:
     """The vector a search compares memories with: one embedding call either way."""
-    plain = without_subject(query)
-    if plain is None:
-        return await embedder.embed_one(query)
-    both = await embedder.embed([query, plain])
-    return faded(both[0], both[1])
+    return (await query_vectors(embedder, [query]))[0]
+
+
+async def query_vectors(embedder: Embedder, queries: list[str]) -> list[np.ndarray]:
+    """query_vector of each query (a search's query and its rewrites), all in one embedding call."""
+    plain = [without_subject(q) for q in queries]
+    texts = [*queries, *(p for p in plain if p is not None)]
+    vectors = await embedder.embed(texts) if len(texts) > 1 else [await embedder.embed_one(texts[0])]
+    out, extra = [], len(queries)
+    for n, subject_free in enumerate(plain):
+        if subject_free is None:
+            out.append(vectors[n])
+        else:
+            out.append(faded(vectors[n], vectors[extra]))
+            extra += 1
+    return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import builtins
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -22,7 +22,8 @@ from mem0_service.core.indexing import Indexer
 from mem0_service.core.memory import HistoryEvent, Memory, MemoryType, Scope, new_memory_id, utcnow
 from mem0_service.core.messages import LoggedMessage, LogPage, LogWindow, NewMessage
 from mem0_service.core.ports import AsGivenWriter, OwnerGroup, RecordStore
-from mem0_service.core.query_subject import query_vector
+from mem0_service.core.query_rewrite import OFF, QueryRewrite, QueryRewriter
+from mem0_service.core.query_subject import query_vectors
 from mem0_service.core.ranking import (
     CONTEXT_LENDERS,
     CONTEXT_REACH,
@@ -46,6 +47,10 @@ log = logging.getLogger("mem0_service.core")
 
 # Candidates fetched from each retriever before fusion: enough for the fused top-k to be stable.
 CANDIDATES = 50
+# Taken off a rewrite's cosine: an alternative is the chat model's reading of the query, not the query. 0.05 kept
+# unrelated pairs passing 0.7 at the query's own level (7.5% vs 7.7%; 8.5% with none) and every gain of 0
+# (bench/results/relevance-query-rewrite.md).
+REWRITE_DISCOUNT = 0.05
 
 
 @dataclass(frozen=True)
@@ -99,12 +104,14 @@ class SweepStats:
 class MemoryService:
     def __init__(self, store: RecordStore, index: VectorIndex, embedder: Embedder, *, deduplicate: bool = True,
                  extractor: Extractor | None = None, session_ttl: float | None = None,
-                 idempotency_ttl: float = 86400.0, keyword_weight: float = KEYWORD_WEIGHT):
+                 idempotency_ttl: float = 86400.0, keyword_weight: float = KEYWORD_WEIGHT,
+                 rewriter: QueryRewriter | None = None, rewrite_by_default: bool = False):
         self.store, self.index, self.embedder = store, index, embedder
         self.keyword_weight = keyword_weight
         self.indexer = Indexer(store, index, embedder)
         self.deduplicate = deduplicate
         self.extractor = extractor
+        self.rewriter, self.rewrite_by_default = rewriter, rewrite_by_default
         self.session_ttl = session_ttl
         self.idempotency_ttl = idempotency_ttl
         self.sweeps = SweepStats()
@@ -408,10 +415,22 @@ class MemoryService:
             deleted += await self.store.delete([m.id for m in memories], actor=actor)
             await self.indexer.flush()
 
+    async def rewrite_query(self, query: str | None, wanted: bool | None) -> QueryRewrite:
+        """The chat model's alternatives for a search's query (core.query_rewrite); `wanted` None: the service's
+        default (MEM0_QUERY_REWRITE). Never fails: a search without them runs on the query as written."""
+        if not (self.rewrite_by_default if wanted is None else wanted):
+            return OFF
+        if not query or not query.strip():
+            return QueryRewrite("skipped", reason="a search without a query has nothing to rewrite")
+        if self.rewriter is None:
+            return QueryRewrite("skipped", reason="no chat model is configured (OPENAI_API_KEY or MEM0_LLM_BASE_URL)")
+        return await self.rewriter.rewrite(query)
+
     async def search(self, scope: Scope, query: str | None, *, threshold: float, limit: int,
-                     where: Filter | None = None) -> tuple[builtins.list[SearchHit], int]:
+                     where: Filter | None = None, alternatives: Sequence[str] = ()) -> tuple[builtins.list[SearchHit], int]:
         """Memories relevant to the query, best first, none below the threshold. Without a query: the most recent.
-        `where` narrows the scope further (the record store applies it to the ranked candidates)."""
+        `where` narrows the scope further (the record store applies it to the ranked candidates). `alternatives`
+        (rewrite_query) are matched beside the query: a memory counts with its best match."""
         if not query or not query.strip():
             if where is not None:
                 memories, _ = await self.store.select(all_of([scope_filter(scope), where]), limit=limit)
@@ -423,20 +442,16 @@ class MemoryService:
             return [], 0
         # Neither the keyword lookup nor catching up with other processes' vector writes needs the query
         # vector: both run while the model embeds.
-        vector, keyword_hits, _ = await asyncio.gather(query_vector(self.embedder, query),
-                                                       self.store.keyword_search(scope, query, limit=CANDIDATES),
-                                                       self.index.refresh())
-        keyword = dict(keyword_hits)
-        dense = dict(await self.index.search(vector, flt, limit=max(CANDIDATES, limit * 4)))
-        keyword_only = [i for i in keyword if i not in dense]
-        if keyword_only:
-            dense.update(await self.index.similarity(vector, flt, keyword_only))
+        texts = [query, *alternatives]
+        vectors, keyword, _ = await asyncio.gather(query_vectors(self.embedder, texts), self._keywords(scope, texts),
+                                                   self.index.refresh())
+        dense = await self._nearest(vectors, flt, max(CANDIDATES, limit * 4), also=list(keyword))
         raw = dict(dense)
         # Too few candidates say nothing about what is typical: no need to ask the index (a round trip on Qdrant).
         if len(dense) >= HUB_MIN_CANDIDATES:
             dense = without_hubs(dense, await self.index.typicality(flt, list(dense)))
         fused = fuse(self.embedder.calibration, dense, keyword, self.keyword_weight)
-        ranked = await self._in_context(fused, dense, keyword, vector, flt)
+        ranked = await self._in_context(fused, dense, keyword, vectors, flt)
         ranked = [r for r in ranked if r.relevance >= threshold]
         # Records are the source of truth: a vector whose record is gone, expired or out of scope never surfaces.
         records, total = await self.store.first_in_scope(scope, [r.memory_id for r in ranked], limit, where)
@@ -448,8 +463,37 @@ class MemoryService:
             hits.append(SearchHit(memory, round(why.relevance, 4), replace(why, cosine=raw.get(memory.id, why.cosine))))
         return hits, total
 
+    async def _keywords(self, scope: Scope, texts: builtins.list[str]) -> dict[str, float]:
+        """Keyword evidence for the query and its rewrites: each memory with its best match, as _nearest does."""
+        found = [dict(await self.store.keyword_search(scope, text, limit=CANDIDATES)) for text in texts]
+        best: dict[str, float] = {}
+        for hits in found:
+            for i, evidence in hits.items():
+                best[i] = max(evidence, best.get(i, 0.0))
+        return best
+
+    async def _nearest(self, vectors: builtins.list[np.ndarray], flt: VectorFilter, limit: int, *,
+                       also: builtins.list[str]) -> dict[str, float]:
+        """Each vector's nearest `limit` memories and the `also` ones (found by their words), with their best cosine
+        over the vectors (the query's, then its rewrites')."""
+        found = [dict(await self.index.search(v, flt, limit=limit)) for v in vectors]
+        ids = list(dict.fromkeys([*(i for hits in found for i in hits), *also]))
+        for vector, hits in zip(vectors, found):
+            missing = [i for i in ids if i not in hits]
+            if missing:
+                hits.update(await self.index.similarity(vector, flt, missing))
+        if len(found) == 1:  # the query alone (no rewrite): its cosines as the index gave them
+            return found[0]
+        best = _best_of(found)
+        return {i: best[i] for i in ids if i in best}
+
+    async def _similarity(self, vectors: builtins.list[np.ndarray], flt: VectorFilter,
+                          ids: builtins.list[str]) -> dict[str, float]:
+        """The memories' best cosine over the vectors, as _nearest scores them."""
+        return _best_of([await self.index.similarity(v, flt, ids) for v in vectors])
+
     async def _in_context(self, ranked: builtins.list[Ranked], dense: dict[str, float], keyword: dict[str, float],
-                          vector: np.ndarray, flt: VectorFilter) -> builtins.list[Ranked]:
+                          vectors: builtins.list[np.ndarray], flt: VectorFilter) -> builtins.list[Ranked]:
         """The fused candidates with conversation context (ranking.with_context): the best ones' neighbouring turns
         are scored too, so that each is ranked on its own evidence or on what its neighbour lends, whichever is more.
         Only conversation turns lend and borrow: a search kept to other types (a type filter without `interaction`)
@@ -459,9 +503,20 @@ class MemoryService:
         adjacent = await self.store.adjacent_turns([r.memory_id for r in ranked[:CONTEXT_LENDERS]], reach=CONTEXT_REACH)
         unseen = list(dict.fromkeys(n for turns in adjacent.values() for n in turns if n not in dense))
         if unseen:
-            with_neighbours = {**dense, **await self.index.similarity(vector, flt, unseen)}
+            with_neighbours = {**dense, **await self._similarity(vectors, flt, unseen)}
             ranked = fuse(self.embedder.calibration, with_neighbours, keyword, self.keyword_weight)
         return with_context(ranked, adjacent)
+
+
+def _best_of(cosines: builtins.list[dict[str, float]]) -> dict[str, float]:
+    """Each memory's best cosine over the query's vectors; the rewrites' (all but the first) discounted."""
+    best: dict[str, float] = {}
+    for n, hits in enumerate(cosines):
+        discount = REWRITE_DISCOUNT if n else 0.0
+        for i, cosine in hits.items():
+            if i not in best or cosine - discount > best[i]:
+                best[i] = cosine - discount
+    return best
 
 
 def _session(scope: Scope) -> str:

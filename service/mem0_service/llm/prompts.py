@@ -17,3 +17,12 @@ For each new fact decide one event:
 Keep the language the memory was written in. Return JSON:
 {"decisions": [{"event": "ADD" | "UPDATE" | "DELETE" | "NONE", "id": "<existing id or null>",
   "content": "<final text for ADD/UPDATE>", "type": "fact" | "preference"}]}"""
+
+REWRITE_QUERY = """You help search a memory store: short statements about a user, their projects and the people
+they talk about, written in any language (often not the language of the question).
+You get one search query. Return JSON: {"queries": ["...", ...]} with 1 to 3 short alternative queries that a
+stored memory answering it would match:
+- If the query is not in English, one alternative is its English translation.
+- One alternative names the specific things such a memory would mention instead of general words
+  (pets -> cat, dog; sport -> running, gym, football; deploy -> CI, release, staging).
+- Keep names, dates, numbers and technical terms exactly as written. Do not answer the question, do not invent facts."""

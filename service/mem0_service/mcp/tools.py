@@ -25,6 +25,7 @@ from mem0_service.api.models import (
     ListResponse,
     MemoryOut,
     Metadata,
+    QueryRewriteOut,
     SearchHitOut,
     SearchResponse,
 )
@@ -81,6 +82,8 @@ class SearchMemoriesInput(ToolInput):
                              description="Drop memories whose relevance score (0..1) is below this")
     types: list[MemoryType] | None = Field(None, description="Only these memory types")
     session_id: Identifier | None = Field(None, description="Only the memories of this conversation")
+    rewrite_query: bool | None = Field(None, description="Also match the chat model's alternatives of the query "
+                                                         "(translation, specific words); default: the service's")
 
 
 class ListMemoriesInput(ToolInput):
@@ -140,9 +143,11 @@ async def add_memory(caller: Caller, args: AddMemoryInput) -> ConversationRespon
 async def search_memories(caller: Caller, args: SearchMemoriesInput) -> SearchResponse:
     scope = Scope(user_id=caller.user(args.user_id), session_id=args.session_id, agent_id=caller.agent_id,
                   types=tuple(args.types or ()))
-    hits, total = await caller.service.search(scope, args.query, threshold=args.threshold, limit=args.limit)
+    rewrite = await caller.service.rewrite_query(args.query, args.rewrite_query)
+    hits, total = await caller.service.search(scope, args.query, threshold=args.threshold, limit=args.limit,
+                                              alternatives=rewrite.queries)
     return SearchResponse(memories=[SearchHitOut.of(h.memory, relevance_score=h.relevance_score) for h in hits],
-                          total=total)
+                          total=total, query_rewrite=QueryRewriteOut.of(rewrite))
 
 
 async def list_memories(caller: Caller, args: ListMemoriesInput) -> ListResponse:

@@ -127,8 +127,11 @@ async def _search(request: web.Request, *, version: int) -> web.Response:
     fetch = min(1000, max(top_k * 4, 50)) if selection.filtered else top_k
     narrowing = selection.narrowing if selection.filtered else None
     best: dict[str, tuple[Memory, float | None]] = {}
+    # The platform's search has no rewrite field: the service's default (MEM0_QUERY_REWRITE) decides.
+    rewrite = await _service(request).rewrite_query(body.query, None)
     for scope in selection.scopes:
-        hits, _ = await _service(request).search(scope, body.query, threshold=threshold, limit=fetch, where=narrowing)
+        hits, _ = await _service(request).search(scope, body.query, threshold=threshold, limit=fetch, where=narrowing,
+                                                 alternatives=rewrite.queries)
         for hit in hits:
             kept = best.get(hit.memory.id)
             if kept is None or (hit.relevance_score or 0) > (kept[1] or 0):

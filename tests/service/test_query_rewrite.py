@@ -1,0 +1,136 @@
+"""Search with the chat model's rewrites of the query (rewrite_query, MEM0_QUERY_REWRITE), through the HTTP API.
+
+The fake OpenAI server plays the chat model; embeddings stay on the bundled model, whose blind spots the rewrites
+exist for: "домашние животные" (pets) does not find "Anna has a cat named Barsik" at the default threshold."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.support.fixtures import unique_user
+
+ANNA = json.loads((Path(__file__).parents[1] / "data" / "bilingual_paraphrases.json").read_text())["users"][0]
+PETS = "Есть ли у пользователя домашние животные?"
+CAT = "Anna has a cat named Barsik"
+PETS_REWRITES = ["Does the user have pets?", "cat, dog, parrot, hamster, fish"]
+
+
+def rewrites(*queries: str) -> dict:
+    return {"content": json.dumps({"queries": list(queries)}, ensure_ascii=False)}
+
+
+def anna(api) -> str:
+    user = unique_user("anna")
+    for content in ANNA["memories"].values():
+        api.create(user, content)
+    return user
+
+
+def contents(body: dict) -> list[str]:
+    return [m["content"] for m in body["memories"]]
+
+
+def test_a_rewrite_finds_what_the_query_as_written_misses(llm_api, fake_openai):
+    user = anna(llm_api)
+    plain = llm_api.search(user, PETS, rewrite_query=False)
+    assert CAT not in contents(plain) and "query_rewrite" not in plain
+    assert not fake_openai.chat_requests()
+
+    fake_openai.queue_chat(rewrites(*PETS_REWRITES))
+    response = llm_api.post("/api/memories/search", json={"user_id": user, "query": PETS, "rewrite_query": True})
+    assert "llm;dur=" in response.headers["Server-Timing"]  # what the chat call cost this search
+    body = response.json()
+    assert body["query_rewrite"] == {"status": "done", "queries": PETS_REWRITES, "reason": None}
+    assert contents(body)[0] == CAT and body["memories"][0]["relevance_score"] >= 0.7
+    asked = fake_openai.chat_requests()
+    assert len(asked) == 1 and asked[0]["messages"][-1]["content"] == PETS
+    assert "alternative queries" in asked[0]["messages"][0]["content"]
+
+    again = llm_api.search(user, PETS, rewrite_query=True)  # the answer is kept: no second call
+    assert len(fake_openai.chat_requests()) == 1
+    assert again["query_rewrite"]["queries"] == PETS_REWRITES and contents(again)[0] == CAT
+
+
+@pytest.mark.parametrize("answers", [
+    [{"content": "Sure! Try: pets, cat"}, {"content": '{"queries": "not a list"}'}],
+    "outage",
+], ids=["junk", "outage"])
+def test_a_failed_rewrite_searches_with_the_query_as_written(llm_api, fake_openai, answers):
+    user = anna(llm_api)
+    query = "Занимается ли пользователь спортом?"
+    plain = llm_api.search(user, query, relevance_threshold=0)
+    if answers == "outage":
+        for _ in range(3):  # the client's own retries of a 500, then ours
+            fake_openai.queue_error("/chat/completions", 500)
+    else:
+        for answer in answers:
+            fake_openai.queue_chat(answer)
+    body = llm_api.search(user, query, relevance_threshold=0, rewrite_query=True)
+    assert body["query_rewrite"]["status"] == "failed" and body["query_rewrite"]["queries"] == []
+    assert ("500" if answers == "outage" else "junk") in body["query_rewrite"]["reason"]
+    assert [(m["id"], m["relevance_score"]) for m in body["memories"]] == \
+        [(m["id"], m["relevance_score"]) for m in plain["memories"]]
+
+
+def test_what_the_model_answers_is_cleaned_before_it_is_matched(llm_api, fake_openai):
+    user = anna(llm_api)
+    query = "Какую музыку слушает Анна?"
+    fake_openai.queue_chat(rewrites(query, "  What   music does\nAnna listen to?\x00 ", "", "x" * 10_000,
+                                    "what music does anna listen to?", *[f"band {n}" for n in range(40)]))
+    body = llm_api.search(user, query, rewrite_query=True)
+    queries = body["query_rewrite"]["queries"]
+    assert queries[0] == "What music does Anna listen to?"
+    assert len(queries) == 3 and queries[1] == "x" * 300 and queries[2] == "band 0"
+    assert contents(body)[0] == "Anna's favourite band is Radiohead"
+
+
+def test_without_a_chat_model_the_search_says_why_it_was_not_rewritten(api):
+    user = anna(api)
+    body = api.search(user, PETS, rewrite_query=True, relevance_threshold=0)
+    assert body["query_rewrite"]["status"] == "skipped" and "OPENAI_API_KEY" in body["query_rewrite"]["reason"]
+    assert len(body["memories"]) == 5
+    assert "query_rewrite" not in api.search(user, PETS)
+
+
+def test_rewrite_query_must_be_a_boolean(api):
+    response = api.post("/api/memories/search", json={"user_id": "u", "query": "q", "rewrite_query": {"on": 1}})
+    assert response.status_code == 400 and response.json()["field"] == "rewrite_query"
+
+
+def test_the_service_default_rewrites_every_search_surface_and_a_slow_model_is_not_waited_for(service_factory,
+                                                                                                fake_openai):
+    from tests.support.api import Api
+
+    fake_openai.clear()
+    key = "sk-rewrite-default"
+    fake_openai.script_for(key)
+    service = service_factory({"OPENAI_API_KEY": key, "OPENAI_BASE_URL": fake_openai.base_url,
+                               "MEM0_EMBEDDER": "local", "MEM0_QUERY_REWRITE": "true",
+                               "MEM0_QUERY_REWRITE_TIMEOUT": "0.5", "MEM0_JOB_RESCAN": "86400"})
+    api = Api(service.url, service.api_key)
+    user = anna(api)
+
+    fake_openai.queue_chat(rewrites(*PETS_REWRITES))
+    body = api.search(user, PETS)  # no rewrite_query: the service's default
+    assert body["query_rewrite"]["status"] == "done" and contents(body)[0] == CAT
+
+    fake_openai.queue_chat(rewrites("Does the user do sports?", "running, gym, football, swimming"))
+    platform = api.post("/v1/memories/search/", json={"query": "Занимается ли пользователь спортом?",
+                                                      "user_id": user})
+    assert platform.status_code == 200, platform.text
+    assert platform.json()[0]["memory"] == "Anna goes running every morning before work"
+
+    asked = len(fake_openai.chat_requests())
+    off = api.search(user, "Где живёт Анна?", rewrite_query=False)
+    assert "query_rewrite" not in off and len(fake_openai.chat_requests()) == asked
+
+    for _ in range(3):
+        fake_openai.queue_error("/chat/completions", 0, 3)  # answers after 3 s; the search waits 0.5 s
+    slow = api.search(user, "Как Анна пьёт кофе?", relevance_threshold=0)
+    assert slow["query_rewrite"]["status"] == "failed" and "0.5 s" in slow["query_rewrite"]["reason"]
+    assert contents(slow) == contents(api.search(user, "Как Анна пьёт кофе?", relevance_threshold=0,
+                                                 rewrite_query=False))
+    fake_openai.clear()
