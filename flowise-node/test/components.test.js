@@ -210,6 +210,22 @@ test('search tool: the agent query goes to the service and memories come back as
     assert.deepEqual(service.requests[0].body, { user_id: 'carol', query: 'travel', limit: 3, types: ['preference'] })
 })
 
+test('search tool: Rewrite Query on asks the service for rewrites; off leaves it to the service', async (t) => {
+    const service = await fakeService({ longTerm: [memory({ content: 'Anna has a cat named Barsik' })] })
+    t.after(service.close)
+    const node = new Mem0SearchNode()
+    const on = await node.init(nodeData('mem0Search', { userId: 'anna', rewriteQuery: true }), '', flowOptions(service.url))
+    const off = await node.init(nodeData('mem0Search', { userId: 'anna', rewriteQuery: false }), '', flowOptions(service.url))
+
+    await on.invoke({ query: 'домашние животные' })
+    await off.invoke({ query: 'домашние животные' })
+
+    assert.deepEqual(service.requests.map((r) => r.body), [
+        { user_id: 'anna', query: 'домашние животные', rewrite_query: true },
+        { user_id: 'anna', query: 'домашние животные' }
+    ])
+})
+
 test('search node as text output: the user message is the query, lines of memories come back', async (t) => {
     const found = await fakeService({ longTerm: [memory({ content: 'Likes watercolour' }), memory({ content: 'Favourite colour: teal' })] })
     const empty = await fakeService()

@@ -253,6 +253,7 @@ def search(
     types: Sequence[MemoryType] | None,
     session_id: str | None,
     agent_id: str | None,
+    rewrite_query: bool | None = None,
 ) -> Call[SearchResult]:
     body = _compact(
         {
@@ -263,6 +264,7 @@ def search(
             "types": list(types) if types is not None else None,
             "session_id": session_id,
             "agent_id": agent_id,
+            "rewrite_query": rewrite_query,
         }
     )
     return Call("POST", "/api/memories/search", SearchResult.model_validate, json=body)

@@ -183,10 +183,20 @@ class AsyncMem0Client(ClientConfig):
         types: Sequence[MemoryType] | None = None,
         session_id: str | None = None,
         agent_id: str | None = None,
+        rewrite_query: bool | None = None,
     ) -> SearchResult:
         """See :meth:`Mem0Client.search`."""
         return await self._call(
-            _api.search(query, user_id, relevance_threshold, limit, types, session_id, agent_id)
+            _api.search(
+                query,
+                user_id,
+                relevance_threshold,
+                limit,
+                types,
+                session_id,
+                agent_id,
+                rewrite_query,
+            )
         )
 
     async def get(self, memory_id: str) -> Memory:

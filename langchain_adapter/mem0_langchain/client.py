@@ -226,14 +226,27 @@ class Mem0Client(ClientConfig):
         types: Sequence[MemoryType] | None = None,
         session_id: str | None = None,
         agent_id: str | None = None,
+        rewrite_query: bool | None = None,
     ) -> SearchResult:
         """Find the memories most relevant to ``query`` (``POST /api/memories/search``).
 
         Without a query the service returns the most recent memories of the scope.
         Unset arguments take the service's defaults (threshold 0.7, limit 5).
+        ``rewrite_query=True`` also matches the service's chat model's alternatives of the
+        query (its translation, the specific words an answer would use); the answer's
+        ``query_rewrite`` says whether it was done.
         """
         return self._call(
-            _api.search(query, user_id, relevance_threshold, limit, types, session_id, agent_id)
+            _api.search(
+                query,
+                user_id,
+                relevance_threshold,
+                limit,
+                types,
+                session_id,
+                agent_id,
+                rewrite_query,
+            )
         )
 
     def get(self, memory_id: str) -> Memory:

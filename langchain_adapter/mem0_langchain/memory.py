@@ -81,6 +81,9 @@ class Mem0Memory(ConnectionArgsMixin, BaseMemory):
     """Return a list of messages instead of a text block."""
     relevance_threshold: float = 0.7
     """Minimum relevance score (0..1) of loaded memories."""
+    rewrite_query: bool | None = None
+    """Also match the service's chat model's alternatives of the input (the service's
+    default, MEM0_QUERY_REWRITE, when unset)."""
     limit: int = 5
     """Maximum number of memories loaded per call."""
     memory_type: MemoryType = "interaction"
@@ -152,6 +155,7 @@ class Mem0Memory(ConnectionArgsMixin, BaseMemory):
                 relevance_threshold=self.relevance_threshold,
                 limit=self.limit,
                 types=self.search_types,
+                rewrite_query=self.rewrite_query,
             ).memories
         except Mem0Error as exc:
             if not self.fail_silently:

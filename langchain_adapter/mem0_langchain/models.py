@@ -63,11 +63,24 @@ class ScoredMemory(Memory):
     """None when the search had no query (the most recent memories are returned)."""
 
 
+class QueryRewrite(_Result):
+    """What became of a search's ``rewrite_query``."""
+
+    status: str
+    """``done``, ``skipped`` (no chat model configured, or no query) or ``failed``."""
+    queries: list[str] = []
+    """The alternatives matched beside the query."""
+    reason: str | None = None
+    """Why the search ran on the query alone."""
+
+
 class SearchResult(_Result):
     """Answer of ``POST /api/memories/search``."""
 
     memories: list[ScoredMemory]
     total: int = 0
+    query_rewrite: QueryRewrite | None = None
+    """Only when the search asked for a rewrite (``rewrite_query``, or the service's default)."""
 
 
 class MemoryPage(_Result):

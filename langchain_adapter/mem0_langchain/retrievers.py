@@ -54,6 +54,9 @@ class Mem0Retriever(ConnectionArgsMixin, BaseRetriever):
     """Only these memory types (all when unset)."""
     relevance_threshold: float | None = None
     """Minimum relevance score 0..1 (the service's default, 0.7, when unset)."""
+    rewrite_query: bool | None = None
+    """Also match the service's chat model's alternatives of the query (the service's
+    default, MEM0_QUERY_REWRITE, when unset)."""
     limit: int | None = None
     """Maximum number of documents (the service's default, 5, when unset); also ``k``, as
     LangChain retrievers call it, in the constructor and per call: ``invoke(query, k=3)``."""
@@ -88,6 +91,7 @@ class Mem0Retriever(ConnectionArgsMixin, BaseRetriever):
             types=self.types,
             relevance_threshold=self.relevance_threshold,
             limit=limit,
+            rewrite_query=self.rewrite_query,
         )
         return [memory_to_document(memory) for memory in found.memories]
 

@@ -88,6 +88,9 @@ OPERATION_WORKFLOWS = [
         "operation": "search", "userId": BODY % "user_id", "query": BODY % "query",
         "searchOptions": {"relevanceThreshold": BODY % "relevance_threshold", "limit": BODY % "limit",
                           "types": BODY % "types"}}),
+    operation_workflow("op-search-rewrite", {
+        "operation": "search", "userId": BODY % "user_id", "query": BODY % "query",
+        "searchOptions": {"rewriteQuery": True, "relevanceThreshold": 0}}, credential=LEARNING_CREDENTIAL),
     operation_workflow("op-search-items", {
         "operation": "search", "userId": BODY % "user_id", "query": BODY % "query",
         "searchOptions": {"relevanceThreshold": 0}, "splitIntoItems": True}),

@@ -109,6 +109,22 @@ def test_search_returns_the_relevant_memory_with_its_score(n8n, service):
     assert all(m["user_id"] == user for m in answer["memories"])
 
 
+def test_search_with_the_rewrite_option_asks_the_services_chat_model(n8n, fake_openai, learning_service):
+    """What the rewrites find is the service's business (tests/service/test_query_rewrite.py, with the bundled
+    model); here: the option reaches the service, and its answer reaches the workflow."""
+    service = ServiceClient(learning_service.url, learning_service.api_key)
+    user = new_user()
+    cat = service.create(user, "Anna has a cat named Barsik")
+    fake_openai.queue_chat({"content": json.dumps({"queries": ["Does the user have pets?", "cat, dog, parrot"]})})
+
+    [answer] = run(n8n, "op-search-rewrite", user_id=user, query="Есть ли у пользователя домашние животные?")
+
+    assert answer["query_rewrite"] == {"status": "done", "queries": ["Does the user have pets?", "cat, dog, parrot"],
+                                       "reason": None}
+    assert [m["id"] for m in answer["memories"]] == [cat["id"]]
+    assert fake_openai.chat_requests()[-1]["messages"][-1]["content"] == "Есть ли у пользователя домашние животные?"
+
+
 def test_search_types_filter_excludes_other_types(n8n, service):
     user = new_user()
     service.create(user, "The user prefers green tea", type="preference")

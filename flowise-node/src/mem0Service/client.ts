@@ -34,6 +34,7 @@ export interface SearchInput {
     types?: MemoryType[]
     session_id?: string
     agent_id?: string
+    rewrite_query?: boolean
 }
 
 export interface SearchResult {

@@ -348,3 +348,49 @@ def test_history_reads_turns_of_the_earlier_format_before_the_log(
     history.clear()
     assert history.messages == []
     assert list(mem0.iter_all(user_id, session_id="old")) == []
+
+
+def test_a_retriever_with_rewrites_answers_a_question_the_model_alone_misses(
+    service_factory: Any, fake_openai: Any
+) -> None:
+    """The service's chat model (the test suite's fake OpenAI server) rewrites a Russian question
+    about pets; the chain's prompt then carries the English memory about a cat."""
+    import json
+    from pathlib import Path
+
+    key = "sk-langchain-rewrite"
+    fake_openai.clear()
+    fake_openai.script_for(key)
+    service = service_factory(
+        {
+            "OPENAI_API_KEY": key,
+            "OPENAI_BASE_URL": fake_openai.base_url,
+            "MEM0_EMBEDDER": "local",
+            "MEM0_JOB_RESCAN": "86400",
+        }
+    )
+    profile = Path(__file__).parents[3] / "tests" / "data" / "bilingual_paraphrases.json"
+    anna = json.loads(profile.read_text())["users"][0]["memories"].values()
+    question = "Есть ли у пользователя домашние животные?"  # noqa: RUF001
+    prompt = ChatPromptTemplate.from_messages(
+        [("system", "Known about the user:\n{context}"), ("human", "{question}")]
+    )
+
+    def chain(retriever: Mem0Retriever) -> Runnable:
+        context = retriever | (lambda docs: "\n".join(d.page_content for d in docs))
+        return {"context": context, "question": RunnablePassthrough()} | prompt
+
+    with Mem0Client(service.url, api_key=service.api_key) as mem0:
+        for content in anna:
+            mem0.add(content, user_id="anna")
+        plain = chain(Mem0Retriever(client=mem0, user_id="anna")).invoke(question)
+        assert "cat" not in plain.messages[0].content
+        fake_openai.queue_chat(
+            {"content": json.dumps({"queries": ["Does the user have pets?", "cat, dog, parrot"]})}
+        )
+        rewritten = chain(Mem0Retriever(client=mem0, user_id="anna", rewrite_query=True))
+        assert "Anna has a cat named Barsik" in rewritten.invoke(question).messages[0].content
+        found = mem0.search(question, user_id="anna", rewrite_query=True)  # the rewrite is kept
+        assert found.query_rewrite is not None and found.query_rewrite.status == "done"
+        assert found.memories[0].content == "Anna has a cat named Barsik"
+    fake_openai.clear()

@@ -122,6 +122,38 @@ def test_search_sends_every_filter_and_returns_scored_memories(
     assert result.memories[0].relevance_score == pytest.approx(0.92)
 
 
+def test_search_asks_for_a_rewrite_and_reads_what_became_of_it(
+    mocked: http_mock.RequestsMock, client: Mem0Client, memory_json: Any
+) -> None:
+    mocked.post(
+        f"{BASE}/api/memories/search",
+        json={
+            "memories": [memory_json(relevance_score=0.86)],
+            "total": 1,
+            "query_rewrite": {
+                "status": "done",
+                "queries": ["Does the user have pets?", "cat, dog"],
+                "reason": None,
+            },
+        },
+        match=[
+            matchers.json_params_matcher(
+                {"user_id": "u", "query": "домашние животные?", "rewrite_query": True},
+                strict_match=True,
+            )
+        ],
+    )
+    result = client.search("домашние животные?", user_id="u", rewrite_query=True)
+    assert result.query_rewrite is not None and result.query_rewrite.status == "done"
+    assert result.query_rewrite.queries == ["Does the user have pets?", "cat, dog"]
+    mocked.post(
+        f"{BASE}/api/memories/search",
+        json={"memories": [], "total": 0},
+        match=[matchers.json_params_matcher({"user_id": "u", "query": "q"}, strict_match=True)],
+    )
+    assert client.search("q", user_id="u").query_rewrite is None
+
+
 def test_search_without_query_sends_only_the_user(
     mocked: http_mock.RequestsMock, client: Mem0Client
 ) -> None:

@@ -17,6 +17,7 @@ interface SearchSettings {
     userId: string
     limit?: number
     relevanceThreshold?: number
+    rewriteQuery?: boolean
     types: MemoryType[]
 }
 
@@ -26,6 +27,7 @@ async function searchMemories(settings: SearchSettings, query: string) {
         query: query || undefined,
         limit: settings.limit,
         relevance_threshold: settings.relevanceThreshold,
+        rewrite_query: settings.rewriteQuery,
         types: settings.types
     })
     return result.memories
@@ -90,6 +92,16 @@ class Mem0Search_Tools implements INode {
                 description: 'Minimum relevance (0-1); empty uses the service default (0.7)'
             },
             {
+                label: 'Rewrite Query',
+                name: 'rewriteQuery',
+                type: 'boolean',
+                optional: true,
+                additionalParams: true,
+                description:
+                    "On: the service's chat model also writes alternatives of the query (its translation, the specific words an " +
+                    "answer would use) that are matched too. Off: the service's default (MEM0_QUERY_REWRITE)."
+            },
+            {
                 label: 'Tool Name',
                 name: 'toolName',
                 type: 'string',
@@ -145,6 +157,8 @@ class Mem0Search_Tools implements INode {
             userId: resolveUserId(inputs.userId, sessionId),
             limit: parseNumber(inputs.limit, 'Limit', 1, 100),
             relevanceThreshold: parseNumber(inputs.relevanceThreshold, 'Relevance Threshold', 0, 1),
+            // Only "on" is sent: off leaves the choice to the service's default.
+            rewriteQuery: inputs.rewriteQuery === true || inputs.rewriteQuery === 'true' ? true : undefined,
             types: parseTypes(inputs.types)
         }
 

@@ -53,6 +53,15 @@ export const searchDescription: INodeProperties[] = [
 				routing: { send: { type: 'body', property: 'relevance_threshold' } },
 			},
 			{
+				displayName: 'Rewrite Query',
+				name: 'rewriteQuery',
+				type: 'boolean',
+				default: true,
+				description:
+					"Whether the service's chat model also writes alternatives of the query (its translation, the specific words an answer would use) that are matched too. Needs a service with a chat model; without one, the search runs on the query as written.",
+				routing: { send: { type: 'body', property: 'rewrite_query' } },
+			},
+			{
 				displayName: 'Session ID',
 				name: 'sessionId',
 				type: 'string',
