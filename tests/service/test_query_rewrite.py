@@ -6,6 +6,7 @@ exist for: "домашние животные" (pets) does not find "Anna has a 
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -85,6 +86,19 @@ def test_what_the_model_answers_is_cleaned_before_it_is_matched(llm_api, fake_op
     assert queries[0] == "What music does Anna listen to?"
     assert len(queries) == 3 and queries[1] == "x" * 300 and queries[2] == "band 0"
     assert contents(body)[0] == "Anna's favourite band is Radiohead"
+
+
+def test_identical_searches_at_once_share_one_chat_call(llm_api, fake_openai):
+    user = anna(llm_api)
+    query = "Что любит слушать Анна?"
+    fake_openai.queue_error("/chat/completions", 0, 1.5)  # the model answers after 1.5 s ...
+    fake_openai.queue_chat(rewrites("What does Anna like to listen to?", "music, band, songs"))  # ... this
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(lambda _: llm_api.search(user, query, rewrite_query=True), range(4)))
+    assert len(fake_openai.chat_requests()) == 1
+    assert all(a["query_rewrite"]["queries"] == ["What does Anna like to listen to?", "music, band, songs"]
+               for a in answers)
+    assert {contents(a)[0] for a in answers} == {"Anna's favourite band is Radiohead"}
 
 
 def test_without_a_chat_model_the_search_says_why_it_was_not_rewritten(api):

@@ -83,6 +83,7 @@ class QueryRewriter:
                  timer: DependencyTimer | None = None):
         self.model, self.timeout, self.cache_size, self.timer = model, timeout, cache_size, timer
         self._cache: OrderedDict[str, tuple[str, ...]] = OrderedDict()
+        self._pending: dict[str, asyncio.Future[QueryRewrite]] = {}
 
     def timed(self, timer: DependencyTimer) -> QueryRewriter:
         """The same rewriter with its chat calls in /metrics and the search's Server-Timing."""
@@ -93,6 +94,15 @@ class QueryRewriter:
         if known is not None:
             self._cache.move_to_end(query)
             return QueryRewrite("done", known)
+        # Identical searches at once (a workflow fanning out, a retried request) share one chat call; it finishes
+        # even when the search that started it is cancelled, so the others and the cache still get its answer.
+        pending = self._pending.get(query)
+        if pending is None:
+            pending = self._pending[query] = asyncio.ensure_future(self._ask(query))
+            pending.add_done_callback(lambda _: self._pending.pop(query, None))
+        return await asyncio.shield(pending)
+
+    async def _ask(self, query: str) -> QueryRewrite:
         try:
             call = self.model.json(prompts.REWRITE_QUERY, query, Alternatives)
             answer = await asyncio.wait_for(self.timer("rewrite_query", call) if self.timer else call, self.timeout)
@@ -102,6 +112,9 @@ class QueryRewriter:
             return self._failed(f"the chat model answered junk ({exc})")
         except ServiceUnavailable as exc:
             return self._failed(exc.message)
+        except Exception:  # a rewrite is never required: whatever else breaks in it, the search goes on without it
+            log.exception("query rewrite broke")
+            return QueryRewrite("failed", reason="the rewrite failed inside the service (logged)")
         alternatives = cleaned(query, answer.queries)
         self._cache[query] = alternatives
         if len(self._cache) > self.cache_size:
