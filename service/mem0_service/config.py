@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import os
 import secrets
@@ -38,6 +39,7 @@ ENV_VARS: dict[str, str] = {
     "MEM0_JOB_POLL": "job_poll", "MEM0_JOB_RESCAN": "job_rescan", "MEM0_JOB_RETENTION": "job_retention",
     "MEM0_LOG_LEVEL": "log_level", "MEM0_LOG_FORMAT": "log_format",
     "MEM0_RATE_LIMIT": "rate_limit", "MEM0_RATE_LIMIT_BURST": "rate_limit_burst", "MEM0_CORS_ORIGINS": "cors_origins",
+    "MEM0_AUTH_FAILURE_LIMIT": "auth_failure_limit", "MEM0_TRUSTED_PROXIES": "trusted_proxies",
     "MEM0_METRICS_PUBLIC": "metrics_public", "MEM0_KEY_CACHE_SECONDS": "key_cache_seconds",
     "MEM0_HEALTH_TIMEOUT": "health_timeout",
     "MEM0_MCP_USER_ID": "mcp_user_id", "MEM0_MCP_USER_ARGUMENT": "mcp_user_argument", "MEM0_UI": "ui",
@@ -104,6 +106,21 @@ def _log_format(value: object) -> object:
     if lowered not in ("text", "json"):
         raise _refuse(f"MEM0_LOG_FORMAT must be text or json, got {lowered!r}")
     return lowered
+
+
+def _networks(value: object) -> object:
+    """Comma-separated addresses or networks (CIDR), checked here so a typo stops the service at start-up."""
+    if not isinstance(value, str):
+        return value
+    networks = []
+    for item in (v.strip() for v in value.split(",")):
+        if not item:
+            continue
+        try:
+            networks.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise _refuse(f"MEM0_TRUSTED_PROXIES must list IP addresses or networks (CIDR), got {item!r}") from None
+    return tuple(networks)
 
 
 def _origins(value: object) -> object:
@@ -173,6 +190,11 @@ class Settings(BaseModel):
         0.0, description="Requests per minute allowed per API key; 0 turns rate limiting off")
     rate_limit_burst: Annotated[float | None, _number("rate_limit_burst", 1)] = Field(
         None, description="Requests a key may send at once (None: the per-minute limit)")
+    auth_failure_limit: Annotated[float, _number("auth_failure_limit", 0)] = Field(
+        0.0, description="Failed authentications allowed per minute from one client address; past it the address "
+                         "gets 429 for every request with a key until its budget refills. 0 turns it off")
+    trusted_proxies: Annotated[tuple[str, ...], BeforeValidator(_networks)] = Field(
+        (), description="Reverse proxies (addresses or CIDR networks) whose X-Forwarded-For names the client")
     cors_origins: Annotated[tuple[str, ...], BeforeValidator(_origins)] = Field(
         (), description="Origins allowed to call the API from a browser (`*` for any); empty turns CORS off")
     metrics_public: Annotated[bool, _flag("metrics_public")] = Field(

@@ -12,7 +12,7 @@ from aiohttp import web
 from mem0_service import timing
 from mem0_service.api.policy import route_of
 from mem0_service.api.responses import json_response
-from mem0_service.auth import PRINCIPAL, Principal, authenticate
+from mem0_service.auth import PRINCIPAL, Principal, authenticate, bearer_token
 from mem0_service.errors import (
     ApiError,
     MethodNotAllowed,
@@ -23,7 +23,7 @@ from mem0_service.errors import (
 )
 from mem0_service.ops.logs import AUDIT, audit
 from mem0_service.ops.logs import REQUEST_ID as REQUEST_ID_VAR
-from mem0_service.ops.state import AUTHENTICATOR, METRICS, RATE_LIMITER
+from mem0_service.ops.state import AUTH_FAILURES, AUTHENTICATOR, METRICS, RATE_LIMITER
 from mem0_service.state import SETTINGS
 
 log = logging.getLogger("mem0_service.http")
@@ -144,6 +144,11 @@ async def access_middleware(request: web.Request, handler) -> web.StreamResponse
         raise NotFound(f"No route for {request.method} {request.path}")
     if route.public or (route.public_setting and getattr(request.app[SETTINGS], route.public_setting)):
         return await handler(request)
+    budget = request.app.get(AUTH_FAILURES)
+    if budget is not None and (refusal := budget.refusal(request)) is not None:
+        if (metrics := request.app.get(METRICS)) is not None:
+            metrics.inc("mem0_auth_refused_total")
+        raise refusal
     who = await _authenticate(request)
     request[PRINCIPAL] = who
     if route.access == "write":
@@ -170,6 +175,9 @@ async def _authenticate(request: web.Request) -> Principal:
     except Unauthorized:
         if (metrics := request.app.get(METRICS)) is not None:
             metrics.inc("mem0_auth_failures_total")
+        # a key was given and is wrong: a guess, or a flood of made-up keys (a request without one guesses nothing)
+        if bearer_token(request) is not None and (budget := request.app.get(AUTH_FAILURES)) is not None:
+            budget.spend(request)
         raise
 
 

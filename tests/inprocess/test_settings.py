@@ -28,6 +28,11 @@ from tests.inprocess.conftest import InProcessApi, backend_settings
     ({"MEM0_RATE_LIMIT": "nan"}, "MEM0_RATE_LIMIT must be a finite number, got 'nan'"),
     ({"MEM0_SESSION_TTL": "1e20"}, "MEM0_SESSION_TTL must be at most 3.1536e+08, got '1e20'"),
     ({"MEM0_SESSION_TTL": "0"}, "MEM0_SESSION_TTL must be at least 1, got '0'"),
+    ({"MEM0_AUTH_FAILURE_LIMIT": "-5"}, "MEM0_AUTH_FAILURE_LIMIT must be at least 0, got '-5'"),
+    ({"MEM0_TRUSTED_PROXIES": "10.0.0.0/8,caddy"},
+     "MEM0_TRUSTED_PROXIES must list IP addresses or networks (CIDR), got 'caddy'"),
+    ({"MEM0_TRUSTED_PROXIES": "10.0.0.0/33"},
+     "MEM0_TRUSTED_PROXIES must list IP addresses or networks (CIDR), got '10.0.0.0/33'"),
 ])
 def test_a_bad_operational_value_names_its_variable(env: dict[str, str], message: str):
     with pytest.raises(ConfigError) as refused:

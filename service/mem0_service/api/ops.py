@@ -17,8 +17,10 @@ from mem0_service.auth import Authenticator
 from mem0_service.core.memory import utcnow
 from mem0_service.errors import ApiError, ServiceUnavailable
 from mem0_service.keys.store import KeyStore
+from mem0_service.ops.auth_failures import FailedAuthBudget
 from mem0_service.ops.ratelimit import RateLimiter
 from mem0_service.ops.state import (
+    AUTH_FAILURES,
     AUTHENTICATOR,
     KEY_STORE,
     METRICS,
@@ -216,6 +218,7 @@ async def _operations_context(app: web.Application) -> AsyncIterator[None]:
         yield
     finally:
         app[RATE_LIMITER].close()
+        app[AUTH_FAILURES].close()
 
 
 def setup_operations(app: web.Application) -> None:
@@ -224,4 +227,6 @@ def setup_operations(app: web.Application) -> None:
     # worker processes of one pool draw on one budget per key, kept in the data directory they share
     shared = settings.data_dir / "ratelimit.buckets" if settings.workers > 1 else None
     app[RATE_LIMITER] = RateLimiter(settings.rate_limit, settings.rate_limit_bucket, shared)
+    app[AUTH_FAILURES] = FailedAuthBudget(settings.auth_failure_limit, settings.trusted_proxies,
+                                          settings.data_dir / "authfail.buckets" if settings.workers > 1 else None)
     app.cleanup_ctx.append(_operations_context)

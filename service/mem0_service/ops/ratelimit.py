@@ -28,9 +28,17 @@ class MemoryBuckets:
     def __init__(self) -> None:
         self._state: dict[str, tuple[float, float]] = {}
 
+    # More buckets than this and the full ones are dropped: budgets per client address have no natural bound.
+    LIMIT = 1 << 16
+
     def update(self, key: str, step: Step, idle: Callable[[tuple[float, float]], bool]) -> float:
         state, result = step(self._state.get(key))
+        if idle(state):  # a full bucket is the same as none
+            self._state.pop(key, None)
+            return result
         self._state[key] = state
+        if len(self._state) > self.LIMIT:
+            self._state = {k: v for k, v in self._state.items() if not idle(v)}
         return result
 
 
@@ -104,6 +112,13 @@ class RateLimiter:
 
     def acquire(self, key: str, now: float | None = None) -> float:
         """0 when the request may proceed, otherwise the seconds to wait before the next one would pass."""
+        return self._update(key, now, spend=True)
+
+    def wait(self, key: str, now: float | None = None) -> float:
+        """What acquire would answer, without spending: 0 while the key has budget left."""
+        return self._update(key, now, spend=False)
+
+    def _update(self, key: str, now: float | None, *, spend: bool) -> float:
         if not self.enabled:
             return 0.0
         now = time.monotonic() if now is None else now
@@ -113,7 +128,7 @@ class RateLimiter:
             tokens, last = state if state is not None and state[1] <= now else (self.capacity, now)
             tokens = min(self.capacity, tokens + (now - last) * self.rate)
             if tokens >= 1.0:
-                return (tokens - 1.0, now), 0.0
+                return (tokens - 1.0 if spend else tokens, now), 0.0
             return (tokens, now), (1.0 - tokens) / self.rate
 
         def idle(state: tuple[float, float]) -> bool:
