@@ -272,16 +272,20 @@ def _matched_by(dense: float, keyword_term: float) -> Literal["dense", "keyword"
     return "both" if dense >= DENSE_EVIDENCE else "keyword"
 
 
+def _without_null(data: dict[str, Any], field: str) -> dict[str, Any]:
+    """An answer without an optional part that was not asked for (rather than with a null in its place)."""
+    if data.get(field) is None:
+        data.pop(field, None)
+    return data
+
+
 class SearchHitOut(MemoryOut):
     relevance_score: float | None = Field(description="Calibrated relevance in [0, 1]; null for query-less searches")
     explanation: MatchExplanation | None = Field(None, description="Only with explain=true in the search")
 
     @model_serializer(mode="wrap")
     def _explanation_only_when_asked(self, handler):  # no return annotation: the schema stays the model's own
-        data = handler(self)
-        if data.get("explanation") is None:
-            data.pop("explanation", None)
-        return data
+        return _without_null(handler(self), "explanation")
 
 
 class QueryRewriteOut(BaseModel):
@@ -305,10 +309,7 @@ class SearchResponse(BaseModel):
 
     @model_serializer(mode="wrap")
     def _rewrite_only_when_asked(self, handler):  # no return annotation: the schema stays the model's own
-        data = handler(self)
-        if data.get("query_rewrite") is None:
-            data.pop("query_rewrite", None)
-        return data
+        return _without_null(handler(self), "query_rewrite")
 
 
 class ListResponse(BaseModel):
