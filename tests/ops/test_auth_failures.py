@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import secrets
 import time
 
@@ -80,3 +81,25 @@ def test_without_trusted_proxies_x_forwarded_for_is_ignored(service_factory):
 def test_off_by_default(live_service):
     assert {call(live_service, guess).status_code for guess in guesses(2 * LIMIT)} == {401}
     assert call(live_service, live_service.api_key).status_code == 200
+
+
+def test_hostile_forwarded_addresses_are_client_errors_never_faults(service_factory):
+    service = service_factory({"MEM0_AUTH_FAILURE_LIMIT": "600", "MEM0_TRUSTED_PROXIES": "127.0.0.1"})
+    hostile = ["", ",,,", "not-an-ip", "[::1]", "::ffff:198.51.100.9", "198.51.100.9:8080", "300.1.2.3",
+               "10.0.0.1/8", "\u0661.\u0662.\u0663.\u0664".encode(), b"\xff\xfe", "1.2.3.4, " * 500 + "5.6.7.8",
+               "127.0.0.1, 127.0.0.1"]
+    for value in hostile:
+        answer = requests.get(service.url + "/api/auth/check", timeout=10,
+                              headers={"Authorization": "Bearer m0s_" + secrets.token_hex(16), "X-Forwarded-For": value})
+        assert answer.status_code == 401, (value, answer.status_code, answer.text)
+    # a proxy may send X-Forwarded-For as several fields
+    host, port = service.url.removeprefix("http://").split(":")
+    for key, status in ((service.api_key, 200), ("m0s_" + secrets.token_hex(16), 401)):
+        connection = http.client.HTTPConnection(host, int(port), timeout=10)
+        connection.putrequest("GET", "/api/auth/check")
+        connection.putheader("Authorization", f"Bearer {key}")
+        connection.putheader("X-Forwarded-For", "198.51.100.1")
+        connection.putheader("X-Forwarded-For", "198.51.100.2, 127.0.0.1")
+        connection.endheaders()
+        assert connection.getresponse().status == status
+        connection.close()
