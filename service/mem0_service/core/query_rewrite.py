@@ -38,6 +38,8 @@ MAX_ALTERNATIVE_CHARS = 300
 CACHE_SIZE = 2048
 _SPACE = re.compile(r"\s+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# A model's JSON may escape half of a surrogate pair ("\ud83d"): no store can hold it, so it goes.
+_LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 def _first_few(value: object) -> object:
@@ -69,7 +71,8 @@ def cleaned(query: str, answers: list[str]) -> tuple[str, ...]:
     seen = {_SPACE.sub(" ", query).strip().casefold()}
     out: list[str] = []
     for answer in answers:
-        text = _SPACE.sub(" ", _CONTROL.sub(" ", answer)).strip()[:MAX_ALTERNATIVE_CHARS].strip()
+        text = _SPACE.sub(" ", _CONTROL.sub(" ", _LONE_SURROGATE.sub("", answer))).strip()
+        text = text[:MAX_ALTERNATIVE_CHARS].strip()
         if text and text.casefold() not in seen:
             seen.add(text.casefold())
             out.append(text)
