@@ -22,7 +22,7 @@ async def test_explain_answers_the_terms_that_make_the_score(api):
     for hit in hits:
         why = hit["explanation"]
         assert set(why) == {"matched_by", "cosine", "dense_score", "keyword_evidence", "keyword_term", "context_score",
-                            "context_from"}
+                            "context_from", "matched_query"}
         assert why["context_score"] == 0 and why["context_from"] is None, "facts stand alone: no conversation context"
         combined = 1 - (1 - why["dense_score"]) * (1 - why["keyword_term"])
         assert hit["relevance_score"] == pytest.approx(combined, abs=2e-4)

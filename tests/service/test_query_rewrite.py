@@ -36,8 +36,9 @@ def contents(body: dict) -> list[str]:
 
 def test_a_rewrite_finds_what_the_query_as_written_misses(llm_api, fake_openai):
     user = anna(llm_api)
-    plain = llm_api.search(user, PETS, rewrite_query=False)
+    plain = llm_api.search(user, PETS, rewrite_query=False, explain=True)
     assert CAT not in contents(plain) and "query_rewrite" not in plain
+    assert all(m["explanation"]["matched_query"] is None for m in plain["memories"])
     assert not fake_openai.chat_requests()
 
     fake_openai.queue_chat(rewrites(*PETS_REWRITES))
@@ -50,9 +51,11 @@ def test_a_rewrite_finds_what_the_query_as_written_misses(llm_api, fake_openai):
     assert len(asked) == 1 and asked[0]["messages"][-1]["content"] == PETS
     assert "alternative queries" in asked[0]["messages"][0]["content"]
 
-    again = llm_api.search(user, PETS, rewrite_query=True)  # the answer is kept: no second call
+    again = llm_api.search(user, PETS, rewrite_query=True, explain=True)  # the answer is kept: no second call
     assert len(fake_openai.chat_requests()) == 1
     assert again["query_rewrite"]["queries"] == PETS_REWRITES and contents(again)[0] == CAT
+    # the explanation names the alternative that found it
+    assert again["memories"][0]["explanation"]["matched_query"] in PETS_REWRITES
 
 
 @pytest.mark.parametrize("answers", [

@@ -151,7 +151,8 @@ async def search_memories(request: web.Request) -> web.Response:
                                        alternatives=rewrite.queries)
     return json_response(SearchResponse(memories=[
         SearchHitOut.of(h.memory, relevance_score=h.relevance_score,
-                        explanation=MatchExplanation.of(h.ranking) if body.explain and h.ranking else None)
+                        explanation=MatchExplanation.of(h.ranking, h.matched_query)
+                        if body.explain and h.ranking else None)
         for h in hits], total=total, query_rewrite=QueryRewriteOut.of(rewrite)))
 
 

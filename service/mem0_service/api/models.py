@@ -249,15 +249,18 @@ class MatchExplanation(BaseModel):
     context_score: float = Field(0.0, description="What the turn stored just before or after this one in the same "
                                                   "conversation lends: a share of its relevance (interactions only)")
     context_from: str | None = Field(None, description="The id of the neighbouring turn that lends context_score")
+    matched_query: str | None = Field(None, description="With rewrite_query: the alternative of the query whose "
+                                                        "meaning matched this memory best (its cosine is `cosine`); "
+                                                        "null: the query as written")
 
     @classmethod
-    def of(cls, ranked: Ranked) -> MatchExplanation:
+    def of(cls, ranked: Ranked, matched_query: str | None = None) -> MatchExplanation:
         own = 1.0 - (1.0 - ranked.dense) * (1.0 - ranked.keyword_term)
         carried = "context" if ranked.context > own else _matched_by(ranked.dense, ranked.keyword_term)
         return cls(matched_by=carried, cosine=None if ranked.cosine is None else round(ranked.cosine, 4),
                    dense_score=round(ranked.dense, 4), keyword_evidence=round(ranked.keyword, 4),
                    keyword_term=round(ranked.keyword_term, 4), context_score=round(ranked.context, 4),
-                   context_from=ranked.context_from)
+                   context_from=ranked.context_from, matched_query=matched_query)
 
 
 # Below this a keyword term is noise, not evidence worth naming.

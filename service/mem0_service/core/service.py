@@ -69,6 +69,7 @@ class SearchHit:
     memory: Memory
     relevance_score: float | None
     ranking: Ranked | None = None  # the fused terms behind the score (None for query-less searches)
+    matched_query: str | None = None  # the rewrite of the query whose meaning matched best (None: the query)
 
 
 @dataclass(frozen=True)
@@ -445,7 +446,7 @@ class MemoryService:
         texts = [query, *alternatives]
         vectors, keyword, _ = await asyncio.gather(query_vectors(self.embedder, texts), self._keywords(scope, texts),
                                                    self.index.refresh())
-        dense = await self._nearest(vectors, flt, max(CANDIDATES, limit * 4), also=list(keyword))
+        dense, winners = await self._nearest(vectors, flt, max(CANDIDATES, limit * 4), also=list(keyword))
         raw = dict(dense)
         # Too few candidates say nothing about what is typical: no need to ask the index (a round trip on Qdrant).
         if len(dense) >= HUB_MIN_CANDIDATES:
@@ -460,7 +461,8 @@ class MemoryService:
         for memory in records:
             why = by_id[memory.id]
             # The explanation shows each memory's own cosine, from before the hub correction.
-            hits.append(SearchHit(memory, round(why.relevance, 4), replace(why, cosine=raw.get(memory.id, why.cosine))))
+            hits.append(SearchHit(memory, round(why.relevance, 4), replace(why, cosine=raw.get(memory.id, why.cosine)),
+                                  texts[winners[memory.id]] if winners.get(memory.id) else None))
         return hits, total
 
     async def _keywords(self, scope: Scope, texts: builtins.list[str]) -> dict[str, float]:
@@ -473,9 +475,9 @@ class MemoryService:
         return best
 
     async def _nearest(self, vectors: builtins.list[np.ndarray], flt: VectorFilter, limit: int, *,
-                       also: builtins.list[str]) -> dict[str, float]:
+                       also: builtins.list[str]) -> tuple[dict[str, float], dict[str, int]]:
         """Each vector's nearest `limit` memories and the `also` ones (found by their words), with their best cosine
-        over the vectors (the query's, then its rewrites')."""
+        over the vectors (the query's, then its rewrites') and which vector gave it."""
         found = [dict(await self.index.search(v, flt, limit=limit)) for v in vectors]
         ids = list(dict.fromkeys([*(i for hits in found for i in hits), *also]))
         for vector, hits in zip(vectors, found):
@@ -483,14 +485,14 @@ class MemoryService:
             if missing:
                 hits.update(await self.index.similarity(vector, flt, missing))
         if len(found) == 1:  # the query alone (no rewrite): its cosines as the index gave them
-            return found[0]
-        best = _best_of(found)
-        return {i: best[i] for i in ids if i in best}
+            return found[0], {}
+        best, winners = _best_of(found)
+        return {i: best[i] for i in ids if i in best}, winners
 
     async def _similarity(self, vectors: builtins.list[np.ndarray], flt: VectorFilter,
                           ids: builtins.list[str]) -> dict[str, float]:
         """The memories' best cosine over the vectors, as _nearest scores them."""
-        return _best_of([await self.index.similarity(v, flt, ids) for v in vectors])
+        return _best_of([await self.index.similarity(v, flt, ids) for v in vectors])[0]
 
     async def _in_context(self, ranked: builtins.list[Ranked], dense: dict[str, float], keyword: dict[str, float],
                           vectors: builtins.list[np.ndarray], flt: VectorFilter) -> builtins.list[Ranked]:
@@ -508,15 +510,17 @@ class MemoryService:
         return with_context(ranked, adjacent)
 
 
-def _best_of(cosines: builtins.list[dict[str, float]]) -> dict[str, float]:
-    """Each memory's best cosine over the query's vectors; the rewrites' (all but the first) discounted."""
+def _best_of(cosines: builtins.list[dict[str, float]]) -> tuple[dict[str, float], dict[str, int]]:
+    """Each memory's best cosine over the query's vectors, the rewrites' (all but the first) discounted, and the
+    position of the vector that gave it."""
     best: dict[str, float] = {}
+    winners: dict[str, int] = {}
     for n, hits in enumerate(cosines):
         discount = REWRITE_DISCOUNT if n else 0.0
         for i, cosine in hits.items():
             if i not in best or cosine - discount > best[i]:
-                best[i] = cosine - discount
-    return best
+                best[i], winners[i] = cosine - discount, n
+    return best, winners
 
 
 def _session(scope: Scope) -> str:
