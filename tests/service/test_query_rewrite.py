@@ -9,8 +9,6 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import pytest
-
 from tests.support.fixtures import unique_user
 
 ANNA = json.loads((Path(__file__).parents[1] / "data" / "bilingual_paraphrases.json").read_text())["users"][0]
@@ -58,25 +56,21 @@ def test_a_rewrite_finds_what_the_query_as_written_misses(llm_api, fake_openai):
     assert again["memories"][0]["explanation"]["matched_query"] in PETS_REWRITES
 
 
-@pytest.mark.parametrize("answers", [
-    [{"content": "Sure! Try: pets, cat"}, {"content": '{"queries": "not a list"}'}],
-    "outage",
-], ids=["junk", "outage"])
-def test_a_failed_rewrite_searches_with_the_query_as_written(llm_api, fake_openai, answers):
+def test_a_junk_answer_leaves_the_search_on_the_query_as_written(llm_api, fake_openai):
     user = anna(llm_api)
     query = "Занимается ли пользователь спортом?"
     plain = llm_api.search(user, query, relevance_threshold=0)
-    if answers == "outage":
-        for _ in range(3):  # the client's own retries of a 500, then ours
-            fake_openai.queue_error("/chat/completions", 500)
-    else:
-        for answer in answers:
-            fake_openai.queue_chat(answer)
+    fake_openai.queue_chat({"content": "Sure! Try: pets, cat"})
+    fake_openai.queue_chat({"content": '{"queries": "not a list"}'})  # the retry
     body = llm_api.search(user, query, relevance_threshold=0, rewrite_query=True)
     assert body["query_rewrite"]["status"] == "failed" and body["query_rewrite"]["queries"] == []
-    assert ("500" if answers == "outage" else "junk") in body["query_rewrite"]["reason"]
+    assert "junk" in body["query_rewrite"]["reason"]
     assert [(m["id"], m["relevance_score"]) for m in body["memories"]] == \
         [(m["id"], m["relevance_score"]) for m in plain["memories"]]
+    # the model is up: the next query asks it again
+    fake_openai.queue_chat(rewrites("Does the user do sports?", "running, gym, football"))
+    after = llm_api.search(user, "Какой спорт любит Анна?", rewrite_query=True)
+    assert after["query_rewrite"]["status"] == "done"
 
 
 def test_what_the_model_answers_is_cleaned_before_it_is_matched(llm_api, fake_openai):
@@ -152,4 +146,31 @@ def test_the_service_default_rewrites_every_search_surface_and_a_slow_model_is_n
     assert slow["query_rewrite"]["status"] == "failed" and "0.5 s" in slow["query_rewrite"]["reason"]
     assert contents(slow) == contents(api.search(user, "Как Анна пьёт кофе?", relevance_threshold=0,
                                                  rewrite_query=False))
+    # while the model rests after failing, searches do not wait for it again
+    asked = len(fake_openai.chat_requests())
+    resting = api.search(user, "Где живёт Анна?", relevance_threshold=0)
+    assert resting["query_rewrite"]["status"] == "failed" and "resume in" in resting["query_rewrite"]["reason"]
+    assert len(fake_openai.chat_requests()) == asked and len(resting["memories"]) == 5
+    fake_openai.clear()
+
+
+def test_a_model_outage_is_reported_and_not_asked_again_at_once(service_factory, fake_openai):
+    from tests.support.api import Api
+
+    fake_openai.clear()
+    key = "sk-rewrite-outage"
+    fake_openai.script_for(key)
+    service = service_factory({"OPENAI_API_KEY": key, "OPENAI_BASE_URL": fake_openai.base_url,
+                               "MEM0_EMBEDDER": "local", "MEM0_JOB_RESCAN": "86400"})
+    api = Api(service.url, service.api_key)
+    user = anna(api)
+    for _ in range(3):  # the client's own retries of a 500, then ours
+        fake_openai.queue_error("/chat/completions", 500)
+    body = api.search(user, PETS, relevance_threshold=0, rewrite_query=True)
+    assert body["query_rewrite"]["status"] == "failed" and "500" in body["query_rewrite"]["reason"]
+    assert contents(body) == contents(api.search(user, PETS, relevance_threshold=0))
+    asked = len(fake_openai.chat_requests())
+    again = api.search(user, "Какую музыку любит Анна?", rewrite_query=True)
+    assert "500" in again["query_rewrite"]["reason"] and "resume in" in again["query_rewrite"]["reason"]
+    assert len(fake_openai.chat_requests()) == asked
     fake_openai.clear()

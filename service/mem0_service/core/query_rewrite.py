@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Annotated, Literal
@@ -36,6 +37,9 @@ MAX_ALTERNATIVES = 3
 MAX_ALTERNATIVE_CHARS = 300
 # Queries whose alternatives are remembered (least recently used dropped first).
 CACHE_SIZE = 2048
+# After the chat model timed out or was unavailable, searches do not ask it for this long: during an outage each
+# one would otherwise wait out the timeout. A junk answer does not count (the model is up; the next query may do).
+REST_SECONDS = 30.0
 _SPACE = re.compile(r"\s+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # A model's JSON may escape half of a surrogate pair ("\ud83d"): no store can hold it, so it goes.
@@ -87,6 +91,7 @@ class QueryRewriter:
         self.model, self.timeout, self.cache_size, self.timer = model, timeout, cache_size, timer
         self._cache: OrderedDict[str, tuple[str, ...]] = OrderedDict()
         self._pending: dict[str, asyncio.Future[QueryRewrite]] = {}
+        self._resting: tuple[float, str] | None = None  # (until when, why) after the model failed
 
     def timed(self, timer: DependencyTimer) -> QueryRewriter:
         """The same rewriter with its chat calls in /metrics and the search's Server-Timing."""
@@ -97,6 +102,12 @@ class QueryRewriter:
         if known is not None:
             self._cache.move_to_end(query)
             return QueryRewrite("done", known)
+        if self._resting is not None:
+            until, why = self._resting
+            left = until - time.monotonic()
+            if left > 0:
+                return QueryRewrite("failed", reason=f"{why}; rewrites resume in {max(1, round(left))} s")
+            self._resting = None
         # Identical searches at once (a workflow fanning out, a retried request) share one chat call; it finishes
         # even when the search that started it is cancelled, so the others and the cache still get its answer.
         pending = self._pending.get(query)
@@ -110,11 +121,11 @@ class QueryRewriter:
             call = self.model.json(prompts.REWRITE_QUERY, query, Alternatives)
             answer = await asyncio.wait_for(self.timer("rewrite_query", call) if self.timer else call, self.timeout)
         except TimeoutError:
-            return self._failed(f"the chat model took longer than {self.timeout:g} s")
+            return self._rest(f"the chat model took longer than {self.timeout:g} s")
         except LLMJunk as exc:
             return self._failed(f"the chat model answered junk ({exc})")
         except ServiceUnavailable as exc:
-            return self._failed(exc.message)
+            return self._rest(exc.message)
         except Exception:  # a rewrite is never required: whatever else breaks in it, the search goes on without it
             log.exception("query rewrite broke")
             return QueryRewrite("failed", reason="the rewrite failed inside the service (logged)")
@@ -123,6 +134,10 @@ class QueryRewriter:
         if len(self._cache) > self.cache_size:
             self._cache.popitem(last=False)
         return QueryRewrite("done", alternatives)
+
+    def _rest(self, reason: str) -> QueryRewrite:
+        self._resting = (time.monotonic() + REST_SECONDS, reason)
+        return self._failed(reason)
 
     @staticmethod
     def _failed(reason: str) -> QueryRewrite:
