@@ -11,7 +11,9 @@ import requests
 
 from tests.ops.conftest import BACKENDS
 
-LIMIT = 30  # per minute: one more failure allowed every 2 s once spent
+# Per minute: once spent, one more failure is allowed every 10 s, far longer than a busy machine takes between
+# the requests of a test.
+LIMIT = 6
 
 
 def call(service, key: str | None, forwarded: str | None = None, path: str = "/api/auth/check") -> requests.Response:
@@ -41,7 +43,7 @@ def test_an_address_that_keeps_guessing_keys_is_refused_until_its_budget_refills
     assert refused.json()["error"] == "Too Many Requests"
     assert "failed authentications from this address" in refused.json()["message"]
     wait = int(refused.headers["Retry-After"])
-    assert 1 <= wait <= 2
+    assert 1 <= wait <= 10
     assert call(service, guesses(1)[0]).status_code == 429  # a guess is not even looked at
     assert requests.get(service.url + "/api/health", timeout=10).status_code == 200  # public routes stay open
 
@@ -79,7 +81,7 @@ def test_without_trusted_proxies_x_forwarded_for_is_ignored(service_factory):
 
 
 def test_off_by_default(live_service):
-    assert {call(live_service, guess).status_code for guess in guesses(2 * LIMIT)} == {401}
+    assert {call(live_service, guess).status_code for guess in guesses(100)} == {401}
     assert call(live_service, live_service.api_key).status_code == 200
 
 

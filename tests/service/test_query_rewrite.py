@@ -90,7 +90,8 @@ def test_what_the_model_answers_is_cleaned_before_it_is_matched(llm_api, fake_op
 def test_identical_searches_at_once_share_one_chat_call(llm_api, fake_openai):
     user = anna(llm_api)
     query = "Что любит слушать Анна?"
-    fake_openai.queue_error("/chat/completions", 0, 1.5)  # the model answers after 1.5 s ...
+    # the model answers after 0.5 s (well within the service's 2 s client timeout, even on a busy machine) ...
+    fake_openai.queue_error("/chat/completions", 0, 0.5)
     fake_openai.queue_chat(rewrites("What does Anna like to listen to?", "music, band, songs"))  # ... this
     with ThreadPoolExecutor(4) as pool:
         answers = list(pool.map(lambda _: llm_api.search(user, query, rewrite_query=True), range(4)))
@@ -160,8 +161,10 @@ def test_a_model_outage_is_reported_and_not_asked_again_at_once(service_factory,
     fake_openai.clear()
     key = "sk-rewrite-outage"
     fake_openai.script_for(key)
+    # time enough for the client's own retries (with back-off) of the 500s, however busy the machine
     service = service_factory({"OPENAI_API_KEY": key, "OPENAI_BASE_URL": fake_openai.base_url,
-                               "MEM0_EMBEDDER": "local", "MEM0_JOB_RESCAN": "86400"})
+                               "MEM0_EMBEDDER": "local", "MEM0_JOB_RESCAN": "86400",
+                               "MEM0_QUERY_REWRITE_TIMEOUT": "30"})
     api = Api(service.url, service.api_key)
     user = anna(api)
     for _ in range(3):  # the client's own retries of a 500, then ours
