@@ -87,15 +87,26 @@ def test_what_the_model_answers_is_cleaned_before_it_is_matched(llm_api, fake_op
     assert contents(body)[0] == "Anna's favourite band is Radiohead"
 
 
-def test_identical_searches_at_once_share_one_chat_call(llm_api, fake_openai):
+def test_identical_searches_at_once_share_one_chat_call(service_factory, fake_openai):
+    # A service of its own, with a key of its own: a chat request of another service sharing the fake (a job retried
+    # in the background) cannot take this test's queued answer.
+    from tests.support.api import Api
+
+    fake_openai.clear()
+    key = "sk-rewrite-shared-call"
+    fake_openai.script_for(key)
+    service = service_factory({"OPENAI_API_KEY": key, "OPENAI_BASE_URL": fake_openai.base_url,
+                               "MEM0_EMBEDDER": "local", "MEM0_JOB_RESCAN": "86400"})
+    llm_api = Api(service.url, service.api_key)
     user = anna(llm_api)
     query = "Что любит слушать Анна?"
-    # the model answers after 0.5 s (well within the service's 2 s client timeout, even on a busy machine) ...
-    fake_openai.queue_error("/chat/completions", 0, 0.5)
+    fake_openai.queue_error("/chat/completions", 0, 0.5)  # the model answers after 0.5 s ...
     fake_openai.queue_chat(rewrites("What does Anna like to listen to?", "music, band, songs"))  # ... this
     with ThreadPoolExecutor(4) as pool:
         answers = list(pool.map(lambda _: llm_api.search(user, query, rewrite_query=True), range(4)))
-    assert len(fake_openai.chat_requests()) == 1
+    ours = [r for r in fake_openai.requests if r["path"].endswith("/chat/completions")
+            and {k.lower(): v for k, v in r["headers"].items()}.get("authorization") == f"Bearer {key}"]
+    assert len(ours) == 1
     assert all(a["query_rewrite"]["queries"] == ["What does Anna like to listen to?", "music, band, songs"]
                for a in answers)
     assert {contents(a)[0] for a in answers} == {"Anna's favourite band is Radiohead"}

@@ -34,6 +34,7 @@ class FakeOpenAI:
         self._chat_queue: deque[dict[str, Any]] = deque()
         self._error_queue: deque[tuple[str, int, Any]] = deque()
         self._refused: set[str] = set()
+        self._generation = 0  # moves on with clear(): what a request that outlived it may still take
         self._scripted_for: str | None = None  # only requests with this API key take queued replies
         self._replies = 0
         self._lock = threading.Lock()
@@ -60,6 +61,7 @@ class FakeOpenAI:
             self._error_queue.clear()
             self._refused.clear()
             self._scripted_for = None
+            self._generation += 1
 
     def script_for(self, api_key: str) -> None:
         """Queued replies and errors go only to requests bearing this API key; any other caller (a service of
@@ -157,7 +159,11 @@ class FakeOpenAI:
                 if error is not None:
                     status, payload = error
                     if status == 0:
+                        arrived = fake._generation
                         time.sleep(float(payload or 5))
+                        # A slow answer that outlives its test (its client gave up long ago) must not take the
+                        # replies the next test queued after clear().
+                        scripted = scripted and fake._generation == arrived
                     elif status == 200:  # a 200 with a junk body
                         data = (payload if isinstance(payload, str) else json.dumps(payload)).encode()
                         self.send_response(200)
