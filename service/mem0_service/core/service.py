@@ -466,13 +466,11 @@ class MemoryService:
         return hits, total
 
     async def _keywords(self, scope: Scope, texts: builtins.list[str]) -> dict[str, float]:
-        """Keyword evidence for the query and its rewrites: each memory with its best match, as _nearest does."""
-        found = [dict(await self.store.keyword_search(scope, text, limit=CANDIDATES)) for text in texts]
-        best: dict[str, float] = {}
-        for hits in found:
-            for i, evidence in hits.items():
-                best[i] = max(evidence, best.get(i, 0.0))
-        return best
+        """Keyword evidence for the query and its rewrites (looked up at once): each memory with its best match."""
+        found = await asyncio.gather(*(self.store.keyword_search(scope, text, limit=CANDIDATES) for text in texts))
+        if len(found) == 1:
+            return dict(found[0])
+        return _best_of([dict(hits) for hits in found], discount=0.0)[0]
 
     async def _nearest(self, vectors: builtins.list[np.ndarray], flt: VectorFilter, limit: int, *,
                        also: builtins.list[str]) -> tuple[dict[str, float], dict[str, int]]:
@@ -510,16 +508,17 @@ class MemoryService:
         return with_context(ranked, adjacent)
 
 
-def _best_of(cosines: builtins.list[dict[str, float]]) -> tuple[dict[str, float], dict[str, int]]:
-    """Each memory's best cosine over the query's vectors, the rewrites' (all but the first) discounted, and the
-    position of the vector that gave it."""
+def _best_of(scores: builtins.list[dict[str, float]],
+             discount: float = REWRITE_DISCOUNT) -> tuple[dict[str, float], dict[str, int]]:
+    """Each memory's best score over the query's and its rewrites' (all but the first, less `discount`), and the
+    position of the one that gave it."""
     best: dict[str, float] = {}
     winners: dict[str, int] = {}
-    for n, hits in enumerate(cosines):
-        discount = REWRITE_DISCOUNT if n else 0.0
-        for i, cosine in hits.items():
-            if i not in best or cosine - discount > best[i]:
-                best[i], winners[i] = cosine - discount, n
+    for n, hits in enumerate(scores):
+        lowered = discount if n else 0.0
+        for i, score in hits.items():
+            if i not in best or score - lowered > best[i]:
+                best[i], winners[i] = score - lowered, n
     return best, winners
 
 
