@@ -23,11 +23,10 @@ import numpy as np
 
 from bench.common import machine_note
 from bench.retrieval.locomo import DEFAULT_DATA, REPO
-from bench.retrieval.tune import Corpus, evaluate
+from bench.retrieval.tune import Corpus, evaluate, fts_evidence
 
 BILINGUAL = REPO / "tests" / "data" / "bilingual_paraphrases.json"
 MULTILINGUAL = REPO / "bench" / "data" / "multilingual_relevance.json"
-CANDIDATES = 50
 THRESHOLD = 0.7
 WORD = re.compile(r"\w+", re.UNICODE)
 CYRILLIC = re.compile(r"[\u0400-\u04ff]")
@@ -115,12 +114,7 @@ class LabelledSet:
         terms = self.keyword_terms(query)
         if self.stem:
             terms = list(dict.fromkeys(s for t in terms for s in self.stem.words(t)))
-        if not terms:
-            return {}
-        match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
-        rows = self.db.execute("SELECT m.id, -bm25(f) FROM f JOIN m ON m.rowid = f.rowid WHERE f MATCH ? AND m.user = ? "
-                               "ORDER BY bm25(f) LIMIT ?", (match, user, CANDIDATES)).fetchall()
-        return {i: s / (s + self.bm25_half) for i, s in rows if s > 0}
+        return fts_evidence(self.db, "user", user, terms, self.bm25_half)
 
     def users(self) -> list[str]:
         return sorted({i.user for i in self.items})

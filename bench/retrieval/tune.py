@@ -38,6 +38,18 @@ def embed_all(texts: list[str], cache: Path) -> np.ndarray:
     return out
 
 
+def fts_evidence(db: sqlite3.Connection, owner_column: str, owner: str, terms: list[str],
+                 half: float) -> dict[str, float]:
+    """FTS5 BM25 evidence of one owner's memories (`m.<owner_column>`: a conversation, a user) matching any of the
+    terms, on the stores' scale s / (s + half), best first."""
+    if not terms:
+        return {}
+    match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+    rows = db.execute(f"SELECT m.id, -bm25(f) FROM f JOIN m ON m.rowid = f.rowid WHERE f MATCH ? AND m.{owner_column} = ? "
+                      "ORDER BY bm25(f) LIMIT ?", (match, owner, CANDIDATES)).fetchall()
+    return {i: s / (s + half) for i, s in rows if s > 0}
+
+
 class Corpus:
     """Turn vectors per conversation and an FTS5 table built like the service's migration."""
 
@@ -65,13 +77,7 @@ class Corpus:
         self.db.execute("INSERT INTO f (f) VALUES ('rebuild')")
 
     def keyword(self, conv: str, query: str) -> dict[str, float]:
-        terms = self.keyword_terms(query)
-        if not terms:
-            return {}
-        match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
-        rows = self.db.execute("SELECT m.id, -bm25(f) FROM f JOIN m ON m.rowid = f.rowid WHERE f MATCH ? AND m.conv = ? "
-                               "ORDER BY bm25(f) LIMIT ?", (match, conv, CANDIDATES)).fetchall()
-        return {i: s / (s + self.bm25_half) for i, s in rows if s > 0}
+        return fts_evidence(self.db, "conv", conv, self.keyword_terms(query), self.bm25_half)
 
     def candidates(self):
         """(question, cosines of dense+keyword candidates, keyword evidence) per question, as the service sees them."""
