@@ -202,3 +202,9 @@ async def test_search_tool_says_why_a_query_was_not_rewritten(backend_service):
         assert found["memories"][0]["content"] == "Anna has a cat named Barsik"
         plain = answer(await client.call_tool("search_memories", {"query": "cat", "threshold": 0}))
         assert "query_rewrite" not in plain
+        for hostile in ("maybe", 2, [True], {"on": True}):
+            refused = error_text(await client.call_tool("search_memories", {"query": "cat", "rewrite_query": hostile}))
+            assert refused.startswith("Invalid value for field 'rewrite_query'"), refused
+        with pytest.raises(MCPError):  # NUL is refused with the whole message, before any tool sees it
+            await client.call_tool("search_memories", {"query": "cat", "rewrite_query": "\u0000"})
+        assert answer(await client.call_tool("search_memories", {"query": "cat", "threshold": 0}))["total"] == 1

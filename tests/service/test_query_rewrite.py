@@ -9,6 +9,7 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from tests.support.api import Api
 from tests.support.fixtures import unique_user
 
 ANNA = json.loads((Path(__file__).parents[1] / "data" / "bilingual_paraphrases.json").read_text())["users"][0]
@@ -26,6 +27,16 @@ def anna(api) -> str:
     for content in ANNA["memories"].values():
         api.create(user, content)
     return user
+
+
+def own_service(service_factory, fake_openai, key: str, **env: str) -> Api:
+    """A service of its own whose chat model is the fake, answering only this key: a chat request of another
+    service sharing the fake (a job retried in the background) cannot take this test's queued answers."""
+    fake_openai.clear()
+    fake_openai.script_for(key)
+    service = service_factory({"OPENAI_API_KEY": key, "OPENAI_BASE_URL": fake_openai.base_url,
+                               "MEM0_EMBEDDER": "local", "MEM0_JOB_RESCAN": "86400", **env})
+    return Api(service.url, service.api_key)
 
 
 def contents(body: dict) -> list[str]:
@@ -88,16 +99,8 @@ def test_what_the_model_answers_is_cleaned_before_it_is_matched(llm_api, fake_op
 
 
 def test_identical_searches_at_once_share_one_chat_call(service_factory, fake_openai):
-    # A service of its own, with a key of its own: a chat request of another service sharing the fake (a job retried
-    # in the background) cannot take this test's queued answer.
-    from tests.support.api import Api
-
-    fake_openai.clear()
     key = "sk-rewrite-shared-call"
-    fake_openai.script_for(key)
-    service = service_factory({"OPENAI_API_KEY": key, "OPENAI_BASE_URL": fake_openai.base_url,
-                               "MEM0_EMBEDDER": "local", "MEM0_JOB_RESCAN": "86400"})
-    llm_api = Api(service.url, service.api_key)
+    llm_api = own_service(service_factory, fake_openai, key)
     user = anna(llm_api)
     query = "Что любит слушать Анна?"
     fake_openai.queue_error("/chat/completions", 0, 0.5)  # the model answers after 0.5 s ...
@@ -127,15 +130,8 @@ def test_rewrite_query_must_be_a_boolean(api):
 
 def test_the_service_default_rewrites_every_search_surface_and_a_slow_model_is_not_waited_for(service_factory,
                                                                                                 fake_openai):
-    from tests.support.api import Api
-
-    fake_openai.clear()
-    key = "sk-rewrite-default"
-    fake_openai.script_for(key)
-    service = service_factory({"OPENAI_API_KEY": key, "OPENAI_BASE_URL": fake_openai.base_url,
-                               "MEM0_EMBEDDER": "local", "MEM0_QUERY_REWRITE": "true",
-                               "MEM0_QUERY_REWRITE_TIMEOUT": "0.5", "MEM0_JOB_RESCAN": "86400"})
-    api = Api(service.url, service.api_key)
+    api = own_service(service_factory, fake_openai, "sk-rewrite-default", MEM0_QUERY_REWRITE="true",
+                      MEM0_QUERY_REWRITE_TIMEOUT="0.5")
     user = anna(api)
 
     fake_openai.queue_chat(rewrites(*PETS_REWRITES))
@@ -167,16 +163,8 @@ def test_the_service_default_rewrites_every_search_surface_and_a_slow_model_is_n
 
 
 def test_a_model_outage_is_reported_and_not_asked_again_at_once(service_factory, fake_openai):
-    from tests.support.api import Api
-
-    fake_openai.clear()
-    key = "sk-rewrite-outage"
-    fake_openai.script_for(key)
     # time enough for the client's own retries (with back-off) of the 500s, however busy the machine
-    service = service_factory({"OPENAI_API_KEY": key, "OPENAI_BASE_URL": fake_openai.base_url,
-                               "MEM0_EMBEDDER": "local", "MEM0_JOB_RESCAN": "86400",
-                               "MEM0_QUERY_REWRITE_TIMEOUT": "30"})
-    api = Api(service.url, service.api_key)
+    api = own_service(service_factory, fake_openai, "sk-rewrite-outage", MEM0_QUERY_REWRITE_TIMEOUT="30")
     user = anna(api)
     for _ in range(3):  # the client's own retries of a 500, then ours
         fake_openai.queue_error("/chat/completions", 500)
